@@ -1,0 +1,216 @@
+#include "doctags/document.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace docling {
+
+namespace {
+
+struct KindName {
+  RefKind kind;
+  const char* array;
+};
+constexpr KindName kKindNames[] = {
+    {RefKind::Group, "groups"},          {RefKind::Text, "texts"},
+    {RefKind::Table, "tables"},          {RefKind::Picture, "pictures"},
+    {RefKind::KeyValue, "key_value_items"}, {RefKind::Form, "form_items"},
+};
+
+constexpr const char* kLayerNames[] = {"body", "furniture", "background", "invisible", "notes"};
+constexpr const char* kLabelNames[] = {
+    "caption", "chart", "checkbox_selected", "checkbox_unselected", "code", "document_index",
+    "empty_value", "footnote", "form", "formula", "grading_scale", "handwritten_text",
+    "key_value_region", "list_item", "page_footer", "page_header", "paragraph", "picture",
+    "reference", "section_header", "table", "text", "title", "field_region", "field_heading",
+    "field_item", "field_key", "field_value", "field_hint", "marker"};
+constexpr const char* kGroupLabelNames[] = {
+    "unspecified", "list", "ordered_list", "chapter", "section", "sheet", "slide",
+    "form_area", "key_value_area", "comment_section", "inline", "picture_area"};
+constexpr const char* kOriginNames[] = {"TOPLEFT", "BOTTOMLEFT"};
+
+template <typename E, size_t N>
+std::optional<E> lookup(const char* const (&names)[N], const std::string& s) {
+  for (size_t i = 0; i < N; ++i)
+    if (s == names[i]) return static_cast<E>(i);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Ref::pointer() const {
+  switch (kind) {
+    case RefKind::None: return "";
+    case RefKind::Body: return "#/body";
+    case RefKind::Furniture: return "#/furniture";
+    default: break;
+  }
+  for (const auto& kn : kKindNames)
+    if (kn.kind == kind) return std::string("#/") + kn.array + "/" + std::to_string(index);
+  return "";
+}
+
+std::optional<Ref> Ref::parse(const std::string& p) {
+  if (p == "#/body") return Ref::body();
+  if (p == "#/furniture") return Ref::furniture();
+  if (p.rfind("#/", 0) != 0) return std::nullopt;
+  size_t slash = p.find('/', 2);
+  if (slash == std::string::npos || slash + 1 >= p.size()) return std::nullopt;
+  std::string array = p.substr(2, slash - 2);
+  const char* digits = p.c_str() + slash + 1;
+  char* end = nullptr;
+  long idx = std::strtol(digits, &end, 10);
+  if (*end != '\0' || idx < 0 || !std::isdigit(static_cast<unsigned char>(*digits)))
+    return std::nullopt;
+  for (const auto& kn : kKindNames)
+    if (array == kn.array) return Ref{kn.kind, static_cast<int>(idx)};
+  return std::nullopt;
+}
+
+const char* to_string(ContentLayer v) { return kLayerNames[static_cast<int>(v)]; }
+const char* to_string(Label v) { return kLabelNames[static_cast<int>(v)]; }
+const char* to_string(GroupLabel v) { return kGroupLabelNames[static_cast<int>(v)]; }
+const char* to_string(CoordOrigin v) { return kOriginNames[static_cast<int>(v)]; }
+std::optional<ContentLayer> content_layer_from(const std::string& s) {
+  return lookup<ContentLayer>(kLayerNames, s);
+}
+std::optional<Label> label_from(const std::string& s) { return lookup<Label>(kLabelNames, s); }
+std::optional<GroupLabel> group_label_from(const std::string& s) {
+  return lookup<GroupLabel>(kGroupLabelNames, s);
+}
+std::optional<CoordOrigin> coord_origin_from(const std::string& s) {
+  return lookup<CoordOrigin>(kOriginNames, s);
+}
+
+BoundingBox BoundingBox::to_top_left(double page_height) const {
+  if (origin == CoordOrigin::TopLeft) return *this;
+  return {l, page_height - t, r, page_height - b, CoordOrigin::TopLeft};
+}
+
+std::vector<std::vector<TableCell>> TableData::grid() const {
+  std::vector<std::vector<TableCell>> g(num_rows, std::vector<TableCell>(num_cols));
+  for (int i = 0; i < num_rows; ++i)
+    for (int j = 0; j < num_cols; ++j) {
+      TableCell& c = g[i][j];
+      c.start_row = i, c.end_row = i + 1, c.start_col = j, c.end_col = j + 1;
+    }
+  for (const TableCell& cell : cells)
+    for (int i = std::max(cell.start_row, 0); i < std::min(cell.end_row, num_rows); ++i)
+      for (int j = std::max(cell.start_col, 0); j < std::min(cell.end_col, num_cols); ++j)
+        g[i][j] = cell;
+  return g;
+}
+
+Document::Document() {
+  body.self = Ref::body();
+  body.name = "_root_";
+  furniture.self = Ref::furniture();
+  furniture.name = "_root_";
+  furniture.content_layer = ContentLayer::Furniture;
+}
+
+Node* Document::node(const Ref& r) {
+  auto at = [&](auto& vec) -> Node* {
+    return r.index >= 0 && r.index < static_cast<int>(vec.size()) ? &vec[r.index] : nullptr;
+  };
+  switch (r.kind) {
+    case RefKind::Body: return &body;
+    case RefKind::Furniture: return &furniture;
+    case RefKind::Group: return at(groups);
+    case RefKind::Text: return at(texts);
+    case RefKind::Table: return at(tables);
+    case RefKind::Picture: return at(pictures);
+    case RefKind::KeyValue: return at(key_value_items);
+    case RefKind::Form: return at(form_items);
+    case RefKind::None: return nullptr;
+  }
+  return nullptr;
+}
+
+const Node* Document::node(const Ref& r) const { return const_cast<Document*>(this)->node(r); }
+
+const DocItem* Document::item(const Ref& r) const {
+  switch (r.kind) {
+    case RefKind::Text:
+    case RefKind::Table:
+    case RefKind::Picture:
+    case RefKind::KeyValue:
+    case RefKind::Form: return static_cast<const DocItem*>(node(r));
+    default: return nullptr;
+  }
+}
+
+namespace {
+template <typename T>
+Ref append(Document& doc, std::vector<T>& vec, RefKind kind, Ref parent) {
+  Ref r{kind, static_cast<int>(vec.size())};
+  vec.emplace_back();
+  vec.back().self = r;
+  vec.back().parent = parent;
+  if (Node* p = doc.node(parent)) p->children.push_back(r);
+  return r;
+}
+}  // namespace
+
+Ref Document::add_group(GroupLabel label, const std::string& name, Ref parent) {
+  Ref r = append(*this, groups, RefKind::Group, parent);
+  groups[r.index].label = label;
+  groups[r.index].name = name;
+  if (const Node* p = node(parent)) groups[r.index].content_layer = p->content_layer;
+  return r;
+}
+
+Ref Document::add_text(Label label, const std::string& text, Ref parent,
+                       std::optional<ProvenanceItem> prov, ContentLayer layer) {
+  Ref r = append(*this, texts, RefKind::Text, parent);
+  TextItem& t = texts[r.index];
+  t.label = label;
+  t.text = t.orig = text;
+  t.content_layer = layer;
+  t.is_floating_json = label == Label::Code;
+  if (prov) t.prov.push_back(*prov);
+  return r;
+}
+
+Ref Document::add_table(TableData data, Ref parent, std::optional<ProvenanceItem> prov) {
+  Ref r = append(*this, tables, RefKind::Table, parent);
+  tables[r.index].label = Label::Table;
+  tables[r.index].data = std::move(data);
+  if (prov) tables[r.index].prov.push_back(*prov);
+  return r;
+}
+
+Ref Document::add_picture(Ref parent, std::optional<ProvenanceItem> prov) {
+  Ref r = append(*this, pictures, RefKind::Picture, parent);
+  pictures[r.index].label = Label::Picture;
+  if (prov) pictures[r.index].prov.push_back(*prov);
+  return r;
+}
+
+Ref Document::add_key_value(Ref parent, std::optional<ProvenanceItem> prov) {
+  Ref r = append(*this, key_value_items, RefKind::KeyValue, parent);
+  key_value_items[r.index].label = Label::KeyValueRegion;
+  if (prov) key_value_items[r.index].prov.push_back(*prov);
+  return r;
+}
+
+PageItem& Document::add_page(int page_no, Size size) {
+  auto it = pages.begin();
+  while (it != pages.end() && it->page_no < page_no) ++it;
+  if (it != pages.end() && it->page_no == page_no) {
+    it->size = size;
+    return *it;
+  }
+  PageItem p;
+  p.page_no = page_no;
+  p.size = size;
+  return *pages.insert(it, p);
+}
+
+const PageItem* Document::page(int page_no) const {
+  for (const PageItem& p : pages)
+    if (p.page_no == page_no) return &p;
+  return nullptr;
+}
+
+}  // namespace docling
