@@ -1,0 +1,197 @@
+// The image processor and prompt builder against the Hugging Face oracle (tests/data/oracle):
+// resize steps and tiles bit for bit, float pixels bit for bit, prompt ids exactly.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "layout/image.h"
+#include "vision/image_processor.h"
+
+using namespace docling;
+
+namespace {
+
+const std::string kData = DOCLING_TEST_DATA;
+const std::string kOracle = kData + "/oracle";
+const std::string kModel = kData + "/models/granite-docling-258M";
+
+// Minimal safetensors reader: 8-byte LE header length, JSON header, raw little-endian data.
+struct Tensors {
+  nlohmann::json header;
+  std::vector<char> data;
+
+  explicit Tensors(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error(path + ": cannot open");
+    uint64_t n = 0;
+    f.read(reinterpret_cast<char*>(&n), 8);
+    std::string h(n, ' ');
+    f.read(h.data(), std::streamsize(n));
+    header = nlohmann::json::parse(h);
+    data.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  template <class T>
+  std::vector<T> get(const std::string& name) const {
+    const auto& e = header.at(name);
+    size_t a = e["data_offsets"][0], b = e["data_offsets"][1];
+    std::vector<T> v((b - a) / sizeof(T));
+    std::memcpy(v.data(), data.data() + a, b - a);
+    return v;
+  }
+};
+
+const Tensors& reference() {
+  static Tensors t(kOracle + "/reference.safetensors");
+  return t;
+}
+
+// Number of differing bytes (0 = bit-exact); also reports the first difference.
+size_t count_diff(const Image& a, const Image& b) {
+  if (a.width != b.width || a.height != b.height) return SIZE_MAX;
+  size_t n = 0;
+  for (size_t i = 0; i < a.rgb.size(); ++i)
+    if (a.rgb[i] != b.rgb[i] && n++ == 0)
+      ADD_FAILURE() << "first diff at pixel " << i / 3 % a.width << "," << i / 3 / a.width << " ch "
+                    << i % 3 << ": " << int(a.rgb[i]) << " vs " << int(b.rgb[i]);
+  return n;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+TEST(ImageProcessor, StepSizesMatchHfRecipe) {
+  int w, h;
+  idefics3_step1_size(1190, 1684, 2048, &w, &h);  // the oracle page
+  EXPECT_EQ(w, 1448);
+  EXPECT_EQ(h, 2048);
+  idefics3_step2_size(1448, 2048, 512, &w, &h);
+  EXPECT_EQ(w, 1536);
+  EXPECT_EQ(h, 2048);
+  // US Letter at 72 dpi -> 4x4 grid; A4 landscape -> 3x4; a 40x20 image is upscaled to 2x4.
+  idefics3_step1_size(612, 792, 2048, &w, &h);
+  EXPECT_EQ(h, 2048);
+  idefics3_step2_size(w, h, 512, &w, &h);
+  EXPECT_EQ(w / 512 * 10 + h / 512, 44);
+  idefics3_step1_size(842, 595, 2048, &w, &h);
+  EXPECT_EQ(w, 2048);
+  EXPECT_EQ(h % 2, 0);
+  idefics3_step2_size(w, h, 512, &w, &h);
+  EXPECT_EQ(w / 512 * 10 + h / 512, 43);
+  idefics3_step1_size(40, 20, 2048, &w, &h);
+  EXPECT_EQ(w, 2048);
+  EXPECT_EQ(h, 1024);
+  idefics3_step2_size(w, h, 512, &w, &h);
+  EXPECT_EQ(w / 512 * 10 + h / 512, 42);
+}
+
+TEST(ImageProcessor, ConfigFromModelFolder) {
+  auto c = ImageProcessorConfig::load(kModel);
+  EXPECT_EQ(c.longest_edge, 2048);
+  EXPECT_EQ(c.tile_size, 512);
+  EXPECT_TRUE(c.do_image_splitting);
+  EXPECT_EQ(c.mean[1], 0.5f);
+  EXPECT_EQ(c.std[2], 0.5f);
+  EXPECT_THROW(ImageProcessorConfig::load(kData + "/no-such-model"), std::runtime_error);
+}
+
+TEST(ImageProcessor, PillowLanczosStep1Upscale) {
+  Image page = load_image(kOracle + "/page.png");
+  Image want = load_image(kOracle + "/preprocess/step1_resized_1448x2048.png");
+  auto t0 = std::chrono::steady_clock::now();
+  Image got = resize_lanczos(page, 1448, 2048);
+  std::printf("resize 1190x1684 -> 1448x2048: %.1f ms\n", ms_since(t0));
+  EXPECT_EQ(count_diff(got, want), 0u);
+}
+
+TEST(ImageProcessor, PillowLanczosStep2HorizontalOnly) {
+  Image in = load_image(kOracle + "/preprocess/step1_resized_1448x2048.png");
+  Image want = load_image(kOracle + "/preprocess/step2_resized_1536x2048.png");
+  Image got = resize_lanczos(in, 1536, 2048);
+  EXPECT_EQ(count_diff(got, want), 0u);
+}
+
+TEST(ImageProcessor, PillowLanczosGlobalDownscale) {
+  Image in = load_image(kOracle + "/preprocess/step2_resized_1536x2048.png");
+  Image want = load_image(kOracle + "/preprocess/step3_global_512x512.png");
+  Image got = resize_lanczos(in, 512, 512);
+  EXPECT_EQ(count_diff(got, want), 0u);
+}
+
+TEST(ImageProcessor, SameSizeIsCopyAndBadSizesThrow) {
+  Image img(5, 3);
+  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = uint8_t(i * 13);
+  EXPECT_EQ(resize_lanczos(img, 5, 3).rgb, img.rgb);
+  EXPECT_THROW(resize_lanczos(img, 0, 3), std::invalid_argument);
+  EXPECT_THROW(resize_lanczos(Image(), 4, 4), std::invalid_argument);
+  EXPECT_THROW(preprocess_image(Image(), ImageProcessorConfig{}), std::invalid_argument);
+}
+
+TEST(ImageProcessor, FullPipelineMatchesOracleTiles) {
+  Image page = load_image(kOracle + "/page.png");
+  Image step2 = load_image(kOracle + "/preprocess/step2_resized_1536x2048.png");
+  Image global = load_image(kOracle + "/preprocess/step3_global_512x512.png");
+  auto cfg = ImageProcessorConfig::load(kModel);
+  PreprocessOptions opt;
+  opt.keep_u8 = true;
+  preprocess_image(page, cfg, opt);  // warm-up (TBB threads, page faults)
+  auto t0 = std::chrono::steady_clock::now();
+  PixelTiles px = preprocess_image(page, cfg, opt);
+  std::printf("preprocess_image (1190x1684 page, 13 tiles): %.1f ms\n", ms_since(t0));
+
+  ASSERT_EQ(px.rows, 4);
+  ASSERT_EQ(px.cols, 3);
+  ASSERT_EQ(px.n_tiles, 13);
+  EXPECT_EQ(px.step1_w, 1448);
+  EXPECT_EQ(px.step2_w, 1536);
+  ASSERT_EQ(px.pixels.size(), size_t(13) * 3 * 512 * 512);
+  for (int i = 0; i < 13; ++i) {
+    Image want = i < 12 ? step2.crop(i % 3 * 512, i / 3 * 512, i % 3 * 512 + 512, i / 3 * 512 + 512)
+                        : global;
+    Image got(512, 512);
+    std::memcpy(got.rgb.data(), px.u8.data() + size_t(i) * 512 * 512 * 3, got.rgb.size());
+    EXPECT_EQ(count_diff(got, want), 0u) << "tile " << i;
+  }
+
+  auto ref = reference().get<float>("image.pixel_values_tile0");
+  ASSERT_EQ(ref.size(), px.tile_floats());
+  EXPECT_EQ(std::memcmp(ref.data(), px.tile(0), ref.size() * sizeof(float)), 0)
+      << "tile 0 float pixels differ from HF's pixel_values";
+  // The global view is tile 12: its floats follow from the u8 oracle PNG by the same formula.
+  float v = px.tile(12)[0];
+  float x = float(double(global.rgb[0]) * 0.00392156862745098);
+  EXPECT_EQ(v, (x - 0.5f) / 0.5f);
+}
+
+TEST(ImageProcessor, SkipStep1UsesTheRenderedSize) {
+  Image step1 = load_image(kOracle + "/preprocess/step1_resized_1448x2048.png");
+  PreprocessOptions opt;
+  opt.skip_step1 = true;
+  PixelTiles px = preprocess_image(step1, ImageProcessorConfig{}, opt);
+  EXPECT_EQ(px.step1_w, 1448);
+  EXPECT_EQ(px.n_tiles, 13);
+  auto ref = reference().get<float>("image.pixel_values_tile0");
+  EXPECT_EQ(std::memcmp(ref.data(), px.tile(0), ref.size() * sizeof(float)), 0);
+}
+
+TEST(ImageProcessor, UnsplitConfigGivesOneSquareTile) {
+  ImageProcessorConfig cfg;
+  cfg.do_image_splitting = false;
+  cfg.longest_edge = 64;
+  cfg.tile_size = 32;
+  Image img(50, 30, 200);
+  PixelTiles px = preprocess_image(img, cfg);
+  EXPECT_EQ(px.rows, 0);
+  EXPECT_EQ(px.cols, 0);
+  ASSERT_EQ(px.n_tiles, 1);
+  ASSERT_EQ(px.pixels.size(), size_t(3) * 32 * 32);
+  // A flat image stays flat through LANCZOS (weights sum to one).
+  float want = (float(double(200) * 0.00392156862745098) - 0.5f) / 0.5f;
+  for (float v : px.pixels) ASSERT_EQ(v, want);
+}
