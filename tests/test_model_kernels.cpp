@@ -1,0 +1,287 @@
+// Kernels against plain reference loops, at every instruction-set level this CPU has.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "vision/generate.h"
+#include "vision/kernels.h"
+#include "vision/safetensors.h"
+
+using namespace docling::vision;
+
+namespace {
+
+std::vector<Isa> levels() {
+  std::vector<Isa> v;
+  for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    if (i <= detected_isa()) v.push_back(i);
+  return v;
+}
+
+struct IsaGuard {
+  Isa saved = active_isa();
+  ~IsaGuard() { set_isa(saved); }
+};
+
+uint16_t to_bf16(float f) {  // round to nearest even
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+}  // namespace
+
+TEST(Kernels, GemmMatchesReferenceAllShapes) {
+  IsaGuard guard;
+  std::mt19937 rng(1);
+  // Shapes cover the small-M path, row/column tails, several K blocks and odd strides.
+  const int shapes[][3] = {{1, 1, 1},    {1, 37, 19},  {3, 100, 64}, {4, 64, 300}, {5, 17, 9},
+                           {7, 33, 257}, {97, 129, 65}, {200, 300, 600}, {13, 16, 512}};
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (auto& s : shapes) {
+      int M = s[0], N = s[1], K = s[2];
+      for (BType bt : {BType::F32, BType::BF16})
+        for (BLayout lay : {BLayout::NK, BLayout::KN})
+          for (bool acc : {false, true}) {
+            int64_t ldx = K + 3, ldb = (lay == BLayout::NK ? K : N) + 5, ldy = N + 2;
+            auto x = randn(size_t(M) * ldx, rng);
+            auto bf = randn(size_t(lay == BLayout::NK ? N : K) * ldb, rng);
+            std::vector<uint16_t> bh(bf.size());
+            for (size_t i = 0; i < bf.size(); ++i) bh[i] = to_bf16(bf[i]);
+            auto bias = randn(size_t(N), rng);
+            auto y0 = randn(size_t(M) * ldy, rng);
+            std::vector<float> y1 = y0, y2 = y0;
+            Gemm g;
+            g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = ldx;
+            g.b = bt == BType::F32 ? static_cast<const void*>(bf.data()) : bh.data();
+            g.btype = bt; g.layout = lay; g.ldb = ldb;
+            g.bias = (N % 2) ? bias.data() : nullptr;
+            g.accumulate = acc; g.ldy = ldy;
+            g.y = y1.data();
+            gemm(g);
+            g.y = y2.data();
+            gemm_reference(g);
+            // f32 accumulation of K products of N(0,1) values: error grows like sqrt(K) ulps
+            float tol = 2e-6f * K + 1e-5f;
+            ASSERT_LT(max_diff(y1, y2), tol) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K
+                                            << " bf16=" << (bt == BType::BF16) << " KN=" << (lay == BLayout::KN)
+                                            << " acc=" << acc;
+            // padding columns beyond N must be untouched
+            for (int m = 0; m < M; ++m)
+              for (int64_t j = N; j < ldy; ++j) ASSERT_EQ(y1[size_t(m * ldy + j)], y0[size_t(m * ldy + j)]);
+          }
+    }
+  }
+}
+
+TEST(Kernels, SerialAndParallelAgree) {
+  std::mt19937 rng(2);
+  int M = 150, N = 260, K = 70;
+  auto x = randn(size_t(M) * K, rng), b = randn(size_t(N) * K, rng);
+  std::vector<float> y1(size_t(M) * N), y2(size_t(M) * N);
+  Gemm g;
+  g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = K; g.b = b.data(); g.btype = BType::F32;
+  g.ldb = K; g.ldy = N;
+  g.y = y1.data();
+  gemm(g, true);
+  g.y = y2.data();
+  gemm(g, false);
+  EXPECT_EQ(y1, y2);  // same blocking, same summation order
+}
+
+namespace {
+
+// Naive attention for comparison: double accumulation, explicit mask.
+void naive_attention(const Attention& a) {
+  int group = a.heads / a.kv_heads;
+  for (int h = 0; h < a.heads; ++h)
+    for (int i = 0; i < a.n_q; ++i) {
+      int g = h / group;
+      int vis = a.causal ? std::min(a.n_kv, a.q_pos0 + i + 1) : a.n_kv;
+      std::vector<double> s(static_cast<size_t>(vis));
+      double mx = -1e300;
+      for (int j = 0; j < vis; ++j) {
+        double d = 0;
+        for (int c = 0; c < a.head_dim; ++c)
+          d += double(a.q[i * a.ldq + h * a.head_dim + c]) * a.k[j * a.ld_kv + g * a.head_dim + c];
+        s[size_t(j)] = d * a.scale;
+        mx = std::max(mx, s[size_t(j)]);
+      }
+      double sum = 0;
+      for (auto& v : s) sum += (v = std::exp(v - mx));
+      for (int c = 0; c < a.head_dim; ++c) {
+        double o = 0;
+        for (int j = 0; j < vis; ++j) o += s[size_t(j)] / sum * a.v[j * a.ld_kv + g * a.head_dim + c];
+        a.out[i * a.ldo + h * a.head_dim + c] = float(o);
+      }
+    }
+}
+
+}  // namespace
+
+TEST(Kernels, AttentionMatchesNaive) {
+  IsaGuard guard;
+  std::mt19937 rng(3);
+  struct Case { int nq, nkv, heads, kvh, hd, pos0; bool causal; };
+  const Case cases[] = {{70, 70, 4, 4, 16, 0, false}, {130, 130, 9, 3, 64, 0, true},
+                        {1, 40, 4, 2, 16, 39, true},  {5, 25, 6, 2, 8, 20, true},
+                        {3, 3, 2, 1, 4, 0, true}};
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (const Case& c : cases) {
+      Attention a;
+      a.n_q = c.nq; a.n_kv = c.nkv; a.heads = c.heads; a.kv_heads = c.kvh; a.head_dim = c.hd;
+      a.ldq = c.heads * c.hd + 1; a.ld_kv = c.kvh * c.hd + 2; a.ldo = c.heads * c.hd;
+      auto q = randn(size_t(c.nq) * a.ldq, rng), k = randn(size_t(c.nkv) * a.ld_kv, rng);
+      auto v = randn(size_t(c.nkv) * a.ld_kv, rng);
+      std::vector<float> o1(size_t(c.nq) * a.ldo), o2(o1.size());
+      a.q = q.data(); a.k = k.data(); a.v = v.data(); a.scale = 1.0f / std::sqrt(float(c.hd));
+      a.causal = c.causal; a.q_pos0 = c.pos0;
+      a.out = o1.data();
+      attention(a);
+      a.out = o2.data();
+      naive_attention(a);
+      EXPECT_LT(max_diff(o1, o2), 1e-5f) << isa_name(isa) << " nq=" << c.nq << " hd=" << c.hd;
+    }
+  }
+}
+
+TEST(Kernels, RopeInvFreqBitExactWithTorch) {
+  // Bit patterns of torch's CPU inv_freq for head_dim 64, theta 1e5 (idefics3-reference.md §6),
+  // read back from the table: cos/sin at position 1 of angle inv_freq[i].
+  const uint32_t torch_bits[32] = {
+      0x3f800000, 0x3f32a506, 0x3ef953cf, 0x3eadfcff, 0x3e72d423, 0x3e297409, 0x3dec7fd6, 0x3da50956,
+      0x3d6655c2, 0x3d20bc1d, 0x3ce054d2, 0x3c9c8b97, 0x3c5a7bf2, 0x3c187705, 0x3bd4ca15, 0x3b947dae,
+      0x3b4f3e38, 0x3b109edb, 0x3ac9d75c, 0x3a8cd9db, 0x3a44948c, 0x3a092e02, 0x39bf74d7, 0x39859aa9,
+      0x393a7753, 0x39021f2b, 0x38b59b1b, 0x387d75d4, 0x3830df52, 0x37f6da96, 0x37ac431d, 0x37706b6d};
+  const int hd = 64, n_pos = 1000;
+  std::vector<float> cs(size_t(n_pos) * hd);
+  rope_table(n_pos, hd, 100000.0, cs.data());
+  for (int i = 0; i < 32; ++i) {
+    float inv;
+    std::memcpy(&inv, &torch_bits[i], 4);
+    for (int p : {1, 7, 500, 999}) {
+      float ang = float(p) * inv;
+      ASSERT_EQ(cs[size_t(p * hd + i)], std::cos(ang)) << "i=" << i << " pos=" << p;
+      ASSERT_EQ(cs[size_t(p * hd + 32 + i)], std::sin(ang)) << "i=" << i << " pos=" << p;
+    }
+  }
+  // rotate_half form: position 0 is the identity; a pair rotates by its angle.
+  std::vector<float> v(hd), w(hd);
+  for (int i = 0; i < hd; ++i) v[size_t(i)] = float(i + 1);
+  w = v;
+  int32_t pos0 = 0, pos5 = 5;
+  rope(w.data(), 1, hd, 1, hd, &pos0, cs.data());
+  EXPECT_EQ(w, v);
+  rope(w.data(), 1, hd, 1, hd, &pos5, cs.data());
+  float c = cs[5 * hd + 3], s = cs[5 * hd + 32 + 3];
+  EXPECT_FLOAT_EQ(w[3], v[3] * c - v[35] * s);
+  EXPECT_FLOAT_EQ(w[35], v[35] * c + v[3] * s);
+}
+
+TEST(Kernels, NormsAndActivations) {
+  std::mt19937 rng(4);
+  const int rows = 300, n = 77;
+  auto x = randn(size_t(rows) * n, rng, 3.0f), w = randn(size_t(n), rng), b = randn(size_t(n), rng);
+  std::vector<float> y(x.size());
+  layernorm(x.data(), rows, n, w.data(), b.data(), 1e-6f, y.data());
+  rmsnorm(x.data(), rows, n, w.data(), 1e-5f, y.data());
+  // both, naively in double
+  std::vector<float> ln(x.size()), rms(x.size());
+  for (int r = 0; r < rows; ++r) {
+    const float* xi = &x[size_t(r * n)];
+    double mean = 0, var = 0, ss = 0;
+    for (int i = 0; i < n; ++i) mean += xi[i];
+    mean /= n;
+    for (int i = 0; i < n; ++i) var += (xi[i] - mean) * (xi[i] - mean), ss += double(xi[i]) * xi[i];
+    var /= n;
+    for (int i = 0; i < n; ++i) {
+      ln[size_t(r * n + i)] = float((xi[i] - mean) / std::sqrt(var + 1e-6) * w[size_t(i)] + b[size_t(i)]);
+      rms[size_t(r * n + i)] = float(xi[i] / std::sqrt(ss / n + 1e-5) * w[size_t(i)]);
+    }
+  }
+  EXPECT_LT(max_diff(y, rms), 1e-5f);
+  layernorm(x.data(), rows, n, w.data(), b.data(), 1e-6f, y.data());
+  EXPECT_LT(max_diff(y, ln), 1e-5f);
+
+  std::vector<float> g = {-6.0f, -1.0f, -0.1f, 0.0f, 0.5f, 2.0f, 10.0f};
+  std::vector<float> up(g.size(), 2.0f), gg = g, sg = g;
+  gelu_tanh(gg.data(), int64_t(gg.size()));
+  silu_mul(sg.data(), up.data(), int64_t(sg.size()));
+  for (size_t i = 0; i < g.size(); ++i) {
+    double v = g[i];
+    double gelu = 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+    EXPECT_NEAR(gg[i], gelu, 1e-6 + 1e-6 * std::fabs(gelu));
+    EXPECT_NEAR(sg[i], 2 * v / (1 + std::exp(-v)), 1e-5);
+  }
+  std::vector<float> sm = {1.0f, 2.0f, 3.0f, -1e30f};
+  softmax(sm.data(), 4);
+  double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  EXPECT_NEAR(sm[0], std::exp(1.0) / z, 1e-7);
+  EXPECT_NEAR(sm[2], std::exp(3.0) / z, 1e-7);
+  EXPECT_EQ(sm[3], 0.0f);
+  std::vector<float> am = {1, 5, 2, 5};
+  EXPECT_EQ(argmax(am.data(), 4), 1);
+}
+
+TEST(Kernels, Bf16AndF16Conversion) {
+  EXPECT_EQ(bf16_to_f32(0x3f80), 1.0f);
+  EXPECT_EQ(bf16_to_f32(0xc000), -2.0f);
+  EXPECT_EQ(f16_to_f32(0x3c00), 1.0f);
+  EXPECT_EQ(f16_to_f32(0xc000), -2.0f);
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(f16_to_f32(0x7bff), 65504.0f);
+  EXPECT_TRUE(std::isinf(f16_to_f32(0x7c00)));
+}
+
+TEST(LoopGuard, DetectsRepeatingBlockOnly) {
+  LoopGuard g;
+  g.max_period = 16;
+  g.min_repeats = 6;
+  g.min_span = 30;
+  {  // 5-token block repeated: fires once 30 tokens repeat, not before
+    RepetitionDetector d(g);
+    std::vector<int32_t> prefix = {9, 8, 7, 6, 100, 101};
+    for (int32_t t : prefix) ASSERT_FALSE(d.push(t));
+    int n = 0;
+    bool fired = false;
+    while (!fired && n < 100) fired = d.push(int32_t(n++ % 5));
+    ASSERT_TRUE(fired);
+    EXPECT_EQ(d.period(), 5);
+    EXPECT_EQ(d.span(), 30);
+    EXPECT_EQ(n, 30);
+  }
+  {  // varied text never fires
+    RepetitionDetector d(g);
+    std::mt19937 rng(5);
+    for (int i = 0; i < 2000; ++i) ASSERT_FALSE(d.push(int32_t(rng() % 50)));
+  }
+  {  // a long period beyond max_period is not reported
+    RepetitionDetector d(g);
+    for (int i = 0; i < 200; ++i) ASSERT_FALSE(d.push(int32_t(i % 20)));
+  }
+  {  // disabled
+    LoopGuard off = g;
+    off.enabled = false;
+    RepetitionDetector d(off);
+    for (int i = 0; i < 200; ++i) ASSERT_FALSE(d.push(1));
+  }
+}

@@ -1,0 +1,76 @@
+// Llama text decoder of Idefics3: token embeddings (image features scattered into
+// <image> positions), RMSNorm, RoPE, grouped-query attention with a KV cache, SiLU MLP,
+// final norm, tied output head.
+//
+// Takes: embedding rows for a batch of tokens, each tagged with the sequence (KV-cache
+// slot) it continues. Gives: logits for the rows asked for, and the cache advanced.
+// One forward serves a prompt prefill (many rows of one slot), a decode step (one row),
+// or several sequences at once (rows of each slot contiguous and in order) — the shape
+// continuous batching needs. Buffers are preallocated; a decode step allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "vision/config.h"
+#include "vision/tap.h"
+#include "vision/weights.h"
+
+namespace docling::vision {
+
+// K and V of every layer for `slots` sequences of up to `capacity` tokens each, f32,
+// layout [slot][layer][position][kv_heads * head_dim].
+struct KVCache {
+  int layers = 0, kv_dim = 0, capacity = 0, slots = 0;
+  std::vector<float> k, v;
+  std::vector<int> len;  // tokens stored per slot
+
+  KVCache() = default;
+  KVCache(const TextConfig& cfg, int slots, int capacity);
+  float* k_at(int slot, int layer) { return k.data() + offset(slot, layer); }
+  float* v_at(int slot, int layer) { return v.data() + offset(slot, layer); }
+  void reset(int slot) { len[size_t(slot)] = 0; }
+
+ private:
+  size_t offset(int slot, int layer) const {
+    return (size_t(slot) * size_t(layers) + size_t(layer)) * size_t(capacity) * size_t(kv_dim);
+  }
+};
+
+// Scratch for forward(); grows to the largest batch seen, then is reused.
+struct DecoderWorkspace {
+  int rows = 0;  // capacity in rows
+  std::vector<float> x, xn, q, k, v, attn, gate, up, sel;
+  std::vector<int32_t> pos;
+  std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
+  int nruns = 0;
+  void reserve(const TextConfig& cfg, int rows, int logit_rows);
+};
+
+class Decoder {
+ public:
+  Decoder(const ModelConfig& cfg, const Weights& w);
+
+  const ModelConfig& config() const { return *cfg_; }
+
+  // out[n][hidden] = embedding of ids[i]; rows whose id is the image token take the next
+  // row of image_features ([n_image_rows][hidden], in order). Throws if the counts differ.
+  void embed(const int32_t* ids, int n, const float* image_features, int n_image_rows, float* out) const;
+  // Table lookup only (image token ids included): out[n][hidden].
+  void embed_ids(const int32_t* ids, int n, float* out) const;
+
+  // Runs n rows. Row r continues sequence slots[r] at position cache.len[slot] + (its
+  // index among that slot's rows); rows of one slot must be contiguous. Writes logits
+  // [n_logits][vocab] for the rows listed in logit_rows (may be 0). Advances cache.len.
+  void forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
+               const int32_t* logit_rows, int n_logits, float* logits, const Tap* tap = nullptr) const;
+
+ private:
+  void layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const;
+
+  const ModelConfig* cfg_;
+  const Weights* w_;
+  std::vector<float> rope_;  // [max_positions][head_dim]: cos | sin
+};
+
+}  // namespace docling::vision

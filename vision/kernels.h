@@ -1,0 +1,94 @@
+// Compute kernels of the model: matrix products with BF16 or F32 "B" operands and f32
+// activations/accumulation, attention, and the element-wise ops (norms, activations, RoPE).
+//
+// The instruction set is chosen once at run time (AVX-512 when the CPU has it, else
+// AVX2+FMA, else portable C); set_isa() forces a lower level (tests compare them).
+// Large products are split across threads with TBB; `parallel = false` runs on the calling
+// thread (for use inside an outer parallel loop).
+//
+// Takes: raw pointers and strides. Gives: results written into caller-owned buffers.
+// Nothing here allocates per call except thread-local scratch that grows to its high-water mark.
+#pragma once
+
+#include <cstdint>
+
+namespace docling::vision {
+
+enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
+
+Isa detected_isa();          // best level this CPU supports
+Isa active_isa();            // level in use
+void set_isa(Isa isa);       // throws std::runtime_error if the CPU lacks it
+const char* isa_name(Isa isa);
+
+enum class BType : uint8_t { F32, BF16 };
+// NK: B[n * ldb + k] (an nn.Linear weight [out, in]);  KN: B[k * ldb + n].
+enum class BLayout : uint8_t { NK, KN };
+
+// y[m, n] (+)= sum_k x[m, k] * B(k, n) + bias[n]
+struct Gemm {
+  int M = 0, N = 0, K = 0;
+  const float* x = nullptr;
+  int64_t ldx = 0;
+  const void* b = nullptr;  // float* or uint16_t* (bf16 bit patterns)
+  BType btype = BType::BF16;
+  BLayout layout = BLayout::NK;
+  int64_t ldb = 0;
+  const float* bias = nullptr;  // [N] or null
+  float* y = nullptr;
+  int64_t ldy = 0;
+  bool accumulate = false;      // y += (x·B + bias) instead of y = ...
+};
+
+void gemm(const Gemm& g, bool parallel = true);
+// Plain triple loop in double, for tests.
+void gemm_reference(const Gemm& g);
+
+// y[M, N] = x[M, K] · W[N, K]^T + bias, W in bf16 (nn.Linear). Contiguous rows.
+inline void linear(const float* x, int M, int K, const uint16_t* w, int N, const float* bias, float* y,
+                   bool accumulate = false) {
+  Gemm g;
+  g.M = M; g.N = N; g.K = K; g.x = x; g.ldx = K; g.b = w; g.btype = BType::BF16;
+  g.layout = BLayout::NK; g.ldb = K; g.bias = bias; g.y = y; g.ldy = N; g.accumulate = accumulate;
+  gemm(g);
+}
+
+// Softmax attention of a block of queries against n_kv keys of one sequence.
+// Query i, head h:  q + i*ldq + h*head_dim.  Key j of kv head g: k + j*ld_kv + g*head_dim
+// (same for v). Query head h uses kv head h / (heads / kv_heads). Scores are
+// (q·k) * scale, softmax in f32. causal: query i sees keys j <= q_pos0 + i.
+// Output row i, head h: out + i*ldo + h*head_dim.
+struct Attention {
+  int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  const float* q = nullptr;
+  int64_t ldq = 0;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t ld_kv = 0;
+  float* out = nullptr;
+  int64_t ldo = 0;
+  float scale = 1.0f;
+  bool causal = false;
+  int q_pos0 = 0;
+};
+void attention(const Attention& a, bool parallel = true);
+
+// Row-wise ops on [rows, n] (contiguous rows; out may equal x). Parallel over rows.
+void layernorm(const float* x, int rows, int n, const float* w, const float* b, float eps, float* out);
+void rmsnorm(const float* x, int rows, int n, const float* w, float eps, float* out);
+void gelu_tanh(float* x, int64_t n);                               // in place
+void silu_mul(float* gate, const float* up, int64_t n);            // gate = silu(gate) * up
+void softmax(float* x, int n);                                     // one row, in place
+
+// RoPE (half-split / rotate_half form) on `rows` vectors of `heads` heads each:
+// v = x + r*ld + h*head_dim, rotated by angle pos[r] * inv_freq[i] with the cos/sin table
+// `cs` laid out [pos][head_dim/2 cos values, head_dim/2 sin values].
+void rope(float* x, int rows, int64_t ld, int heads, int head_dim, const int32_t* pos, const float* cs);
+// Fills cs for positions [0, n_pos) as torch does: inv_freq[i] = 1 / (float)pow(theta, (float)(2i)/hd),
+// angle = (float)pos * inv_freq[i] in f32, cos/sin in f32.
+void rope_table(int n_pos, int head_dim, double theta, float* cs);
+
+// Index of the largest value (first one on ties, like torch.argmax).
+int argmax(const float* x, int n);
+
+}  // namespace docling::vision

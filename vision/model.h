@@ -1,0 +1,57 @@
+// granite-docling-258M (Idefics3) on the CPU: the entry point other stages call.
+//
+//   Model m = Model::load("models/granite-docling-258M");   // config.json + model.safetensors
+//   std::vector<float> feats = m.encode_tiles(pixels, n_tiles);  // from the image processor
+//   GenerateResult r = m.generate(prompt_ids, feats.data(), n_tiles * m.config().image_seq_len,
+//                                 m.default_options());
+//
+// Takes: a checkpoint folder; normalized CHW tiles; expanded prompt ids (with one <image>
+// id per image-feature row). Gives: image features and greedily generated token ids.
+// The model is read-only after load: const methods may run concurrently (each call makes
+// its own scratch and KV cache). Errors are std::runtime_error naming the file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vision/config.h"
+#include "vision/decoder.h"
+#include "vision/generate.h"
+#include "vision/tap.h"
+#include "vision/weights.h"
+
+namespace docling::vision {
+
+class Model {
+ public:
+  static Model load(const std::string& dir);
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  const ModelConfig& config() const;
+  const Weights& weights() const;
+  const Decoder& decoder() const;
+
+  // Vision encoder + connector. tiles: [n_tiles][channels][image_size][image_size].
+  // Returns [n_tiles][image_seq_len][text hidden].
+  std::vector<float> encode_tiles(const float* tiles, int n_tiles, const Tap* tap = nullptr) const;
+
+  // Greedy generation. image_features: [n_image_rows][text hidden] (may be null when the
+  // prompt has no <image> ids). The KV cache holds prompt + opt.max_new_tokens tokens.
+  GenerateResult generate(const std::vector<int32_t>& prompt, const float* image_features, int n_image_rows,
+                          const GenerateOptions& opt, const Tap* tap = nullptr) const;
+
+  // Stops at <|end_of_text|> and </doctag> (when the tokenizer config names it).
+  GenerateOptions default_options() const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace docling::vision

@@ -1,0 +1,119 @@
+#include "vision/weights.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace docling::vision {
+
+namespace {
+
+bool file_exists(const std::string& p) {
+  struct stat sb {};
+  return stat(p.c_str(), &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+struct Binder {
+  Weights& w;
+
+  Mat mat(const std::string& name, int rows, int cols) {
+    const TensorView& t = w.file.get(name, {rows, cols});
+    return from_view(t, rows, cols);
+  }
+  Mat from_view(const TensorView& t, int rows, int cols) {
+    if (t.dtype != DType::BF16)
+      throw std::runtime_error(w.file.path() + ": tensor '" + t.name + "' is " + dtype_name(t.dtype) +
+                               "; the engine expects BF16 matrices (the published checkpoint)");
+    Mat m;
+    m.rows = rows;
+    m.cols = cols;
+    if (reinterpret_cast<uintptr_t>(t.data) % alignof(uint16_t) == 0) {
+      m.w = static_cast<const uint16_t*>(t.data);
+    } else {  // the format does not promise alignment; copy the rare odd one
+      w.owned.emplace_back(size_t(t.numel()));
+      std::memcpy(w.owned.back().data(), t.data, t.nbytes);
+      m.w = w.owned.back().data();
+    }
+    return m;
+  }
+  std::vector<float> vec(const std::string& name, std::vector<int64_t> shape) {
+    return w.file.to_f32(w.file.get(name, shape));
+  }
+};
+
+}  // namespace
+
+Weights Weights::load(const std::string& dir, const ModelConfig& cfg) {
+  std::string path = dir + "/model.safetensors";
+  if (!file_exists(path))
+    throw std::runtime_error(path + ": model weights not found. Download the model ibm-granite/granite-docling-258M "
+                             "from Hugging Face into " + dir +
+                             " (e.g. `huggingface-cli download ibm-granite/granite-docling-258M --local-dir " + dir +
+                             "`)");
+  Weights w;
+  w.file = SafeTensors::open(path);
+  Binder b{w};
+  const VisionConfig& v = cfg.vision;
+  const TextConfig& t = cfg.text;
+  const std::string vp = "model.vision_model.";
+
+  const TensorView& patch = w.file.get(vp + "embeddings.patch_embedding.weight",
+                                       {v.hidden, v.channels, v.patch_size, v.patch_size});
+  w.patch = b.from_view(patch, v.hidden, v.channels * v.patch_size * v.patch_size);
+  w.patch_b = b.vec(vp + "embeddings.patch_embedding.bias", {v.hidden});
+  w.pos_embed = b.vec(vp + "embeddings.position_embedding.weight", {v.num_patches(), v.hidden});
+  for (int l = 0; l < v.layers; ++l) {
+    std::string p = vp + "encoder.layers." + std::to_string(l) + ".";
+    VisionLayerWeights L;
+    L.q = b.mat(p + "self_attn.q_proj.weight", v.hidden, v.hidden);
+    L.k = b.mat(p + "self_attn.k_proj.weight", v.hidden, v.hidden);
+    L.v = b.mat(p + "self_attn.v_proj.weight", v.hidden, v.hidden);
+    L.o = b.mat(p + "self_attn.out_proj.weight", v.hidden, v.hidden);
+    L.q_b = b.vec(p + "self_attn.q_proj.bias", {v.hidden});
+    L.k_b = b.vec(p + "self_attn.k_proj.bias", {v.hidden});
+    L.v_b = b.vec(p + "self_attn.v_proj.bias", {v.hidden});
+    L.o_b = b.vec(p + "self_attn.out_proj.bias", {v.hidden});
+    L.fc1 = b.mat(p + "mlp.fc1.weight", v.intermediate, v.hidden);
+    L.fc1_b = b.vec(p + "mlp.fc1.bias", {v.intermediate});
+    L.fc2 = b.mat(p + "mlp.fc2.weight", v.hidden, v.intermediate);
+    L.fc2_b = b.vec(p + "mlp.fc2.bias", {v.hidden});
+    L.ln1_w = b.vec(p + "layer_norm1.weight", {v.hidden});
+    L.ln1_b = b.vec(p + "layer_norm1.bias", {v.hidden});
+    L.ln2_w = b.vec(p + "layer_norm2.weight", {v.hidden});
+    L.ln2_b = b.vec(p + "layer_norm2.bias", {v.hidden});
+    w.vision_layers.push_back(std::move(L));
+  }
+  w.post_ln_w = b.vec(vp + "post_layernorm.weight", {v.hidden});
+  w.post_ln_b = b.vec(vp + "post_layernorm.bias", {v.hidden});
+
+  w.proj = b.mat("model.connector.modality_projection.proj.weight", t.hidden, cfg.connector_in());
+
+  const std::string tp = "model.text_model.";
+  w.embed = b.mat(tp + "embed_tokens.weight", t.vocab, t.hidden);
+  int qd = t.heads * t.head_dim, kvd = t.kv_heads * t.head_dim;
+  for (int l = 0; l < t.layers; ++l) {
+    std::string p = tp + "layers." + std::to_string(l) + ".";
+    TextLayerWeights L;
+    L.q = b.mat(p + "self_attn.q_proj.weight", qd, t.hidden);
+    L.k = b.mat(p + "self_attn.k_proj.weight", kvd, t.hidden);
+    L.v = b.mat(p + "self_attn.v_proj.weight", kvd, t.hidden);
+    L.o = b.mat(p + "self_attn.o_proj.weight", t.hidden, qd);
+    L.gate = b.mat(p + "mlp.gate_proj.weight", t.intermediate, t.hidden);
+    L.up = b.mat(p + "mlp.up_proj.weight", t.intermediate, t.hidden);
+    L.down = b.mat(p + "mlp.down_proj.weight", t.hidden, t.intermediate);
+    L.input_norm = b.vec(p + "input_layernorm.weight", {t.hidden});
+    L.post_attention_norm = b.vec(p + "post_attention_layernorm.weight", {t.hidden});
+    w.text_layers.push_back(std::move(L));
+  }
+  w.final_norm = b.vec(tp + "norm.weight", {t.hidden});
+  if (w.file.has("lm_head.weight"))
+    w.lm_head = b.mat("lm_head.weight", t.vocab, t.hidden);
+  else if (cfg.tie_word_embeddings)
+    w.lm_head = w.embed;
+  else
+    throw std::runtime_error(path + ": tensor 'lm_head.weight' not found and tie_word_embeddings is false");
+  return w;
+}
+
+}  // namespace docling::vision
