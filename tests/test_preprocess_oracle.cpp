@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "layout/image.h"
 #include "vision/image_processor.h"
+#include "vision/safetensors.h"
 
 using namespace docling;
+using namespace docling::vision;
 
 namespace {
 
@@ -19,34 +19,17 @@ const std::string kData = DOCLING_TEST_DATA;
 const std::string kOracle = kData + "/oracle";
 const std::string kModel = kData + "/models/granite-docling-258M";
 
-// Minimal safetensors reader: 8-byte LE header length, JSON header, raw little-endian data.
-struct Tensors {
-  nlohmann::json header;
-  std::vector<char> data;
-
-  explicit Tensors(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw std::runtime_error(path + ": cannot open");
-    uint64_t n = 0;
-    f.read(reinterpret_cast<char*>(&n), 8);
-    std::string h(n, ' ');
-    f.read(h.data(), std::streamsize(n));
-    header = nlohmann::json::parse(h);
-    data.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  template <class T>
-  std::vector<T> get(const std::string& name) const {
-    const auto& e = header.at(name);
-    size_t a = e["data_offsets"][0], b = e["data_offsets"][1];
-    std::vector<T> v((b - a) / sizeof(T));
-    std::memcpy(v.data(), data.data() + a, b - a);
-    return v;
-  }
-};
-
-const Tensors& reference() {
-  static Tensors t(kOracle + "/reference.safetensors");
+const vision::SafeTensors& reference() {
+  static vision::SafeTensors t = vision::SafeTensors::open(kOracle + "/reference.safetensors");
   return t;
+}
+
+template <class T>
+std::vector<T> ref_tensor(const std::string& name) {
+  const auto& v = reference().get(name);
+  std::vector<T> out(v.nbytes / sizeof(T));
+  std::memcpy(out.data(), v.data, out.size() * sizeof(T));
+  return out;
 }
 
 // Number of differing bytes (0 = bit-exact); also reports the first difference.
@@ -159,7 +142,7 @@ TEST(ImageProcessor, FullPipelineMatchesOracleTiles) {
     EXPECT_EQ(count_diff(got, want), 0u) << "tile " << i;
   }
 
-  auto ref = reference().get<float>("image.pixel_values_tile0");
+  auto ref = ref_tensor<float>("image.pixel_values_tile0");
   ASSERT_EQ(ref.size(), px.tile_floats());
   EXPECT_EQ(std::memcmp(ref.data(), px.tile(0), ref.size() * sizeof(float)), 0)
       << "tile 0 float pixels differ from HF's pixel_values";
@@ -176,7 +159,7 @@ TEST(ImageProcessor, SkipStep1UsesTheRenderedSize) {
   PixelTiles px = preprocess_image(step1, ImageProcessorConfig{}, opt);
   EXPECT_EQ(px.step1_w, 1448);
   EXPECT_EQ(px.n_tiles, 13);
-  auto ref = reference().get<float>("image.pixel_values_tile0");
+  auto ref = ref_tensor<float>("image.pixel_values_tile0");
   EXPECT_EQ(std::memcmp(ref.data(), px.tile(0), ref.size() * sizeof(float)), 0);
 }
 

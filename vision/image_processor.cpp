@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-namespace docling {
+namespace docling::vision {
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -354,4 +354,4 @@ PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
   return out;
 }
 
-}  // namespace docling
+}  // namespace docling::vision

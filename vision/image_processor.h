@@ -12,7 +12,7 @@
 
 #include "layout/image.h"
 
-namespace docling {
+namespace docling::vision {
 
 // preprocessor_config.json of an Idefics3 checkpoint. Defaults are granite-docling's.
 struct ImageProcessorConfig {
@@ -63,4 +63,4 @@ Image resize_lanczos(const Image& src, int out_w, int out_h);
 PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
                             const PreprocessOptions& opt = {});
 
-}  // namespace docling
+}  // namespace docling::vision
