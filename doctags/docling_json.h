@@ -27,4 +27,12 @@ Json to_docling_json(const Document& doc);
 // save_as_json: indent 2, non-ASCII escaped as \uXXXX, Python float repr, no final newline.
 std::string write_docling_json(const Document& doc);
 
+// The `data` object of a table (table_cells, num_rows, num_cols, orientation, grid), as
+// written in tables[] and in a picture's meta.tabular_chart.chart_data.
+Json table_data_to_json(const TableData& data);
+
+// Python's repr() of a float: shortest round-trip digits, "1.0" for integral values,
+// exponent form outside 1e-4 <= |v| < 1e16 ("1e-05", "1e+16"), NaN/Infinity as json.dumps.
+std::string python_float_repr(double v);
+
 }  // namespace docling
