@@ -1,0 +1,31 @@
+// HTML export, as docling-core's HTMLDocSerializer / export_to_html (single-column
+// style): the fixed head and stylesheet, then the body items in one <div class='page'>.
+//
+// Takes: a Document. Gives: a complete HTML document (no final newline).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "exporters/common.h"
+
+namespace docling {
+
+struct HtmlOptions {
+  ExportFilter filter = body_filter();
+  ImageMode image_mode = ImageMode::Placeholder;
+  bool formula_to_mathml = true;
+  bool show_original_list_item_marker = true;
+  std::optional<std::string> html_head;  // replaces the whole generated <head>
+  std::optional<std::string> css;        // replaces the default stylesheet
+
+  static ExportFilter body_filter() {
+    ExportFilter f;
+    f.layers = kBodyLayer;
+    return f;
+  }
+};
+
+std::string export_html(const Document& doc, const HtmlOptions& opts = {});
+
+}  // namespace docling
