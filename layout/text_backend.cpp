@@ -1,0 +1,733 @@
+#include "layout/text_backend.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "layout/pdf.h"
+
+namespace docling {
+
+namespace {
+
+// --- small text helpers -------------------------------------------------------------
+
+size_t count_codepoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool ascii_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+bool ascii_alpha(unsigned char c) { return std::isalpha(c) != 0; }
+bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+bool is_bullet_cp(unsigned cp) {
+  switch (cp) {
+    case 0x2022: case 0x25E6: case 0x25AA: case 0x25AB: case 0x25A0: case 0x25A1:
+    case 0x25CF: case 0x25CB: case 0x25C6: case 0x25C7: case 0x25BA: case 0x25B6:
+    case 0x27A2: case 0x2713: case 0x2714: case 0x2023: case 0x2043: case 0x00B7:
+    case 0x2219: case 0x2013: case 0x2014: case '-': case '*': case 0x2794: case 0x2192:
+      return true;
+    default: return cp >= 0xF000 && cp <= 0xF0FF;  // symbol-font bullets (Wingdings, Symbol)
+  }
+}
+
+// "1." "12)" "(a)" "a)" "iv." -> length of the marker (0 if none). Requires a space after.
+size_t enum_marker_len(const std::string& s) {
+  size_t i = 0, n = s.size();
+  bool paren = i < n && s[i] == '(';
+  if (paren) ++i;
+  size_t start = i;
+  while (i < n && ascii_digit(s[i]) && i - start < 3) ++i;
+  if (i == start) {
+    // one lowercase letter, or a short roman numeral
+    while (i < n && std::strchr("ivxlc", s[i]) && i - start < 5) ++i;
+    if (i == start && i < n && ascii_lower(s[i])) ++i;
+    if (i == start) return 0;
+  }
+  if (i >= n) return 0;
+  if (paren) {
+    if (s[i] != ')') return 0;
+  } else if (s[i] != '.' && s[i] != ')') {
+    return 0;
+  }
+  ++i;
+  if (i >= n || s[i] != ' ') return 0;
+  return i;
+}
+
+struct Marker {
+  std::string text;  // "•", "1."
+  bool enumerated = false;
+  size_t len = 0;  // bytes of the marker in the line text (0: not a list item)
+};
+
+Marker list_marker(const std::string& text) {
+  Marker m;
+  if (text.empty()) return m;
+  size_t i = 0;
+  unsigned cp = next_codepoint(text, i);
+  if (is_bullet_cp(cp) && (i >= text.size() || text[i] == ' ')) {
+    if ((cp == '-' || cp == '*') && i >= text.size()) return m;
+    m.text = text.substr(0, i);
+    m.len = i;
+    return m;
+  }
+  size_t k = enum_marker_len(text);
+  if (k) {
+    m.text = text.substr(0, k);
+    m.enumerated = true;
+    m.len = k;
+  }
+  return m;
+}
+
+bool is_page_number(const std::string& raw) {
+  std::string s = trim(raw);
+  std::string low;
+  for (char c : s) low += char(std::tolower(static_cast<unsigned char>(c)));
+  if (low.rfind("page ", 0) == 0) low = trim(low.substr(5));
+  if (low.size() >= 2 && low.front() == '-' && low.back() == '-') low = trim(low.substr(1, low.size() - 2));
+  if (low.empty() || low.size() > 12) return false;
+  size_t i = 0, digits = 0;
+  while (i < low.size() && ascii_digit(low[i])) ++i, ++digits;
+  if (digits > 0 && digits <= 4) {
+    if (i == low.size()) return true;
+    std::string rest = trim(low.substr(i));
+    if (rest.rfind("of", 0) == 0) rest = trim(rest.substr(2));
+    else if (!rest.empty() && rest[0] == '/') rest = trim(rest.substr(1));
+    else return false;
+    if (rest.empty() || rest.size() > 4) return false;
+    for (char c : rest)
+      if (!ascii_digit(c)) return false;
+    return true;
+  }
+  if (digits == 0 && low.size() <= 6) {
+    for (char c : low)
+      if (!std::strchr("ivxlcdm", c)) return false;
+    return true;
+  }
+  return false;
+}
+
+// Key for "same text": lower case, digits folded (page numbers in running heads).
+std::string furniture_key(const std::string& s) {
+  std::string k;
+  for (unsigned char c : s) {
+    if (std::isspace(c)) continue;
+    k += ascii_digit(c) ? '#' : char(std::tolower(c));
+  }
+  return k;
+}
+
+bool is_caption_text(const std::string& s) {
+  static const char* kHeads[] = {"Table ", "Figure ", "Fig. ", "Fig ", "Listing ", "Algorithm ", "Chart "};
+  for (const char* h : kHeads) {
+    size_t n = std::strlen(h);
+    if (s.compare(0, n, h) == 0 && s.size() > n && ascii_digit(s[n])) return true;
+  }
+  return false;
+}
+
+bool ends_sentence(const std::string& s) {
+  if (s.empty()) return false;
+  char c = s.back();
+  return c == '.' || c == ':' || c == '!' || c == '?';
+}
+
+// Join the next line of a paragraph; a word broken by a hyphen at the line end is
+// re-joined when the next line continues in lower case.
+void append_line(std::string& text, const std::string& next) {
+  if (next.empty()) return;
+  if (text.empty()) {
+    text = next;
+    return;
+  }
+  size_t n = text.size();
+  if (n >= 2 && text[n - 1] == '-' && ascii_alpha(text[n - 2]) && ascii_lower(next[0])) {
+    text.pop_back();
+    text += next;
+    return;
+  }
+  if (n >= 3 && text.compare(n - 2, 2, "\xC2\xAD") == 0) {  // soft hyphen
+    text.resize(n - 2);
+    text += next;
+    return;
+  }
+  text += ' ';
+  text += next;
+}
+
+// --- page model ---------------------------------------------------------------------
+
+struct Box {
+  double l = 1e300, t = 1e300, r = -1e300, b = -1e300;
+  void add(double L, double T, double R, double B) {
+    l = std::min(l, L), t = std::min(t, T), r = std::max(r, R), b = std::max(b, B);
+  }
+  void add(const Box& o) { add(o.l, o.t, o.r, o.b); }
+  double width() const { return r - l; }
+};
+
+// A logical line: the segments of one band merged (or one segment).
+struct LLine {
+  std::string text;
+  Box box;
+  double fs = 0;
+  bool bold = false, mono = false, rtl = false;
+};
+
+Box line_box(const TextLine& l) { return {l.l, l.t, l.r, l.b}; }
+
+using Band = std::vector<int>;  // line ids, left to right
+
+struct Ctx {
+  const TextPage* page = nullptr;
+  const TextBackendOptions* opt = nullptr;
+  double body_fs = 10;
+  double min_col_width = 0;
+};
+
+double line_fs(const TextLine& l) { return l.font_size > 0 ? l.font_size : std::max(1.0, l.b - l.t); }
+
+// Bands: lines sorted by top, grouped while their vertical extents overlap.
+std::vector<Band> make_bands(const Ctx& cx, std::vector<int> ids) {
+  const auto& L = cx.page->lines;
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return L[a].t < L[b].t; });
+  std::vector<Band> bands;
+  double bottom = -1e300;
+  for (int id : ids) {
+    const TextLine& l = L[id];
+    double slack = 0.25 * (l.b - l.t);  // touching boxes of successive lines do not merge
+    if (bands.empty() || l.t > bottom - slack) {
+      bands.push_back({});
+      bottom = l.b;
+    } else {
+      bottom = std::max(bottom, l.b);
+    }
+    bands.back().push_back(id);
+  }
+  for (Band& b : bands)
+    std::sort(b.begin(), b.end(), [&](int x, int y) { return L[x].l < L[y].l; });
+  return bands;
+}
+
+// Merged x coverage of some lines: sorted disjoint intervals.
+using Cover = std::vector<std::pair<double, double>>;
+
+void cover_add(Cover& c, double l, double r) {
+  c.push_back({l, r});
+  std::sort(c.begin(), c.end());
+  Cover m;
+  for (auto& iv : c) {
+    if (!m.empty() && iv.first <= m.back().second) m.back().second = std::max(m.back().second, iv.second);
+    else m.push_back(iv);
+  }
+  c.swap(m);
+}
+
+// Interior gaps at least `min_gap` wide.
+std::vector<std::pair<double, double>> gutters(const Cover& c, double min_gap) {
+  std::vector<std::pair<double, double>> g;
+  for (size_t i = 1; i < c.size(); ++i)
+    if (c[i].first - c[i - 1].second >= min_gap) g.push_back({c[i - 1].second, c[i].first});
+  return g;
+}
+
+// Reading order: consecutive bands that share a whitespace gutter form a multi-column
+// section, read column by column (each column ordered recursively); everything else
+// is read top to bottom. Columns must look like text (wide lines), so that the
+// aligned cells of a table are not read column by column. Leaves are appended to
+// `out` as runs of bands.
+void order_region(const Ctx& cx, const std::vector<int>& ids, std::vector<std::vector<Band>>& out,
+                  int depth) {
+  const auto& L = cx.page->lines;
+  std::vector<Band> bands = make_bands(cx, ids);
+  double min_gap = std::max(6.0, 0.8 * cx.body_fs);
+  std::vector<Band> leaf;
+  auto flush = [&] {
+    if (!leaf.empty()) out.push_back(std::move(leaf));
+    leaf.clear();
+  };
+  size_t i = 0;
+  while (i < bands.size()) {
+    Cover cov;
+    for (int id : bands[i]) cover_add(cov, L[id].l, L[id].r);
+    size_t j = i;
+    Cover acc = cov;
+    for (size_t k = i + 1; k < bands.size() && depth < 4; ++k) {
+      Cover next = acc;
+      for (int id : bands[k]) cover_add(next, L[id].l, L[id].r);
+      if (gutters(next, min_gap).empty()) break;
+      acc.swap(next);
+      j = k;
+    }
+    auto gs = gutters(acc, min_gap);
+    bool split = false;
+    std::vector<std::vector<int>> cols;
+    if (!gs.empty() && j > i) {
+      cols.resize(gs.size() + 1);
+      for (size_t k = i; k <= j; ++k)
+        for (int id : bands[k]) {
+          double c = 0.5 * (L[id].l + L[id].r);
+          size_t col = 0;
+          while (col < gs.size() && c > gs[col].second) ++col;
+          cols[col].push_back(id);
+        }
+      // Text columns: the widest line of each column is wide.
+      split = true;
+      for (auto& col : cols) {
+        double w = 0;
+        for (int id : col) w = std::max(w, L[id].r - L[id].l);
+        if (col.empty() || w < cx.min_col_width) split = false;
+      }
+    }
+    if (split) {
+      flush();
+      bool rtl_page = false;
+      size_t rtl = 0, all = 0;
+      for (auto& col : cols)
+        for (int id : col) ++all, rtl += L[id].rtl;
+      rtl_page = rtl * 2 > all;
+      if (rtl_page) std::reverse(cols.begin(), cols.end());
+      for (auto& col : cols) order_region(cx, col, out, depth + 1);
+      i = j + 1;
+    } else {
+      leaf.push_back(bands[i]);
+      ++i;
+    }
+  }
+  flush();
+}
+
+// --- document building --------------------------------------------------------------
+
+struct Builder {
+  Document& doc;
+  const TextBackendOptions& opt;
+  double body_fs = 10;
+  Ref list;                                  // open list group, if any
+  std::vector<std::pair<Ref, double>> headings;  // for levels by size
+
+  ProvenanceItem prov(int page_no, const Box& b, const std::string& text) const {
+    ProvenanceItem p;
+    p.page_no = page_no;
+    p.bbox = {b.l, b.t, b.r, b.b, CoordOrigin::TopLeft};
+    p.charspan[0] = 0;
+    p.charspan[1] = int(count_codepoints(text));
+    return p;
+  }
+
+  Ref add_text(Label label, const std::string& text, int page_no, const Box& b,
+               ContentLayer layer = ContentLayer::Body) {
+    if (label != Label::ListItem) list = Ref{};
+    return doc.add_text(label, text, Ref::body(), prov(page_no, b, text), layer);
+  }
+
+  void add_list_item(const std::string& text, const Marker& m, int page_no, const Box& b) {
+    if (!list.valid()) list = doc.add_group(GroupLabel::List, "list", Ref::body());
+    Ref r = doc.add_text(Label::ListItem, text, list, prov(page_no, b, text));
+    doc.text(r).enumerated = m.enumerated;
+    doc.text(r).marker = m.text;
+  }
+
+  // A caption right before a table belongs to it (docling nests captions under tables).
+  void attach_caption(Ref table) {
+    auto& kids = doc.body.children;
+    if (kids.size() < 2) return;
+    Ref prev = kids[kids.size() - 2];
+    if (prev.kind != RefKind::Text || doc.text(prev).label != Label::Caption) return;
+    kids.erase(kids.end() - 2);
+    doc.text(prev).parent = table;
+    doc.table(table).children.push_back(prev);
+    doc.table(table).captions.push_back(prev);
+  }
+};
+
+// How many bands from i on read as a table (0: none). Rows need two or more cells;
+// a lone short cell between rows (a wrapped cell) is allowed.
+size_t table_rows(const Ctx& cx, const std::vector<Band>& bands, size_t i) {
+  const auto& L = cx.page->lines;
+  size_t j = i, multi = 0, wide = 0;
+  while (j < bands.size()) {
+    if (bands[j].size() >= 2) {
+      ++multi;
+      wide += bands[j].size() >= 3;
+      ++j;
+    } else if (j + 1 < bands.size() && bands[j + 1].size() >= 2 && j > i &&
+               L[bands[j][0]].r - L[bands[j][0]].l < 0.5 * cx.min_col_width * 2) {
+      ++j;  // a lone short cell between table rows
+    } else {
+      break;
+    }
+  }
+  if (bands[i].size() < 2 || !(multi >= 3 || (multi >= 2 && wide >= 2))) return 0;
+  return j - i;
+}
+
+// Columns from the rows with the most cells; a line over several columns is a span.
+void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j, Builder& bld) {
+  const auto& L = cx.page->lines;
+  size_t most = 0;
+  for (size_t k = i; k < j; ++k) most = std::max(most, bands[k].size());
+  Cover cols;
+  for (size_t k = i; k < j; ++k)
+    if (bands[k].size() == most)
+      for (int id : bands[k]) cover_add(cols, L[id].l, L[id].r);
+  int ncols = int(cols.size());
+
+  TableData data;
+  data.num_rows = int(j - i);
+  data.num_cols = ncols;
+  Box tbox;
+  for (size_t k = i; k < j; ++k) {
+    std::vector<std::string> text(ncols);
+    std::vector<int> span_end(ncols);
+    std::vector<Box> cbox(ncols);
+    for (int c = 0; c < ncols; ++c) span_end[c] = c;
+    std::vector<int> ids = bands[k];
+    std::sort(ids.begin(), ids.end(), [&](int a, int b) {
+      return std::fabs(L[a].t - L[b].t) > 2 ? L[a].t < L[b].t : L[a].l < L[b].l;
+    });
+    for (int id : ids) {
+      const TextLine& l = L[id];
+      int c0 = -1, c1 = -1;
+      for (int c = 0; c < ncols; ++c) {
+        double ov = std::min(l.r, cols[c].second) - std::max(l.l, cols[c].first);
+        if (ov > 0 || (l.l <= cols[c].second && l.r >= cols[c].first)) {
+          if (c0 < 0) c0 = c;
+          c1 = c;
+        }
+      }
+      if (c0 < 0) {  // between columns: nearest column
+        double best = 1e300;
+        for (int c = 0; c < ncols; ++c) {
+          double d = std::fabs(0.5 * (l.l + l.r) - 0.5 * (cols[c].first + cols[c].second));
+          if (d < best) best = d, c0 = c1 = c;
+        }
+      }
+      if (!text[c0].empty()) text[c0] += ' ';
+      text[c0] += l.text;
+      span_end[c0] = std::max(span_end[c0], c1);
+      cbox[c0].add(line_box(l));
+      tbox.add(line_box(l));
+    }
+    for (int c = 0; c < ncols;) {
+      int e = span_end[c];
+      for (int x = c + 1; x <= e; ++x) {  // text inside a span joins the span cell
+        if (!text[x].empty()) {
+          if (!text[c].empty()) text[c] += ' ';
+          text[c] += text[x];
+          cbox[c].add(cbox[x]);
+        }
+        e = std::max(e, span_end[x]);
+      }
+      TableCell cell;
+      cell.start_row = int(k - i), cell.end_row = int(k - i) + 1;
+      cell.start_col = c, cell.end_col = e + 1;
+      cell.col_span = e - c + 1;
+      cell.text = text[c];
+      cell.column_header = k == i;
+      if (!text[c].empty()) cell.bbox = BoundingBox{cbox[c].l, cbox[c].t, cbox[c].r, cbox[c].b, CoordOrigin::TopLeft};
+      data.cells.push_back(std::move(cell));
+      c = e + 1;
+    }
+  }
+  bld.list = Ref{};
+  ProvenanceItem p = bld.prov(cx.page->page_no, tbox, "");
+  Ref t = bld.doc.add_table(std::move(data), Ref::body(), p);
+  bld.attach_caption(t);
+}
+
+LLine merge_band(const Ctx& cx, const Band& band) {
+  const auto& L = cx.page->lines;
+  LLine out;
+  std::vector<int> ids = band;
+  size_t rtl = 0;
+  for (int id : ids) rtl += L[id].rtl;
+  out.rtl = rtl * 2 > ids.size();
+  if (out.rtl) std::reverse(ids.begin(), ids.end());
+  double chars = 0, bold = 0, mono = 0, best = 0;
+  for (int id : ids) {
+    const TextLine& l = L[id];
+    if (!out.text.empty()) out.text += ' ';
+    out.text += l.text;
+    out.box.add(line_box(l));
+    double n = double(l.text.size());
+    chars += n;
+    if (l.bold) bold += n;
+    if (l.mono) mono += n;
+    if (n > best) best = n, out.fs = line_fs(l);
+  }
+  out.bold = bold * 2 > chars;
+  out.mono = mono * 2 > chars;
+  return out;
+}
+
+struct Block {
+  std::vector<LLine> lines;
+  Box box;
+  Marker marker;
+  bool all_bold = true;
+};
+
+void emit_block(const Ctx& cx, Block& b, Builder& bld) {
+  if (b.lines.empty()) return;
+  const TextPage& pg = *cx.page;
+  bool mono = true;
+  double fs = 0;
+  for (const LLine& l : b.lines) mono &= l.mono, fs = std::max(fs, l.fs);
+  std::string text;
+  if (mono) {
+    for (const LLine& l : b.lines) text += (text.empty() ? "" : "\n") + l.text;
+  } else {
+    for (const LLine& l : b.lines) append_line(text, l.text);
+  }
+  const std::string& first = b.lines[0].text;
+  size_t nchars = count_codepoints(text);
+  int page_no = pg.page_no;
+  bool low_on_page = b.box.t > 0.5 * pg.height;
+  unsigned char c0 = static_cast<unsigned char>(first[0]);
+  bool note_mark = ascii_digit(c0) || c0 == '*' || first.rfind("\xE2\x80\xA0", 0) == 0 ||
+                   first.rfind("\xE2\x80\xA1", 0) == 0;
+
+  if (fs <= 0.85 * bld.body_fs && low_on_page && note_mark && !mono) {
+    bld.add_text(Label::Footnote, text, page_no, b.box);
+  } else if (b.marker.len && !mono) {
+    std::string body = trim(text.substr(b.marker.len));
+    bld.add_list_item(body, b.marker, page_no, b.box);
+  } else if (!mono && nchars <= 200 && b.lines.size() <= 3 && fs >= 1.12 * bld.body_fs) {
+    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
+    bld.headings.push_back({r, fs});
+  } else if (!mono && nchars <= 150 && b.lines.size() <= 2 && b.all_bold && !ends_sentence(text) &&
+             fs >= 0.95 * bld.body_fs) {
+    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
+    bld.headings.push_back({r, fs});
+  } else if (is_caption_text(first)) {
+    bld.add_text(Label::Caption, text, page_no, b.box);
+  } else if (mono) {
+    Ref r = bld.add_text(Label::Code, text, page_no, b.box);
+    (void)r;
+  } else {
+    bld.add_text(Label::Text, text, page_no, b.box);
+  }
+  b = Block{};
+}
+
+// Lines of one leaf region -> blocks -> items.
+void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
+  Block cur;
+  for (size_t i = 0; i < bands.size();) {
+    if (cx.opt->tables && bands[i].size() >= 2) {
+      size_t used = table_rows(cx, bands, i);
+      if (used) {
+        emit_block(cx, cur, bld);
+        add_table(cx, bands, i, i + used, bld);
+        i += used;
+        continue;
+      }
+    }
+    LLine ln = merge_band(cx, bands[i]);
+    ++i;
+    Marker m = list_marker(ln.text);
+    if (!cur.lines.empty()) {
+      const LLine& prev = cur.lines.back();
+      double fs = std::max(ln.fs, prev.fs);
+      double gap = ln.box.t - prev.box.b;
+      bool brk = m.len > 0 || std::fabs(ln.fs - prev.fs) > 0.6 || ln.mono != prev.mono ||
+                 gap > 0.6 * fs;
+      if (!brk && ln.bold != prev.bold && (cur.all_bold || (ln.bold && ends_sentence(prev.text))))
+        brk = !cur.marker.len;
+      if (!brk && cur.marker.len && ln.box.l < cur.box.l + 0.3 * fs) brk = true;
+      // An indented first line after a short last line starts a new paragraph.
+      if (!brk && !cur.marker.len && ln.box.l > cur.box.l + 0.8 * fs &&
+          prev.box.r < cur.box.r - 2 * fs && cur.lines.size() >= 1)
+        brk = true;
+      if (!brk && !cur.marker.len && cur.lines.size() >= 2 && ln.box.l > cur.box.l + 0.8 * fs)
+        brk = true;
+      if (brk) emit_block(cx, cur, bld);
+    }
+    if (cur.lines.empty()) cur.marker = m;
+    cur.all_bold &= ln.bold;
+    cur.box.add(ln.box);
+    cur.lines.push_back(std::move(ln));
+  }
+  emit_block(cx, cur, bld);
+}
+
+double body_font_size(const std::vector<TextPage>& pages) {
+  std::map<int, double> hist;  // half points -> characters
+  for (const TextPage& p : pages)
+    for (const TextLine& l : p.lines)
+      if (l.font_size > 0) hist[int(std::lround(l.font_size * 2))] += double(l.text.size());
+  int best = 20;
+  double n = -1;
+  for (auto& [k, v] : hist)
+    if (v > n) n = v, best = k;
+  return best / 2.0;
+}
+
+enum class Furn : uint8_t { No, Header, Footer };
+
+std::vector<std::vector<Furn>> find_furniture(const std::vector<TextPage>& pages, double body_fs) {
+  std::vector<std::vector<Furn>> f(pages.size());
+  struct Seen {
+    size_t page;
+    double t;
+  };
+  std::map<std::string, std::vector<Seen>> seen;
+  for (size_t p = 0; p < pages.size(); ++p) {
+    const TextPage& pg = pages[p];
+    f[p].assign(pg.lines.size(), Furn::No);
+    // Small print counts as a running head only above all body-size text.
+    double body_top = 1e300;
+    for (const TextLine& l : pg.lines)
+      if (l.font_size >= body_fs - 0.5) body_top = std::min(body_top, l.t);
+    for (size_t i = 0; i < pg.lines.size(); ++i) {
+      const TextLine& l = pg.lines[i];
+      // Running heads sit in the top or bottom ~12% (15% for page numbers and
+      // small-print heads, which are unambiguous).
+      bool top = l.b <= 0.15 * pg.height, bottom = l.t >= 0.85 * pg.height;
+      if (!top && !bottom) continue;
+      Furn kind = top ? Furn::Header : Furn::Footer;
+      if (is_page_number(l.text)) f[p][i] = kind;
+      if (top && l.font_size > 0 && l.font_size < body_fs - 0.5 && !l.bold && l.b <= body_top)
+        f[p][i] = kind;
+      if (l.b > 0.12 * pg.height && l.t < 0.88 * pg.height) continue;
+      std::string key = furniture_key(l.text);
+      key.insert(key.begin(), top ? 'T' : 'B');
+      seen[key].push_back({p, l.t});
+    }
+  }
+  if (pages.size() < 2) return f;
+  for (auto& [key, list] : seen) {
+    if (list.size() < 2) continue;
+    for (size_t a = 0; a < list.size(); ++a) {
+      size_t pages_near = 0;
+      for (size_t b = 0; b < list.size(); ++b)
+        if (list[b].page != list[a].page && std::fabs(list[b].t - list[a].t) < 12) ++pages_near;
+      if (!pages_near) continue;
+      const TextPage& pg = pages[list[a].page];
+      for (size_t i = 0; i < pg.lines.size(); ++i)
+        if (std::fabs(pg.lines[i].t - list[a].t) < 1e-9 &&
+            key.compare(1, std::string::npos, furniture_key(pg.lines[i].text)) == 0)
+          f[list[a].page][i] = key[0] == 'T' ? Furn::Header : Furn::Footer;
+    }
+  }
+  return f;
+}
+
+void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld) {
+  Ctx cx;
+  cx.page = &pg;
+  cx.opt = &bld.opt;
+  cx.body_fs = bld.body_fs;
+  cx.min_col_width = 0.2 * pg.width;
+  std::vector<int> body;
+  for (size_t i = 0; i < pg.lines.size(); ++i) {
+    if (furn[i] == Furn::No) {
+      body.push_back(int(i));
+      continue;
+    }
+    if (furn[i] != Furn::Header) continue;
+    const TextLine& l = pg.lines[i];
+    bld.add_text(Label::PageHeader, l.text, pg.page_no, line_box(l), ContentLayer::Furniture);
+  }
+  std::vector<std::vector<Band>> leaves;
+  order_region(cx, body, leaves, 0);
+  for (const auto& leaf : leaves) emit_leaf(cx, leaf, bld);
+  for (size_t i = 0; i < pg.lines.size(); ++i)
+    if (furn[i] == Furn::Footer) {
+      const TextLine& l = pg.lines[i];
+      bld.add_text(Label::PageFooter, l.text, pg.page_no, line_box(l), ContentLayer::Furniture);
+    }
+}
+
+}  // namespace
+
+TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::string& name,
+                                     const TextBackendOptions& opt) {
+  TextBackendResult res;
+  res.doc.name = name;
+  for (TextPage& p : pages) {
+    res.doc.add_page(p.page_no, {p.width, p.height});
+    if (p.words.empty()) {
+      res.pages_without_text.push_back(p.page_no);
+      res.warnings.push_back("'" + name + "' page " + std::to_string(p.page_no) +
+                             ": no text layer (scanned or image-only page)");
+    }
+  }
+  Builder bld{res.doc, opt, 10, Ref{}, {}};
+  bld.body_fs = body_font_size(pages);
+  std::vector<std::vector<Furn>> furn =
+      opt.furniture ? find_furniture(pages, bld.body_fs) : std::vector<std::vector<Furn>>{};
+  for (size_t p = 0; p < pages.size(); ++p) {
+    if (!opt.furniture) furn.push_back(std::vector<Furn>(pages[p].lines.size(), Furn::No));
+    build_page(pages[p], furn[p], bld);
+  }
+  if (opt.heading_levels && !bld.headings.empty()) {
+    std::vector<int> sizes;
+    for (auto& h : bld.headings) sizes.push_back(int(std::lround(h.second * 2)));
+    std::sort(sizes.begin(), sizes.end(), std::greater<int>());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    for (auto& h : bld.headings) {
+      int k = int(std::find(sizes.begin(), sizes.end(), int(std::lround(h.second * 2))) - sizes.begin());
+      res.doc.text(h.first).level = std::min(k + 1, 6);
+    }
+  }
+  return res;
+}
+
+TextBackendResult convert_text_layer(const PageSource& src, const std::vector<int>& pages,
+                                     const TextBackendOptions& opt) {
+  std::vector<int> sel = pages;
+  if (sel.empty())
+    for (int p = 1; p <= src.page_count(); ++p) sel.push_back(p);
+  std::vector<TextPage> read;
+  std::vector<std::string> warnings;
+  std::vector<int> failed;
+  std::vector<std::pair<int, Size>> failed_sizes;
+  for (int p : sel) {
+    try {
+      TextPage tp;
+      tp.page_no = p;
+      Size s = src.page_size(p);
+      tp.width = s.width, tp.height = s.height;
+      tp.words = src.words(p);
+      build_lines(tp, opt.line_gap_em);
+      read.push_back(std::move(tp));
+    } catch (const std::exception& e) {
+      failed.push_back(p);
+      warnings.push_back(e.what());
+      try {
+        failed_sizes.push_back({p, src.page_size(p)});
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  std::string name = src.name();
+  size_t slash = name.find_last_of('/');
+  std::string stem = slash == std::string::npos ? name : name.substr(slash + 1);
+  size_t dot = stem.find_last_of('.');
+  if (dot != std::string::npos && dot > 0) stem = stem.substr(0, dot);
+  TextBackendResult res = convert_text_pages(std::move(read), stem, opt);
+  for (auto& [p, s] : failed_sizes) res.doc.add_page(p, s);
+  res.failed_pages = failed;
+  res.warnings.insert(res.warnings.begin(), warnings.begin(), warnings.end());
+  // Warnings name the file as given, not the stem.
+  for (std::string& w : res.warnings)
+    if (w.rfind("'" + stem + "' page", 0) == 0) w = "'" + name + "'" + w.substr(stem.size() + 2);
+  return res;
+}
+
+}  // namespace docling

@@ -1,0 +1,49 @@
+// The model-free backend: a DoclingDocument built from a PDF's text layer alone.
+//
+// Per page: words -> lines (layout/text_layer.h) -> reading order (columns found by
+// whitespace gutters, then top to bottom) -> blocks (paragraphs joined across lines
+// with de-hyphenation, headings from font size / weight, list items from bullets and
+// numbering, captions, footnotes, code in monospace fonts, simple tables where cells
+// align). Across pages: text repeated at the same place near the top or bottom of
+// several pages, and page numbers, go to the furniture layer.
+//
+// Takes: a PageSource (layout/pdf.h) or TextPages. Gives: Document (doctags/document.h)
+// with provenance in page points, TOPLEFT, plus warnings (e.g. pages without text,
+// which a caller can route to the VLM).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "doctags/document.h"
+#include "layout/text_layer.h"
+
+namespace docling {
+
+class PageSource;
+
+struct TextBackendOptions {
+  bool tables = true;          // detect aligned cells as tables
+  bool furniture = true;       // page headers / footers / numbers -> furniture layer
+  bool heading_levels = false; // false: every section header is level 1, as docling's
+                               // standard pipeline writes them; true: levels by font size
+  double line_gap_em = 1.5;    // horizontal gap (in font sizes) that splits a line
+};
+
+struct TextBackendResult {
+  Document doc;
+  std::vector<std::string> warnings;  // each names the file and page
+  std::vector<int> pages_without_text;  // 1-based; candidates for the VLM / OCR
+  std::vector<int> failed_pages;        // pages that could not be read at all
+};
+
+// Convert the given pages (1-based; empty = every page) of a source. Per-page read
+// errors become warnings; the page keeps its number (and its size when known).
+TextBackendResult convert_text_layer(const PageSource& src, const std::vector<int>& pages = {},
+                                     const TextBackendOptions& opt = {});
+
+// Same from pages already read (their page_no fields are kept).
+TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::string& name,
+                                     const TextBackendOptions& opt = {});
+
+}  // namespace docling

@@ -1,0 +1,60 @@
+// The PDF text layer: words (as Poppler gives them) and lines built from them.
+//
+// Coordinates are page points with a top-left origin and the page rotation applied,
+// the same frame as PageSource::page_size and docling's TOPLEFT provenance boxes.
+//
+// Takes: words from a PageSource. Gives: TextPage (words, lines).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace docling {
+
+class PageSource;
+
+struct TextWord {
+  std::string text;         // UTF-8
+  double l = 0, t = 0, r = 0, b = 0;
+  double font_size = 0;     // 0 when Poppler gives none
+  std::string font_name;    // subset prefix removed ("ABCDEF+Times-Bold" -> "Times-Bold")
+  bool bold = false, italic = false, mono = false;  // guessed from the font name
+  bool space_after = false; // Poppler saw a space after this word
+  bool horizontal = true;   // false for rotated or vertical text
+};
+
+// One line: words on one baseline, without a column-sized gap between them.
+struct TextLine {
+  std::vector<int> words;   // indices into TextPage::words, in reading order
+  std::string text;         // words joined with single spaces where the PDF has them
+  double l = 0, t = 0, r = 0, b = 0;
+  double font_size = 0;     // the most common size among the line's characters
+  bool bold = false, italic = false, mono = false;  // most characters
+  bool rtl = false;         // mostly right-to-left script: words ordered right to left
+};
+
+struct TextPage {
+  int page_no = 1;
+  double width = 0, height = 0;  // points, rotation applied
+  std::vector<TextWord> words;   // Poppler's reading order
+  std::vector<TextLine> lines;   // top to bottom, then left to right
+  bool empty() const { return words.empty(); }
+};
+
+// Build lines from words: words whose vertical extents overlap form a row; a row is
+// cut where the horizontal gap exceeds `gap_em` times the font size (columns, table
+// cells); a lone bullet glyph stays with the text that follows it.
+void build_lines(TextPage& page, double gap_em = 1.5);
+
+// Words + lines of one page of a source (empty for image sources).
+TextPage read_text_page(const PageSource& src, int page_no);
+
+// Helpers shared with the text backend.
+bool is_bold_font(const std::string& font_name);
+bool is_italic_font(const std::string& font_name);
+bool is_mono_font(const std::string& font_name);
+bool is_rtl_codepoint(unsigned cp);
+// Decode one UTF-8 code point at s[i], advancing i (invalid bytes give U+FFFD).
+unsigned next_codepoint(const std::string& s, size_t& i);
+
+}  // namespace docling
