@@ -27,7 +27,8 @@ struct LocBox {
 double round_half_even(double x);
 
 // One coordinate already divided by the page extent -> token value in [0, 499].
-int loc_value(double normalized);
+// (Named apart from exporters/geometry.h loc_value, which does the same.)
+int loc_token_value(double normalized);
 
 // A page box (any origin) on a page of width x height -> the four tokens.
 LocBox to_loc(const BoundingBox& box, double page_width, double page_height);

@@ -449,28 +449,42 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
   bld.attach_caption(t);
 }
 
-LLine merge_band(const Ctx& cx, const Band& band) {
+// The segments of a band become one logical line; segments of very different font
+// size (a big heading beside small print) stay separate lines.
+std::vector<LLine> merge_band(const Ctx& cx, const Band& band) {
   const auto& L = cx.page->lines;
-  LLine out;
   std::vector<int> ids = band;
   size_t rtl = 0;
   for (int id : ids) rtl += L[id].rtl;
-  out.rtl = rtl * 2 > ids.size();
-  if (out.rtl) std::reverse(ids.begin(), ids.end());
+  bool is_rtl = rtl * 2 > ids.size();
+  if (is_rtl) std::reverse(ids.begin(), ids.end());
+  std::vector<LLine> out;
   double chars = 0, bold = 0, mono = 0, best = 0;
+  auto finish = [&] {
+    LLine& o = out.back();
+    o.bold = bold * 2 > chars;
+    o.mono = mono * 2 > chars;
+    chars = bold = mono = best = 0;
+  };
   for (int id : ids) {
     const TextLine& l = L[id];
-    if (!out.text.empty()) out.text += ' ';
-    out.text += l.text;
-    out.box.add(line_box(l));
+    double fs = line_fs(l);
+    if (out.empty() || std::fabs(fs - out.back().fs) > 0.3 * std::min(fs, out.back().fs)) {
+      if (!out.empty()) finish();
+      out.push_back({});
+      out.back().rtl = is_rtl;
+    }
+    LLine& o = out.back();
+    if (!o.text.empty()) o.text += ' ';
+    o.text += l.text;
+    o.box.add(line_box(l));
     double n = double(l.text.size());
     chars += n;
     if (l.bold) bold += n;
     if (l.mono) mono += n;
-    if (n > best) best = n, out.fs = line_fs(l);
+    if (n > best) best = n, o.fs = fs;
   }
-  out.bold = bold * 2 > chars;
-  out.mono = mono * 2 > chars;
+  finish();
   return out;
 }
 
@@ -503,6 +517,11 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
 
   if (fs <= 0.85 * bld.body_fs && low_on_page && note_mark && !mono) {
     bld.add_text(Label::Footnote, text, page_no, b.box);
+  } else if (b.marker.enumerated && (b.all_bold || fs >= 1.05 * bld.body_fs) &&
+             b.lines.size() <= 2 && nchars <= 150 &&
+             !ends_sentence(text)) {  // "1. Introduction" in bold: a numbered heading
+    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
+    bld.headings.push_back({r, fs});
   } else if (b.marker.len && !mono) {
     std::string body = trim(text.substr(b.marker.len));
     bld.add_list_item(body, b.marker, page_no, b.box);
@@ -524,6 +543,8 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
   b = Block{};
 }
 
+void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld);
+
 // Lines of one leaf region -> blocks -> items.
 void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
   Block cur;
@@ -537,8 +558,16 @@ void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
         continue;
       }
     }
-    LLine ln = merge_band(cx, bands[i]);
+    std::vector<LLine> parts = merge_band(cx, bands[i]);
     ++i;
+    for (LLine& ln : parts) add_line(cx, cur, std::move(ln), bld);
+  }
+  emit_block(cx, cur, bld);
+}
+
+// Continue the current block with `ln` or close it and start a new one.
+void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld) {
+  {
     Marker m = list_marker(ln.text);
     if (!cur.lines.empty()) {
       const LLine& prev = cur.lines.back();
@@ -562,7 +591,6 @@ void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
     cur.box.add(ln.box);
     cur.lines.push_back(std::move(ln));
   }
-  emit_block(cx, cur, bld);
 }
 
 double body_font_size(const std::vector<TextPage>& pages) {
