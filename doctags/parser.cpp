@@ -263,7 +263,7 @@ TableData build_otsl(const std::vector<OtslToken>& toks, bool header_flags, int*
       cell.row_span = rs, cell.col_span = cs;
       cell.start_row = r, cell.end_row = r + rs;
       cell.start_col = c, cell.end_col = c + cs;
-      cell.text = std::string(python_strip(t.text));
+      cell.text = valid_utf8(python_strip(t.text));
       if (header_flags) {
         cell.column_header = t.kind == Tag::Ched;
         cell.row_header = t.kind == Tag::Rhed;
@@ -614,8 +614,10 @@ struct DocTagsParser::Impl {
 
   // --- opening ---
 
-  static bool allowed(FrameKind parent, Tag t) {
-    switch (parent) {
+  static bool allowed(const Frame& parent, Tag t) {
+    switch (parent.kind) {
+      case FrameKind::Leaf:  // docling-core writes a code item's captions inside <code>
+        return parent.tag == Tag::Code && t == Tag::Caption;
       case FrameKind::ListItem:
         return t == Tag::OrderedList || t == Tag::UnorderedList || t == Tag::Inline;
       case FrameKind::List:
@@ -632,7 +634,7 @@ struct DocTagsParser::Impl {
   }
 
   void open_block(const TagInfo& t, std::string_view name, size_t at) {
-    while (!stack.empty() && !allowed(stack.back().kind, t.tag)) {
+    while (!stack.empty() && !allowed(stack.back(), t.tag)) {
       if (!stack.back().implicit)
         warn(WarningKind::Unclosed, stack.back().at,
              "<" + stack.back().name + "> not closed before <" + std::string(name) + ">");
@@ -644,6 +646,8 @@ struct DocTagsParser::Impl {
     f.at = at;
     f.name = std::string(name);
     FrameKind parent = stack.empty() ? FrameKind::Ignore : stack.back().kind;
+    bool floating = parent == FrameKind::Table || parent == FrameKind::Picture ||
+                    parent == FrameKind::KvRegion || parent == FrameKind::Leaf;
     switch (t.tag) {
       case Tag::OrderedList: case Tag::UnorderedList:
         f.kind = FrameKind::List;
@@ -670,10 +674,7 @@ struct DocTagsParser::Impl {
         }
         break;
       case Tag::Caption:
-        f.kind = parent == FrameKind::Table || parent == FrameKind::Picture ||
-                         parent == FrameKind::KvRegion
-                     ? FrameKind::Caption
-                     : FrameKind::Leaf;
+        f.kind = floating ? FrameKind::Caption : FrameKind::Leaf;
         break;
       case Tag::Smiles:
         f.kind = parent == FrameKind::Picture ? FrameKind::Smiles : FrameKind::Ignore;
@@ -761,7 +762,7 @@ struct DocTagsParser::Impl {
     stack.pop_back();
     switch (f.kind) {
       case FrameKind::Leaf:
-        add_text_item(f.tag, f.value, clean_text(f.text, f.tag), f.locs, f.at);
+        add_text_item(f.tag, f.value, clean_text(f.text, f.tag), f.locs, f.at, &f.captions);
         break;
       case FrameKind::ListItem: close_list_item(f); break;
       case FrameKind::Table: close_table(f); break;
@@ -835,12 +836,16 @@ struct DocTagsParser::Impl {
     return true;
   }
 
-  Ref add_text_item(Tag tag, int level, std::string text, const Locs& own, size_t at) {
+  Ref add_text_item(Tag tag, int level, std::string text, const Locs& own, size_t at,
+                    const std::vector<CaptionData>* captions = nullptr) {
     if (tag == Tag::Smiles) return {};
     std::optional<Label> label = doctags::label_for(tag);
     if (!label) label = Label::Text;
+    text = valid_utf8(text);
     std::string tname = doctags::tag_name(tag, level);
     if (!accept(tname, text, own, at)) return {};
+    std::vector<Ref> caps;
+    if (captions) caps = add_captions(*captions);
     std::optional<std::string> lang;
     if (tag == Tag::Code) {
       lang = "unknown";
@@ -866,6 +871,7 @@ struct DocTagsParser::Impl {
     TextItem& it = doc.text(r);
     if (tag == Tag::SectionHeader) it.level = level;
     if (lang) it.code_language = lang;
+    it.captions = std::move(caps);
     return r;
   }
 
