@@ -237,7 +237,9 @@ class HtmlSerializer : public ser::DocSerializer {
       return "<pre>" + text + "</pre>";
     }
     (void)t;
-    if (!text.empty()) return inline_scope ? "<code>" + text + "</code>" : "<pre>" + text + "</pre>";
+    // Upstream builds "<pre>text</pre>" for a block here but never returns it, so a
+    // block formula without MathML ends up as "not decoded" too.
+    if (!text.empty() && inline_scope) return "<code>" + text + "</code>";
     return inline_scope ? "<span class=\"formula-not-decoded\">Formula not decoded</span>"
                         : "<div class=\"formula-not-decoded\">Formula not decoded</div>";
   }

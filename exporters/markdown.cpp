@@ -303,10 +303,7 @@ class MarkdownSerializer : public ser::DocSerializer {
         if ((v.is_object() || v.is_array() || v.is_string()) && v.empty()) continue;
         txt = py_str(v);
       }
-      if (txt.empty() && (k == "summary" || k == "description" || k == "molecule")) {
-        // upstream still joins an empty text field; keep it out like a falsy join element
-        continue;
-      }
+      if (txt.empty() && !o_.mark_meta) continue;  // falsy entries are dropped upstream
       out.push_back(o_.mark_meta ? "[" + humanize(k, true) + "] " + txt : txt);
     }
     return join(out, "\n\n");

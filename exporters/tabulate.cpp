@@ -163,12 +163,12 @@ std::string tabulate_github(const std::vector<std::vector<std::string>>& rows) {
   };
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out = "|";
-    for (size_t c = 0; c < ncols; ++c) out += " " + pad(cells[c], c) + " |";
+    for (size_t c = 0; c < ncols; ++c) out.append(" ").append(pad(cells[c], c)).append(" |");
     return out;
   };
   std::string out = line(rows[0]) + "\n|";
-  for (size_t c = 0; c < ncols; ++c) out += std::string(width[c] + 2, '-') + "|";
-  for (const auto& row : body) out += "\n" + line(row);
+  for (size_t c = 0; c < ncols; ++c) out.append(width[c] + 2, '-').append("|");
+  for (const auto& row : body) out.append("\n").append(line(row));
   return out;
 }
 
@@ -177,12 +177,13 @@ std::string compact_table(const std::vector<std::vector<std::string>>& rows) {
   const size_t ncols = rows[0].size();
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out = "|";
-    for (size_t c = 0; c < ncols; ++c) out += " " + (c < cells.size() ? py_strip(cells[c]) : "") + " |";
+    for (size_t c = 0; c < ncols; ++c)
+      out.append(" ").append(c < cells.size() ? py_strip(cells[c]) : std::string()).append(" |");
     return out;
   };
   std::string out = line(rows[0]) + "\n|";
   for (size_t c = 0; c < ncols; ++c) out += " - |";
-  for (size_t r = 1; r < rows.size(); ++r) out += "\n" + line(rows[r]);
+  for (size_t r = 1; r < rows.size(); ++r) out.append("\n").append(line(rows[r]));
   return out;
 }
 

@@ -32,10 +32,15 @@ std::string rstrip(std::string s) {
   return s;
 }
 
-std::string unquote(std::string s) {
-  for (const char* e : {"&quot;", "&#34;"})
-    for (size_t p = s.find(e); p != std::string::npos; p = s.find(e, p + 1)) s.replace(p, std::strlen(e), "\"");
-  return s;
+std::string unquote(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 6, "&quot;") == 0) out += '"', i += 6;
+    else if (s.compare(i, 5, "&#34;") == 0) out += '"', i += 5;
+    else out += s[i++];
+  }
+  return out;
 }
 
 // Equal except for <loc_N> values that differ by at most one; counts those.
