@@ -2,12 +2,14 @@
 // resize steps and tiles bit for bit, float pixels bit for bit, prompt ids exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "layout/image.h"
 #include "vision/image_processor.h"
+#include "vision/prompt.h"
 #include "vision/safetensors.h"
 
 using namespace docling;
@@ -177,4 +179,98 @@ TEST(ImageProcessor, UnsplitConfigGivesOneSquareTile) {
   // A flat image stays flat through LANCZOS (weights sum to one).
   float want = (float(double(200) * 0.00392156862745098) - 0.5f) / 0.5f;
   for (float v : px.pixels) ASSERT_EQ(v, want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prompt
+
+namespace {
+
+template <class T>
+std::vector<T> ids_of(const std::string& name) {
+  return ref_tensor<T>(name);
+}
+
+const Tokenizer& tokenizer() {
+  static Tokenizer t = Tokenizer::load(kModel);
+  return t;
+}
+
+}  // namespace
+
+TEST(Prompt, ConfigFromModelFolder) {
+  auto c = PromptConfig::load(kModel);
+  EXPECT_EQ(c.image_seq_len, 64);
+  EXPECT_EQ(c.style, ChatStyle::Granite);
+  EXPECT_THROW(PromptConfig::load(kData + "/no-such-model"), std::runtime_error);
+}
+
+TEST(Prompt, ImagePromptMatchesOracleIds) {
+  // End to end: the grid comes from the image processor run on the oracle page.
+  Image page = load_image(kOracle + "/page.png");
+  PixelTiles px = preprocess_image(page, ImageProcessorConfig::load(kModel));
+  PromptBuilder pb(tokenizer(), PromptConfig::load(kModel));
+  Prompt p = pb.build(Task::ConvertPage, px.rows, px.cols);
+  auto want = ids_of<int32_t>("image.input_ids");
+  ASSERT_EQ(want.size(), 878u);
+  EXPECT_EQ(p.ids, want);
+  EXPECT_EQ(p.n_tiles, px.n_tiles);
+  // <image> positions: 13 tiles x 64, tile-major, matching the ids.
+  ASSERT_EQ(p.image_positions.size(), size_t(13 * 64));
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(want[i] == 100270, std::binary_search(p.image_positions.begin(), p.image_positions.end(), int32_t(i)));
+  EXPECT_EQ(p.image_positions.front(), 5);   // after role header, fake, <row_1_col_1>
+  EXPECT_EQ(p.image_positions[64], 5 + 66);  // next tile: fake, <row_1_col_2>
+  EXPECT_EQ(p.ids[798], 271);                // "\n\n" before the global view, one token
+}
+
+TEST(Prompt, TextPromptMatchesOracleIds) {
+  PromptBuilder pb(tokenizer(), PromptConfig::load(kModel));
+  Prompt p = pb.build_text("What is the title of this document?");
+  EXPECT_EQ(p.ids, ids_of<int32_t>("text.input_ids"));
+  EXPECT_TRUE(p.image_positions.empty());
+  EXPECT_EQ(p.n_tiles, 0);
+}
+
+TEST(Prompt, TokenCountsFollowTheGrid) {
+  PromptBuilder pb(tokenizer(), PromptConfig{});
+  Prompt text_only = pb.build_text("Convert this page to docling.");
+  const size_t base = text_only.ids.size();  // template + instruction
+  for (auto [r, c] : {std::pair{4, 3}, {4, 4}, {3, 4}, {2, 4}, {0, 0}}) {
+    Prompt p = pb.build(Task::ConvertPage, r, c);
+    size_t image_tokens = r ? size_t(r * (c * 66 + 1) + 67) : 67u;
+    EXPECT_EQ(p.ids.size(), base + image_tokens) << r << "x" << c;
+    EXPECT_EQ(p.image_positions.size(), size_t((r * c + 1) * 64));
+  }
+  EXPECT_EQ(pb.build(Task::ConvertPage, 4, 3).ids.size(), 878u);   // A4
+  EXPECT_EQ(pb.build(Task::ConvertPage, 4, 4).ids.size(), 1142u);  // US Letter
+  EXPECT_THROW(pb.build(Task::ConvertPage, 4, 0), std::invalid_argument);
+  EXPECT_THROW(pb.build("look: <image>", 1, 1), std::runtime_error);
+}
+
+TEST(Prompt, InstructionPresets) {
+  EXPECT_EQ(instruction(Task::ConvertTable), "Convert table to OTSL.");
+  EXPECT_EQ(instruction(Task::OcrRegion, {155, 233, 206, 237}),
+            "OCR the text in a specific location: <loc_155><loc_233><loc_206><loc_237>");
+  EXPECT_EQ(loc_tags({-5, 0, 500, 900}), "<loc_0><loc_0><loc_500><loc_500>");
+  // Every preset prompt tokenizes identically under the cl100k and GPT-2 pre-tokenizers, so the
+  // missing tokenizer.json cannot change what the model sees; and it round-trips.
+  TokenizerOptions o;
+  o.force_pre_tokenizer = true;
+  o.pre_tokenizer = PreTokenizer::Gpt2;
+  Tokenizer gpt2 = Tokenizer::load(kModel, o);
+  PromptBuilder a(tokenizer(), PromptConfig{}), b(gpt2, PromptConfig{});
+  for (Task t : {Task::ConvertPage, Task::ConvertTable, Task::ConvertFormula, Task::ConvertCode,
+                 Task::ConvertChart, Task::OcrRegion, Task::IdentifyElement}) {
+    LocBox box{12, 40, 200, 60};
+    Prompt pa = a.build(t, 4, 3, box), pb = b.build(t, 4, 3, box);
+    EXPECT_EQ(pa.ids, pb.ids) << instruction(t, box);
+    std::string text = tokenizer().decode(pa.ids);
+    EXPECT_NE(text.find(instruction(t, box) + "<|end_of_text|>"), std::string::npos);
+  }
+}
+
+TEST(Prompt, SmolVlmStyleText) {
+  EXPECT_EQ(chat_text("Convert this page to docling.", true, ChatStyle::SmolVlm),
+            "<|im_start|>User:<image>Convert this page to docling.<end_of_utterance>\nAssistant:");
 }
