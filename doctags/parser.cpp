@@ -279,7 +279,7 @@ TableData build_otsl(const std::vector<OtslToken>& toks, bool header_flags, int*
 
 struct DocTagsParser::Impl {
   Document& doc;
-  DocTagsOptions opt;
+  DocTagsParseOptions opt;
   std::vector<ParseWarning> warnings;
   std::vector<PageStatus> pages;
 
@@ -307,7 +307,7 @@ struct DocTagsParser::Impl {
   int repeat_run = 0;
   bool loop_warned = false;
 
-  Impl(Document& d, DocTagsOptions o) : doc(d), opt(o) {}
+  Impl(Document& d, DocTagsParseOptions o) : doc(d), opt(o) {}
 
   PageStatus& status() { return pages.back(); }
 
@@ -1044,7 +1044,7 @@ struct DocTagsParser::Impl {
 
 // --- public API ------------------------------------------------------------------------------
 
-DocTagsParser::DocTagsParser(Document& doc, DocTagsOptions options)
+DocTagsParser::DocTagsParser(Document& doc, DocTagsParseOptions options)
     : impl_(std::make_unique<Impl>(doc, options)) {}
 DocTagsParser::~DocTagsParser() = default;
 
@@ -1068,8 +1068,8 @@ void report_into(const DocTagsParser& p, DocTagsReport* report) {
 }  // namespace
 
 void add_doctags_page(Document& doc, std::string_view doctags, const Image* image,
-                      const DocTagsOptions& options, DocTagsReport* report) {
-  DocTagsOptions o = options;
+                      const DocTagsParseOptions& options, DocTagsReport* report) {
+  DocTagsParseOptions o = options;
   o.page_break_splits = false;
   DocTagsParser p(doc, o);
   p.begin_page(image);
@@ -1080,13 +1080,13 @@ void add_doctags_page(Document& doc, std::string_view doctags, const Image* imag
 
 Document from_doctags_and_image_pairs(const std::vector<std::string>& pages,
                                       const std::vector<Image>* images, const std::string& name,
-                                      const DocTagsOptions& options, DocTagsReport* report) {
+                                      const DocTagsParseOptions& options, DocTagsReport* report) {
   if (images && images->size() != pages.size())
     throw std::invalid_argument("DocTags: " + std::to_string(pages.size()) + " page strings but " +
                                 std::to_string(images->size()) + " page images");
   Document doc;
   doc.name = name;
-  DocTagsOptions o = options;
+  DocTagsParseOptions o = options;
   o.page_break_splits = false;
   DocTagsParser p(doc, o);
   for (size_t i = 0; i < pages.size(); ++i) {
@@ -1114,7 +1114,7 @@ std::vector<std::string> split_multipage_doctags(std::string_view s) {
 }
 
 Document from_multipage_doctags(std::string_view doctags, const std::vector<Image>* images,
-                                const std::string& name, const DocTagsOptions& options,
+                                const std::string& name, const DocTagsParseOptions& options,
                                 DocTagsReport* report) {
   return from_doctags_and_image_pairs(split_multipage_doctags(doctags), images, name, options, report);
 }

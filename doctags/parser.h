@@ -27,7 +27,7 @@
 
 namespace docling {
 
-struct DocTagsOptions {
+struct DocTagsParseOptions {
   bool embed_page_images = true;    // pages[].image = the page image as a PNG data URI
   bool picture_images = true;       // pictures[].image = crop of the page image
   bool header_flags = false;        // opt-in: ched/rhed/srow set column_header/row_header/row_section
@@ -68,7 +68,7 @@ struct PageStatus {
 class DocTagsParser {
  public:
   // Adds pages and items to `doc` (which must outlive the parser).
-  explicit DocTagsParser(Document& doc, DocTagsOptions options = {});
+  explicit DocTagsParser(Document& doc, DocTagsParseOptions options = {});
   ~DocTagsParser();
   DocTagsParser(const DocTagsParser&) = delete;
   DocTagsParser& operator=(const DocTagsParser&) = delete;
@@ -103,14 +103,14 @@ struct DocTagsReport {
 
 // One page string (+ optional page image) appended as the next page of `doc`.
 void add_doctags_page(Document& doc, std::string_view doctags, const Image* image = nullptr,
-                      const DocTagsOptions& options = {}, DocTagsReport* report = nullptr);
+                      const DocTagsParseOptions& options = {}, DocTagsReport* report = nullptr);
 
 // DocTagsDocument.from_doctags_and_image_pairs + load_from_doctags: one string per page.
 // `images` may be null; otherwise it must have one image per page (std::invalid_argument).
 Document from_doctags_and_image_pairs(const std::vector<std::string>& pages,
                                       const std::vector<Image>* images = nullptr,
                                       const std::string& name = "Document",
-                                      const DocTagsOptions& options = {},
+                                      const DocTagsParseOptions& options = {},
                                       DocTagsReport* report = nullptr);
 
 // DocTagsDocument.from_multipage_doctags_and_images: exact leading "<doctag>" and trailing
@@ -119,7 +119,7 @@ std::vector<std::string> split_multipage_doctags(std::string_view doctags);
 Document from_multipage_doctags(std::string_view doctags,
                                 const std::vector<Image>* images = nullptr,
                                 const std::string& name = "Document",
-                                const DocTagsOptions& options = {},
+                                const DocTagsParseOptions& options = {},
                                 DocTagsReport* report = nullptr);
 
 const char* to_string(WarningKind kind);

@@ -4,7 +4,7 @@
 // throw or crash (CI runs this under ASan+UBSan), the tree must stay consistent and the
 // JSON must be valid.
 //
-// Iterations: 4000 in a Release build, 400 under sanitizers; DOCLING_FUZZ_ITERS overrides.
+// Iterations: 3000 in a Release build, 300 under sanitizers; DOCLING_FUZZ_ITERS overrides.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -18,6 +18,10 @@
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "doctags/vocabulary.h"
+#include "exporters/doctags_writer.h"
+#include "exporters/html.h"
+#include "exporters/markdown.h"
+#include "exporters/text.h"
 
 using namespace docling;
 namespace fs = std::filesystem;
@@ -40,6 +44,11 @@ const std::vector<std::pair<const char*, std::function<void(const Document&)>>> 
     {"to_docling_json", [](const Document& d) { (void)to_docling_json(d).dump(); }},
     {"write_docling_json",
      [](const Document& d) { EXPECT_TRUE(nlohmann::json::parse(write_docling_json(d)).is_object()); }},
+    {"json_round_trip", [](const Document& d) { (void)read_docling_json(write_docling_json(d)); }},
+    {"export_markdown", [](const Document& d) { (void)export_markdown(d); }},
+    {"export_html", [](const Document& d) { (void)export_html(d); }},
+    {"export_text", [](const Document& d) { (void)export_text(d); }},
+    {"export_doctags", [](const Document& d) { (void)export_doctags(d); }},
 };
 
 std::string read_file(const fs::path& p) {
@@ -204,7 +213,7 @@ void check_tree(const Document& doc) {
 
 int iterations() {
   if (const char* e = std::getenv("DOCLING_FUZZ_ITERS")) return std::max(1, std::atoi(e));
-  return DOCLING_FUZZ_SANITIZED ? 400 : 4000;
+  return DOCLING_FUZZ_SANITIZED ? 300 : 3000;
 }
 
 }  // namespace
@@ -220,7 +229,7 @@ TEST(DocTagsFuzz, BrokenInputNeverBreaksTheParserOrTheWriters) {
   size_t warnings = 0, truncated = 0, loops = 0;
   for (int it = 0; it < n; ++it) {
     std::string input = fz.mutate(fz.window());
-    DocTagsOptions opt;
+    DocTagsParseOptions opt;
     opt.page_break_splits = fz.pick(2);
     opt.header_flags = fz.pick(2);
     opt.max_repeats = 1 + int(fz.pick(10));

@@ -31,7 +31,7 @@ struct Parsed {
 
 // One page, fed in chunks of `chunk` bytes (0 = all at once).
 Parsed parse(std::string_view dt, size_t chunk = 0, const Image* image = nullptr,
-             DocTagsOptions opt = {}) {
+             DocTagsParseOptions opt = {}) {
   Parsed p;
   DocTagsParser parser(p.doc, opt);
   parser.begin_page(image);
@@ -69,7 +69,7 @@ TEST(Streaming, AnyChunkingGivesTheSameDocument) {
   int files = 0;
   for (const fs::path& f : corpus()) {
     std::string dt = read_file(f);
-    DocTagsOptions opt;
+    DocTagsParseOptions opt;
     opt.page_break_splits = true;  // multi-page files: one stream, pages split on <page_break>
     Parsed whole = parse(dt, 0, nullptr, opt);
     std::string want = write_docling_json(whole.doc);
@@ -122,7 +122,7 @@ TEST(Streaming, ItemsAppearWhenTheirCloseTagArrives) {
 
 TEST(Streaming, PageBreakSplitsPages) {
   Document doc;
-  DocTagsOptions opt;
+  DocTagsParseOptions opt;
   opt.page_break_splits = true;
   DocTagsParser p(doc, opt);
   p.feed("<doctag><text>one</text><page_break><text>two</text></doctag>");
@@ -241,7 +241,7 @@ TEST(Reference, OtslSpansWithoutHeaderFlags) {
   EXPECT_EQ(grid[0][1].text, "A");  // span repeated
   EXPECT_EQ(grid[2][0].text, "x");
 
-  DocTagsOptions opt;
+  DocTagsParseOptions opt;
   opt.header_flags = true;
   Parsed q = parse("<otsl><ched>A<rhed>B<srow>C<nl></otsl>", 0, nullptr, opt);
   EXPECT_TRUE(q.doc.tables.at(0).data.cells[0].column_header);
@@ -436,7 +436,7 @@ TEST(Tolerance, LoopsAreDropped) {
           ">again</text>";
   dt += "<text><loc_1><loc_1><loc_2><loc_2>x</text><text><loc_1><loc_1><loc_2><loc_2>x</text>";
   Parsed p = parse(dt);
-  DocTagsOptions def;
+  DocTagsParseOptions def;
   EXPECT_EQ(int(p.doc.texts.size()), def.max_repeats + 1);
   EXPECT_TRUE(p.pages[0].loop);
   EXPECT_TRUE(has_warning(p, WarningKind::Repeated));
@@ -460,7 +460,7 @@ TEST(Tolerance, InvalidUtf8IsReplaced) {
 TEST(Tolerance, WarningsAreCapped) {
   std::string dt;
   for (int i = 0; i < 1000; ++i) dt += "</x>";
-  DocTagsOptions opt;
+  DocTagsParseOptions opt;
   opt.max_warnings_per_page = 10;
   Parsed p = parse(dt, 0, nullptr, opt);
   EXPECT_EQ(p.warnings.size(), 11u);

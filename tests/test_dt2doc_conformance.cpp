@@ -10,6 +10,8 @@
 
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
+#include "exporters/html.h"
+#include "exporters/markdown.h"
 
 using namespace docling;
 namespace fs = std::filesystem;
@@ -182,6 +184,41 @@ TEST(Dt2Doc, TablesWithCaptions) {
     }
   }
   EXPECT_EQ(furniture, 2);
+}
+
+// The whole chain: DocTags → Document → Markdown / HTML (placeholder images, defaults),
+// compared as upstream does (trailing whitespace ignored).
+TEST(Dt2Doc, BarchartMarkdownAndHtml) {
+  Document doc = parse_case({"dt2doc_barchart", false}, nullptr);
+  auto rstrip = [](std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    return s;
+  };
+  fs::path dir = kDir / "dt2doc_barchart";
+  EXPECT_EQ(rstrip(export_markdown(doc)), rstrip(read_file(dir / "expected.md")));
+  EXPECT_EQ(rstrip(export_html(doc)), rstrip(read_file(dir / "expected.html")));
+}
+
+// The writer against docling-core's own JSON: every schema-1.10.0 document in the test
+// data read and written back gives the same data (extra fields included).
+TEST(Dt2Doc, JsonRoundTripOfCurrentSchemaDocuments) {
+  int checked = 0;
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(kDir))
+    if (fs::exists(e.path() / "input.json")) files.push_back(e.path() / "input.json");
+  for (auto& e : fs::directory_iterator(fs::path(DOCLING_TEST_DATA) / "pdfs"))
+    if (e.path().extension() == ".json" && e.path().string().find(".pages.meta") == std::string::npos)
+      files.push_back(e.path());
+  for (const fs::path& f : files) {
+    std::string text = read_file(f);
+    J want = J::parse(text);
+    if (want.value("version", "") != "1.10.0") continue;
+    J got = J::parse(write_docling_json(read_docling_json(text)));
+    EXPECT_EQ(diff(got, want, ""), "") << f;
+    ++checked;
+  }
+  std::printf("JSON round trip: %d schema-1.10.0 documents\n", checked);
+  EXPECT_GE(checked, 5);
 }
 
 TEST(Dt2Doc, PassRate) {
