@@ -72,15 +72,15 @@ const char* isa_name(Isa isa) {
 
 // --- GEMM ------------------------------------------------------------------------------
 //
-// Blocked like BLIS: a task owns an MB x NB block of y. For each KC slice of K it packs B
-// into f32 panels of NR columns ([kc][NR], zero-padded) and runs an MR x NR register
-// kernel over the rows, accumulating into a task-local C block (so `accumulate` and the
-// bias are applied once, at write-out). x is read in place.
+// Blocked like BLIS: a task owns rows [m0, m1) x columns [n0, n0 + NB) of y. y is first set
+// to the bias (or kept, with `accumulate`); then for each KC slice of K the task packs that
+// B block once into f32 panels of NR columns ([kc][NR], zero-padded) and sweeps its rows
+// with an MR x NR register kernel that adds into y. x is read in place.
 
 namespace {
 
-constexpr int MB = 96, NB = 128, KC = 256;  // MB is a multiple of every MR, NB of every NR
-constexpr int kMaxNR = 32;
+constexpr int MCHUNK = 256, NB = 128, KC = 256;  // NB is a multiple of every NR
+constexpr int kMaxMR = 8, kMaxNR = 32;
 
 inline float bf16f(uint16_t v) {
   uint32_t u = uint32_t(v) << 16;
@@ -126,8 +126,77 @@ void pack_b(const Gemm& g, int k0, int kc, int n0, float* dst) {
   }
 }
 
+// Transposes the 8x8 block in r[0..8) (r[i][j] -> r[j][i]).
+AVX2_FN inline void transpose8(__m256* r) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+AVX2_FN inline __m256 load8_bf16(const uint16_t* p) {
+  return _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+}
+
+// pack_b for the NK layout with 8x8 transposes: full groups of 8 columns, 8 k at a time.
+// Returns how many leading columns it packed (the caller packs the rest).
+template <int NR>
+AVX2_FN int pack_nk_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
+  const int nv = std::min(NR, g.N - n0), groups = nv / 8, k8 = kc / 8 * 8;
+  for (int grp = 0; grp < groups; ++grp) {
+    const int64_t row0 = int64_t(n0 + grp * 8) * g.ldb + k0;
+    for (int k = 0; k < kc; k += 8) {
+      if (k == k8) {  // k tail: scalar
+        for (int i = 0; i < 8; ++i)
+          for (int kk = k; kk < kc; ++kk) dst[kk * NR + grp * 8 + i] = load_b(g, row0 + i * g.ldb + kk);
+        break;
+      }
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) {
+        int64_t off = row0 + i * g.ldb + k;
+        r[i] = g.btype == BType::BF16 ? load8_bf16(static_cast<const uint16_t*>(g.b) + off)
+                                      : _mm256_loadu_ps(static_cast<const float*>(g.b) + off);
+      }
+      transpose8(r);
+      for (int j = 0; j < 8; ++j) _mm256_store_ps(dst + (k + j) * NR + grp * 8, r[j]);
+    }
+  }
+  return groups * 8;
+}
+
+// Packs with the fastest routine the level allows.
+template <int NR>
+void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
+  if (g.layout == BLayout::NK && isa >= Isa::Avx2 && g.N - n0 >= 8) {
+    int done = pack_nk_avx2<NR>(g, k0, kc, n0, dst);
+    if (done == NR) return;
+    // remaining columns: scalar, into a shifted view
+    int nv = std::min(NR, g.N - n0);
+    for (int j = done; j < NR; ++j)
+      for (int k = 0; k < kc; ++k)
+        dst[k * NR + j] = j < nv ? load_b(g, int64_t(n0 + j) * g.ldb + k0 + k) : 0.0f;
+    return;
+  }
+  pack_b<NR>(g, k0, kc, n0, dst);
+}
+
+using MicroFn = void (*)(const float* const*, int, const float*, float*, int64_t);
+
 // c[r][0..16) += sum_k x[r][k] * bp[k][0..16), r < 6.
-void micro_scalar(const float* const* xr, int kc, const float* bp, float* c, int ldc) {
+void micro_scalar(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
   float acc[6][16] = {};
   for (int k = 0; k < kc; ++k) {
     const float* b = bp + k * 16;
@@ -140,7 +209,7 @@ void micro_scalar(const float* const* xr, int kc, const float* bp, float* c, int
     for (int j = 0; j < 16; ++j) c[r * ldc + j] += acc[r][j];
 }
 
-AVX2_FN void micro_avx2(const float* const* xr, int kc, const float* bp, float* c, int ldc) {
+AVX2_FN void micro_avx2(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
@@ -168,7 +237,7 @@ AVX2_FN void micro_avx2(const float* const* xr, int kc, const float* bp, float* 
 }
 
 // 8 rows x 32 columns.
-AVX512_FN void micro_avx512(const float* const* xr, int kc, const float* bp, float* c, int ldc) {
+AVX512_FN void micro_avx512(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
   __m512 acc[16];
   for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
   for (int k = 0; k < kc; ++k) {
@@ -186,32 +255,45 @@ AVX512_FN void micro_avx512(const float* const* xr, int kc, const float* bp, flo
     }
 }
 
+// Packed-B scratch of the calling thread, 64-byte aligned, KC x NB floats.
+float* pack_buffer() {
+  thread_local std::vector<float> buf(size_t(KC) * NB + 16);
+  uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+}
+
 template <int MR, int NR>
-void gemm_block(const Gemm& g, int m0, int m1, int n0, int n1,
-                void (*micro)(const float* const*, int, const float*, float*, int)) {
-  alignas(64) float cbuf[MB * NB];
-  alignas(64) float bp[KC * NR];
-  int mrows = m1 - m0, ncols = n1 - n0;
-  int mpad = (mrows + MR - 1) / MR * MR;
-  for (int r = 0; r < mpad; ++r) std::memset(cbuf + r * NB, 0, sizeof(float) * NB);
-  for (int k0 = 0; k0 < g.K; k0 += KC) {
-    int kc = std::min(KC, g.K - k0);
-    for (int p0 = 0; p0 < ncols; p0 += NR) {
-      pack_b<NR>(g, k0, kc, n0 + p0, bp);
-      for (int r0 = 0; r0 < mrows; r0 += MR) {
-        const float* xr[MR];
-        // Rows past the block end repeat the last row; their results land in unused cbuf rows.
-        for (int i = 0; i < MR; ++i) xr[i] = g.x + int64_t(m0 + std::min(r0 + i, mrows - 1)) * g.ldx + k0;
-        micro(xr, kc, bp, cbuf + r0 * NB + p0, NB);
-      }
+void gemm_task(const Gemm& g, int m0, int m1, int n0, int n1, MicroFn micro, Isa isa) {
+  static_assert(MR <= kMaxMR && NR <= kMaxNR && NB % NR == 0);
+  float* bp = pack_buffer();
+  const int ncols = n1 - n0;
+  for (int m = m0; m < m1; ++m) {  // y = bias (+ y)
+    float* y = g.y + int64_t(m) * g.ldy + n0;
+    for (int j = 0; j < ncols; ++j) {
+      float b = g.bias ? g.bias[n0 + j] : 0.0f;
+      y[j] = g.accumulate ? y[j] + b : b;
     }
   }
-  for (int r = 0; r < mrows; ++r) {
-    float* y = g.y + int64_t(m0 + r) * g.ldy + n0;
-    const float* c = cbuf + r * NB;
-    for (int j = 0; j < ncols; ++j) {
-      float v = g.bias ? c[j] + g.bias[n0 + j] : c[j];
-      y[j] = g.accumulate ? y[j] + v : v;
+  for (int k0 = 0; k0 < g.K; k0 += KC) {
+    const int kc = std::min(KC, g.K - k0);
+    for (int p0 = 0; p0 < ncols; p0 += NR) pack<NR>(g, k0, kc, n0 + p0, bp + p0 * kc, isa);
+    for (int r0 = m0; r0 < m1; r0 += MR) {
+      const int mr = std::min(MR, m1 - r0);
+      const float* xr[MR];
+      // Rows past the end repeat the last row; only the edge path below sees their results.
+      for (int i = 0; i < MR; ++i) xr[i] = g.x + int64_t(r0 + std::min(i, mr - 1)) * g.ldx + k0;
+      for (int p0 = 0; p0 < ncols; p0 += NR) {
+        const int nr = std::min(NR, ncols - p0);
+        float* y = g.y + int64_t(r0) * g.ldy + n0 + p0;
+        if (mr == MR && nr == NR) {
+          micro(xr, kc, bp + p0 * kc, y, g.ldy);
+          continue;
+        }
+        alignas(64) float tile[kMaxMR * kMaxNR] = {};
+        for (int i = 0; i < mr; ++i) std::memcpy(tile + i * NR, y + i * g.ldy, sizeof(float) * size_t(nr));
+        micro(xr, kc, bp + p0 * kc, tile, NR);
+        for (int i = 0; i < mr; ++i) std::memcpy(y + i * g.ldy, tile + i * NR, sizeof(float) * size_t(nr));
+      }
     }
   }
 }
@@ -229,11 +311,6 @@ AVX2_FN inline float hsum256(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
   return _mm_cvtss_f32(s);
-}
-
-AVX2_FN inline __m256 load8_bf16(const uint16_t* p) {
-  return _mm256_castsi256_ps(
-      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
 }
 
 // y[n0..n1) of one row: four B rows at a time.
@@ -375,10 +452,10 @@ void gemv_kn(const Gemm& g, int n0, int n1) {
 
 constexpr int kSmallM = 4;
 
-void run_block(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
-  if (isa == Isa::Avx512) gemm_block<8, 32>(g, m0, m1, n0, n1, micro_avx512);
-  else if (isa == Isa::Avx2) gemm_block<6, 16>(g, m0, m1, n0, n1, micro_avx2);
-  else gemm_block<6, 16>(g, m0, m1, n0, n1, micro_scalar);
+void run_task(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
+  if (isa == Isa::Avx512) gemm_task<8, 32>(g, m0, m1, n0, n1, micro_avx512, isa);
+  else if (isa == Isa::Avx2) gemm_task<6, 16>(g, m0, m1, n0, n1, micro_avx2, isa);
+  else gemm_task<6, 16>(g, m0, m1, n0, n1, micro_scalar, isa);
 }
 
 }  // namespace
@@ -406,10 +483,10 @@ void gemm(const Gemm& g, bool parallel) {
     }
     return;
   }
-  int mb = (g.M + MB - 1) / MB, nb = (g.N + NB - 1) / NB;
+  int mb = (g.M + MCHUNK - 1) / MCHUNK, nb = (g.N + NB - 1) / NB;
   auto task = [&](int t) {
     int mi = t / nb, ni = t % nb;
-    run_block(g, mi * MB, std::min(g.M, (mi + 1) * MB), ni * NB, std::min(g.N, (ni + 1) * NB), isa);
+    run_task(g, mi * MCHUNK, std::min(g.M, (mi + 1) * MCHUNK), ni * NB, std::min(g.N, (ni + 1) * NB), isa);
   };
   if (!parallel || mb * nb == 1) {
     for (int t = 0; t < mb * nb; ++t) task(t);
@@ -438,7 +515,7 @@ void gemm_reference(const Gemm& g) {
 
 namespace {
 
-constexpr int kQBlock = 64;
+constexpr int kQBlock = 128;
 
 void attention_task(const Attention& a, int h, int i0, int i1) {
   thread_local std::vector<float> scores;
@@ -536,12 +613,94 @@ void rmsnorm(const float* x, int rows, int n, const float* w, float eps, float* 
   });
 }
 
+namespace {
+
+// --- vectorized exp (Cephes-style: e^x = 2^n * e^r, |r| <= ln2/2, degree-7 polynomial;
+// about 1 ulp). Inputs are clamped to [-87.3, 88.3], so tiny results come out as ~1e-38
+// instead of 0 and huge ones as ~2e38 instead of inf; all callers tolerate that.
+
+AVX2_FN inline __m256 exp_avx2(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+// gelu_tanh(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
+// the sigmoid form has no cancellation near 0.
+AVX2_FN void gelu_avx2(float* x, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(-2.0f * 0.7978845608028654f);
+  const __m256 k = _mm256_set1_ps(0.044715f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(k, v), _mm256_mul_ps(v, v), v);
+    __m256 e = exp_avx2(_mm256_mul_ps(c, inner));
+    _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+  }
+  for (; i < n; ++i) {
+    float v = x[i];
+    x[i] = 0.5f * v * (1.0f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+  }
+}
+
+AVX2_FN void silu_mul_avx2(float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps(gate + i);
+    __m256 s = _mm256_div_ps(v, _mm256_add_ps(one, exp_avx2(_mm256_sub_ps(zero, v))));
+    _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+AVX2_FN void softmax_avx2(float* x, int n) {
+  __m256 mx8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int i = 0;
+  for (; i + 8 <= n; i += 8) mx8 = _mm256_max_ps(mx8, _mm256_loadu_ps(x + i));
+  float buf[8];
+  _mm256_storeu_ps(buf, mx8);
+  float mx = buf[0];
+  for (int j = 1; j < 8; ++j) mx = std::max(mx, buf[j]);
+  for (; i < n; ++i) mx = std::max(mx, x[i]);
+  const __m256 m = _mm256_set1_ps(mx);
+  __m256 sum8 = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    _mm256_storeu_ps(x + i, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  float sum = hsum256(sum8);
+  for (; i < n; ++i) sum += (x[i] = std::exp(x[i] - mx));
+  const __m256 inv = _mm256_set1_ps(1.0f / sum);
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+  for (; i < n; ++i) x[i] *= 1.0f / sum;
+}
+
+}  // namespace
+
 void gelu_tanh(float* x, int64_t n) {
   constexpr int64_t kChunk = 4096;
+  const bool vec = active_isa() >= Isa::Avx2;
   int chunks = int((n + kChunk - 1) / kChunk);
   for_rows(chunks, kChunk * 8, [&](int c) {
-    int64_t e = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < e; ++i) {
+    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
+    if (vec) {
+      gelu_avx2(x + b, e - b);
+      return;
+    }
+    for (int64_t i = b; i < e; ++i) {
       float v = x[i];
       float inner = 0.7978845608028654f * (v + 0.044715f * v * v * v);
       x[i] = 0.5f * v * (1.0f + std::tanh(inner));
@@ -551,10 +710,15 @@ void gelu_tanh(float* x, int64_t n) {
 
 void silu_mul(float* gate, const float* up, int64_t n) {
   constexpr int64_t kChunk = 4096;
+  const bool vec = active_isa() >= Isa::Avx2;
   int chunks = int((n + kChunk - 1) / kChunk);
   for_rows(chunks, kChunk * 8, [&](int c) {
-    int64_t e = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < e; ++i) {
+    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
+    if (vec) {
+      silu_mul_avx2(gate + b, up + b, e - b);
+      return;
+    }
+    for (int64_t i = b; i < e; ++i) {
       float v = gate[i];
       gate[i] = v / (1.0f + std::exp(-v)) * up[i];
     }
@@ -563,6 +727,10 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 
 void softmax(float* x, int n) {
   if (n <= 0) return;
+  if (active_isa() >= Isa::Avx2) {
+    softmax_avx2(x, n);
+    return;
+  }
   float mx = -std::numeric_limits<float>::infinity();
   for (int i = 0; i < n; ++i) mx = std::max(mx, x[i]);
   float sum = 0.0f;
