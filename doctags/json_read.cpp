@@ -193,7 +193,10 @@ TextItem read_text(const Json& o, const std::string& where) {
     t.formatting = fm;
   }
   if (has(o, "hyperlink")) t.hyperlink = get_str(o, "hyperlink", where);
-  t.level = static_cast<int>(get_int(o, "level", where, 1));
+  long long level = get_int(o, "level", where, 1);
+  if (t.label == Label::SectionHeader && (level < 1 || level > 100))
+    fail(where, "section header level " + std::to_string(level) + " outside 1..100");
+  t.level = level >= 1 && level <= 100 ? static_cast<int>(level) : 1;
   t.enumerated = get_bool(o, "enumerated", where);
   t.marker = get_str(o, "marker", where);
   if (has(o, "code_language")) t.code_language = get_str(o, "code_language", where);
@@ -232,8 +235,10 @@ TableData read_table_data(const Json& d, const std::string& where) {
   TableData td;
   td.num_rows = static_cast<int>(get_int(d, "num_rows", where, 0));
   td.num_cols = static_cast<int>(get_int(d, "num_cols", where, 0));
-  if (td.num_rows < 0 || td.num_cols < 0 || td.num_rows > 100000 || td.num_cols > 100000)
-    fail(where, "implausible table size");
+  // the grid is num_rows x num_cols cells: refuse sizes that cannot be a real table
+  if (td.num_rows < 0 || td.num_cols < 0 ||
+      static_cast<long long>(td.num_rows) * td.num_cols > 10'000'000)
+    fail(where, "implausible table size " + std::to_string(td.num_rows) + "x" + std::to_string(td.num_cols));
   td.orientation = get_str(d, "orientation", where, "rot_0");
   if (has(d, "table_cells")) {
     if (!d["table_cells"].is_array()) fail(where, "'table_cells' must be a list");

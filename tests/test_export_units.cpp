@@ -27,6 +27,10 @@ TEST(JsonRead, RejectsBadInput) {
   EXPECT_THROW(read_docling_json(minimal(R"("version": "1.11.0", )")), JsonError);
   EXPECT_THROW(read_docling_json(minimal(R"("version": "2.0.0", )")), JsonError);
   EXPECT_THROW(read_docling_json(minimal(R"("version": "one", )")), JsonError);
+  EXPECT_THROW(read_docling_json(minimal("", R"([{"label": "section_header", "text": "x", "level": 1000}])")),
+               JsonError);
+  std::string huge = R"({"name": "h", "tables": [{"label": "table", "data": {"num_rows": 100000, "num_cols": 100000}}]})";
+  EXPECT_THROW(read_docling_json(huge), JsonError);
   // a child that points past the end of `texts`
   std::string dangling = R"({"name": "d", "body": {"self_ref": "#/body", "children": [{"$ref": "#/texts/4"}]}})";
   try {
