@@ -616,8 +616,10 @@ struct DocTagsParser::Impl {
 
   static bool allowed(const Frame& parent, Tag t) {
     switch (parent.kind) {
-      case FrameKind::Leaf:  // docling-core writes a code item's captions inside <code>
-        return parent.tag == Tag::Code && t == Tag::Caption;
+      case FrameKind::Leaf:
+        // docling-core writes a code item's captions inside <code>, and an item made of
+        // inline runs as <title><inline>…</inline></title>.
+        return (parent.tag == Tag::Code && t == Tag::Caption) || t == Tag::Inline;
       case FrameKind::ListItem:
         return t == Tag::OrderedList || t == Tag::UnorderedList || t == Tag::Inline;
       case FrameKind::List:
@@ -655,7 +657,8 @@ struct DocTagsParser::Impl {
         break;
       case Tag::Inline:
         f.kind = FrameKind::Inline;
-        f.ref = doc.add_group(GroupLabel::Inline, "group", container());
+        f.ref = doc.add_group(GroupLabel::Inline, "group",
+                              parent == FrameKind::Leaf ? materialize_leaf() : container());
         break;
       case Tag::Otsl: f.kind = FrameKind::Table; break;
       case Tag::Picture: case Tag::Chart: f.kind = FrameKind::Picture; break;
@@ -720,6 +723,22 @@ struct DocTagsParser::Impl {
     return f.ref;
   }
 
+  // Creates the item of an open text element that holds an inline group.
+  Ref materialize_leaf() {
+    Frame& f = stack.back();
+    if (!f.ref.valid()) f.ref = add_text_item(f.tag, f.value, clean_text(f.text, f.tag), f.locs, f.at);
+    return f.ref.valid() ? f.ref : container();
+  }
+
+  // An item created early (for a nested group) whose own text grew afterwards.
+  void update_text(Ref r, const std::string& raw) {
+    TextItem& it = doc.text(r);
+    std::string t = clean_text(raw, Tag::Text);
+    if (t == it.text) return;
+    it.text = it.orig = t;
+    for (ProvenanceItem& p : it.prov) p.charspan[1] = int(utf8_length(t));
+  }
+
   // --- closing ---
 
   void on_close(const TagInfo& t, std::string_view name, size_t at) {
@@ -762,7 +781,8 @@ struct DocTagsParser::Impl {
     stack.pop_back();
     switch (f.kind) {
       case FrameKind::Leaf:
-        add_text_item(f.tag, f.value, clean_text(f.text, f.tag), f.locs, f.at, &f.captions);
+        if (f.ref.valid()) update_text(f.ref, f.text);
+        else add_text_item(f.tag, f.value, clean_text(f.text, f.tag), f.locs, f.at, &f.captions);
         break;
       case FrameKind::ListItem: close_list_item(f); break;
       case FrameKind::Table: close_table(f); break;
@@ -815,7 +835,7 @@ struct DocTagsParser::Impl {
     key += text;
     std::string sig = key;
     for (int k = 0; k < std::min(l.n, 4); ++k) sig += "\x1f" + std::to_string(l.v[k]);
-    if (!last_sig.empty() && sig == last_sig) {
+    if (l.full() && sig == last_sig) {  // same place too: a loop, not a legit repeat
       status().loop = true;
       warn(WarningKind::Repeated, at, "exact repeat of the previous <" + std::string(tag) + "> dropped");
       return false;
@@ -896,13 +916,8 @@ struct DocTagsParser::Impl {
       if (!text.empty()) add_list_item(list, text, f.locs);
       return;
     }
-    if (f.ref.valid()) {  // created early for a nested group; text may have grown since
-      TextItem& it = doc.text(f.ref);
-      std::string t = valid_utf8(text);
-      if (t != it.text) {
-        it.text = it.orig = t;
-        for (ProvenanceItem& p : it.prov) p.charspan[1] = int(utf8_length(t));
-      }
+    if (f.ref.valid()) {  // created early for a nested group
+      update_text(f.ref, f.text);
       return;
     }
     if (!accept("list_item", text, f.locs, f.at)) return;
@@ -939,7 +954,9 @@ struct DocTagsParser::Impl {
   }
 
   void close_table(Frame& f) {
-    if (!accept("otsl", otsl_signature(f.otsl), f.locs, f.at)) return;
+    std::string sig = otsl_signature(f.otsl);
+    for (const CaptionData& c : f.captions) sig += "\x1f" + c.text;
+    if (!accept("otsl", sig, f.locs, f.at)) return;
     std::vector<Ref> caps = add_captions(f.captions);
     TableData td = table_data(f);
     std::optional<ProvenanceItem> p;
@@ -950,7 +967,9 @@ struct DocTagsParser::Impl {
 
   void close_picture(Frame& f) {
     std::string cls = f.klass >= 0 ? doctags::picture_class_name(f.klass) : "";
-    if (!accept(f.name, cls + otsl_signature(f.otsl), f.locs, f.at)) return;
+    std::string sig = cls + otsl_signature(f.otsl);
+    for (const CaptionData& c : f.captions) sig += "\x1f" + c.text;
+    if (!accept(f.name, sig, f.locs, f.at)) return;
     std::vector<Ref> caps = add_captions(f.captions);
     std::optional<ProvenanceItem> p;
     if (f.locs.full()) p = prov(f.locs, 0);

@@ -4,7 +4,7 @@
 // throw or crash (CI runs this under ASan+UBSan), the tree must stay consistent and the
 // JSON must be valid.
 //
-// Iterations: 3000 in a Release build, 300 under sanitizers; DOCLING_FUZZ_ITERS overrides.
+// Iterations: 2500 in a Release build, 250 under sanitizers; DOCLING_FUZZ_ITERS overrides.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -213,7 +213,7 @@ void check_tree(const Document& doc) {
 
 int iterations() {
   if (const char* e = std::getenv("DOCLING_FUZZ_ITERS")) return std::max(1, std::atoi(e));
-  return DOCLING_FUZZ_SANITIZED ? 300 : 3000;
+  return DOCLING_FUZZ_SANITIZED ? 250 : 2500;
 }
 
 }  // namespace
