@@ -174,6 +174,7 @@ class PdfSource final : public PageSource {
   }
 
   const Info& info(int page_no) const {
+    check(page_no);
     Info& in = info_[page_no - 1];
     if (in.known) return in;
     poppler::page* pg = page(page_no);

@@ -512,12 +512,14 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
   int page_no = pg.page_no;
   bool low_on_page = b.box.t > 0.5 * pg.height;
   unsigned char c0 = static_cast<unsigned char>(first[0]);
+  // Dot leaders mark a table-of-contents entry, never a heading.
+  bool leaders = text.find(". . .") != std::string::npos || text.find("....") != std::string::npos;
   bool note_mark = ascii_digit(c0) || c0 == '*' || first.rfind("\xE2\x80\xA0", 0) == 0 ||
                    first.rfind("\xE2\x80\xA1", 0) == 0;
 
   if (fs <= 0.85 * bld.body_fs && low_on_page && note_mark && !mono) {
     bld.add_text(Label::Footnote, text, page_no, b.box);
-  } else if (b.marker.enumerated && (b.all_bold || fs >= 1.05 * bld.body_fs) &&
+  } else if (b.marker.enumerated && !leaders && (b.all_bold || fs >= 1.05 * bld.body_fs) &&
              b.lines.size() <= 2 && nchars <= 150 &&
              !ends_sentence(text)) {  // "1. Introduction" in bold: a numbered heading
     Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
@@ -525,10 +527,11 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
   } else if (b.marker.len && !mono) {
     std::string body = trim(text.substr(b.marker.len));
     bld.add_list_item(body, b.marker, page_no, b.box);
-  } else if (!mono && nchars <= 200 && b.lines.size() <= 3 && fs >= 1.12 * bld.body_fs) {
+  } else if (!mono && !leaders && nchars <= 200 && b.lines.size() <= 3 && fs >= 1.12 * bld.body_fs) {
     Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
     bld.headings.push_back({r, fs});
-  } else if (!mono && nchars <= 150 && b.lines.size() <= 2 && b.all_bold && !ends_sentence(text) &&
+  } else if (!mono && !leaders && nchars <= 150 && b.lines.size() <= 2 && b.all_bold &&
+             !ends_sentence(text) &&
              fs >= 0.95 * bld.body_fs) {
     Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
     bld.headings.push_back({r, fs});
