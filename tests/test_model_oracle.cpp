@@ -252,10 +252,14 @@ void write_safetensors(const std::string& path, const std::vector<std::tuple<std
   }
   for (size_t i = 0; i < ts.size(); ++i) {
     std::string shape;
-    for (auto d : std::get<2>(ts[i])) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-    header += (i ? "," : "") + std::string("\"") + std::get<0>(ts[i]) + "\":{\"dtype\":\"" + std::get<1>(ts[i]) +
-              "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(offs[i].first) + "," +
-              std::to_string(offs[i].second) + "]}";
+    for (auto d : std::get<2>(ts[i])) {
+      if (!shape.empty()) shape.append(",");
+      shape.append(std::to_string(d));
+    }
+    if (i) header.append(",");
+    header.append("\"").append(std::get<0>(ts[i])).append("\":{\"dtype\":\"").append(std::get<1>(ts[i]));
+    header.append("\",\"shape\":[").append(shape).append("],\"data_offsets\":[");
+    header.append(std::to_string(offs[i].first)).append(",").append(std::to_string(offs[i].second)).append("]}");
   }
   header += ",\"__metadata__\":{\"k\":\"v\"}}";
   while (header.size() % 8) header += ' ';
@@ -362,6 +366,40 @@ TEST(ModelLoad, WrongShapeAndTruncatedWeights) {
   m = message_of([&] { Model::load(dir); });
   EXPECT_NE(m.find(dir + "/model.safetensors: tensor '"), std::string::npos) << m;
   EXPECT_NE(m.find("truncated"), std::string::npos) << m;
+  fs::remove_all(dir);
+}
+
+TEST(ModelLoad, UntiedLmHeadIsUsed) {
+  // The tiny checkpoint plus an explicit lm_head.weight = 2 * embed_tokens (exact in BF16):
+  // every logit must come out exactly doubled.
+  std::string dir = temp_dir("lmhead");
+  fs::copy_file(kTiny + "/config.json", dir + "/config.json");
+  SafeTensors src = SafeTensors::open(kTiny + "/model.safetensors");
+  std::vector<std::tuple<std::string, std::string, std::vector<int64_t>, std::vector<uint8_t>>> ts;
+  for (const auto& [name, t] : src.tensors()) {
+    const auto* b = static_cast<const uint8_t*>(t.data);
+    ts.emplace_back(name, "BF16", t.shape, std::vector<uint8_t>(b, b + t.nbytes));
+  }
+  const TensorView& emb = src.get("model.text_model.embed_tokens.weight");
+  std::vector<uint16_t> head(size_t(emb.numel()));
+  std::memcpy(head.data(), emb.data, emb.nbytes);
+  for (auto& h : head)
+    if ((h & 0x7f80) != 0 && (h & 0x7f80) != 0x7f00) h = uint16_t(h + 0x80);  // exponent + 1
+  ts.emplace_back("lm_head.weight", "BF16", emb.shape, bytes_of(head));
+  write_safetensors(dir + "/model.safetensors", ts, false);
+  Model untied = Model::load(dir);
+  auto ids = ref_i32("text.input_ids");
+  std::vector<float> a, b;
+  GenerateOptions o;
+  o.max_new_tokens = 1;
+  o.on_logits = [&](int, const float* l, int v) { a.assign(l, l + v); };
+  tiny().generate(ids, nullptr, 0, o);
+  o.on_logits = [&](int, const float* l, int v) { b.assign(l, l + v); };
+  untied.generate(ids, nullptr, 0, o);
+  ASSERT_EQ(a.size(), b.size());
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += (b[i] == 2.0f * a[i]);
+  EXPECT_EQ(same, a.size());
   fs::remove_all(dir);
 }
 

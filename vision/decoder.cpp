@@ -14,8 +14,8 @@ KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_)
     : layers(cfg.layers), kv_dim(cfg.kv_heads * cfg.head_dim), capacity(capacity_), slots(slots_) {
   if (slots <= 0 || capacity <= 0) throw std::invalid_argument("KVCache: slots and capacity must be positive");
   size_t n = size_t(slots) * size_t(layers) * size_t(capacity) * size_t(kv_dim);
-  k.assign(n, 0.0f);
-  v.assign(n, 0.0f);
+  k.reset(new float[n]);  // default-initialized: pages are touched only when written
+  v.reset(new float[n]);
   len.assign(size_t(slots), 0);
 }
 

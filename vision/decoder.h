@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "vision/config.h"
@@ -20,15 +21,16 @@ namespace docling::vision {
 
 // K and V of every layer for `slots` sequences of up to `capacity` tokens each, f32,
 // layout [slot][layer][position][kv_heads * head_dim].
+// Memory is reserved up front but left untouched (so unused capacity costs no RAM).
 struct KVCache {
   int layers = 0, kv_dim = 0, capacity = 0, slots = 0;
-  std::vector<float> k, v;
+  std::unique_ptr<float[]> k, v;
   std::vector<int> len;  // tokens stored per slot
 
   KVCache() = default;
   KVCache(const TextConfig& cfg, int slots, int capacity);
-  float* k_at(int slot, int layer) { return k.data() + offset(slot, layer); }
-  float* v_at(int slot, int layer) { return v.data() + offset(slot, layer); }
+  float* k_at(int slot, int layer) { return k.get() + offset(slot, layer); }
+  float* v_at(int slot, int layer) { return v.get() + offset(slot, layer); }
   void reset(int slot) { len[size_t(slot)] = 0; }
 
  private:
