@@ -102,6 +102,17 @@ TEST(Streaming, GroundTruthDocTagsParseCleanly) {
   }
 }
 
+TEST(Streaming, PageBreakStreamEqualsTheMultipageSplit) {
+  std::string dt = read_file(fs::path(DOCLING_TEST_DATA) / "conformance" /
+                             "dt2doc_multipage_2206.01062" / "input.doctags");
+  DocTagsParseOptions opt;
+  opt.page_break_splits = true;
+  Parsed streamed = parse(dt, 7, nullptr, opt);
+  EXPECT_EQ(streamed.doc.pages.size(), 9u);
+  EXPECT_TRUE(streamed.warnings.empty());
+  EXPECT_EQ(write_docling_json(streamed.doc), write_docling_json(from_multipage_doctags(dt)));
+}
+
 TEST(Streaming, ItemsAppearWhenTheirCloseTagArrives) {
   Document doc;
   DocTagsParser p(doc);
