@@ -410,13 +410,15 @@ void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
 
 constexpr int kGemvChunk = 64;
 
+// Rows of x inside the column chunk loop: a chunk of B is read from memory once and
+// reused from cache by every row (batched decode).
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
-  for (int m = 0; m < g.M; ++m) {
-    const float* x = g.x + int64_t(m) * g.ldx;
-    for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
-      int c1 = std::min(n1, c0 + kGemvChunk);
-      bool bf = g.btype == BType::BF16;
+  const bool bf = g.btype == BType::BF16;
+  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
+    const int c1 = std::min(n1, c0 + kGemvChunk);
+    for (int m = 0; m < g.M; ++m) {
+      const float* x = g.x + int64_t(m) * g.ldx;
       if (isa == Isa::Avx512) bf ? gemv_row_avx512<true>(x, g, c0, c1, tmp) : gemv_row_avx512<false>(x, g, c0, c1, tmp);
       else if (isa == Isa::Avx2) bf ? gemv_row_avx2<true>(x, g, c0, c1, tmp) : gemv_row_avx2<false>(x, g, c0, c1, tmp);
       else gemv_row_scalar(x, g, c0, c1, tmp);
@@ -429,10 +431,10 @@ void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
 // (plain loops: the compiler vectorizes them for the build's base ISA).
 void gemv_kn(const Gemm& g, int n0, int n1) {
   float acc[kGemvChunk];
-  for (int m = 0; m < g.M; ++m) {
-    const float* x = g.x + int64_t(m) * g.ldx;
-    for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
-      int w = std::min(n1, c0 + kGemvChunk) - c0;
+  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
+    const int w = std::min(n1, c0 + kGemvChunk) - c0;
+    for (int m = 0; m < g.M; ++m) {
+      const float* x = g.x + int64_t(m) * g.ldx;
       std::fill(acc, acc + w, 0.0f);
       for (int k = 0; k < g.K; ++k) {
         float a = x[k];
