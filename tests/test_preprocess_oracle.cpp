@@ -165,6 +165,47 @@ TEST(ImageProcessor, SkipStep1UsesTheRenderedSize) {
   EXPECT_EQ(std::memcmp(ref.data(), px.tile(0), ref.size() * sizeof(float)), 0);
 }
 
+TEST(ImageProcessor, SquarePageNeedsNoStep2) {
+  // 600x600 -> 2048x2048 in step 1, already a multiple of 512: step 2 is a no-op, 4x4 grid.
+  Image img(600, 600);
+  for (int y = 0; y < 600; ++y)
+    for (int x = 0; x < 600; ++x)
+      for (int c = 0; c < 3; ++c) img.row(y)[3 * x + c] = uint8_t((x * 7 + y * 3 + c * 50) ^ (x * y));
+  PreprocessOptions opt;
+  opt.keep_u8 = true;
+  PixelTiles px = preprocess_image(img, ImageProcessorConfig{}, opt);
+  ASSERT_EQ(px.rows, 4);
+  ASSERT_EQ(px.cols, 4);
+  ASSERT_EQ(px.n_tiles, 17);
+  EXPECT_EQ(px.step2_w, 2048);
+  Image big = resize_lanczos(img, 2048, 2048);
+  Image tile5 = big.crop(512, 512, 1024, 1024);  // row 2, col 2
+  EXPECT_EQ(std::memcmp(px.u8.data() + size_t(5) * 512 * 512 * 3, tile5.rgb.data(), tile5.rgb.size()), 0);
+  Image global = resize_lanczos(big, 512, 512);
+  EXPECT_EQ(std::memcmp(px.u8.data() + size_t(16) * 512 * 512 * 3, global.rgb.data(), global.rgb.size()), 0);
+}
+
+TEST(ImageProcessor, ReusedOutputEqualsFresh) {
+  ImageProcessorConfig cfg;
+  cfg.longest_edge = 96;
+  cfg.tile_size = 32;
+  Image a(50, 30), b(30, 70);
+  for (size_t i = 0; i < a.rgb.size(); ++i) a.rgb[i] = uint8_t(i * 31 + (i >> 7));
+  for (size_t i = 0; i < b.rgb.size(); ++i) b.rgb[i] = uint8_t(i * 17 ^ (i >> 5));
+  PreprocessOptions opt;
+  opt.keep_u8 = true;
+  PixelTiles reused;
+  preprocess_image(a, cfg, opt, reused);
+  preprocess_image(b, cfg, PreprocessOptions{}, reused);
+  PixelTiles fresh = preprocess_image(b, cfg);
+  EXPECT_EQ(reused.rows, fresh.rows);
+  EXPECT_EQ(reused.cols, fresh.cols);
+  EXPECT_EQ(reused.n_tiles, fresh.n_tiles);
+  EXPECT_TRUE(reused.u8.empty());
+  EXPECT_EQ(reused.pixels, fresh.pixels);
+  EXPECT_EQ(fresh.rows * 10 + fresh.cols, 32);  // 30x70 -> 42x96 -> 64x96: 3 rows, 2 cols
+}
+
 TEST(ImageProcessor, UnsplitConfigGivesOneSquareTile) {
   ImageProcessorConfig cfg;
   cfg.do_image_splitting = false;

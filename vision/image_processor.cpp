@@ -104,6 +104,14 @@ void idefics3_step2_size(int w, int h, int tile, int* out_w, int* out_h) {
 
 namespace {
 
+// x86-64: also build an AVX2 version of the hot loops, chosen at load time (int32 multiplies
+// only vectorize from SSE4.1 on, and the baseline is SSE2).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DOCLING_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DOCLING_AVX2_CLONES
+#endif
+
 constexpr int kPrecisionBits = 32 - 8 - 2;  // Pillow's PRECISION_BITS for 8-bit images
 
 double sinc(double x) {
@@ -167,12 +175,12 @@ inline uint8_t clip8(int32_t acc) {
 
 // acc[i] += in[i] * k over a row. The hot loop of both passes: built for AVX2 as well (int32
 // multiplies need SSE4.1+ to vectorize) and picked at load time.
-__attribute__((target_clones("avx2", "default")))
+DOCLING_AVX2_CLONES
 void accumulate_row(int32_t* __restrict acc, const uint8_t* __restrict in, int32_t k, size_t n) {
   for (size_t i = 0; i < n; ++i) acc[i] += int32_t(in[i]) * k;
 }
 
-__attribute__((target_clones("avx2", "default")))
+DOCLING_AVX2_CLONES
 void clip_row(uint8_t* __restrict out, const int32_t* __restrict acc, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = clip8(acc[i]);
 }
@@ -298,9 +306,16 @@ void emit_tile(const Image& img, int x0, int y0, int T, const float lut[3][256],
 
 PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
                             const PreprocessOptions& opt) {
+  PixelTiles out;
+  preprocess_image(page, cfg, opt, out);
+  return out;
+}
+
+void preprocess_image(const Image& page, const ImageProcessorConfig& cfg, const PreprocessOptions& opt,
+                      PixelTiles& out) {
   if (page.empty()) throw std::invalid_argument("preprocess_image: empty image");
   const int T = cfg.tile_size;
-  PixelTiles out;
+  out.rows = out.cols = 0;
   out.tile_size = T;
 
   Image step1;
@@ -323,7 +338,7 @@ PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
     step2 = resize_lanczos(*cur, out.step2_w, out.step2_h);
     cur = &step2;
   }
-  step1 = Image();  // no longer needed
+  if (cur != &step1) step1 = Image();  // no longer needed
 
   const bool split = cfg.do_image_splitting && (cur->width > T || cur->height > T);
   if (split) {
@@ -339,6 +354,7 @@ PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
   make_lut(cfg, lut);
   out.pixels.resize(size_t(out.n_tiles) * out.tile_floats());
   if (opt.keep_u8) out.u8.resize(size_t(out.n_tiles) * T * T * 3);
+  else out.u8.clear();
   auto u8_tile = [&](int i) { return opt.keep_u8 ? out.u8.data() + size_t(i) * T * T * 3 : nullptr; };
 
   Image global;
@@ -351,7 +367,6 @@ PixelTiles preprocess_image(const Image& page, const ImageProcessorConfig& cfg,
     else
       emit_tile(split ? global : *cur, 0, 0, T, lut, dst, u8_tile(i));
   });
-  return out;
 }
 
 }  // namespace docling::vision
