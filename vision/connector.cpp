@@ -24,14 +24,14 @@ void run_connector(const ModelConfig& cfg, const Weights& w, const float* hidden
                    const Tap* tap) {
   const VisionConfig& v = cfg.vision;
   const int s = cfg.scale_factor, side = v.patches_per_side(), D = v.hidden;
-  const int tokens = cfg.image_seq_len, fin = cfg.connector_in(), H = cfg.text.hidden;
+  const int tokens = cfg.image_seq_len, fin = cfg.connector_in();
   std::vector<float> shuffled(size_t(n_tiles) * tokens * fin);
   for (int t = 0; t < n_tiles; ++t) {
     float* sh = shuffled.data() + int64_t(t) * tokens * fin;
     pixel_shuffle(hidden + int64_t(t) * v.num_patches() * D, side, D, s, sh);
     if (tap && *tap) (*tap)("connector.pixel_shuffle", t, -1, sh, tokens, fin);
   }
-  linear(shuffled.data(), n_tiles * tokens, fin, w.proj.w, H, nullptr, out);
+  linear(shuffled.data(), n_tiles * tokens, w.proj, nullptr, out);
 }
 
 }  // namespace docling::vision

@@ -74,9 +74,9 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
   const TextLayerWeights& L = w_->text_layers[size_t(l)];
   const int H = c.hidden, hd = c.head_dim, qd = c.heads * hd, kvd = c.kv_heads * hd, I = c.intermediate;
   rmsnorm(ws.x.data(), n, H, L.input_norm.data(), c.rms_norm_eps, ws.xn.data());
-  linear(ws.xn.data(), n, H, L.q.w, qd, nullptr, ws.q.data());
-  linear(ws.xn.data(), n, H, L.k.w, kvd, nullptr, ws.k.data());
-  linear(ws.xn.data(), n, H, L.v.w, kvd, nullptr, ws.v.data());
+  linear(ws.xn.data(), n, L.q, nullptr, ws.q.data());
+  linear(ws.xn.data(), n, L.k, nullptr, ws.k.data());
+  linear(ws.xn.data(), n, L.v, nullptr, ws.v.data());
   rope(ws.q.data(), n, qd, c.heads, hd, ws.pos.data(), rope_.data());
   rope(ws.k.data(), n, kvd, c.kv_heads, hd, ws.pos.data(), rope_.data());
   const float scale = float(std::pow(double(hd), -0.5));
@@ -95,12 +95,12 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
     a.scale = scale; a.causal = true; a.q_pos0 = past;
     attention(a);
   }
-  linear(ws.attn.data(), n, qd, L.o.w, H, nullptr, ws.x.data(), /*accumulate=*/true);
+  linear(ws.attn.data(), n, L.o, nullptr, ws.x.data(), /*accumulate=*/true);
   rmsnorm(ws.x.data(), n, H, L.post_attention_norm.data(), c.rms_norm_eps, ws.xn.data());
-  linear(ws.xn.data(), n, H, L.gate.w, I, nullptr, ws.gate.data());
-  linear(ws.xn.data(), n, H, L.up.w, I, nullptr, ws.up.data());
+  linear(ws.xn.data(), n, L.gate, nullptr, ws.gate.data());
+  linear(ws.xn.data(), n, L.up, nullptr, ws.up.data());
   silu_mul(ws.gate.data(), ws.up.data(), int64_t(n) * I);
-  linear(ws.gate.data(), n, I, L.down.w, H, nullptr, ws.x.data(), /*accumulate=*/true);
+  linear(ws.gate.data(), n, L.down, nullptr, ws.x.data(), /*accumulate=*/true);
 }
 
 void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
@@ -150,7 +150,7 @@ void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds,
     if (r < 0 || r >= n) throw std::invalid_argument("decoder: logit row out of range");
     rmsnorm(ws.x.data() + int64_t(r) * H, 1, H, w_->final_norm.data(), c.rms_norm_eps, ws.sel.data() + int64_t(i) * H);
   }
-  if (n_logits > 0) linear(ws.sel.data(), n_logits, H, w_->lm_head.w, c.vocab, nullptr, logits);
+  if (n_logits > 0) linear(ws.sel.data(), n_logits, w_->lm_head, nullptr, logits);
 }
 
 }  // namespace docling::vision

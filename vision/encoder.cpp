@@ -38,20 +38,20 @@ struct Buffers {
 void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& b) {
   const int T = c.num_patches(), D = c.hidden;
   layernorm(b.x.data(), T, D, L.ln1_w.data(), L.ln1_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), T, D, L.q.w, D, L.q_b.data(), b.q.data());
-  linear(b.xn.data(), T, D, L.k.w, D, L.k_b.data(), b.k.data());
-  linear(b.xn.data(), T, D, L.v.w, D, L.v_b.data(), b.v.data());
+  linear(b.xn.data(), T, L.q, L.q_b.data(), b.q.data());
+  linear(b.xn.data(), T, L.k, L.k_b.data(), b.k.data());
+  linear(b.xn.data(), T, L.v, L.v_b.data(), b.v.data());
   Attention a;
   a.n_q = T; a.n_kv = T; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
   a.q = b.q.data(); a.ldq = D; a.k = b.k.data(); a.v = b.v.data(); a.ld_kv = D;
   a.out = b.attn.data(); a.ldo = D;
   a.scale = float(std::pow(double(c.head_dim), -0.5));
   attention(a);
-  linear(b.attn.data(), T, D, L.o.w, D, L.o_b.data(), b.x.data(), /*accumulate=*/true);
+  linear(b.attn.data(), T, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
   layernorm(b.x.data(), T, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), T, D, L.fc1.w, c.intermediate, L.fc1_b.data(), b.mlp.data());
+  linear(b.xn.data(), T, L.fc1, L.fc1_b.data(), b.mlp.data());
   gelu_tanh(b.mlp.data(), int64_t(T) * c.intermediate);
-  linear(b.mlp.data(), T, c.intermediate, L.fc2.w, D, L.fc2_b.data(), b.x.data(), /*accumulate=*/true);
+  linear(b.mlp.data(), T, L.fc2, L.fc2_b.data(), b.x.data(), /*accumulate=*/true);
 }
 
 }  // namespace
@@ -59,12 +59,12 @@ void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& 
 void encode_vision(const ModelConfig& cfg, const Weights& w, const float* tiles, int n_tiles, float* out,
                    const Tap* tap) {
   const VisionConfig& c = cfg.vision;
-  const int T = c.num_patches(), D = c.hidden, kdim = c.channels * c.patch_size * c.patch_size;
+  const int T = c.num_patches(), D = c.hidden;
   const int64_t tile_size = int64_t(c.channels) * c.image_size * c.image_size;
   Buffers b(c);
   for (int t = 0; t < n_tiles; ++t) {
     patchify(tiles + t * tile_size, c, b.cols.data());
-    linear(b.cols.data(), T, kdim, w.patch.w, D, w.patch_b.data(), b.x.data());
+    linear(b.cols.data(), T, w.patch, w.patch_b.data(), b.x.data());
     for (int64_t i = 0; i < int64_t(T) * D; ++i) b.x[size_t(i)] += w.pos_embed[size_t(i)];
     if (tap && *tap) (*tap)("vision.embeddings", t, -1, b.x.data(), T, D);
     for (int l = 0; l < c.layers; ++l) {

@@ -53,6 +53,14 @@ std::atomic<Isa> g_isa{initial_isa()};
 }  // namespace
 
 Isa detected_isa() { return detect(); }
+
+bool has_avx512_vnni() {
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") != 0;
+  }();
+  return cpu && active_isa() == Isa::Avx512;
+}
 Isa active_isa() { return g_isa.load(std::memory_order_relaxed); }
 
 void set_isa(Isa isa) {
@@ -89,9 +97,23 @@ inline float bf16f(uint16_t v) {
   return f;
 }
 
-inline float load_b(const Gemm& g, int64_t idx) {
-  return g.btype == BType::BF16 ? bf16f(static_cast<const uint16_t*>(g.b)[idx])
-                                : static_cast<const float*>(g.b)[idx];
+// K values sharing one int8 scale, and scales per output channel.
+inline int group_of(const Gemm& g) { return g.group > 0 && g.group < g.K ? g.group : g.K; }
+inline int groups_of(const Gemm& g) { return (g.K + group_of(g) - 1) / group_of(g); }
+
+inline float i8_scale(const Gemm& g, int n, int k) {
+  return g.bscale[int64_t(n) * groups_of(g) + k / group_of(g)];
+}
+
+// B(k, n) as f32, any type and layout (I8 is NK only).
+inline float b_at(const Gemm& g, int n, int k) {
+  int64_t idx = g.layout == BLayout::NK ? int64_t(n) * g.ldb + k : int64_t(k) * g.ldb + n;
+  switch (g.btype) {
+    case BType::BF16: return bf16f(static_cast<const uint16_t*>(g.b)[idx]);
+    case BType::I8: return float(static_cast<const int8_t*>(g.b)[idx]) * i8_scale(g, n, k);
+    case BType::F32: break;
+  }
+  return static_cast<const float*>(g.b)[idx];
 }
 
 // Packs B(k0..k0+kc, n0..n0+NR) into dst[k][j]; columns >= N become 0.
@@ -101,7 +123,10 @@ void pack_b(const Gemm& g, int k0, int kc, int n0, float* dst) {
   if (g.layout == BLayout::NK) {
     for (int j = 0; j < nv; ++j) {
       int64_t base = int64_t(n0 + j) * g.ldb + k0;
-      if (g.btype == BType::BF16) {
+      if (g.btype == BType::I8) {
+        const int8_t* src = static_cast<const int8_t*>(g.b) + base;
+        for (int k = 0; k < kc; ++k) dst[k * NR + j] = float(src[k]) * i8_scale(g, n0 + j, k0 + k);
+      } else if (g.btype == BType::BF16) {
         const uint16_t* src = static_cast<const uint16_t*>(g.b) + base;
         for (int k = 0; k < kc; ++k) dst[k * NR + j] = bf16f(src[k]);
       } else {
@@ -151,6 +176,10 @@ AVX2_FN inline __m256 load8_bf16(const uint16_t* p) {
       _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
 }
 
+AVX2_FN inline __m256 load8_i8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
 // pack_b for the NK layout with 8x8 transposes: full groups of 8 columns, 8 k at a time.
 // Returns how many leading columns it packed (the caller packs the rest).
 template <int NR>
@@ -161,14 +190,18 @@ AVX2_FN int pack_nk_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
     for (int k = 0; k < kc; k += 8) {
       if (k == k8) {  // k tail: scalar
         for (int i = 0; i < 8; ++i)
-          for (int kk = k; kk < kc; ++kk) dst[kk * NR + grp * 8 + i] = load_b(g, row0 + i * g.ldb + kk);
+          for (int kk = k; kk < kc; ++kk) dst[kk * NR + grp * 8 + i] = b_at(g, n0 + grp * 8 + i, k0 + kk);
         break;
       }
       __m256 r[8];
       for (int i = 0; i < 8; ++i) {
         int64_t off = row0 + i * g.ldb + k;
-        r[i] = g.btype == BType::BF16 ? load8_bf16(static_cast<const uint16_t*>(g.b) + off)
-                                      : _mm256_loadu_ps(static_cast<const float*>(g.b) + off);
+        if (g.btype == BType::I8)  // the 8 values share a scale (group % 8 == 0, k0 + k % 8 == 0)
+          r[i] = _mm256_mul_ps(load8_i8(static_cast<const int8_t*>(g.b) + off),
+                               _mm256_set1_ps(i8_scale(g, n0 + grp * 8 + i, k0 + k)));
+        else
+          r[i] = g.btype == BType::BF16 ? load8_bf16(static_cast<const uint16_t*>(g.b) + off)
+                                        : _mm256_loadu_ps(static_cast<const float*>(g.b) + off);
       }
       transpose8(r);
       for (int j = 0; j < 8; ++j) _mm256_store_ps(dst + (k + j) * NR + grp * 8, r[j]);
@@ -187,7 +220,7 @@ void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
     int nv = std::min(NR, g.N - n0);
     for (int j = done; j < NR; ++j)
       for (int k = 0; k < kc; ++k)
-        dst[k * NR + j] = j < nv ? load_b(g, int64_t(n0 + j) * g.ldb + k0 + k) : 0.0f;
+        dst[k * NR + j] = j < nv ? b_at(g, n0 + j, k0 + k) : 0.0f;
     return;
   }
   pack_b<NR>(g, k0, kc, n0, dst);
@@ -300,9 +333,10 @@ void gemm_task(const Gemm& g, int m0, int m1, int n0, int n1, MicroFn micro, Isa
 
 // --- small M (decode): dot products against rows of B (NK) or axpy over rows of B (KN) ---
 
-float dot_scalar(const float* x, const Gemm& g, int64_t off, int K) {
+// sum over k in [k0, k1) of x[k] * B(k, n) (x indexed from 0 at k = 0).
+float dot_scalar(const float* x, const Gemm& g, int n, int k0, int k1) {
   float s = 0.0f;
-  for (int k = 0; k < K; ++k) s += x[k] * load_b(g, off + k);
+  for (int k = k0; k < k1; ++k) s += x[k] * b_at(g, n, k);
   return s;
 }
 
@@ -339,7 +373,7 @@ AVX2_FN void gemv_row_avx2(const float* x, const Gemm& g, int n0, int n1, float*
     }
     float r[4] = {hsum256(s0), hsum256(s1), hsum256(s2), hsum256(s3)};
     for (int i = 0; i < 4; ++i)
-      if (k < K) r[i] += dot_scalar(x + k, g, int64_t(n + i) * g.ldb + k, K - k);
+      if (k < K) r[i] += dot_scalar(x, g, n + i, k, K);
     for (int i = 0; i < 4; ++i) out[n + i - n0] = r[i];
   }
   for (; n < n1; ++n) {
@@ -351,7 +385,7 @@ AVX2_FN void gemv_row_avx2(const float* x, const Gemm& g, int n0, int n1, float*
       else b = _mm256_loadu_ps(static_cast<const float*>(g.b) + int64_t(n) * g.ldb + k);
       s = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), b, s);
     }
-    out[n - n0] = hsum256(s) + (k < K ? dot_scalar(x + k, g, int64_t(n) * g.ldb + k, K - k) : 0.0f);
+    out[n - n0] = hsum256(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
   }
 }
 
@@ -384,7 +418,7 @@ AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, fl
     float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
                   _mm512_reduce_add_ps(s3)};
     for (int i = 0; i < 4; ++i)
-      if (k < K) r[i] += dot_scalar(x + k, g, off + i * g.ldb + k, K - k);
+      if (k < K) r[i] += dot_scalar(x, g, n + i, k, K);
     for (int i = 0; i < 4; ++i) out[n + i - n0] = r[i];
   }
   for (; n < n1; ++n) {
@@ -392,12 +426,101 @@ AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, fl
     int64_t off = int64_t(n) * g.ldb;
     int k = 0;
     for (; k + 16 <= K; k += 16) s = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), load16_b<BF16>(g, off + k), s);
-    out[n - n0] = _mm512_reduce_add_ps(s) + (k < K ? dot_scalar(x + k, g, off + k, K - k) : 0.0f);
+    out[n - n0] = _mm512_reduce_add_ps(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
+  }
+}
+
+// I8: per scale group, sum x * q in f32, then add that times the group's scale.
+AVX2_FN void gemv_row_i8_avx2(const float* x, const Gemm& g, int n0, int n1, float* out) {
+  const int K = g.K, G = group_of(g), ng = groups_of(g);
+  const int8_t* B = static_cast<const int8_t*>(g.b);
+  int n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    const float* sc = g.bscale + int64_t(n) * ng;
+    __m256 t0 = _mm256_setzero_ps(), t1 = t0, t2 = t0, t3 = t0;
+    float tail[4] = {0, 0, 0, 0};
+    for (int gi = 0; gi < ng; ++gi) {
+      const int k1 = std::min(K, (gi + 1) * G);
+      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      int k = gi * G;
+      for (; k + 8 <= k1; k += 8) {
+        __m256 a = _mm256_loadu_ps(x + k);
+        s0 = _mm256_fmadd_ps(a, load8_i8(b + k), s0);
+        s1 = _mm256_fmadd_ps(a, load8_i8(b + g.ldb + k), s1);
+        s2 = _mm256_fmadd_ps(a, load8_i8(b + 2 * g.ldb + k), s2);
+        s3 = _mm256_fmadd_ps(a, load8_i8(b + 3 * g.ldb + k), s3);
+      }
+      t0 = _mm256_fmadd_ps(s0, _mm256_set1_ps(sc[gi]), t0);
+      t1 = _mm256_fmadd_ps(s1, _mm256_set1_ps(sc[ng + gi]), t1);
+      t2 = _mm256_fmadd_ps(s2, _mm256_set1_ps(sc[2 * ng + gi]), t2);
+      t3 = _mm256_fmadd_ps(s3, _mm256_set1_ps(sc[3 * ng + gi]), t3);
+      if (k < k1)
+        for (int i = 0; i < 4; ++i) tail[i] += dot_scalar(x, g, n + i, k, k1);
+    }
+    out[n - n0] = hsum256(t0) + tail[0];
+    out[n + 1 - n0] = hsum256(t1) + tail[1];
+    out[n + 2 - n0] = hsum256(t2) + tail[2];
+    out[n + 3 - n0] = hsum256(t3) + tail[3];
+  }
+  for (; n < n1; ++n) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    __m256 t = _mm256_setzero_ps();
+    float tail = 0.0f;
+    for (int gi = 0; gi < ng; ++gi) {
+      const int k1 = std::min(K, (gi + 1) * G);
+      __m256 s = _mm256_setzero_ps();
+      int k = gi * G;
+      for (; k + 8 <= k1; k += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), load8_i8(b + k), s);
+      t = _mm256_fmadd_ps(s, _mm256_set1_ps(g.bscale[int64_t(n) * ng + gi]), t);
+      if (k < k1) tail += dot_scalar(x, g, n, k, k1);
+    }
+    out[n - n0] = hsum256(t) + tail;
+  }
+}
+
+// --- AVX512-VNNI int8 x int8 (small M) ---
+// The row of x is quantized per call: xq = round(x / xs) + 128 (u8), xs = max|x| / 127.
+// vpdpbusd(u8 xq, s8 w) sums 4 products into int32 without saturation; the +128 offset is
+// removed with sum(w) of the same group (a second vpdpbusd against ones).
+#define VNNI_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+bool vnni_usable(const Gemm& g) {
+  const int G = group_of(g);
+  return g.K % 64 == 0 && G % 64 == 0;
+}
+
+float quantize_row_u8(const float* x, int K, uint8_t* xq) {
+  float mx = 0.0f;
+  for (int k = 0; k < K; ++k) mx = std::max(mx, std::fabs(x[k]));
+  const float xs = mx > 0.0f ? mx / 127.0f : 1.0f, inv = 1.0f / xs;
+  for (int k = 0; k < K; ++k) xq[k] = uint8_t(int(std::nearbyint(x[k] * inv)) + 128);
+  return xs;
+}
+
+VNNI_FN void gemv_row_i8_vnni(const uint8_t* xq, float xs, const Gemm& g, int n0, int n1, float* out) {
+  const int G = group_of(g), ng = groups_of(g);
+  const int8_t* B = static_cast<const int8_t*>(g.b);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int n = n0; n < n1; ++n) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    __m512 t = _mm512_setzero_ps();
+    for (int gi = 0; gi < ng; ++gi) {
+      __m512i d = _mm512_setzero_si512(), ws = d;
+      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
+        __m512i w = _mm512_loadu_si512(b + k);
+        d = _mm512_dpbusd_epi32(d, _mm512_loadu_si512(xq + k), w);
+        ws = _mm512_dpbusd_epi32(ws, ones, w);
+      }
+      d = _mm512_sub_epi32(d, _mm512_slli_epi32(ws, 7));
+      t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(g.bscale[int64_t(n) * ng + gi]), t);
+    }
+    out[n - n0] = _mm512_reduce_add_ps(t) * xs;
   }
 }
 
 void gemv_row_scalar(const float* x, const Gemm& g, int n0, int n1, float* out) {
-  for (int n = n0; n < n1; ++n) out[n - n0] = dot_scalar(x, g, int64_t(n) * g.ldb, g.K);
+  for (int n = n0; n < n1; ++n) out[n - n0] = dot_scalar(x, g, n, 0, g.K);
 }
 
 void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
@@ -409,17 +532,28 @@ void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
 }
 
 constexpr int kGemvChunk = 64;
+constexpr int kSmallM = 4;
 
 // Rows of x inside the column chunk loop: a chunk of B is read from memory once and
 // reused from cache by every row (batched decode).
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
-  const bool bf = g.btype == BType::BF16;
+  const bool bf = g.btype == BType::BF16, i8 = g.btype == BType::I8;
+  const bool vnni = i8 && has_avx512_vnni() && vnni_usable(g);
+  thread_local std::vector<uint8_t> xq;
+  float xs[kSmallM] = {};
+  if (vnni) {  // quantize the (few) rows once for all chunks
+    if (xq.size() < size_t(g.M) * size_t(g.K) + 64) xq.resize(size_t(g.M) * size_t(g.K) + 64);
+    for (int m = 0; m < g.M; ++m) xs[m] = quantize_row_u8(g.x + int64_t(m) * g.ldx, g.K, xq.data() + int64_t(m) * g.K);
+  }
   for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
     const int c1 = std::min(n1, c0 + kGemvChunk);
     for (int m = 0; m < g.M; ++m) {
       const float* x = g.x + int64_t(m) * g.ldx;
-      if (isa == Isa::Avx512) bf ? gemv_row_avx512<true>(x, g, c0, c1, tmp) : gemv_row_avx512<false>(x, g, c0, c1, tmp);
+      if (vnni) gemv_row_i8_vnni(xq.data() + int64_t(m) * g.K, xs[m], g, c0, c1, tmp);
+      else if (i8 && isa >= Isa::Avx2) gemv_row_i8_avx2(x, g, c0, c1, tmp);
+      else if (i8) gemv_row_scalar(x, g, c0, c1, tmp);
+      else if (isa == Isa::Avx512) bf ? gemv_row_avx512<true>(x, g, c0, c1, tmp) : gemv_row_avx512<false>(x, g, c0, c1, tmp);
       else if (isa == Isa::Avx2) bf ? gemv_row_avx2<true>(x, g, c0, c1, tmp) : gemv_row_avx2<false>(x, g, c0, c1, tmp);
       else gemv_row_scalar(x, g, c0, c1, tmp);
       write_out(g, m, c0, c1, tmp);
@@ -427,15 +561,15 @@ void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   }
 }
 
-// KN layout, small M: y[m, n] = sum_k x[m, k] B[k, n]; axpy over contiguous B rows
-// (plain loops: the compiler vectorizes them for the build's base ISA).
-void gemv_kn(const Gemm& g, int n0, int n1) {
+// KN layout, small M: y[m, n] = sum_k x[m, k] B[k, n]; axpy over contiguous B rows.
+// Plain loops, compiled twice: for the base ISA and (inlined into an AVX2 clone) for AVX2.
+__attribute__((always_inline)) inline void gemv_kn_body(const Gemm& g, int n0, int n1) {
   float acc[kGemvChunk];
   for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
     const int w = std::min(n1, c0 + kGemvChunk) - c0;
     for (int m = 0; m < g.M; ++m) {
       const float* x = g.x + int64_t(m) * g.ldx;
-      std::fill(acc, acc + w, 0.0f);
+      for (int j = 0; j < w; ++j) acc[j] = 0.0f;
       for (int k = 0; k < g.K; ++k) {
         float a = x[k];
         int64_t off = int64_t(k) * g.ldb + c0;
@@ -452,7 +586,8 @@ void gemv_kn(const Gemm& g, int n0, int n1) {
   }
 }
 
-constexpr int kSmallM = 4;
+void gemv_kn(const Gemm& g, int n0, int n1) { gemv_kn_body(g, n0, n1); }
+AVX2_FN void gemv_kn_avx2(const Gemm& g, int n0, int n1) { gemv_kn_body(g, n0, n1); }
 
 void run_task(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
   if (isa == Isa::Avx512) gemm_task<8, 32>(g, m0, m1, n0, n1, micro_avx512, isa);
@@ -464,6 +599,9 @@ void run_task(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
 
 void gemm(const Gemm& g, bool parallel) {
   if (g.M <= 0 || g.N <= 0) return;
+  if (g.btype == BType::I8 &&
+      (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
+    throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
   if (g.K <= 0) {  // empty sum: y = bias (+ y)
     std::vector<float> zero(size_t(g.N), 0.0f);
     for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
@@ -473,6 +611,7 @@ void gemm(const Gemm& g, bool parallel) {
   if (g.M <= kSmallM) {
     auto body = [&](int n0, int n1) {
       if (g.layout == BLayout::NK) gemv_nk(g, n0, n1, isa);
+      else if (isa >= Isa::Avx2) gemv_kn_avx2(g, n0, n1);
       else gemv_kn(g, n0, n1);
     };
     if (!parallel || g.N <= kGemvChunk) {
@@ -503,10 +642,7 @@ void gemm_reference(const Gemm& g) {
   for (int m = 0; m < g.M; ++m)
     for (int n = 0; n < g.N; ++n) {
       double s = 0.0;
-      for (int k = 0; k < g.K; ++k) {
-        int64_t idx = g.layout == BLayout::NK ? int64_t(n) * g.ldb + k : int64_t(k) * g.ldb + n;
-        s += double(g.x[int64_t(m) * g.ldx + k]) * double(load_b(g, idx));
-      }
+      for (int k = 0; k < g.K; ++k) s += double(g.x[int64_t(m) * g.ldx + k]) * double(b_at(g, n, k));
       if (g.bias) s += g.bias[n];
       float* y = g.y + int64_t(m) * g.ldy + n;
       *y = g.accumulate ? float(*y + s) : float(s);
@@ -514,39 +650,105 @@ void gemm_reference(const Gemm& g) {
 }
 
 // --- attention -------------------------------------------------------------------------
+//
+// Flash-style: a task takes one kv head and a block of query rows of every q head that
+// shares it (GQA: the K/V rows are read once for the whole group), and walks the keys in
+// blocks of kKvBlock: S = Q·Kᵀ (gemm), online softmax (running max m and sum l per row; the
+// output is rescaled when m grows), O += P·V (gemm). Scratch is O(rows × block), never
+// O(n_q × n_kv).
 
 namespace {
 
-constexpr int kQBlock = 128;
+float exp_scaled_avx2(float* s, int n, float scale, float mx);  // s = exp(s * scale - mx), returns the sum
 
-void attention_task(const Attention& a, int h, int i0, int i1) {
-  thread_local std::vector<float> scores;
-  const int g = h / (a.heads / a.kv_heads), hd = a.head_dim, nq = i1 - i0;
-  int n_kv = a.causal ? std::min(a.n_kv, a.q_pos0 + i1) : a.n_kv;
-  if (n_kv <= 0) {  // nothing visible: output zeros (cannot happen for a valid causal prompt)
-    for (int i = i0; i < i1; ++i) std::memset(a.out + int64_t(i) * a.ldo + h * hd, 0, sizeof(float) * hd);
-    return;
+constexpr int kQRows = 96;     // query rows per task (all heads of the group together)
+constexpr int kKvBlock = 256;  // keys per block
+
+struct FlashScratch {
+  std::vector<float> q, s, o, m, l;
+  std::vector<int> vis_end;  // per row: keys < vis_end are visible
+  void reserve(int rows, int hd) {
+    if (q.size() < size_t(rows) * hd) {
+      q.resize(size_t(rows) * hd); o.resize(size_t(rows) * hd);
+      m.resize(size_t(rows)); l.resize(size_t(rows)); vis_end.resize(size_t(rows));
+    }
+    if (s.size() < size_t(rows) * kKvBlock) s.resize(size_t(rows) * kKvBlock);
   }
-  if (scores.size() < size_t(nq) * size_t(n_kv)) scores.resize(size_t(nq) * size_t(n_kv));
-  Gemm s;
-  s.M = nq; s.N = n_kv; s.K = hd;
-  s.x = a.q + int64_t(i0) * a.ldq + h * hd; s.ldx = a.ldq;
-  s.b = a.k + g * hd; s.btype = BType::F32; s.layout = BLayout::NK; s.ldb = a.ld_kv;
-  s.y = scores.data(); s.ldy = n_kv;
-  gemm(s, false);
+};
+
+// Row r of the block: exponentiates s[0..n) against the running max and rescales o.
+// s holds raw q·k; returns the row's new sum. Masked tail (n..bk) set to 0.
+float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  float mx = m;
+  for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
+  float sum = 0.0f;
+  if (active_isa() >= Isa::Avx2) {
+    sum = exp_scaled_avx2(s, n, scale, mx);
+  } else {
+    for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
+  }
+  for (int j = n; j < bk; ++j) s[j] = 0.0f;
+  if (alpha != 1.0f)
+    for (int d = 0; d < hd; ++d) o[d] *= alpha;
+  m = mx;
+  l = l * alpha + sum;
+  return l;
+}
+
+void attention_task(const Attention& a, int g, int i0, int i1) {
+  thread_local FlashScratch fs;
+  const int gs = a.heads / a.kv_heads, hd = a.head_dim, nq = i1 - i0, R = nq * gs;
+  fs.reserve(R, hd);
+  // Gather rows in (query, head) order: row r = (i - i0) * gs + j is head g * gs + j.
+  int kv_end = 0;
   for (int i = 0; i < nq; ++i) {
-    float* row = scores.data() + int64_t(i) * n_kv;
-    int visible = a.causal ? std::min(n_kv, a.q_pos0 + i0 + i + 1) : n_kv;
-    for (int j = 0; j < visible; ++j) row[j] *= a.scale;
-    softmax(row, visible);
-    for (int j = visible; j < n_kv; ++j) row[j] = 0.0f;
+    const int vis = a.causal ? std::min(a.n_kv, a.q_pos0 + i0 + i + 1) : a.n_kv;
+    kv_end = std::max(kv_end, vis);
+    for (int j = 0; j < gs; ++j) {
+      const int r = i * gs + j;
+      std::memcpy(fs.q.data() + int64_t(r) * hd, a.q + int64_t(i0 + i) * a.ldq + int64_t(g * gs + j) * hd,
+                  sizeof(float) * size_t(hd));
+      fs.vis_end[size_t(r)] = vis;
+      fs.m[size_t(r)] = -std::numeric_limits<float>::infinity();
+      fs.l[size_t(r)] = 0.0f;
+    }
   }
-  Gemm o;
-  o.M = nq; o.N = hd; o.K = n_kv;
-  o.x = scores.data(); o.ldx = n_kv;
-  o.b = a.v + g * hd; o.btype = BType::F32; o.layout = BLayout::KN; o.ldb = a.ld_kv;
-  o.y = a.out + int64_t(i0) * a.ldo + h * hd; o.ldy = a.ldo;
-  gemm(o, false);
+  std::fill(fs.o.begin(), fs.o.begin() + int64_t(R) * hd, 0.0f);
+  const float* kbase = a.k + int64_t(g) * hd;
+  const float* vbase = a.v + int64_t(g) * hd;
+  for (int j0 = 0; j0 < kv_end; j0 += kKvBlock) {
+    const int bk = std::min(kKvBlock, kv_end - j0);
+    Gemm s;
+    s.M = R; s.N = bk; s.K = hd;
+    s.x = fs.q.data(); s.ldx = hd;
+    s.b = kbase + int64_t(j0) * a.ld_kv; s.btype = BType::F32; s.layout = BLayout::NK; s.ldb = a.ld_kv;
+    s.y = fs.s.data(); s.ldy = bk;
+    gemm(s, false);
+    for (int r = 0; r < R; ++r) {
+      const int n = std::clamp(fs.vis_end[size_t(r)] - j0, 0, bk);
+      float* srow = fs.s.data() + int64_t(r) * bk;
+      if (n == 0) {  // fully masked for this block: contributes nothing
+        std::fill(srow, srow + bk, 0.0f);
+        continue;
+      }
+      online_softmax_row(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
+    }
+    Gemm o;
+    o.M = R; o.N = hd; o.K = bk;
+    o.x = fs.s.data(); o.ldx = bk;
+    o.b = vbase + int64_t(j0) * a.ld_kv; o.btype = BType::F32; o.layout = BLayout::KN; o.ldb = a.ld_kv;
+    o.y = fs.o.data(); o.ldy = hd; o.accumulate = true;
+    gemm(o, false);
+  }
+  for (int i = 0; i < nq; ++i)
+    for (int j = 0; j < gs; ++j) {
+      const int r = i * gs + j;
+      const float l = fs.l[size_t(r)], inv = l > 0.0f ? 1.0f / l : 0.0f;  // l = 0: nothing visible
+      const float* src = fs.o.data() + int64_t(r) * hd;
+      float* dst = a.out + int64_t(i0 + i) * a.ldo + int64_t(g * gs + j) * hd;
+      for (int d = 0; d < hd; ++d) dst[d] = src[d] * inv;
+    }
 }
 
 }  // namespace
@@ -555,10 +757,11 @@ void attention(const Attention& a, bool parallel) {
   if (a.n_q <= 0) return;
   if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads)
     throw std::invalid_argument("attention: heads must be a positive multiple of kv_heads");
-  int qb = (a.n_q + kQBlock - 1) / kQBlock, tasks = a.heads * qb;
+  const int gs = a.heads / a.kv_heads, rows = std::max(1, kQRows / gs);
+  const int qb = (a.n_q + rows - 1) / rows, tasks = a.kv_heads * qb;
   auto run = [&](int t) {
-    int h = t % a.heads, b = t / a.heads;
-    attention_task(a, h, b * kQBlock, std::min(a.n_q, (b + 1) * kQBlock));
+    int g = t % a.kv_heads, b = t / a.kv_heads;
+    attention_task(a, g, b * rows, std::min(a.n_q, (b + 1) * rows));
   };
   if (!parallel || tasks == 1) {
     for (int t = 0; t < tasks; ++t) run(t);
@@ -665,6 +868,20 @@ AVX2_FN void silu_mul_avx2(float* gate, const float* up, int64_t n) {
     _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
   }
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+AVX2_FN float exp_scaled_avx2(float* s, int n, float scale, float mx) {
+  const __m256 sc = _mm256_set1_ps(scale), m = _mm256_set1_ps(mx);
+  __m256 sum8 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 e = exp_avx2(_mm256_fmsub_ps(_mm256_loadu_ps(s + i), sc, m));
+    _mm256_storeu_ps(s + i, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  float sum = hsum256(sum8);
+  for (; i < n; ++i) sum += (s[i] = std::exp(s[i] * scale - mx));
+  return sum;
 }
 
 AVX2_FN void softmax_avx2(float* x, int n) {

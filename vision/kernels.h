@@ -17,20 +17,23 @@ namespace docling::vision {
 enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 
 Isa detected_isa();          // best level this CPU supports
+bool has_avx512_vnni();      // AVX512-VNNI (vpdpbusd) present and the active level is Avx512
 Isa active_isa();            // level in use
 void set_isa(Isa isa);       // throws std::runtime_error if the CPU lacks it
 const char* isa_name(Isa isa);
 
-enum class BType : uint8_t { F32, BF16 };
+enum class BType : uint8_t { F32, BF16, I8 };
 // NK: B[n * ldb + k] (an nn.Linear weight [out, in]);  KN: B[k * ldb + n].
 enum class BLayout : uint8_t { NK, KN };
 
 // y[m, n] (+)= sum_k x[m, k] * B(k, n) + bias[n]
+// I8 (NK layout only): B(k, n) = int8 b[n * ldb + k] * bscale[n * ceil(K / group) + k / group];
+// group is a multiple of 8 or >= K (one scale per output channel).
 struct Gemm {
   int M = 0, N = 0, K = 0;
   const float* x = nullptr;
   int64_t ldx = 0;
-  const void* b = nullptr;  // float* or uint16_t* (bf16 bit patterns)
+  const void* b = nullptr;  // float*, uint16_t* (bf16 bit patterns) or int8_t*
   BType btype = BType::BF16;
   BLayout layout = BLayout::NK;
   int64_t ldb = 0;
@@ -38,6 +41,8 @@ struct Gemm {
   float* y = nullptr;
   int64_t ldy = 0;
   bool accumulate = false;      // y += (x·B + bias) instead of y = ...
+  const float* bscale = nullptr;  // I8 only
+  int group = 0;                  // I8 only: K values per scale (0 = K)
 };
 
 void gemm(const Gemm& g, bool parallel = true);

@@ -18,10 +18,12 @@ Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 Model::~Model() = default;
 
-Model Model::load(const std::string& dir) {
+Model Model::load(const std::string& dir) { return load(dir, LoadOptions{}); }
+
+Model Model::load(const std::string& dir, const LoadOptions& opt) {
   auto impl = std::make_unique<Impl>();
   impl->cfg = load_config(dir);
-  impl->w = Weights::load(dir, impl->cfg);
+  impl->w = Weights::load(dir, impl->cfg, opt.weights, opt.int8_group);
   impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w);
   return Model(std::move(impl));
 }

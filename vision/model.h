@@ -24,9 +24,17 @@
 
 namespace docling::vision {
 
+// How to load: BF16 keeps the checkpoint's matrices as mapped; INT8 quantizes the linear
+// layers at load (about half the weight memory, faster memory-bound decoding; accuracy in README).
+struct LoadOptions {
+  WeightType weights = weight_type_from_env();  // DOCLING_WEIGHTS=int8|bf16
+  int int8_group = 64;                          // input columns per int8 scale (0: per output channel)
+};
+
 class Model {
  public:
   static Model load(const std::string& dir);
+  static Model load(const std::string& dir, const LoadOptions& opt);
 
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;

@@ -1,9 +1,15 @@
 #include "vision/weights.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+
+#include "vision/kernels.h"
+#include "vision/quant.h"
 
 namespace docling::vision {
 
@@ -42,7 +48,64 @@ struct Binder {
   }
 };
 
+// Gives the kernel the pages of a mapped matrix back once its int8 copy exists (they are
+// re-read from the file if the BF16 view is used again, e.g. for embedding lookups).
+void release_pages(const void* p, size_t bytes) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t b = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  uintptr_t e = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
+void quantize(Weights& w, Mat& m, int group) {
+  if (m.q || !m.w) return;
+  const int ng = int8_groups(m.cols, group);
+  w.qdata.emplace_back(size_t(m.rows) * size_t(m.cols));
+  w.qscale.emplace_back(size_t(m.rows) * size_t(ng));
+  quantize_rows_int8(m.w, m.rows, m.cols, group, w.qdata.back().data(), w.qscale.back().data());
+  m.q = w.qdata.back().data();
+  m.scale = w.qscale.back().data();
+  m.group = group > 0 && group < m.cols ? group : m.cols;
+  for (const auto& o : w.owned)
+    if (o.data() == m.w) return;  // a heap copy, not a view into the mapping
+  release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
+}
+
 }  // namespace
+
+WeightType weight_type_from_env() {
+  const char* e = std::getenv("DOCLING_WEIGHTS");
+  if (!e || !*e || std::strcmp(e, "bf16") == 0) return WeightType::BF16;
+  if (std::strcmp(e, "int8") == 0) return WeightType::INT8;
+  throw std::runtime_error(std::string("DOCLING_WEIGHTS=") + e + ": expected bf16 or int8");
+}
+
+void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate) {
+  Gemm g;
+  g.M = M; g.N = w.rows; g.K = w.cols; g.x = x; g.ldx = w.cols;
+  g.layout = BLayout::NK; g.ldb = w.cols; g.bias = bias; g.y = y; g.ldy = w.rows; g.accumulate = accumulate;
+  if (w.q) {
+    g.b = w.q; g.btype = BType::I8; g.bscale = w.scale; g.group = w.group;
+  } else {
+    g.b = w.w; g.btype = BType::BF16;
+  }
+  gemm(g);
+}
+
+Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group) {
+  Weights w = load(dir, cfg);
+  if (type == WeightType::BF16) return w;
+  w.type = type;
+  // The int8 copies are stable: inner vectors keep their buffers when the outer ones grow.
+  quantize(w, w.patch, group);
+  for (auto& L : w.vision_layers)
+    for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.fc1, &L.fc2}) quantize(w, *m, group);
+  quantize(w, w.proj, group);
+  for (auto& L : w.text_layers)
+    for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) quantize(w, *m, group);
+  quantize(w, w.lm_head, group);  // tied: embed keeps only its BF16 view, for lookups
+  return w;
+}
 
 Weights Weights::load(const std::string& dir, const ModelConfig& cfg) {
   std::string path = dir + "/model.safetensors";

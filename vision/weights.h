@@ -15,11 +15,24 @@
 
 namespace docling::vision {
 
-// A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in).
+// How the linear layers' matrices are kept in memory. INT8: quantized at load (symmetric,
+// one scale per output channel and group of input columns, see vision/quant.h).
+enum class WeightType : uint8_t { BF16, INT8 };
+// DOCLING_WEIGHTS=int8|bf16 (default bf16).
+WeightType weight_type_from_env();
+
+// A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
+// int8 form when the weights were loaded as INT8 (products then use q; w stays a view).
 struct Mat {
   const uint16_t* w = nullptr;
   int rows = 0, cols = 0;
+  const int8_t* q = nullptr;      // [rows, cols] or null
+  const float* scale = nullptr;   // [rows, int8_groups(cols, group)]
+  int group = 0;                  // input columns per scale
 };
+
+// y[M, w.rows] (+)= x[M, w.cols] · Wᵀ + bias, with the int8 form when present.
+void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate = false);
 
 struct VisionLayerWeights {
   Mat q, k, v, o, fc1, fc2;
@@ -49,9 +62,15 @@ struct Weights {
 
   // Reads <dir>/model.safetensors. The returned object owns the mapping.
   static Weights load(const std::string& dir, const ModelConfig& cfg);
+  // INT8: every linear matrix (vision, connector, text, lm_head; not the embedding table,
+  // which is only looked up) is quantized with `group` input columns per scale.
+  static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group);
 
+  WeightType type = WeightType::BF16;
   SafeTensors file;
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
+  std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
+  std::vector<std::vector<float>> qscale;    //            and their scales
 };
 
 }  // namespace docling::vision
