@@ -532,12 +532,87 @@ void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
 }
 
 constexpr int kGemvChunk = 64;
-constexpr int kSmallM = 4;
+constexpr int kSmallM = 16;
 
 // Rows of x inside the column chunk loop: a chunk of B is read from memory once and
 // reused from cache by every row (batched decode).
+// MR rows of x against NC rows of B at a time: each B vector (converted once) feeds MR
+// FMAs and each x vector NC. I8 weights are dequantized per vector (times the group's
+// scale), so no per-group partial sums are needed. out[r * kGemvChunk + (n - n0)].
+template <BType BT>
+AVX2_FN inline __m256 load8_b(const Gemm& g, int n, int k, __m256 scale) {
+  const int64_t off = int64_t(n) * g.ldb + k;
+  if constexpr (BT == BType::BF16) return load8_bf16(static_cast<const uint16_t*>(g.b) + off);
+  else if constexpr (BT == BType::I8) return _mm256_mul_ps(load8_i8(static_cast<const int8_t*>(g.b) + off), scale);
+  else return _mm256_loadu_ps(static_cast<const float*>(g.b) + off);
+}
+
+template <BType BT, int MR, int NC>
+AVX2_FN void gemv_cols_avx2(const float* const* xr, const Gemm& g, int n, int n0, float* out) {
+  const int K = g.K, G = BT == BType::I8 ? group_of(g) : K, ng = (K + G - 1) / G;
+  __m256 acc[MR][NC];
+  float tail[MR][NC];
+  for (int r = 0; r < MR; ++r)
+    for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps(), tail[r][c] = 0.0f;
+  for (int gi = 0; gi < ng; ++gi) {
+    const int k1 = std::min(K, (gi + 1) * G);
+    __m256 sc[NC];
+    for (int c = 0; c < NC; ++c)
+      sc[c] = _mm256_set1_ps(BT == BType::I8 ? g.bscale[int64_t(n + c) * ng + gi] : 1.0f);
+    int k = gi * G;
+    for (; k + 8 <= k1; k += 8) {
+      __m256 b[NC];
+      for (int c = 0; c < NC; ++c) b[c] = load8_b<BT>(g, n + c, k, sc[c]);
+      for (int r = 0; r < MR; ++r) {
+        __m256 a = _mm256_loadu_ps(xr[r] + k);
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_fmadd_ps(a, b[c], acc[r][c]);
+      }
+    }
+    if (k < k1)
+      for (int r = 0; r < MR; ++r)
+        for (int c = 0; c < NC; ++c) tail[r][c] += dot_scalar(xr[r], g, n + c, k, k1);
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int c = 0; c < NC; ++c) out[r * kGemvChunk + n + c - n0] = hsum256(acc[r][c]) + tail[r][c];
+}
+
+template <BType BT, int MR>
+AVX2_FN void gemv_block_avx2(const float* const* xr, const Gemm& g, int n0, int n1, float* out) {
+  constexpr int NC = MR == 1 ? 4 : 2;
+  int n = n0;
+  for (; n + NC <= n1; n += NC) gemv_cols_avx2<BT, MR, NC>(xr, g, n, n0, out);
+  for (; n < n1; ++n) gemv_cols_avx2<BT, MR, 1>(xr, g, n, n0, out);
+}
+
+template <BType BT>
+void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n1, float* out) {
+  switch (mr) {
+    case 1: gemv_block_avx2<BT, 1>(xr, g, n0, n1, out); break;
+    case 2: gemv_block_avx2<BT, 2>(xr, g, n0, n1, out); break;
+    case 3: gemv_block_avx2<BT, 3>(xr, g, n0, n1, out); break;
+    default: gemv_block_avx2<BT, 4>(xr, g, n0, n1, out); break;
+  }
+}
+
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
+  if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(has_avx512_vnni() && vnni_usable(g)))) {
+    float blk[4 * kGemvChunk];
+    for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
+      const int c1 = std::min(n1, c0 + kGemvChunk);
+      for (int m = 0; m < g.M; m += 4) {
+        const int mr = std::min(4, g.M - m);
+        const float* xr[4];
+        for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
+        if (g.btype == BType::BF16) gemv_rows_avx2<BType::BF16>(xr, mr, g, c0, c1, blk);
+        else if (g.btype == BType::I8 && mr == 1) gemv_row_i8_avx2(xr[0], g, c0, c1, blk);  // scale per group
+        else if (g.btype == BType::I8) gemv_rows_avx2<BType::I8>(xr, mr, g, c0, c1, blk);
+        else gemv_rows_avx2<BType::F32>(xr, mr, g, c0, c1, blk);
+        for (int r = 0; r < mr; ++r) write_out(g, m + r, c0, c1, blk + r * kGemvChunk);
+      }
+    }
+    return;
+  }
   const bool bf = g.btype == BType::BF16, i8 = g.btype == BType::I8;
   const bool vnni = i8 && has_avx512_vnni() && vnni_usable(g);
   thread_local std::vector<uint8_t> xq;
