@@ -134,8 +134,8 @@ int main(int argc, char** argv) {
       auto src = open_source(fs::path(dt).replace_extension(".pdf").string());
       std::vector<std::string> segs = split_pages(read_file(dt));
       const int np = src->page_count();
-      std::vector<std::vector<TextWord>> words(size_t(np));
-      std::vector<std::set<std::string>> page_sets(size_t(np));
+      std::vector<std::vector<TextWord>> words(static_cast<size_t>(np));
+      std::vector<std::set<std::string>> page_sets(static_cast<size_t>(np));
       for (int p = 1; p <= np; ++p) {
         words[size_t(p - 1)] = src->words(p);
         std::string all;
@@ -162,15 +162,13 @@ int main(int argc, char** argv) {
         std::vector<int32_t> ids = tok.encode("<doctag>" + segs[si] + "</doctag>");
         PromptLookupDrafter pl;
         TextLayerDrafter tl(tok, words[size_t(page)], sz.width, sz.height);
-        CombinedDrafter both;
-        both.add(std::make_unique<TextLayerDrafter>(tok, words[size_t(page)], sz.width, sz.height));
-        both.add(std::make_unique<PromptLookupDrafter>());
+        std::unique_ptr<Drafter> both = make_page_drafter(tok, words[size_t(page)], sz.width, sz.height);
         Counts c;
         c.pages = 1;
         c.tokens = c.plain = int64_t(ids.size());
         c.lookup = simulate_drafts(pl, ids, max_draft);
         c.text_layer = simulate_drafts(tl, ids, max_draft);
-        c.both = simulate_drafts(both, ids, max_draft);
+        c.both = simulate_drafts(*both, ids, max_draft);
         nlohmann::json pj = c.json();
         pj["page_no"] = page + 1;
         pj["text_layer_words"] = words[size_t(page)].size();

@@ -285,11 +285,9 @@ TEST(TextLayerDrafter, SavesStepsAndComposesWithPromptLookup) {
   EXPECT_GE(n - steps, text_tokens + 3);
   EXPECT_EQ(tl.boxes_seen(), 3);
 
-  CombinedDrafter both;
-  both.add(std::make_unique<TextLayerDrafter>(tok, page_words(), 500, 1000));
-  both.add(std::make_unique<PromptLookupDrafter>());
+  std::unique_ptr<Drafter> both = make_page_drafter(tok, page_words(), 500, 1000);
   SpecStats st2;
-  int steps2 = simulate_drafts(both, ids, 16, &st2);
+  int steps2 = simulate_drafts(*both, ids, 16, &st2);
   EXPECT_LE(steps2, steps);
   EXPECT_EQ(steps2 + st2.accepted, n);
 }

@@ -8,7 +8,11 @@
 // A sequence that finishes (eos / stop id / caller's stop test / max tokens / loop guard /
 // KV capacity) leaves at once and frees its slot for the next waiting sequence.
 // Each sequence's tokens, stop reason and warning are those generate_greedy gives it on
-// its own (same stop rules, same order of checks).
+// its own (same stop rules, same order of checks). Numerically, a row's logits are
+// bit-identical to a solo run only while the kernels' result for a row does not depend on
+// the other rows of the product: today products of <= 4 rows (vision/kernels.cpp gemv path)
+// and larger ones (blocked GEMM) round differently, about 5e-6 on the tiny model's logits,
+// so greedy ids can only differ where the top two logits are that close.
 //
 // Threads: submit(), take_finished(), pending() may be called from any thread; step() and
 // run() from one driver thread at a time. Callbacks in GenerateOptions (on_token,

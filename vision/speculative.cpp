@@ -205,6 +205,14 @@ int CombinedDrafter::propose(int32_t* out, int max) {
   return 0;
 }
 
+std::unique_ptr<Drafter> make_page_drafter(const Tokenizer& tok, std::vector<TextWord> words, double page_w,
+                                           double page_h) {
+  auto d = std::make_unique<CombinedDrafter>();
+  if (!words.empty()) d->add(std::make_unique<TextLayerDrafter>(tok, std::move(words), page_w, page_h));
+  d->add(std::make_unique<PromptLookupDrafter>());
+  return d;
+}
+
 // --- simulation ----------------------------------------------------------------------------
 
 int simulate_drafts(Drafter& d, const std::vector<int32_t>& truth, int max_draft, SpecStats* stats) {

@@ -110,6 +110,11 @@ class CombinedDrafter : public Drafter {
   std::vector<std::unique_ptr<Drafter>> parts_;
 };
 
+// The drafter for one page: text-layer drafts first (when the page has words), prompt
+// lookup otherwise.
+std::unique_ptr<Drafter> make_page_drafter(const Tokenizer& tok, std::vector<TextWord> words, double page_w,
+                                           double page_h);
+
 // Counts for one sequence.
 struct SpecStats {
   int steps = 0;     // decoder forwards that produced tokens for this sequence (prefill included)
