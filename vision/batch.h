@@ -10,9 +10,10 @@
 // Each sequence's tokens, stop reason and warning are those generate_greedy gives it on
 // its own (same stop rules, same order of checks). Numerically, a row's logits are
 // bit-identical to a solo run only while the kernels' result for a row does not depend on
-// the other rows of the product: today products of <= 4 rows (vision/kernels.cpp gemv path)
-// and larger ones (blocked GEMM) round differently, about 5e-6 on the tiny model's logits,
-// so greedy ids can only differ where the top two logits are that close.
+// how many rows share the product; today vision/kernels.cpp picks its path (and summation
+// order) by row count, which moves the tiny model's logits by a few 1e-6, so greedy ids
+// can only differ where the top two logits are that close. The same holds for the 1 + k
+// rows of a speculative verification.
 //
 // Threads: submit(), take_finished(), pending() may be called from any thread; step() and
 // run() from one driver thread at a time. Callbacks in GenerateOptions (on_token,
