@@ -155,39 +155,59 @@ TEST(Int8, GemmMatchesReference) {
   // small-M (gemv) and blocked paths, column/row tails, K tails inside a group, several K blocks
   const int shapes[][3] = {{1, 1, 8}, {1, 37, 64}, {3, 100, 128}, {4, 67, 576}, {5, 17, 72},
                            {7, 33, 264}, {97, 129, 64}, {100, 150, 640}, {2, 9, 1000}};
+  struct ActGuard {
+    ~ActGuard() { set_int8_activations(false); }
+  } act_guard;
   for (Isa isa : levels()) {
-    set_isa(isa);
-    for (auto& s : shapes) {
-      const int M = s[0], N = s[1], K = s[2];
-      for (int group : {0, 8, 64}) {
-        if (group >= K) continue;
-        const int ng = int8_groups(K, group);
-        const int64_t ldx = K + 3, ldb = K + 5, ldy = N + 2;
-        std::vector<float> x(size_t(M) * ldx), sc(size_t(N) * ng), bias(static_cast<size_t>(N)), y0(size_t(M) * ldy);
-        std::vector<int8_t> q(size_t(N) * ldb);
-        for (auto& v : x) v = d(rng);
-        for (auto& v : q) v = int8_t(int(rng() % 255) - 127);
-        for (auto& v : sc) v = 0.01f * (1.0f + float(rng() % 100) / 100.0f);
-        for (auto& v : bias) v = d(rng);
-        for (auto& v : y0) v = d(rng);
-        for (bool acc : {false, true}) {
-          std::vector<float> y1 = y0, y2 = y0;
-          Gemm g;
-          g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = ldx;
-          g.b = q.data(); g.btype = BType::I8; g.layout = BLayout::NK; g.ldb = ldb;
-          g.bscale = sc.data(); g.group = group;
-          g.bias = (N % 2) ? bias.data() : nullptr; g.accumulate = acc; g.ldy = ldy;
-          g.y = y1.data();
-          gemm(g);
-          g.y = y2.data();
-          gemm_reference(g);
-          // |B| <= 2.54 and x ~ N(0,1): sums of K terms in f32, error ~ sqrt(K) ulps of the partial sums
-          float err = 0;
-          for (size_t i = 0; i < y1.size(); ++i) err = std::max(err, std::fabs(y1[i] - y2[i]));
-          ASSERT_LT(err, 4e-6f * K + 1e-5f) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K
-                                           << " group=" << group << " acc=" << acc;
-          for (int m = 0; m < M; ++m)
-            for (int64_t j = N; j < ldy; ++j) ASSERT_EQ(y1[size_t(m * ldy + j)], y0[size_t(m * ldy + j)]);
+    for (bool act : {false, true}) {
+      set_isa(isa);
+      set_int8_activations(act);
+      if (act && !int8_activations()) continue;  // needs AVX512-VNNI at the Avx512 level
+      for (auto& s : shapes) {
+        const int M = s[0], N = s[1], K = s[2];
+        for (int group : {0, 8, 64}) {
+          if (group >= K) continue;
+          const int ng = int8_groups(K, group);
+          const int64_t ldx = K + 3, ldb = K + 5, ldy = N + 2;
+          std::vector<float> x(size_t(M) * ldx), sc(size_t(N) * ng), bias(static_cast<size_t>(N)), y0(size_t(M) * ldy);
+          std::vector<int8_t> q(size_t(N) * ldb);
+          for (auto& v : x) v = d(rng);
+          for (auto& v : q) v = int8_t(int(rng() % 255) - 127);
+          for (auto& v : sc) v = 0.01f * (1.0f + float(rng() % 100) / 100.0f);
+          for (auto& v : bias) v = d(rng);
+          for (auto& v : y0) v = d(rng);
+          for (bool acc : {false, true}) {
+            std::vector<float> y1 = y0, y2 = y0;
+            Gemm g;
+            g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = ldx;
+            g.b = q.data(); g.btype = BType::I8; g.layout = BLayout::NK; g.ldb = ldb;
+            g.bscale = sc.data(); g.group = group;
+            g.bias = (N % 2) ? bias.data() : nullptr; g.accumulate = acc; g.ldy = ldy;
+            g.y = y1.data();
+            gemm(g);
+            g.y = y2.data();
+            gemm_reference(g);
+            // |B| <= 2.54 and x ~ N(0,1): sums of K terms in f32, error ~ sqrt(K) ulps of the partial sums
+            float tol = 4e-6f * K + 1e-5f;
+            const int G = group > 0 && group < K ? group : K;
+            if (int8_activations() && M <= 16 && K % 64 == 0 && G % 64 == 0) {
+              // the VNNI path rounds x to 8 bits: |error| <= max|x| / 254 * sum_k |B(k, n)|
+              float xmax = 0, bsum = 0;
+              for (int m = 0; m < M; ++m)
+                for (int k = 0; k < K; ++k) xmax = std::max(xmax, std::fabs(x[size_t(m * ldx + k)]));
+              for (int n = 0; n < N; ++n) {
+                float t = 0;
+                for (int k = 0; k < K; ++k) t += std::fabs(float(q[size_t(n * ldb + k)]) * sc[size_t(n * ng + k / G)]);
+                bsum = std::max(bsum, t);
+              }
+              tol += xmax / 254.0f * bsum;
+            }
+            float err = 0;
+            for (size_t i = 0; i < y1.size(); ++i) err = std::max(err, std::fabs(y1[i] - y2[i]));
+            ASSERT_LT(err, tol) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K << " group=" << group << " acc=" << acc << " int8 activations=" << act;
+            for (int m = 0; m < M; ++m)
+              for (int64_t j = N; j < ldy; ++j) ASSERT_EQ(y1[size_t(m * ldy + j)], y0[size_t(m * ldy + j)]);
+          }
         }
       }
     }

@@ -61,6 +61,16 @@ bool has_avx512_vnni() {
   }();
   return cpu && active_isa() == Isa::Avx512;
 }
+
+namespace {
+std::atomic<bool> g_int8_act{[] {
+  const char* e = std::getenv("DOCLING_INT8_ACTIVATIONS");
+  return e && std::strcmp(e, "1") == 0;
+}()};
+}  // namespace
+
+bool int8_activations() { return g_int8_act.load(std::memory_order_relaxed) && has_avx512_vnni(); }
+void set_int8_activations(bool on) { g_int8_act.store(on); }
 Isa active_isa() { return g_isa.load(std::memory_order_relaxed); }
 
 void set_isa(Isa isa) {
@@ -498,11 +508,34 @@ float quantize_row_u8(const float* x, int K, uint8_t* xq) {
   return xs;
 }
 
+// Four B rows at a time (independent dot products for the pipeline).
 VNNI_FN void gemv_row_i8_vnni(const uint8_t* xq, float xs, const Gemm& g, int n0, int n1, float* out) {
   const int G = group_of(g), ng = groups_of(g);
   const int8_t* B = static_cast<const int8_t*>(g.b);
   const __m512i ones = _mm512_set1_epi8(1);
-  for (int n = n0; n < n1; ++n) {
+  int n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    const float* sc = g.bscale + int64_t(n) * ng;
+    __m512 t[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int gi = 0; gi < ng; ++gi) {
+      __m512i d[4], ws[4];
+      for (int i = 0; i < 4; ++i) d[i] = ws[i] = _mm512_setzero_si512();
+      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
+        const __m512i a = _mm512_loadu_si512(xq + k);
+        for (int i = 0; i < 4; ++i) {
+          const __m512i w = _mm512_loadu_si512(b + int64_t(i) * g.ldb + k);
+          d[i] = _mm512_dpbusd_epi32(d[i], a, w);
+          ws[i] = _mm512_dpbusd_epi32(ws[i], ones, w);
+        }
+      }
+      for (int i = 0; i < 4; ++i)
+        t[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d[i], _mm512_slli_epi32(ws[i], 7))),
+                               _mm512_set1_ps(sc[int64_t(i) * ng + gi]), t[i]);
+    }
+    for (int i = 0; i < 4; ++i) out[n + i - n0] = _mm512_reduce_add_ps(t[i]) * xs;
+  }
+  for (; n < n1; ++n) {
     const int8_t* b = B + int64_t(n) * g.ldb;
     __m512 t = _mm512_setzero_ps();
     for (int gi = 0; gi < ng; ++gi) {
@@ -596,7 +629,7 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
 
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
-  if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(has_avx512_vnni() && vnni_usable(g)))) {
+  if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(int8_activations() && vnni_usable(g)))) {
     float blk[4 * kGemvChunk];
     for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
       const int c1 = std::min(n1, c0 + kGemvChunk);
@@ -614,7 +647,7 @@ void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
     return;
   }
   const bool bf = g.btype == BType::BF16, i8 = g.btype == BType::I8;
-  const bool vnni = i8 && has_avx512_vnni() && vnni_usable(g);
+  const bool vnni = i8 && int8_activations() && vnni_usable(g);
   thread_local std::vector<uint8_t> xq;
   float xs[kSmallM] = {};
   if (vnni) {  // quantize the (few) rows once for all chunks

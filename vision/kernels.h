@@ -18,6 +18,11 @@ enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 
 Isa detected_isa();          // best level this CPU supports
 bool has_avx512_vnni();      // AVX512-VNNI (vpdpbusd) present and the active level is Avx512
+// INT8 weights with small M (decode) may also quantize the activations to 8 bits per row
+// and use vpdpbusd (AVX512-VNNI only). Off by default: on a Sapphire Rapids core it was
+// not faster than the f32 path and doubles the logit error; DOCLING_INT8_ACTIVATIONS=1.
+bool int8_activations();     // enabled and the CPU can
+void set_int8_activations(bool on);
 Isa active_isa();            // level in use
 void set_isa(Isa isa);       // throws std::runtime_error if the CPU lacks it
 const char* isa_name(Isa isa);
