@@ -375,6 +375,37 @@ static BatchResult decode_batch(const Decoder& dec, DecoderWorkspace& ws, KVCach
   return r;
 }
 
+// Matrix products of the model's own shapes (its weights) through kernels.h, alone: the
+// GFLOP/s and weight GB/s each reaches at a few row counts. Explains stage speeds.
+static ordered_json kernel_probe(const Weights& w, bool quick) {
+  struct Shape {
+    const char* name;
+    Mat m;
+  };
+  const TextLayerWeights& t = w.text_layers.front();
+  std::vector<Shape> shapes = {{"text_q", t.q},     {"text_gate", t.gate}, {"text_down", t.down},
+                               {"lm_head", w.lm_head}, {"vision_fc1", w.vision_layers.front().fc1},
+                               {"vision_fc2", w.vision_layers.front().fc2}};
+  ordered_json out = ordered_json::array();
+  std::vector<float> x, y;
+  for (int M : {1, 8, quick ? 64 : 1024}) {
+    for (const Shape& s : shapes) {
+      x.assign(size_t(M) * s.m.cols, 0.01f);
+      y.resize(size_t(M) * s.m.rows);
+      double flops = 2.0 * M * s.m.rows * s.m.cols, bytes = 2.0 * s.m.rows * s.m.cols, best = 1e30;
+      int reps = std::max(1, std::min(quick ? 2 : 8, int(2e9 / flops)));
+      for (int r = 0; r < reps + 1; ++r) {  // first call warms caches and scratch
+        double t0 = now_s();
+        linear(x.data(), M, s.m.cols, s.m.w, s.m.rows, nullptr, y.data());
+        if (r > 0) best = std::min(best, now_s() - t0);
+      }
+      out.push_back({{"shape", s.name}, {"M", M}, {"N", s.m.rows}, {"K", s.m.cols}, {"ms", best * 1e3},
+                     {"gflops", flops / best / 1e9}, {"weight_gb_per_s", bytes / best / 1e9}});
+    }
+  }
+  return out;
+}
+
 static ordered_json stage_json(const Stage& s, int threads) {
   return {{"seconds", s.wall}, {"cpu_seconds", s.cpu}, {"thread_utilization", s.util(threads)}};
 }
@@ -604,6 +635,13 @@ int main(int argc, char** argv) {
     }
 
     double rss = peak_rss_mb();
+    R["kernel_probe"] = kernel_probe(model.weights(), a.quick);
+    std::printf("kernel probe (linear(), model shapes):\n");
+    for (const auto& k : R["kernel_probe"])
+      if (k["M"] == 1 || k["shape"] == "vision_fc1" || k["shape"] == "lm_head")
+        std::printf("  %-10s M=%-5d %5dx%-5d %8.3f ms %7.1f GFLOP/s %6.1f GB/s\n",
+                    k["shape"].get<std::string>().c_str(), k["M"].get<int>(), k["N"].get<int>(), k["K"].get<int>(),
+                    k["ms"].get<double>(), k["gflops"].get<double>(), k["weight_gb_per_s"].get<double>());
     R["peak_rss_mb"] = rss;
     R["peak_rss_note"] = "VmHWM of the whole run: weights (mmap) + one page + KV cache of " +
                          std::to_string(max_batch) + " sequences (f32)";
