@@ -1,6 +1,9 @@
 #include "doctags/document.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <set>
 #include <cstring>
 
 namespace docling {
@@ -211,6 +214,139 @@ const PageItem* Document::page(int page_no) const {
   for (const PageItem& p : pages)
     if (p.page_no == page_no) return &p;
   return nullptr;
+}
+
+}  // namespace docling
+
+// --- append_document ---------------------------------------------------------------------
+
+namespace docling {
+namespace {
+
+// First provenance page in a subtree (pre-order), or -1.
+int subtree_page(const Document& d, Ref r) {
+  const Node* n = d.node(r);
+  if (!n) return -1;
+  if (const DocItem* it = d.item(r); it && !it->prov.empty()) return it->prov.front().page_no;
+  for (Ref c : n->children)
+    if (int p = subtree_page(d, c); p >= 0) return p;
+  return -1;
+}
+
+struct Appender {
+  Document& dst;
+  const Document& src;
+  int offset;
+  std::map<std::pair<int, int>, Ref> map;  // (kind, src index) -> dst ref
+  int next[9] = {};                        // next dst index per RefKind
+
+  static std::pair<int, int> key(Ref r) { return {int(r.kind), r.index}; }
+
+  void assign(Ref r) {
+    const Node* n = r.kind >= RefKind::Group ? src.node(r) : nullptr;
+    if (!n || map.count(key(r))) return;  // dangling, a root, or already taken (cycles)
+    map[key(r)] = Ref{r.kind, next[int(r.kind)]++};
+    for (Ref c : n->children) assign(c);
+  }
+  Ref remap(Ref r) const {
+    if (r.kind == RefKind::Body || r.kind == RefKind::Furniture) return r;
+    auto it = map.find(key(r));
+    return it == map.end() ? Ref{} : it->second;
+  }
+  void remap_refs(std::vector<Ref>& refs) const {
+    std::vector<Ref> out;
+    for (Ref r : refs)
+      if (Ref m = remap(r); m.valid()) out.push_back(m);
+    refs = std::move(out);
+  }
+  void fix_node(Node& n) const {
+    n.self = remap(n.self);
+    n.parent = remap(n.parent);
+    remap_refs(n.children);
+  }
+  void fix_item(DocItem& it) const {
+    for (ProvenanceItem& p : it.prov) p.page_no += offset;
+  }
+  void fix_floating(Floating& f) const {
+    remap_refs(f.captions);
+    remap_refs(f.references);
+    remap_refs(f.footnotes);
+  }
+  // Copies in the same pre-order as assign(), so indices match.
+  void copy(Ref r, std::set<std::pair<int, int>>& done) {
+    if (!src.node(r) || !done.insert(key(r)).second) return;
+    switch (r.kind) {
+      case RefKind::Group: dst.groups.push_back(src.groups[r.index]); fix_node(dst.groups.back()); break;
+      case RefKind::Text: {
+        TextItem t = src.texts[r.index];
+        fix_node(t), fix_item(t), fix_floating(t);
+        dst.texts.push_back(std::move(t));
+        break;
+      }
+      case RefKind::Table: {
+        TableItem t = src.tables[r.index];
+        fix_node(t), fix_item(t), fix_floating(t);
+        dst.tables.push_back(std::move(t));
+        break;
+      }
+      case RefKind::Picture: {
+        PictureItem p = src.pictures[r.index];
+        fix_node(p), fix_item(p), fix_floating(p);
+        dst.pictures.push_back(std::move(p));
+        break;
+      }
+      case RefKind::KeyValue:
+      case RefKind::Form: {
+        KeyValueItem k = r.kind == RefKind::Form ? src.form_items[r.index] : src.key_value_items[r.index];
+        fix_node(k), fix_item(k), fix_floating(k);
+        for (GraphCell& c : k.cells)
+          if (c.prov) c.prov->page_no += offset;
+        (r.kind == RefKind::Form ? dst.form_items : dst.key_value_items).push_back(std::move(k));
+        break;
+      }
+      default: return;
+    }
+    for (Ref c : src.node(r)->children) copy(c, done);
+  }
+};
+
+}  // namespace
+
+void append_document(Document& dst, const Document& src, int page_offset, const std::vector<int>* pages) {
+  auto wanted = [&](int page) {
+    return !pages || std::find(pages->begin(), pages->end(), page) != pages->end();
+  };
+  // Top-level subtrees to take, per root.
+  std::vector<Ref> roots[2];
+  const GroupItem* src_roots[2] = {&src.body, &src.furniture};
+  for (int k = 0; k < 2; ++k) {
+    int page = src.pages.empty() ? -1 : src.pages.front().page_no;
+    for (Ref c : src_roots[k]->children) {
+      if (int p = subtree_page(src, c); p >= 0) page = p;
+      if (wanted(page)) roots[k].push_back(c);
+    }
+  }
+  Appender a{dst, src, page_offset, {}, {}};
+  a.next[int(RefKind::Group)] = int(dst.groups.size());
+  a.next[int(RefKind::Text)] = int(dst.texts.size());
+  a.next[int(RefKind::Table)] = int(dst.tables.size());
+  a.next[int(RefKind::Picture)] = int(dst.pictures.size());
+  a.next[int(RefKind::KeyValue)] = int(dst.key_value_items.size());
+  a.next[int(RefKind::Form)] = int(dst.form_items.size());
+  for (auto& rs : roots)
+    for (Ref r : rs) a.assign(r);
+  std::set<std::pair<int, int>> done;
+  GroupItem* dst_roots[2] = {&dst.body, &dst.furniture};
+  for (int k = 0; k < 2; ++k)
+    for (Ref r : roots[k]) {
+      a.copy(r, done);
+      dst_roots[k]->children.push_back(a.remap(r));
+    }
+  for (const PageItem& p : src.pages)
+    if (wanted(p.page_no)) {
+      PageItem& d = dst.add_page(p.page_no + page_offset, p.size);
+      d.image = p.image;
+    }
 }
 
 }  // namespace docling

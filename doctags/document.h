@@ -243,4 +243,12 @@ struct Document {
   GroupItem& group(Ref r) { return groups.at(r.index); }
 };
 
+// Copies the body and furniture content of `src` onto the end of `dst` (references
+// remapped, page numbers shifted by `page_offset`). With `pages`, only the top-level
+// subtrees on those source pages are taken (a subtree without provenance goes with the
+// one before it), and only those PageItems. Used to assemble one document from pages
+// converted separately (VLM pages, text-layer pages).
+void append_document(Document& dst, const Document& src, int page_offset = 0,
+                     const std::vector<int>* pages = nullptr);
+
 }  // namespace docling

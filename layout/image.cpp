@@ -151,6 +151,32 @@ std::string base64_encode(const uint8_t* d, size_t n) {
   return out;
 }
 
+bool base64_decode(std::string_view text, std::vector<uint8_t>& out) {
+  out.clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (char ch : text) {
+    int v;
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '+') v = 62;
+    else if (ch == '/') v = 63;
+    else if (ch == '=') { ++pad; continue; }
+    else if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') continue;
+    else return false;
+    if (pad) return false;  // data after padding
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(uint8_t(acc >> bits));
+    }
+  }
+  return pad <= 2;
+}
+
 std::string png_data_uri(const Image& img) {
   auto png = encode_png(img);
   return "data:image/png;base64," + base64_encode(png.data(), png.size());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace docling {
@@ -39,6 +40,8 @@ void save_png(const Image& img, const std::string& path);
 // "data:image/png;base64,...": how docling embeds images in JSON and HTML.
 std::string png_data_uri(const Image& img);
 std::string base64_encode(const uint8_t* data, size_t n);
+// Decodes standard base64 (whitespace ignored, '=' padding optional); false on bad input.
+bool base64_decode(std::string_view text, std::vector<uint8_t>& out);
 
 // Sizes of the header only, without decoding (PNG and JPEG).
 bool peek_image_size(const std::vector<uint8_t>& bytes, int* width, int* height);

@@ -238,3 +238,29 @@ TextPage read_text_page(const PageSource& src, int page_no) {
 }
 
 }  // namespace docling
+
+namespace docling {
+
+std::string text_in_rect(const TextPage& page, double l, double t, double r, double b) {
+  auto inside = [&](const TextWord& w) {
+    double area = (w.r - w.l) * (w.b - w.t);
+    double iw = std::min(w.r, r) - std::max(w.l, l), ih = std::min(w.b, b) - std::max(w.t, t);
+    if (area <= 0) return w.l >= l && w.r <= r && w.t >= t && w.b <= b;
+    return iw > 0 && ih > 0 && iw * ih > 0.5 * area;
+  };
+  std::string out;
+  auto add = [&](const TextWord& w) {
+    if (!inside(w) || w.text.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += w.text;
+  };
+  if (page.lines.empty()) {
+    for (const TextWord& w : page.words) add(w);
+  } else {
+    for (const TextLine& line : page.lines)
+      for (int i : line.words) add(page.words[size_t(i)]);
+  }
+  return out;
+}
+
+}  // namespace docling

@@ -49,6 +49,10 @@ void build_lines(TextPage& page, double gap_em = 1.5);
 // Words + lines of one page of a source (empty for image sources).
 TextPage read_text_page(const PageSource& src, int page_no);
 
+// The text-layer text inside a box (page points, top-left origin), as docling's
+// get_text_in_rect: words with more than half of their own area inside, in reading
+// order (lines top to bottom), joined with single spaces. Used by force_backend_text.
+std::string text_in_rect(const TextPage& page, double l, double t, double r, double b);
 // Helpers shared with the text backend.
 bool is_bold_font(const std::string& font_name);
 bool is_italic_font(const std::string& font_name);

@@ -1,12 +1,4 @@
-// docling-cpp: the command-line program.
-#include <cstdio>
-#include <cstring>
+// docling-cpp: the command-line program (see pipeline/cli.h).
+#include "pipeline/cli.h"
 
-int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
-    std::printf("docling-cpp %s\n", DOCLING_VERSION);
-    return 0;
-  }
-  std::printf("usage: docling-cpp export|convert|generate ... (see --help)\n");
-  return argc > 1 ? 2 : 0;
-}
+int main(int argc, char** argv) { return docling::cli_main(argc, argv); }

@@ -1,0 +1,67 @@
+#include "pipeline/cli.h"
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include <tbb/global_control.h>
+
+namespace docling {
+
+namespace {
+
+const char* kUsage =
+    "docling-cpp " DOCLING_VERSION
+    " - PDF and page images to Markdown, HTML, JSON, DocTags and text\n"
+    "\n"
+    "usage:\n"
+    "  docling-cpp convert FILES|DIRS|- [-o OUTDIR] [--to md,json,html,doctags,text] [options]\n"
+    "      PDFs and PNG/JPEG pages (folders searched recursively) through the text layer\n"
+    "      and/or granite-docling-258M. Outputs keep each input's relative path.\n"
+    "  docling-cpp export FILE.doctags|FILE.json|- [-o OUTDIR|-] [--to ...] [options]\n"
+    "      DocTags or a DoclingDocument JSON to the other formats.\n"
+    "  docling-cpp generate --image PAGE.png|FILE.pdf [--model DIR] [--prompt TEXT]\n"
+    "      [--max-new-tokens N] [--print-ids] [--page N]\n"
+    "      The model's raw output for one page (special tokens kept).\n"
+    "\n"
+    "Run 'docling-cpp COMMAND --help' for a command's options.\n"
+    "Exit codes: 0 all done, 1 some inputs failed, 2 usage or setup error,\n"
+    "3 all written but some pages incomplete, 130 interrupted.\n";
+
+}  // namespace
+
+void print_error(const std::string& msg) { std::fprintf(stderr, "docling-cpp: error: %s\n", msg.c_str()); }
+void print_warning(const std::string& msg) { std::fprintf(stderr, "docling-cpp: warning: %s\n", msg.c_str()); }
+
+void set_threads(int n) {
+  static std::unique_ptr<tbb::global_control> ctl;
+  ctl.reset();
+  if (n > 0) ctl = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(n));
+}
+
+int cli_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  if (args[0] == "--version" || args[0] == "-V") {
+    std::printf("docling-cpp %s\n", DOCLING_VERSION);
+    return kExitOk;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  try {
+    if (cmd == "convert") return cmd_convert(args);
+    if (cmd == "export") return cmd_export(args);
+    if (cmd == "generate") return cmd_generate(args);
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitFailed;
+  }
+  print_error("unknown command '" + cmd + "' (convert, export, generate; see --help)");
+  return kExitUsage;
+}
+
+}  // namespace docling

@@ -1,0 +1,265 @@
+#include "pipeline/convert.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include "doctags/docling_json.h"
+#include "doctags/parser.h"
+#include "layout/page_range.h"
+#include "pipeline/output.h"
+
+namespace docling {
+
+PipelineKind parse_pipeline(const std::string& s) {
+  if (s == "text") return PipelineKind::Text;
+  if (s == "vlm") return PipelineKind::Vlm;
+  if (s == "auto") return PipelineKind::Auto;
+  throw std::invalid_argument("--pipeline: expected text, vlm or auto, got '" + s + "'");
+}
+
+const char* to_string(PipelineKind k) {
+  switch (k) {
+    case PipelineKind::Text: return "text";
+    case PipelineKind::Vlm: return "vlm";
+    case PipelineKind::Auto: return "auto";
+  }
+  return "?";
+}
+
+const char* to_string(DocStatus s) {
+  switch (s) {
+    case DocStatus::Success: return "success";
+    case DocStatus::Partial: return "partial";
+    case DocStatus::Failure: return "failure";
+    case DocStatus::Cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+// --- SHA-256 (FIPS 180-4), for the document's binary_hash -------------------------------
+
+namespace {
+
+struct Sha256 {
+  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+  static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+  void block(const uint8_t* p) {
+    static const uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+      w[i] = uint32_t(p[4 * i]) << 24 | uint32_t(p[4 * i + 1]) << 16 | uint32_t(p[4 * i + 2]) << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; ++i) {
+      uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; ++i) {
+      uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+  }
+
+  void digest(const uint8_t* data, size_t n, uint8_t out[32]) {
+    size_t full = n / 64 * 64;
+    for (size_t i = 0; i < full; i += 64) block(data + i);
+    uint8_t tail[128] = {};
+    size_t rest = n - full;
+    if (rest) std::memcpy(tail, data + full, rest);
+    tail[rest] = 0x80;
+    size_t len = rest + 1 + 8 <= 64 ? 64 : 128;
+    uint64_t bits = uint64_t(n) * 8;
+    for (int i = 0; i < 8; ++i) tail[len - 1 - i] = uint8_t(bits >> (8 * i));
+    for (size_t i = 0; i < len; i += 64) block(tail + i);
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 4; ++j) out[4 * i + j] = uint8_t(h[i] >> (24 - 8 * j));
+  }
+};
+
+}  // namespace
+
+uint64_t binary_hash(const std::vector<uint8_t>& bytes) {
+  uint8_t d[32];
+  Sha256().digest(bytes.data(), bytes.size(), d);
+  uint64_t v = 0;
+  for (int i = 24; i < 32; ++i) v = v << 8 | d[i];
+  return v;
+}
+
+// --- conversion ---------------------------------------------------------------------------
+
+namespace {
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string display_name(const Source& s) { return s.is_stdin() ? std::string("<stdin>") : s.path.string(); }
+
+std::string page_msg(const std::string& file, int page, const std::string& what) {
+  return file + ": page " + std::to_string(page) + ": " + what;
+}
+
+bool cancelled(const ConvertOptions& o) { return o.cancel && o.cancel->load(); }
+
+// DocTags or DoclingDocument JSON given to `convert`: read, nothing to infer.
+void convert_parsed_input(const Source& src, InputKind kind, ConvertResult& r) {
+  std::string text = src.is_stdin() ? read_stdin() : read_file(src.path);
+  if (kind == InputKind::DoclingJson) {
+    r.doc = read_docling_json(text);
+  } else {
+    DocTagsReport rep;
+    r.doc = from_doctags_and_image_pairs(split_multipage_doctags(text), nullptr, "Document", {}, &rep);
+    for (const ParseWarning& w : rep.warnings)
+      r.warnings.push_back(page_msg(display_name(src), w.page, std::string(to_string(w.kind)) + ": " + w.message));
+  }
+  r.pages = int(r.doc.pages.size());
+  r.status = DocStatus::Success;
+}
+
+struct PagePlan {
+  std::vector<int> selected, text, vlm;
+};
+
+void convert_pdf(const Source& src, const ConvertOptions& opt, const VlmEngine* engine, ConvertResult& r) {
+  const std::string file = display_name(src);
+  OpenOptions oo;
+  oo.password = opt.password;
+  oo.limits = opt.limits;
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<PageSource> source;
+  if (src.is_stdin()) {
+    std::string in = read_stdin();
+    bytes.assign(in.begin(), in.end());
+    source = open_source_bytes(bytes, file, oo);
+  } else {
+    std::string in = read_file(src.path);
+    bytes.assign(in.begin(), in.end());
+    source = open_source_bytes(bytes, file, oo);
+  }
+  PageSelection sel = select_pages(opt.pages, source->page_count());
+  for (const std::string& w : sel.warnings) r.warnings.push_back(file + ": " + w);
+  r.pages = int(sel.pages.size());
+
+  PagePlan plan;
+  plan.selected = sel.pages;
+  bool model = engine != nullptr;
+  if (opt.pipeline == PipelineKind::Vlm && model) plan.vlm = sel.pages;
+  else plan.text = sel.pages;
+
+  // Text layer first (all its pages at once: headers/footers need several pages).
+  TextBackendResult text;
+  bool have_text = false;
+  if (!plan.text.empty()) {
+    text = convert_text_layer(*source, plan.text, opt.text);
+    have_text = true;
+    for (int p : text.failed_pages) r.errors.push_back(page_msg(file, p, "cannot read the page"));
+    for (int p : text.pages_without_text) {
+      if (opt.pipeline == PipelineKind::Auto && model) {
+        plan.vlm.push_back(p);
+      } else {
+        r.errors.push_back(page_msg(file, p,
+                                    model ? "no text layer (scanned page?); --pipeline auto or vlm reads it with the model"
+                                          : "no text layer (scanned page?); its content needs the model (--model DIR)"));
+      }
+    }
+    r.text_pages = int(plan.text.size() - plan.vlm.size());
+    if (opt.on_page) opt.on_page(r.text_pages, r.pages);
+  }
+
+  // The model's pages, in order; a page the model fails on falls back to the text layer.
+  std::vector<VlmPage> vlm(plan.vlm.size());
+  std::vector<bool> vlm_ok(plan.vlm.size(), false);
+  for (size_t i = 0; i < plan.vlm.size(); ++i) {
+    if (cancelled(opt)) break;
+    int p = plan.vlm[i];
+    VlmPage& vp = vlm[i];
+    try {
+      vlm_render(*source, p, *engine, opt.vlm, vp);
+      vlm_prepare(*engine, opt.vlm, vp);
+      vlm_encode(*engine, vp);
+      std::function<bool()> stop = [&] { return cancelled(opt); };
+      vlm_generate(*engine, opt.vlm, vp, stop);
+      vlm_ok[i] = vp.ok;
+      r.generated_tokens += int(vp.tokens.size());
+      for (const std::string& w : vp.warnings) r.errors.push_back(page_msg(file, p, w));
+      ++r.vlm_pages;
+    } catch (const std::exception& e) {
+      r.errors.push_back(page_msg(file, p, std::string("the model failed (") + e.what() + "); text layer used"));
+    }
+    if (opt.on_page) opt.on_page(r.text_pages + int(i) + 1, r.pages);
+  }
+
+  if (plan.vlm.empty()) {
+    r.doc = std::move(text.doc);
+  } else {
+    // One document, page by page: the model's page, else the text layer's.
+    Document doc;
+    for (int p : plan.selected) {
+      auto it = std::find(plan.vlm.begin(), plan.vlm.end(), p);
+      size_t i = size_t(it - plan.vlm.begin());
+      if (it != plan.vlm.end() && vlm_ok[i]) {
+        append_document(doc, vlm[i].doc, p - 1);
+        vlm[i].doc = Document();
+        continue;
+      }
+      std::vector<int> one = {p};
+      if (!have_text || std::find(plan.text.begin(), plan.text.end(), p) == plan.text.end()) {
+        TextBackendResult t = convert_text_layer(*source, one, opt.text);
+        append_document(doc, t.doc, 0, &one);
+      } else {
+        append_document(doc, text.doc, 0, &one);
+      }
+    }
+    r.doc = std::move(doc);
+  }
+  r.doc.origin = DocumentOrigin{source->mimetype(), src.is_stdin() ? "stdin" : src.path.filename().string(),
+                                binary_hash(bytes), std::nullopt};
+}
+
+}  // namespace
+
+ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine) {
+  ConvertResult r;
+  double t0 = now_s();
+  const std::string file = display_name(src);
+  InputKind kind = src.is_stdin() ? InputKind::Pdf : input_kind(src.path);
+  try {
+    if (kind == InputKind::DocTags || kind == InputKind::DoclingJson) {
+      convert_parsed_input(src, kind, r);
+    } else {
+      convert_pdf(src, opt, engine, r);
+      if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;
+      else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
+    }
+    r.doc.name = src.is_stdin() ? "stdin" : src.path.stem().string();
+  } catch (const PdfError& e) {
+    r.status = DocStatus::Failure;
+    std::string what = e.what();
+    // PdfError messages already name the file; add it when they do not.
+    if (what.find(file) == std::string::npos) what = file + ": " + what;
+    r.errors.push_back(what);
+  } catch (const std::exception& e) {
+    r.status = DocStatus::Failure;
+    r.errors.push_back(file + ": " + e.what());
+  }
+  r.seconds = now_s() - t0;
+  return r;
+}
+
+}  // namespace docling

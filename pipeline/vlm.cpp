@@ -1,0 +1,193 @@
+#include "pipeline/vlm.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "doctags/parser.h"
+#include "layout/pdf.h"
+
+namespace fs = std::filesystem;
+
+namespace docling {
+
+namespace {
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool has_model_files(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / "config.json", ec) && fs::is_regular_file(dir / "model.safetensors", ec);
+}
+
+std::string cache_home() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return x;
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache";
+  return ".cache";
+}
+
+}  // namespace
+
+std::string default_model_dir() { return cache_home() + "/docling-cpp/models/granite-docling-258M"; }
+
+ModelSearch find_model(const std::string& explicit_dir) {
+  ModelSearch s;
+  auto try_dir = [&](const fs::path& d) {
+    s.tried.push_back(d.string());
+    if (!s.found && has_model_files(d)) s.found = d.string();
+  };
+  if (!explicit_dir.empty()) {  // an explicit folder is the only one looked at
+    try_dir(explicit_dir);
+    return s;
+  }
+  if (const char* env = std::getenv("DOCLING_MODEL"); env && *env) {
+    try_dir(env);
+    return s;
+  }
+  try_dir(default_model_dir());
+  // huggingface-cli download keeps snapshots/<revision>/ under the hub cache.
+  fs::path hub = fs::path(cache_home()) / "huggingface/hub/models--ibm-granite--granite-docling-258M/snapshots";
+  std::error_code ec;
+  if (!s.found && fs::is_directory(hub, ec)) {
+    for (const auto& e : fs::directory_iterator(hub, ec)) try_dir(e.path());
+  } else if (!s.found) {
+    s.tried.push_back(hub.string());
+  }
+  return s;
+}
+
+std::string missing_model_message(const ModelSearch& s) {
+  std::string m = "no granite-docling model found (a folder with config.json and model.safetensors); looked in:\n";
+  for (const std::string& d : s.tried) m += "  " + d + "\n";
+  m += "Download the official checkpoint (about 0.5 GB) once, e.g.\n"
+       "  huggingface-cli download ibm-granite/granite-docling-258M --local-dir " +
+       default_model_dir() +
+       "\n"
+       "or  git clone https://huggingface.co/ibm-granite/granite-docling-258M " +
+       default_model_dir() +
+       "\n"
+       "then pass --model DIR or set DOCLING_MODEL=DIR (the default folder above needs neither).\n"
+       "Without a model, --pipeline text (or auto) converts PDFs from their text layer.";
+  return m;
+}
+
+VlmEngine::VlmEngine(std::string dir, vision::Model m, vision::Tokenizer t, vision::ImageProcessorConfig p,
+                     vision::PromptConfig pc)
+    : dir_(std::move(dir)), model_(std::move(m)), tok_(std::move(t)), proc_(p), prompt_cfg_(pc) {
+  prompts_ = std::make_unique<vision::PromptBuilder>(tok_, prompt_cfg_);
+}
+
+std::unique_ptr<VlmEngine> VlmEngine::load(const std::string& dir) {
+  vision::Model m = vision::Model::load(dir);
+  vision::Tokenizer t = vision::Tokenizer::load(dir);
+  vision::ImageProcessorConfig p = vision::ImageProcessorConfig::load(dir);
+  vision::PromptConfig pc = vision::PromptConfig::load(dir);
+  return std::unique_ptr<VlmEngine>(new VlmEngine(dir, std::move(m), std::move(t), p, pc));
+}
+
+void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
+  p.page_no = page_no;
+  p.page_image = src.render(page_no, 72);
+  if (o.direct_render) {
+    int w = 0, h = 0;
+    src.raster_size(page_no, 72, &w, &h);
+    int sw = w, sh = h;
+    if (e.processor().do_resize) vision::idefics3_step1_size(w, h, e.processor().longest_edge, &sw, &sh);
+    p.model_image = src.render_size(page_no, sw, sh);
+    p.model_image_is_step1 = e.processor().do_resize;
+  } else {
+    p.model_image = src.render(page_no, o.dpi);
+  }
+  if (o.force_backend_text) p.text = read_text_page(src, page_no);
+}
+
+void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
+  double t0 = now_s();
+  vision::PreprocessOptions po;
+  po.skip_step1 = p.model_image_is_step1;
+  vision::preprocess_image(p.model_image, e.processor(), po, p.tiles);
+  p.model_image = Image();  // the tiles hold what the model needs
+  const std::string instr = o.prompt.empty() ? vision::instruction(vision::Task::ConvertPage) : o.prompt;
+  p.prompt = e.prompts().build(instr, p.tiles.rows, p.tiles.cols);
+  p.seconds[0] = now_s() - t0;
+}
+
+void vlm_encode(const VlmEngine& e, VlmPage& p) {
+  double t0 = now_s();
+  p.features = e.model().encode_tiles(p.tiles.pixels.data(), p.tiles.n_tiles);
+  p.tiles = vision::PixelTiles();
+  p.seconds[1] = now_s() - t0;
+}
+
+void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std::function<bool()>& cancelled) {
+  double t0 = now_s();
+  DocTagsParseOptions po;
+  po.embed_page_images = o.embed_page_images;
+  po.picture_images = o.picture_images;
+  p.doc = Document();
+  DocTagsParser parser(p.doc, po);
+  parser.begin_page(p.page_image.empty() ? nullptr : &p.page_image);
+  vision::IncrementalDecoder text(e.tokenizer());
+  p.doctags.clear();
+
+  vision::GenerateOptions g = e.model().default_options();
+  g.max_new_tokens = o.max_new_tokens;
+  g.loop.enabled = o.loop_guard;
+  g.on_token = [&](int32_t id) {
+    std::string piece = text.push(id);
+    p.doctags += piece;
+    parser.feed(piece);
+  };
+  g.stop_when = [&](const std::vector<int32_t>&) {
+    return parser.ended() || (o.loop_guard && parser.loop_detected()) || (cancelled && cancelled());
+  };
+  int n_rows = p.prompt.n_tiles * e.model().config().image_seq_len;
+  vision::GenerateResult r = e.model().generate(p.prompt.ids, p.features.data(), n_rows, g);
+  std::string rest = text.flush();
+  p.doctags += rest;
+  parser.feed(rest);
+  parser.finish();
+  p.features = std::vector<float>();
+  p.tokens = std::move(r.tokens);
+  p.stop = r.stop;
+  if (!r.warning.empty()) p.warnings.push_back(r.warning);
+  if (r.stop == vision::StopReason::MaxTokens)
+    p.warnings.push_back("generation reached the token limit (" + std::to_string(o.max_new_tokens) +
+                         "); the page may be incomplete");
+  if (parser.loop_detected()) p.warnings.push_back("the model repeated an element; repeats were dropped");
+  for (const ParseWarning& w : parser.warnings())
+    if (w.kind == WarningKind::Truncated || w.kind == WarningKind::Suppressed)
+      p.warnings.push_back("DocTags: " + w.message);
+  if (o.force_backend_text && p.text && !p.page_image.empty()) {
+    double sx = p.text->width / p.page_image.width, sy = p.text->height / p.page_image.height;
+    replace_with_text_layer(p.doc, *p.text, sx, sy);
+  }
+  p.ok = !(cancelled && cancelled());
+  p.seconds[2] = now_s() - t0;
+}
+
+void vlm_convert_image(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
+  if (p.model_image.empty()) p.model_image = p.page_image;
+  vlm_prepare(e, o, p);
+  vlm_encode(e, p);
+  vlm_generate(e, o, p);
+}
+
+int replace_with_text_layer(Document& doc, const TextPage& text, double sx, double sy) {
+  int n = 0;
+  for (TextItem& t : doc.texts) {
+    if (t.prov.empty()) continue;
+    const BoundingBox& b = t.prov.front().bbox;
+    BoundingBox tl = b.origin == CoordOrigin::TopLeft ? b : b.to_top_left(doc.pages.empty() ? 0 : doc.pages.front().size.height);
+    std::string s = text_in_rect(text, tl.l * sx, tl.t * sy, tl.r * sx, tl.b * sy);
+    if (s.empty()) continue;
+    t.text = t.orig = s;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace docling
