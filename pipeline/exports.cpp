@@ -189,7 +189,10 @@ std::vector<fs::path> write_outputs(const Document& doc, const std::vector<Forma
   for (Format f : formats) {
     fs::path path = base;
     path += std::string(".") + extension(f);
-    write_file_atomic(path, render(*d, f, s));
+    std::string text = render(*d, f, s);
+    // Text files end with a newline (as docling-core's reference files do); JSON as saved.
+    if (f != Format::Json && (text.empty() || text.back() != '\n')) text += '\n';
+    write_file_atomic(path, text);
     written.push_back(path);
   }
   return written;

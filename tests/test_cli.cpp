@@ -1,0 +1,322 @@
+// The docling-cpp program end to end: export against docling-core's files, convert on
+// the samples and on bad inputs, generate against the oracle's greedy ids.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "vision/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kData = DOCLING_TEST_DATA;
+const fs::path kConf = kData / "conformance";
+const fs::path kRoot = kData.parent_path().parent_path();
+const fs::path kTiny = kData / "oracle" / "tiny-idefics3";
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string chomp(std::string s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("docling_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Runs the CLI with HOME and DOCLING_MODEL pointing nowhere (no model unless --model).
+CliRun cli(const std::string& args, const std::string& stdin_file = "") {
+  static fs::path home = temp_dir("home");
+  fs::path err = home / "stderr.txt";
+  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME HOME='" + home.string() + "' '" DOCLING_CLI "' " + args +
+                    " 2>'" + err.string() + "'";
+  if (!stdin_file.empty()) cmd += " <'" + stdin_file + "'";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = slurp(err);
+  return r;
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+}  // namespace
+
+TEST(Cli, VersionHelpAndUsageErrors) {
+  CliRun v = cli("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("docling-cpp " DOCLING_VERSION), std::string::npos);
+  CliRun h = cli("--help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("convert"), std::string::npos);
+  for (const char* c : {"convert --help", "export --help", "generate --help"}) EXPECT_EQ(cli(c).code, 0) << c;
+  CliRun bad = cli("frobnicate");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("unknown command"), std::string::npos);
+  fs::path in = kConf / "doc2out_dummy_doc" / "input.json";
+  EXPECT_EQ(cli("export " + q(in) + " --to pdf -o -").code, 2);
+  EXPECT_EQ(cli("export " + q(in) + " --image-mode fancy -o -").code, 2);
+  EXPECT_EQ(cli("export " + q(in) + " --exclude-labels nolabel -o -").code, 2);
+  EXPECT_EQ(cli("export " + q(in) + " --pages 0 -o -").code, 2);
+  EXPECT_EQ(cli("convert " + q(kRoot / "samples") + " --threads x").code, 2);
+}
+
+// Each case: export options → the file docling-core wrote with the same parameters.
+TEST(CliExport, MatchesDoclingCoreFiles) {
+  struct Case {
+    const char* dir;
+    const char* args;
+    const char* to;
+    const char* ext;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"doc2out_dummy_doc", "", "md", "md", "expected.md"},
+      {"doc2out_dummy_doc", "", "html", "html", "expected.html"},
+      {"doc2out_dummy_doc", "", "doctags", "doctags", "expected.doctags"},
+      {"doc2out_dummy_doc", "--doctags-minified", "doctags", "doctags", "expected.min.doctags"},
+      {"doc2out_2206.01062", "--page-break-placeholder '<!-- page break -->'", "md", "md", "expected.paged.md"},
+      {"doc2out_2206.01062", "--pages 1,2", "doctags", "doctags", "expected.pages_1_2.doctags"},
+      {"doc2out_activities_page_breaks",
+       "--page-break-placeholder '<!-- page break -->' --exclude-labels picture", "md", "md", "expected.md"},
+      {"doc2out_activities_page_breaks", "--exclude-labels picture --page-break-placeholder ''", "md", "md",
+       "expected.pb_empty.md"},
+      {"doc2out_activities_page_breaks", "--pages 2", "md", "md", "expected.page2.md"},
+      {"doc2out_activities_page_breaks", "--pages 1", "html", "html", "expected.page1.html"},
+      {"doc2out_constructed_doc", "--image-mode embedded", "md", "md", "expected.embedded.md"},
+      {"doc2out_constructed_doc", "--image-mode embedded", "html", "html", "expected.embedded.html"},
+      {"doc2out_docling_2305.03393v1-pg9", "--md-compact-tables", "md", "md", "expected.md"},
+  };
+  fs::path out = temp_dir("export");
+  int pass = 0;
+  for (const Case& c : cases) {
+    fs::path in = kConf / c.dir / "input.json";
+    CliRun r = cli("export " + q(in) + " --to " + c.to + " -o " + q(out) + " " + c.args);
+    ASSERT_EQ(r.code, 0) << c.dir << " " << c.args << "\n" << r.err;
+    // Files end with one newline; docling-core's fixture files have it or not: compare
+    // without a final newline.
+    std::string got = chomp(slurp(out / (std::string("input.") + c.ext)));
+    std::string want = chomp(slurp(kConf / c.dir / c.expected));
+    if (got == want) ++pass;
+    EXPECT_EQ(got, want) << c.dir << " " << c.expected << " (" << c.args << ")";
+  }
+  std::printf("CLI export: %d/%zu byte-equal with docling-core\n", pass, std::size(cases));
+}
+
+TEST(CliExport, StdinToStdout) {
+  fs::path dir = kConf / "doc2out_dummy_doc";
+  CliRun r = cli("export - --to md -o -", (dir / "input.json").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(chomp(r.out), chomp(slurp(dir / "expected.md")));
+}
+
+TEST(CliExport, DocTagsWithPageImageGivesDoclingJson) {
+  fs::path dir = kConf / "dt2doc_page_with_picture";
+  fs::path out = temp_dir("dt_json");
+  CliRun r = cli("export " + q(dir / "input.doctags") + " --page-image " + q(dir / "page.png") + " --to json -o " + q(out));
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto strip = [](nlohmann::json j) {
+    std::function<void(nlohmann::json&)> rec = [&](nlohmann::json& v) {
+      if (v.is_object()) {
+        v.erase("uri");
+        v.erase("image_uri");
+        for (auto& [k, x] : v.items()) rec(x);
+      } else if (v.is_array()) {
+        for (auto& x : v) rec(x);
+      }
+    };
+    rec(j);
+    return j;
+  };
+  auto got = strip(nlohmann::json::parse(slurp(out / "input.json")));
+  auto want = strip(nlohmann::json::parse(slurp(dir / "expected.json")));
+  EXPECT_EQ(got, want);
+  // A count mismatch between pages and images is an error naming the counts.
+  CliRun bad = cli("export " + q(dir / "input.doctags") + " --page-image " + q(dir / "page.png") + " --page-image " +
+                q(dir / "page.png") + " --to json -o " + q(out));
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("2 --page-image"), std::string::npos) << bad.err;
+}
+
+TEST(CliExport, ReferencedImagesAreWrittenBeside) {
+  fs::path dir = kConf / "dt2doc_page_with_picture";
+  fs::path out = temp_dir("referenced");
+  CliRun r = cli("export " + q(dir / "input.doctags") + " --page-image " + q(dir / "page.png") +
+              " --to md,json --image-mode referenced -o " + q(out));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string md = slurp(out / "input.md");
+  size_t at = md.find("![Image](input_artifacts/image_000000_");
+  ASSERT_NE(at, std::string::npos) << md;
+  std::string rel = md.substr(at + 9, md.find(')', at) - at - 9);
+  std::string png = slurp(out / rel);
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  auto j = nlohmann::json::parse(slurp(out / "input.json"));
+  EXPECT_EQ(j["pictures"][0]["image"]["uri"].get<std::string>(), rel);
+  EXPECT_EQ(j["pages"]["1"]["image"]["uri"].get<std::string>().rfind("input_artifacts/", 0), 0u);
+}
+
+TEST(CliExport, BadInputNamesTheFile) {
+  fs::path dir = temp_dir("bad_export");
+  std::ofstream(dir / "broken.json") << "{\"schema_name\": \"DoclingDocument\", \"version\": ";
+  CliRun r = cli("export " + q(dir / "broken.json") + " " + q(kConf / "doc2out_dummy_doc" / "input.json") +
+              " --to md -o " + q(dir));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("broken.json"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "input.md"));  // the good input is still written
+  EXPECT_EQ(cli("export " + q(dir / "missing.doctags") + " -o " + q(dir)).code, 2);
+}
+
+TEST(CliConvert, SamplesWithTheTextLayer) {
+  fs::path out = temp_dir("samples");
+  CliRun r = cli("convert " + q(kRoot / "samples") + " -o " + q(out) + " --to md,json,html,doctags,text");
+  // The scanned samples have no text layer and no model is present: partial (3).
+  EXPECT_EQ(r.code, 3) << r.err;
+  for (const char* stem : {"article", "report", "scanned_page", "article_page"})
+    for (const char* ext : {"md", "json", "html", "doctags", "txt"})
+      EXPECT_TRUE(fs::exists(out / (std::string(stem) + "." + ext))) << stem << "." << ext;
+  EXPECT_NE(r.err.find("scanned_page.pdf: page 1: no text layer"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("huggingface-cli download ibm-granite/granite-docling-258M"), std::string::npos);
+  EXPECT_NE(r.err.find("4 document(s): 2 succeeded, 2 partial, 0 failed"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(slurp(out / "report.json"));
+  EXPECT_EQ(j["schema_name"], "DoclingDocument");
+  EXPECT_EQ(j["name"], "report");
+  EXPECT_EQ(j["origin"]["filename"], "report.pdf");
+  EXPECT_EQ(j["pages"].size(), 3u);
+  // Page numbers survive into provenance, and the furniture layer has the running headers.
+  std::set<int> prov_pages;
+  for (auto& t : j["texts"])
+    for (auto& p : t["prov"]) prov_pages.insert(p["page_no"].get<int>());
+  EXPECT_EQ(prov_pages, (std::set<int>{1, 2, 3}));
+  int furniture = 0;
+  for (auto& t : j["texts"]) furniture += t["content_layer"] == "furniture";
+  EXPECT_GE(furniture, 6);  // running header and footer lines on three pages
+  EXPECT_NE(slurp(out / "article.md").find("## 1. Introduction"), std::string::npos);
+}
+
+TEST(CliConvert, PageSelectionKeepsPageNumbers) {
+  fs::path out = temp_dir("pages");
+  CliRun r = cli("convert " + q(kRoot / "samples" / "report.pdf") + " --pages 2 --to json -o " + q(out));
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(out / "report.json"));
+  ASSERT_EQ(j["pages"].size(), 1u);
+  EXPECT_EQ(j["pages"]["2"]["page_no"], 2);
+  CliRun past = cli("convert " + q(kRoot / "samples" / "report.pdf") + " --pages 9 --to json -o " + q(out));
+  EXPECT_EQ(past.code, 1);
+  EXPECT_NE(past.err.find("report.pdf"), std::string::npos) << past.err;
+}
+
+TEST(CliConvert, BadInputsFailAloneAndNothingIsLost) {
+  fs::path in = temp_dir("bad_in"), out = temp_dir("bad_out");
+  fs::copy_file(kRoot / "samples" / "article.pdf", in / "good.pdf");
+  std::string pdf = slurp(kRoot / "samples" / "report.pdf");
+  std::ofstream(in / "truncated.pdf", std::ios::binary) << pdf.substr(0, pdf.size() / 3);
+  std::ofstream(in / "empty.pdf");
+  std::ofstream(in / "notes.pdf") << "this is not a PDF\n";
+  std::ofstream(in / "garbage.png") << "\x89PNG\r\n\x1a\nnot really";
+  fs::copy_file(kData / "pdfs" / "robustness" / "2206.01062_pg3_password_1234.pdf", in / "locked.pdf");
+  // An earlier result of the good document must survive a failing rerun.
+  CliRun first = cli("convert " + q(in / "good.pdf") + " --to md -o " + q(out));
+  ASSERT_EQ(first.code, 0) << first.err;
+  std::string before = slurp(out / "good.md");
+
+  CliRun r = cli("convert " + q(in) + " --to md -o " + q(out) + " -q");
+  EXPECT_EQ(r.code, 1) << r.err;
+  for (const char* f : {"truncated.pdf", "empty.pdf", "notes.pdf", "garbage.png", "locked.pdf"}) {
+    EXPECT_NE(r.err.find("error: '" + (in / f).string() + "'"), std::string::npos) << f << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(out / (fs::path(f).stem().string() + ".md"))) << f;
+  }
+  EXPECT_NE(r.err.find("6 document(s): 1 succeeded, 0 partial, 5 failed"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(out / "good.md"), before);
+  // No temporary files are left behind.
+  for (auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().extension(), ".md") << e.path();
+  // The password opens it.
+  CliRun open = cli("convert " + q(in / "locked.pdf") + " --password 1234 --to md -o " + q(out));
+  EXPECT_EQ(open.code, 0) << open.err;
+  EXPECT_TRUE(fs::exists(out / "locked.md"));
+}
+
+TEST(CliConvert, SameNamesDoNotOverwrite) {
+  fs::path a = temp_dir("dup_a"), b = temp_dir("dup_b"), out = temp_dir("dup_out");
+  fs::copy_file(kRoot / "samples" / "article.pdf", a / "x.pdf");
+  fs::copy_file(kRoot / "samples" / "report.pdf", b / "x.pdf");
+  CliRun r = cli("convert " + q(a / "x.pdf") + " " + q(b / "x.pdf") + " --to md -o " + q(out) + " -q");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out / "x.md"));
+  EXPECT_TRUE(fs::exists(out / "x-2.md"));
+  EXPECT_NE(slurp(out / "x.md"), slurp(out / "x-2.md"));
+}
+
+TEST(CliConvert, VlmWithoutModelSaysHowToGetIt) {
+  CliRun r = cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline vlm -o -");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("granite-docling-258M"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--model"), std::string::npos);
+  CliRun g = cli("generate --image " + q(kData / "oracle" / "page.png") + " --model /nonexistent/model");
+  EXPECT_EQ(g.code, 2);
+  EXPECT_NE(g.err.find("/nonexistent/model"), std::string::npos) << g.err;
+}
+
+// The tiny random checkpoint produces nonsense, but every stage runs: render, tiles,
+// encoder, generation into the parser, document assembly, page images, exports.
+TEST(CliConvert, VlmAndAutoWithTheTinyModel) {
+  fs::path out = temp_dir("vlm");
+  CliRun r = cli("convert " + q(kRoot / "samples" / "scanned_page.pdf") + " " + q(kRoot / "samples" / "article.pdf") +
+              " --pipeline auto --model " + q(kTiny) + " --max-new-tokens 6 --to json,md -o " + q(out) + " -q");
+  // The scan went to the model and hit the 6-token limit: partial.
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("scanned_page.pdf: page 1: generation reached the token limit (6)"), std::string::npos)
+      << r.err;
+  auto j = nlohmann::json::parse(slurp(out / "scanned_page.json"));
+  ASSERT_EQ(j["pages"].size(), 1u);
+  EXPECT_EQ(j["pages"]["1"]["size"]["width"], 595.0);
+  EXPECT_EQ(j["pages"]["1"]["image"]["uri"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+  EXPECT_EQ(j["pages"]["1"]["image"]["size"]["width"], 595.0);
+  // The article has a text layer: auto kept the text backend (same Markdown as --pipeline text).
+  fs::path out2 = temp_dir("vlm_text");
+  cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline text --to md -o " + q(out2));
+  EXPECT_EQ(slurp(out / "article.md"), slurp(out2 / "article.md"));
+}
+
+TEST(CliGenerate, PrintIdsMatchesTheOracle) {
+  auto st = docling::vision::SafeTensors::open((kData / "oracle" / "reference.safetensors").string());
+  const auto& t = st.get("image.generated_ids");
+  const int32_t* ids = static_cast<const int32_t*>(t.data);
+  std::string want;
+  for (int64_t i = 0; i < t.numel(); ++i) want += (i ? " " : "") + std::to_string(ids[i]);
+  CliRun r = cli("generate --model " + q(kTiny) + " --image " + q(kData / "oracle" / "page.png") + " --max-new-tokens " +
+              std::to_string(t.numel()) + " --print-ids");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), want);
+  // The streaming form prints the same text as the text after the ids.
+  CliRun s = cli("generate --model " + q(kTiny) + " --image " + q(kData / "oracle" / "page.png") +
+              " --max-new-tokens " + std::to_string(t.numel()));
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_EQ(s.out, r.out.substr(r.out.find('\n') + 1));
+}
