@@ -48,6 +48,8 @@ const char* kHelp =
     "  --render-direct          render pages straight at the model's input size\n"
     "  --no-loop-guard          do not stop pages that repeat themselves\n"
     "  --no-page-images         leave page images out of the document\n"
+    "  --no-speculate           no draft tokens from the text layer or earlier output\n"
+    "                           (drafts never change the output, they only save steps)\n"
     "  --ordered                write documents in input order\n"
     "  -q, --quiet              no progress and no per-document lines\n"
     "  --image-mode MODE        embedded (default), placeholder, referenced\n"
@@ -73,7 +75,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
       {"to", true},              {"pipeline", true},     {"model", true},       {"pages", true},
       {"password", true},        {"threads", true},      {"batch", true},       {"max-new-tokens", true},
       {"force-backend-text", false}, {"render-direct", false}, {"no-loop-guard", false},
-      {"no-page-images", false}, {"ordered", false},     {"q", false},          {"quiet", false}};
+      {"no-page-images", false}, {"no-speculate", false}, {"ordered", false},     {"q", false},          {"quiet", false}};
   for (const OptionSpec& s : export_option_specs(false)) specs.push_back(s);
 
   ConvertOptions opt;
@@ -103,6 +105,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
     opt.vlm.direct_render = args.flag("render-direct");
     opt.vlm.loop_guard = !args.flag("no-loop-guard");
     opt.vlm.embed_page_images = !args.flag("no-page-images");
+    opt.vlm.speculate = !args.flag("no-speculate");
     sched.threads = int(args.get_int("threads", 0, 0, 1024));
     sched.batch = int(args.get_int("batch", 4, 1, 64));
     sched.ordered = args.flag("ordered");

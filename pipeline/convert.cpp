@@ -132,134 +132,151 @@ void convert_parsed_input(const Source& src, InputKind kind, ConvertResult& r) {
   r.status = DocStatus::Success;
 }
 
-struct PagePlan {
-  std::vector<int> selected, text, vlm;
-};
-
-void convert_pdf(const Source& src, const ConvertOptions& opt, const VlmEngine* engine, ConvertResult& r) {
-  const std::string file = display_name(src);
-  OpenOptions oo;
-  oo.password = opt.password;
-  oo.limits = opt.limits;
-  std::vector<uint8_t> bytes;
-  std::unique_ptr<PageSource> source;
-  if (src.is_stdin()) {
-    std::string in = read_stdin();
-    bytes.assign(in.begin(), in.end());
-    source = open_source_bytes(bytes, file, oo);
-  } else {
-    std::string in = read_file(src.path);
-    bytes.assign(in.begin(), in.end());
-    source = open_source_bytes(bytes, file, oo);
-  }
-  PageSelection sel = select_pages(opt.pages, source->page_count());
-  for (const std::string& w : sel.warnings) r.warnings.push_back(file + ": " + w);
-  r.pages = int(sel.pages.size());
-
-  PagePlan plan;
-  plan.selected = sel.pages;
-  bool model = engine != nullptr;
-  if (opt.pipeline == PipelineKind::Vlm && model) plan.vlm = sel.pages;
-  else plan.text = sel.pages;
-
-  // Text layer first (all its pages at once: headers/footers need several pages).
-  TextBackendResult text;
-  bool have_text = false;
-  if (!plan.text.empty()) {
-    text = convert_text_layer(*source, plan.text, opt.text);
-    have_text = true;
-    for (int p : text.failed_pages) r.errors.push_back(page_msg(file, p, "cannot read the page"));
-    for (int p : text.pages_without_text) {
-      if (opt.pipeline == PipelineKind::Auto && model) {
-        plan.vlm.push_back(p);
-      } else {
-        r.errors.push_back(page_msg(file, p,
-                                    model ? "no text layer (scanned page?); --pipeline auto or vlm reads it with the model"
-                                          : "no text layer (scanned page?); its content needs the model (--model DIR)"));
-      }
-    }
-    r.text_pages = int(plan.text.size() - plan.vlm.size());
-    if (opt.on_page) opt.on_page(r.text_pages, r.pages);
-  }
-
-  // The model's pages, in order; a page the model fails on falls back to the text layer.
-  std::vector<VlmPage> vlm(plan.vlm.size());
-  std::vector<bool> vlm_ok(plan.vlm.size(), false);
-  for (size_t i = 0; i < plan.vlm.size(); ++i) {
-    if (cancelled(opt)) break;
-    int p = plan.vlm[i];
-    VlmPage& vp = vlm[i];
-    try {
-      vlm_render(*source, p, *engine, opt.vlm, vp);
-      vlm_prepare(*engine, opt.vlm, vp);
-      vlm_encode(*engine, vp);
-      std::function<bool()> stop = [&] { return cancelled(opt); };
-      vlm_generate(*engine, opt.vlm, vp, stop);
-      vlm_ok[i] = vp.ok;
-      r.generated_tokens += int(vp.tokens.size());
-      for (const std::string& w : vp.warnings) r.errors.push_back(page_msg(file, p, w));
-      ++r.vlm_pages;
-    } catch (const std::exception& e) {
-      r.errors.push_back(page_msg(file, p, std::string("the model failed (") + e.what() + "); text layer used"));
-    }
-    if (opt.on_page) opt.on_page(r.text_pages + int(i) + 1, r.pages);
-  }
-
-  if (plan.vlm.empty()) {
-    r.doc = std::move(text.doc);
-  } else {
-    // One document, page by page: the model's page, else the text layer's.
-    Document doc;
-    for (int p : plan.selected) {
-      auto it = std::find(plan.vlm.begin(), plan.vlm.end(), p);
-      size_t i = size_t(it - plan.vlm.begin());
-      if (it != plan.vlm.end() && vlm_ok[i]) {
-        append_document(doc, vlm[i].doc, p - 1);
-        vlm[i].doc = Document();
-        continue;
-      }
-      std::vector<int> one = {p};
-      if (!have_text || std::find(plan.text.begin(), plan.text.end(), p) == plan.text.end()) {
-        TextBackendResult t = convert_text_layer(*source, one, opt.text);
-        append_document(doc, t.doc, 0, &one);
-      } else {
-        append_document(doc, text.doc, 0, &one);
-      }
-    }
-    r.doc = std::move(doc);
-  }
-  r.doc.origin = DocumentOrigin{source->mimetype(), src.is_stdin() ? "stdin" : src.path.filename().string(),
-                                binary_hash(bytes), std::nullopt};
-}
-
 }  // namespace
 
-ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine) {
-  ConvertResult r;
-  double t0 = now_s();
+bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* engine) {
+  job.t0 = now_s();
+  ConvertResult& r = job.result;
+  r.status = DocStatus::Success;  // until something fails
+  const Source& src = job.src;
   const std::string file = display_name(src);
   InputKind kind = src.is_stdin() ? InputKind::Pdf : input_kind(src.path);
   try {
     if (kind == InputKind::DocTags || kind == InputKind::DoclingJson) {
       convert_parsed_input(src, kind, r);
-    } else {
-      convert_pdf(src, opt, engine, r);
-      if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;
-      else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
+      return false;
     }
-    r.doc.name = src.is_stdin() ? "stdin" : src.path.stem().string();
+    OpenOptions oo;
+    oo.password = opt.password;
+    oo.limits = opt.limits;
+    std::string in = src.is_stdin() ? read_stdin() : read_file(src.path);
+    job.bytes.assign(in.begin(), in.end());
+    job.source = open_source_bytes(job.bytes, file, oo);
+    PageSelection sel = select_pages(opt.pages, job.source->page_count());
+    for (const std::string& w : sel.warnings) r.warnings.push_back(file + ": " + w);
+    r.pages = int(sel.pages.size());
+    job.selected = sel.pages;
+    bool model = engine != nullptr;
+    if (opt.pipeline == PipelineKind::Vlm && model) job.vlm_pages = sel.pages;
+    else job.text_pages = sel.pages;
+
+    // Text layer first (all its pages at once: headers and footers need several pages).
+    if (!job.text_pages.empty()) {
+      job.text = convert_text_layer(*job.source, job.text_pages, opt.text);
+      job.have_text = true;
+      for (int p : job.text.failed_pages) r.errors.push_back(page_msg(file, p, "cannot read the page"));
+      for (int p : job.text.pages_without_text) {
+        if (opt.pipeline == PipelineKind::Auto && model) job.vlm_pages.push_back(p);
+        else
+          r.errors.push_back(page_msg(file, p,
+                                      model ? "no text layer (scanned page?); --pipeline auto or vlm reads it with the model"
+                                            : "no text layer (scanned page?); its content needs the model (--model DIR)"));
+      }
+      r.text_pages = int(job.text_pages.size() - job.vlm_pages.size());
+      if (opt.on_page) opt.on_page(r.text_pages, r.pages);
+    }
+    job.vlm.resize(job.vlm_pages.size());
+    for (size_t i = 0; i < job.vlm.size(); ++i) {
+      job.vlm[i] = std::make_unique<VlmPage>();
+      job.vlm[i]->page_no = job.vlm_pages[i];
+    }
+    return !job.vlm.empty();
   } catch (const PdfError& e) {
     r.status = DocStatus::Failure;
     std::string what = e.what();
-    // PdfError messages already name the file; add it when they do not.
-    if (what.find(file) == std::string::npos) what = file + ": " + what;
+    if (what.find(file) == std::string::npos) what = file + ": " + what;  // messages usually name it
     r.errors.push_back(what);
   } catch (const std::exception& e) {
     r.status = DocStatus::Failure;
     r.errors.push_back(file + ": " + e.what());
   }
-  r.seconds = now_s() - t0;
-  return r;
+  job.vlm.clear();
+  job.vlm_pages.clear();
+  return false;
+}
+
+void end_vlm_page(DocJob& job, size_t i, const std::string* error) {
+  VlmPage& vp = *job.vlm[i];
+  const std::string file = display_name(job.src);
+  if (error) {
+    vp.ok = false;
+    job.result.errors.push_back(page_msg(file, vp.page_no, "the model failed (" + *error + "); text layer used"));
+    return;
+  }
+  job.result.generated_tokens += int(vp.tokens.size());
+  if (!vp.ok) return;  // interrupted: the page counts as not done
+  for (const std::string& w : vp.warnings) job.result.errors.push_back(page_msg(file, vp.page_no, w));
+  ++job.result.vlm_pages;
+}
+
+void end_document(DocJob& job, const ConvertOptions& opt) {
+  ConvertResult& r = job.result;
+  const std::string file = display_name(job.src);
+  if (job.source && r.status != DocStatus::Failure) {
+    try {
+      if (job.vlm_pages.empty()) {
+        r.doc = std::move(job.text.doc);
+      } else {
+        // One document, page by page: the model's page, else the text layer's.
+        Document doc;
+        for (int p : job.selected) {
+          auto it = std::find(job.vlm_pages.begin(), job.vlm_pages.end(), p);
+          size_t i = size_t(it - job.vlm_pages.begin());
+          if (it != job.vlm_pages.end() && job.vlm[i]->ok) {
+            append_document(doc, job.vlm[i]->doc, p - 1);
+            job.vlm[i].reset();
+            continue;
+          }
+          std::vector<int> one = {p};
+          bool in_text = job.have_text && std::find(job.text_pages.begin(), job.text_pages.end(), p) != job.text_pages.end();
+          if (in_text) {
+            append_document(doc, job.text.doc, 0, &one);
+          } else {
+            TextBackendResult t = convert_text_layer(*job.source, one, opt.text);
+            append_document(doc, t.doc, 0, &one);
+          }
+        }
+        r.doc = std::move(doc);
+      }
+      r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.is_stdin() ? "stdin" : job.src.path.filename().string(),
+                                    binary_hash(job.bytes), std::nullopt};
+      if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;
+      else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
+    } catch (const std::exception& e) {
+      r.status = DocStatus::Failure;
+      r.errors.push_back(file + ": " + e.what());
+    }
+  }
+  if (r.status != DocStatus::Failure) r.doc.name = job.src.is_stdin() ? "stdin" : job.src.path.stem().string();
+  job.vlm.clear();
+  job.source.reset();
+  job.bytes = std::vector<uint8_t>();
+  r.seconds = now_s() - job.t0;
+}
+
+ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine) {
+  DocJob job;
+  job.src = src;
+  if (begin_document(job, opt, engine)) {
+    std::function<bool()> stop = [&] { return cancelled(opt); };
+    for (size_t i = 0; i < job.vlm.size(); ++i) {
+      if (cancelled(opt)) break;
+      VlmPage& vp = *job.vlm[i];
+      try {
+        vlm_render(*job.source, vp.page_no, *engine, opt.vlm, vp);
+        vlm_prepare(*engine, opt.vlm, vp);
+        vlm_encode(*engine, vp);
+        vlm_generate(*engine, opt.vlm, vp, stop);
+        end_vlm_page(job, i, nullptr);
+      } catch (const std::exception& e) {
+        std::string what = e.what();
+        end_vlm_page(job, i, &what);
+      }
+      if (opt.on_page) opt.on_page(job.result.text_pages + int(i) + 1, job.result.pages);
+    }
+  }
+  end_document(job, opt);
+  return std::move(job.result);
 }
 
 }  // namespace docling

@@ -52,7 +52,28 @@ struct ConvertResult {
   int generated_tokens = 0;
 };
 
-// Never throws for bad input: errors are in the result.
+// One document in flight, for a scheduler that runs its model pages elsewhere:
+//   begin_document → (each model page: vlm_* stages, then end_vlm_page) → end_document.
+struct DocJob {
+  Source src;
+  ConvertResult result;
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<PageSource> source;
+  std::vector<int> selected, text_pages, vlm_pages;  // page numbers
+  TextBackendResult text;                           // the text layer's pages
+  bool have_text = false;
+  std::vector<std::unique_ptr<VlmPage>> vlm;        // one per vlm_pages entry
+  double t0 = 0;
+};
+// Opens the source, selects and routes pages, runs the text layer. Returns false when
+// nothing is left for the model (the document is complete or failed: end_document next).
+bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* engine);
+// Records a model page's outcome: `error` when a stage threw.
+void end_vlm_page(DocJob& job, size_t i, const std::string* error);
+// Assembles the pages (model page, else the text layer's), sets status and time.
+void end_document(DocJob& job, const ConvertOptions& opt);
+
+// All of it on the calling thread. Never throws for bad input: errors are in the result.
 ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine);
 
 // docling-core's create_hash of the file bytes: the low 64 bits of their SHA-256.

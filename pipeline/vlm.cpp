@@ -6,6 +6,7 @@
 
 #include "doctags/parser.h"
 #include "layout/pdf.h"
+#include "vision/tile_cache.h"
 
 namespace fs = std::filesystem;
 
@@ -101,7 +102,7 @@ void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const Vl
   } else {
     p.model_image = src.render(page_no, o.dpi);
   }
-  if (o.force_backend_text) p.text = read_text_page(src, page_no);
+  if (o.force_backend_text || o.speculate) p.text = read_text_page(src, page_no);
 }
 
 void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
@@ -117,39 +118,44 @@ void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
 
 void vlm_encode(const VlmEngine& e, VlmPage& p) {
   double t0 = now_s();
-  p.features = e.model().encode_tiles(p.tiles.pixels.data(), p.tiles.n_tiles);
+  p.features = vision::encode_tiles_dedup(e.model(), p.tiles.pixels.data(), p.tiles.n_tiles);
   p.tiles = vision::PixelTiles();
   p.seconds[1] = now_s() - t0;
 }
 
-void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std::function<bool()>& cancelled) {
-  double t0 = now_s();
+vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
+                                           const std::function<bool()>& cancelled) {
   DocTagsParseOptions po;
   po.embed_page_images = o.embed_page_images;
   po.picture_images = o.picture_images;
   p.doc = Document();
-  DocTagsParser parser(p.doc, po);
-  parser.begin_page(p.page_image.empty() ? nullptr : &p.page_image);
-  vision::IncrementalDecoder text(e.tokenizer());
+  p.parser = std::make_unique<DocTagsParser>(p.doc, po);
+  p.parser->begin_page(p.page_image.empty() ? nullptr : &p.page_image);
+  p.text_decoder = std::make_unique<vision::IncrementalDecoder>(e.tokenizer());
   p.doctags.clear();
 
   vision::GenerateOptions g = e.model().default_options();
   g.max_new_tokens = o.max_new_tokens;
   g.loop.enabled = o.loop_guard;
-  g.on_token = [&](int32_t id) {
-    std::string piece = text.push(id);
-    p.doctags += piece;
-    parser.feed(piece);
+  VlmPage* page = &p;
+  g.on_token = [page](int32_t id) {
+    std::string piece = page->text_decoder->push(id);
+    page->doctags += piece;
+    page->parser->feed(piece);
   };
-  g.stop_when = [&](const std::vector<int32_t>&) {
-    return parser.ended() || (o.loop_guard && parser.loop_detected()) || (cancelled && cancelled());
+  bool guard = o.loop_guard;
+  g.stop_when = [page, guard, cancelled](const std::vector<int32_t>&) {
+    return page->parser->ended() || (guard && page->parser->loop_detected()) || (cancelled && cancelled());
   };
-  int n_rows = p.prompt.n_tiles * e.model().config().image_seq_len;
-  vision::GenerateResult r = e.model().generate(p.prompt.ids, p.features.data(), n_rows, g);
-  std::string rest = text.flush();
+  return g;
+}
+
+void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
+                      const std::function<bool()>& cancelled) {
+  std::string rest = p.text_decoder->flush();
   p.doctags += rest;
-  parser.feed(rest);
-  parser.finish();
+  p.parser->feed(rest);
+  p.parser->finish();
   p.features = std::vector<float>();
   p.tokens = std::move(r.tokens);
   p.stop = r.stop;
@@ -157,15 +163,25 @@ void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std
   if (r.stop == vision::StopReason::MaxTokens)
     p.warnings.push_back("generation reached the token limit (" + std::to_string(o.max_new_tokens) +
                          "); the page may be incomplete");
-  if (parser.loop_detected()) p.warnings.push_back("the model repeated an element; repeats were dropped");
-  for (const ParseWarning& w : parser.warnings())
+  if (p.parser->loop_detected()) p.warnings.push_back("the model repeated an element; repeats were dropped");
+  for (const ParseWarning& w : p.parser->warnings())
     if (w.kind == WarningKind::Truncated || w.kind == WarningKind::Suppressed)
       p.warnings.push_back("DocTags: " + w.message);
+  p.parser.reset();
+  p.text_decoder.reset();
   if (o.force_backend_text && p.text && !p.page_image.empty()) {
     double sx = p.text->width / p.page_image.width, sy = p.text->height / p.page_image.height;
     replace_with_text_layer(p.doc, *p.text, sx, sy);
   }
   p.ok = !(cancelled && cancelled());
+}
+
+void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std::function<bool()>& cancelled) {
+  double t0 = now_s();
+  vision::GenerateOptions g = vlm_begin_generate(e, o, p, cancelled);
+  int n_rows = p.prompt.n_tiles * e.model().config().image_seq_len;
+  vision::GenerateResult r = e.model().generate(p.prompt.ids, p.features.data(), n_rows, g);
+  vlm_end_generate(o, p, std::move(r), cancelled);
   p.seconds[2] = now_s() - t0;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "doctags/document.h"
+#include "doctags/parser.h"
 #include "layout/image.h"
 #include "layout/text_layer.h"
 #include "vision/generate.h"
@@ -47,6 +48,7 @@ struct VlmOptions {
   bool picture_images = true;       // pictures get crops of the page image
   bool embed_page_images = true;    // pages[].image in the document (as docling's VLM pipeline)
   std::string prompt;               // instruction; empty = "Convert this page to docling."
+  bool speculate = true;            // text-layer and prompt-lookup drafts (greedy-exact)
 };
 
 class VlmEngine {
@@ -84,6 +86,10 @@ struct VlmPage {
   vision::Prompt prompt;
   std::vector<float> features;   // [n_image_rows][hidden]
 
+  // Generation state (set by vlm_begin_generate; the page must not move until the end).
+  std::unique_ptr<DocTagsParser> parser;
+  std::unique_ptr<vision::IncrementalDecoder> text_decoder;
+
   std::vector<int32_t> tokens;
   std::string doctags;           // decoded output, special tokens kept
   vision::StopReason stop = vision::StopReason::MaxTokens;
@@ -104,6 +110,12 @@ void vlm_encode(const VlmEngine& e, VlmPage& p);
 // </doctag>, end of text, the token limit or a loop. Frees the tiles and features.
 void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
                   const std::function<bool()>& cancelled = {});
+// The same in two halves, for a batch decoder: options whose callbacks stream tokens
+// into the page's parser, then the page's document from the result.
+vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
+                                           const std::function<bool()>& cancelled = {});
+void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
+                      const std::function<bool()>& cancelled = {});
 // All stages for an image that is already the page (PNG/JPEG input or `generate`).
 void vlm_convert_image(const VlmEngine& e, const VlmOptions& o, VlmPage& p);
 

@@ -320,3 +320,29 @@ TEST(CliGenerate, PrintIdsMatchesTheOracle) {
   ASSERT_EQ(s.code, 0) << s.err;
   EXPECT_EQ(s.out, r.out.substr(r.out.find('\n') + 1));
 }
+
+// Continuous batching and speculative drafts change how the decoder is driven, never what
+// it writes: the same pages give the same DocTags one at a time, batched, with drafts.
+TEST(CliConvert, BatchingAndDraftsGiveTheSameOutput) {
+  std::string in = q(kRoot / "samples" / "report.pdf") + " " + q(kRoot / "samples" / "article.pdf") + " " +
+                   q(kRoot / "samples" / "scanned_page.pdf");
+  std::string common = " --pipeline vlm --model " + q(kTiny) + " --max-new-tokens 32 --to doctags,json ";
+  fs::path a = temp_dir("b1"), b = temp_dir("b3");
+  CliRun r1 = cli("convert " + in + common + "--batch 1 --no-speculate -o " + q(a));
+  CliRun r3 = cli("convert " + in + common + "--batch 3 --ordered -o " + q(b));
+  ASSERT_EQ(r1.code, 3) << r1.err;
+  ASSERT_EQ(r3.code, 3) << r3.err;
+  for (const char* stem : {"report", "article", "scanned_page"}) {
+    std::string da = slurp(a / (std::string(stem) + ".doctags")), db = slurp(b / (std::string(stem) + ".doctags"));
+    EXPECT_FALSE(da.empty());
+    EXPECT_EQ(da, db) << stem;
+    EXPECT_EQ(slurp(a / (std::string(stem) + ".json")), slurp(b / (std::string(stem) + ".json"))) << stem;
+  }
+  // --ordered: the per-document lines follow the input order.
+  size_t p1 = r3.err.find("partial " + (kRoot / "samples" / "report.pdf").string()),
+         p2 = r3.err.find("partial " + (kRoot / "samples" / "article.pdf").string()),
+         p3 = r3.err.find("partial " + (kRoot / "samples" / "scanned_page.pdf").string());
+  ASSERT_NE(p3, std::string::npos) << r3.err;
+  EXPECT_LT(p1, p2);
+  EXPECT_LT(p2, p3);
+}
