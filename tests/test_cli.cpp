@@ -1,7 +1,9 @@
 // The docling-cpp program end to end: export against docling-core's files, convert on
 // the samples and on bad inputs, generate against the oracle's greedy ids.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -345,4 +347,44 @@ TEST(CliConvert, BatchingAndDraftsGiveTheSameOutput) {
   ASSERT_NE(p3, std::string::npos) << r3.err;
   EXPECT_LT(p1, p2);
   EXPECT_LT(p2, p3);
+}
+
+// Ctrl-C: the run stops soon, says so, exits 130; what was finished stays written and
+// nothing half-written appears.
+TEST(CliConvert, InterruptKeepsFinishedDocuments) {
+  fs::path out = temp_dir("sigint"), ref = temp_dir("sigint_ref");
+  fs::path err = out.parent_path() / ("sigint_err_" + std::to_string(::getpid()) + ".txt");
+  std::string args = q(kRoot / "samples" / "article.pdf") + " " + q(kRoot / "samples" / "scanned_page.pdf") +
+                     " --pipeline auto --model " + q(kTiny) + " --no-loop-guard --max-new-tokens 6000 --to md";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string cmd = "exec '" DOCLING_CLI "' convert " + args + " -o " + q(out) + " 2>" + q(err);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  // The article (text layer) is written first; the scan is still being generated.
+  for (int i = 0; i < 600 && !fs::exists(out / "article.md"); ++i) usleep(50 * 1000);
+  ASSERT_TRUE(fs::exists(out / "article.md"));
+  kill(pid, SIGINT);
+  int status = 0;
+  bool ended = false;
+  for (int i = 0; i < 1200 && !ended; ++i) {
+    ended = waitpid(pid, &status, WNOHANG) == pid;
+    if (!ended) usleep(50 * 1000);
+  }
+  if (!ended) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "convert did not stop within 60 s of SIGINT";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::string log = slurp(err);
+  EXPECT_NE(log.find("interrupted"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out / "scanned_page.md"));
+  for (auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().filename(), "article.md");
+  cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline text --to md -o " + q(ref));
+  EXPECT_EQ(slurp(out / "article.md"), slurp(ref / "article.md"));
+  fs::remove(err);
 }
