@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/pdf_fixtures.h"
 #include "vision/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -243,6 +244,7 @@ TEST(CliConvert, BadInputsFailAloneAndNothingIsLost) {
   std::ofstream(in / "notes.pdf") << "this is not a PDF\n";
   std::ofstream(in / "garbage.png") << "\x89PNG\r\n\x1a\nnot really";
   fs::copy_file(kData / "pdfs" / "robustness" / "2206.01062_pg3_password_1234.pdf", in / "locked.pdf");
+  std::ofstream(in / "zero.pdf", std::ios::binary) << docling::testing::make_pdf({});
   // An earlier result of the good document must survive a failing rerun.
   CliRun first = cli("convert " + q(in / "good.pdf") + " --to md -o " + q(out));
   ASSERT_EQ(first.code, 0) << first.err;
@@ -250,11 +252,11 @@ TEST(CliConvert, BadInputsFailAloneAndNothingIsLost) {
 
   CliRun r = cli("convert " + q(in) + " --to md -o " + q(out) + " -q");
   EXPECT_EQ(r.code, 1) << r.err;
-  for (const char* f : {"truncated.pdf", "empty.pdf", "notes.pdf", "garbage.png", "locked.pdf"}) {
+  for (const char* f : {"truncated.pdf", "empty.pdf", "notes.pdf", "garbage.png", "locked.pdf", "zero.pdf"}) {
     EXPECT_NE(r.err.find("error: '" + (in / f).string() + "'"), std::string::npos) << f << "\n" << r.err;
     EXPECT_FALSE(fs::exists(out / (fs::path(f).stem().string() + ".md"))) << f;
   }
-  EXPECT_NE(r.err.find("6 document(s): 1 succeeded, 0 partial, 5 failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("7 document(s): 1 succeeded, 0 partial, 6 failed"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(out / "good.md"), before);
   // No temporary files are left behind.
   for (auto& e : fs::directory_iterator(out)) EXPECT_EQ(e.path().extension(), ".md") << e.path();
@@ -387,4 +389,21 @@ TEST(CliConvert, InterruptKeepsFinishedDocuments) {
   cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline text --to md -o " + q(ref));
   EXPECT_EQ(slurp(out / "article.md"), slurp(ref / "article.md"));
   fs::remove(err);
+}
+
+// A poster-sized page cannot be rasterized for the model: that page falls back to the text
+// layer with an error naming it; the normal page goes through the model.
+TEST(CliConvert, EnormousPageFallsBackToTheTextLayer) {
+  fs::path in = temp_dir("poster_in"), out = temp_dir("poster_out");
+  std::ofstream(in / "poster.pdf", std::ios::binary) << docling::testing::make_pdf(
+      {{"0 0 612 792", "BT /F1 20 Tf 30 700 Td (Normal page) Tj ET"},
+       {"0 0 14400 14400", "BT /F1 400 Tf 300 7000 Td (Huge page text) Tj ET"}});
+  CliRun r = cli("convert " + q(in / "poster.pdf") + " --pipeline vlm --model " + q(kTiny) +
+                 " --max-new-tokens 4 --to json,md -q -o " + q(out));
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("poster.pdf: page 2: the model failed"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(slurp(out / "poster.json"));
+  EXPECT_EQ(j["pages"].size(), 2u);
+  EXPECT_EQ(j["pages"]["2"]["size"]["width"], 14400.0);
+  EXPECT_NE(slurp(out / "poster.md").find("Huge page text"), std::string::npos);
 }

@@ -2,6 +2,8 @@
 // for every kind of bad input (generated into a temp dir) and the robustness files.
 #include <gtest/gtest.h>
 
+#include "tests/pdf_fixtures.h"
+
 #include <jpeglib.h>
 
 #include <cstdio>
@@ -17,6 +19,7 @@
 #include "layout/text_backend.h"
 
 using namespace docling;
+using docling::testing::make_pdf;
 namespace fs = std::filesystem;
 
 // Poppler asks fontconfig for non-embedded fonts; fontconfig keeps its config cache for
@@ -45,38 +48,6 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// A minimal valid PDF: one page per media box, each with an optional content stream.
-std::string make_pdf(const std::vector<std::pair<std::string, std::string>>& pages) {
-  std::vector<std::string> objs;
-  std::string kids;
-  int n = int(pages.size());
-  for (int i = 0; i < n; ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
-  objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
-  objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(n) + " >>");
-  for (int i = 0; i < n; ++i) {
-    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [" + pages[i].first +
-                   "] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont "
-                   "/Helvetica >> >> >> /Contents " + std::to_string(4 + 2 * i) + " 0 R >>");
-    objs.push_back("<< /Length " + std::to_string(pages[i].second.size()) + " >>\nstream\n" +
-                   pages[i].second + "\nendstream");
-  }
-  std::string out = "%PDF-1.4\n";
-  std::vector<size_t> offs;
-  for (size_t i = 0; i < objs.size(); ++i) {
-    offs.push_back(out.size());
-    out += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
-  }
-  size_t xref = out.size();
-  out += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
-  for (size_t o : offs) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", o);
-    out += buf;
-  }
-  out += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
-  return out;
-}
 
 std::string make_jpeg(int w, int h) {
   jpeg_compress_struct c;
