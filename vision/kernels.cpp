@@ -21,6 +21,7 @@
 // GCC 12 reports its own _mm512_undefined_*() (used inside the AVX-512 intrinsics) as
 // "may be used uninitialized"; the warning is about the header, not this code.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace docling::vision {
 
