@@ -769,6 +769,7 @@ void gemm_reference(const Gemm& g) {
 namespace {
 
 float exp_scaled_avx2(float* s, int n, float scale, float mx);  // s = exp(s * scale - mx), returns the sum
+float max_avx2(const float* s, int n);
 
 constexpr int kQRows = 96;     // query rows per task (all heads of the group together)
 constexpr int kKvBlock = 256;  // keys per block
@@ -788,11 +789,16 @@ struct FlashScratch {
 // Row r of the block: exponentiates s[0..n) against the running max and rescales o.
 // s holds raw q·k; returns the row's new sum. Masked tail (n..bk) set to 0.
 float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  const bool vec = active_isa() >= Isa::Avx2;
   float mx = m;
-  for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  if (vec && scale > 0.0f) {
+    mx = std::max(mx, max_avx2(s, n) * scale);
+  } else {
+    for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  }
   const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
   float sum = 0.0f;
-  if (active_isa() >= Isa::Avx2) {
+  if (vec) {
     sum = exp_scaled_avx2(s, n, scale, mx);
   } else {
     for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
@@ -977,6 +983,18 @@ AVX2_FN void silu_mul_avx2(float* gate, const float* up, int64_t n) {
     _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
   }
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+AVX2_FN float max_avx2(const float* s, int n) {
+  __m256 m8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int i = 0;
+  for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + i));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+  float mx = _mm_cvtss_f32(m4);
+  for (; i < n; ++i) mx = std::max(mx, s[i]);
+  return mx;
 }
 
 AVX2_FN float exp_scaled_avx2(float* s, int n, float scale, float mx) {
