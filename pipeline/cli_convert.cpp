@@ -43,6 +43,7 @@ const char* kHelp =
     "  --password PW            password of encrypted PDFs\n"
     "  --threads N              worker threads (default: all cores)\n"
     "  --batch N                pages decoded together by the model (default: 4)\n"
+    "  --weights bf16|int8      int8: weights quantized at load (less memory, faster decode)\n"
     "  --max-new-tokens N       token limit per page (default: 8192)\n"
     "  --force-backend-text     text items take the PDF's text inside the model's boxes\n"
     "  --render-direct          render pages straight at the model's input size\n"
@@ -72,7 +73,7 @@ struct Summary {
 int cmd_convert(const std::vector<std::string>& argv) {
   std::vector<OptionSpec> specs = {
       {"help", false},           {"h", false},           {"o", true},           {"output", true},
-      {"to", true},              {"pipeline", true},     {"model", true},       {"pages", true},
+      {"to", true},              {"pipeline", true},     {"model", true}, {"weights", true},       {"pages", true},
       {"password", true},        {"threads", true},      {"batch", true},       {"max-new-tokens", true},
       {"force-backend-text", false}, {"render-direct", false}, {"no-loop-guard", false},
       {"no-page-images", false}, {"no-speculate", false}, {"ordered", false},     {"q", false},          {"quiet", false}};
@@ -109,6 +110,8 @@ int cmd_convert(const std::vector<std::string>& argv) {
     sched.threads = int(args.get_int("threads", 0, 0, 1024));
     sched.batch = int(args.get_int("batch", 4, 1, 64));
     sched.ordered = args.flag("ordered");
+    if (auto w = args.get("weights"); w && *w != "bf16" && *w != "int8")
+      throw ArgError("--weights: expected bf16 or int8, got '" + *w + "'");
     quiet = args.flag("q") || args.flag("quiet");
     set_threads(sched.threads);
     sources = collect_sources(args.positional(), {InputKind::Pdf, InputKind::Image});
@@ -121,7 +124,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
       ModelSearch ms = find_model(args.get_or("model", ""));
       if (ms.found) {
         try {
-          engine = VlmEngine::load(*ms.found);
+          engine = VlmEngine::load(*ms.found, args.get_or("weights", ""));
         } catch (const std::exception& e) {
           if (opt.pipeline == PipelineKind::Vlm && kind) throw;
           print_warning(std::string("the model could not be loaded (") + e.what() + "); using the text layer");

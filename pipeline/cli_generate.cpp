@@ -21,6 +21,7 @@ const char* kHelp =
     "  --model DIR            checkpoint folder (else $DOCLING_MODEL, else the default cache)\n"
     "  --prompt TEXT          instruction (default: \"Convert this page to docling.\"), e.g.\n"
     "                         \"Convert table to OTSL.\", \"Convert formula to LaTeX.\"\n"
+    "  --weights bf16|int8    int8: weights quantized at load\n"
     "  --max-new-tokens N     token limit (default: 8192)\n"
     "  --print-ids            print the generated token ids first, on one line\n"
     "  --page N               page of a PDF (default: 1)\n"
@@ -30,7 +31,7 @@ const char* kHelp =
 }  // namespace
 
 int cmd_generate(const std::vector<std::string>& argv) {
-  std::vector<OptionSpec> specs = {{"help", false},           {"h", false},        {"model", true},
+  std::vector<OptionSpec> specs = {{"help", false},           {"h", false},        {"model", true}, {"weights", true},
                                    {"image", true},           {"prompt", true},    {"max-new-tokens", true},
                                    {"print-ids", false},      {"page", true},      {"no-loop-guard", false},
                                    {"threads", true}};
@@ -66,7 +67,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
       if (page_no != 1) throw ArgError("--page: an image has one page");
       page.model_image = load_image(*image);
     }
-    engine = VlmEngine::load(*ms.found);
+    engine = VlmEngine::load(*ms.found, args.get_or("weights", ""));
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitUsage;

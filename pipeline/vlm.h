@@ -55,7 +55,9 @@ class VlmEngine {
  public:
   // Loads config, weights (memory-mapped), tokenizer, processor and prompt settings.
   // Throws std::runtime_error naming the file.
-  static std::unique_ptr<VlmEngine> load(const std::string& dir);
+  // `weights`: "" (bf16 as stored, or $DOCLING_WEIGHTS), "bf16" or "int8" (quantized at
+  // load: smaller and faster decoding, small accuracy cost; see README).
+  static std::unique_ptr<VlmEngine> load(const std::string& dir, const std::string& weights = "");
 
   const std::string& dir() const { return dir_; }
   const vision::Model& model() const { return model_; }

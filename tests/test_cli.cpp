@@ -88,6 +88,7 @@ TEST(Cli, VersionHelpAndUsageErrors) {
   EXPECT_EQ(cli("export " + q(in) + " --exclude-labels nolabel -o -").code, 2);
   EXPECT_EQ(cli("export " + q(in) + " --pages 0 -o -").code, 2);
   EXPECT_EQ(cli("convert " + q(kRoot / "samples") + " --threads x").code, 2);
+  EXPECT_EQ(cli("convert " + q(kRoot / "samples") + " --weights fp4").code, 2);
 }
 
 // Each case: export options → the file docling-core wrote with the same parameters.
@@ -318,6 +319,12 @@ TEST(CliGenerate, PrintIdsMatchesTheOracle) {
               std::to_string(t.numel()) + " --print-ids");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), want);
+  // int8 weights: runs, and the first greedy ids still agree with the reference (the
+  // tiny model's near-ties may differ later; test_model_int8 bounds the error).
+  CliRun i8 = cli("generate --model " + q(kTiny) + " --weights int8 --image " + q(kData / "oracle" / "page.png") +
+                  " --max-new-tokens 4 --print-ids");
+  ASSERT_EQ(i8.code, 0) << i8.err;
+  EXPECT_EQ(i8.out.substr(0, i8.out.find(' ')), want.substr(0, want.find(' ')));
   // The streaming form prints the same text as the text after the ids.
   CliRun s = cli("generate --model " + q(kTiny) + " --image " + q(kData / "oracle" / "page.png") +
               " --max-new-tokens " + std::to_string(t.numel()));
