@@ -1,0 +1,146 @@
+// The whole convert pipeline over many pages: pages/hour end to end through the TBB graph
+// (render → preprocess → encoder → continuous-batching decoder → parse → export → write),
+// and resident memory sampled after every document, to show it stays flat over a long run.
+//
+//   bench_pipeline_bench [--model DIR] [--pages N] [--tokens N] [--batch N] [--threads N]
+//                        [--pipeline vlm|text|auto] [--no-speculate] [--out FILE.json]
+//
+// Inputs: the PDFs in samples/ and tests/data/pdfs, repeated (as separate documents) until
+// N pages are queued. Default model: the oracle's tiny checkpoint, so a 1000-page soak runs
+// in minutes; pass the full-size random checkpoint (bench/README.md) for real costs.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tbb/global_control.h>
+
+#include "layout/pdf.h"
+#include "pipeline/exports.h"
+#include "pipeline/scheduler.h"
+#include "pipeline/vlm.h"
+
+using namespace docling;
+namespace fs = std::filesystem;
+
+namespace {
+
+double rss_mb(const char* key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  size_t n = std::strlen(key);
+  while (std::getline(f, line))
+    if (line.compare(0, n, key) == 0) return std::atof(line.c_str() + n) / 1024.0;
+  return 0;
+}
+
+std::string arg(int argc, char** argv, const char* name, const std::string& def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == name) return argv[i + 1];
+  return def;
+}
+bool flag(int argc, char** argv, const char* name) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == name) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path root = fs::path(DOCLING_TEST_DATA).parent_path().parent_path();
+  std::string model_dir = arg(argc, argv, "--model", (fs::path(DOCLING_TEST_DATA) / "oracle/tiny-idefics3").string());
+  int want_pages = std::atoi(arg(argc, argv, "--pages", "200").c_str());
+  int tokens = std::atoi(arg(argc, argv, "--tokens", "16").c_str());
+  std::string out_json = arg(argc, argv, "--out", "");
+
+  ConvertOptions opt;
+  opt.pipeline = parse_pipeline(arg(argc, argv, "--pipeline", "vlm"));
+  opt.vlm.max_new_tokens = tokens;
+  opt.vlm.loop_guard = false;
+  opt.vlm.speculate = !flag(argc, argv, "--no-speculate");
+  SchedulerOptions sched;
+  sched.batch = std::atoi(arg(argc, argv, "--batch", "4").c_str());
+  sched.threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
+  std::unique_ptr<tbb::global_control> ctl;
+  if (sched.threads > 0)
+    ctl = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(sched.threads));
+
+  // The document list: every sample and test PDF, repeated until enough pages.
+  std::vector<std::pair<fs::path, int>> pool;
+  for (const fs::path& dir : {root / "samples", fs::path(DOCLING_TEST_DATA) / "pdfs"})
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".pdf") pool.push_back({e.path(), open_source(e.path().string())->page_count()});
+  std::sort(pool.begin(), pool.end());
+  std::vector<Source> sources;
+  int pages = 0;
+  for (size_t i = 0; pages < want_pages; ++i) {
+    const auto& [path, n] = pool[i % pool.size()];
+    sources.push_back({path, fs::path("d" + std::to_string(i)) / path.stem()});
+    pages += n;
+  }
+  fs::path out_dir = fs::temp_directory_path() / ("docling_pipeline_bench_" + std::to_string(::getpid()));
+
+  std::unique_ptr<VlmEngine> engine;
+  double t_load = 0;
+  if (opt.pipeline != PipelineKind::Text) {
+    auto t = std::chrono::steady_clock::now();
+    engine = VlmEngine::load(model_dir);
+    t_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
+  std::printf("pipeline bench: %zu documents, %d pages, model %s, %d tokens/page, batch %d\n", sources.size(),
+              pages, engine ? model_dir.c_str() : "(none)", tokens, sched.batch);
+
+  std::vector<double> rss;  // VmRSS after each document
+  int done_pages = 0, failed = 0;
+  std::vector<Format> formats = {Format::Markdown, Format::Json};
+  ExportSettings es;
+  es.image_mode = ImageMode::Placeholder;
+  Progress progress(int(sources.size()), false);
+  auto t0 = std::chrono::steady_clock::now();
+  run_documents(sources, opt, engine.get(), sched, progress, [&](const Source& s, ConvertResult& r) {
+    if (r.status == DocStatus::Failure) ++failed;
+    else write_outputs(r.doc, formats, es, out_dir.string(), s.stem);
+    done_pages += r.pages;
+    rss.push_back(rss_mb("VmRSS:"));
+  });
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fs::remove_all(out_dir);
+
+  // Flatness: mean RSS over the second tenth of the run vs the last tenth.
+  size_t n = rss.size(), tenth = std::max<size_t>(1, n / 10);
+  auto mean = [&](size_t a, size_t b) {
+    double s = 0;
+    for (size_t i = a; i < b; ++i) s += rss[i];
+    return b > a ? s / double(b - a) : 0.0;
+  };
+  double early = mean(std::min(tenth, n - 1), std::min(2 * tenth, n)), late = mean(n - tenth, n);
+  double hwm = rss_mb("VmHWM:");
+  std::printf("  %d pages in %.1f s: %.0f pages/hour (%d failed documents); model load %.2f s\n", done_pages, secs,
+              done_pages * 3600.0 / secs, failed, t_load);
+  std::printf("  RSS after 10-20%% of documents %.0f MB, last 10%% %.0f MB (growth %.1f%%), peak %.0f MB\n", early,
+              late, early > 0 ? (late / early - 1) * 100 : 0.0, hwm);
+  if (!out_json.empty()) {
+    nlohmann::ordered_json j;
+    j["documents"] = sources.size();
+    j["pages"] = done_pages;
+    j["failed_documents"] = failed;
+    j["model"] = model_dir;
+    j["tokens_per_page"] = tokens;
+    j["batch"] = sched.batch;
+    j["seconds"] = secs;
+    j["pages_per_hour"] = done_pages * 3600.0 / secs;
+    j["rss_mb_early"] = early;
+    j["rss_mb_late"] = late;
+    j["rss_growth_percent"] = early > 0 ? (late / early - 1) * 100 : 0.0;
+    j["peak_rss_mb"] = hwm;
+    std::ofstream(out_json) << j.dump(2) << "\n";
+  }
+  return failed ? 1 : 0;
+}
