@@ -414,3 +414,34 @@ TEST(CliConvert, EnormousPageFallsBackToTheTextLayer) {
   EXPECT_EQ(j["pages"]["2"]["size"]["width"], 14400.0);
   EXPECT_NE(slurp(out / "poster.md").find("Huge page text"), std::string::npos);
 }
+
+// A checkpoint saved in float32 (torch_dtype=float32) loads too: its weights are rounded
+// to bf16 once, which is exact for a bf16 model saved as f32, so the output is identical.
+TEST(CliGenerate, Float32CheckpointGivesTheSameIds) {
+  fs::path dir = temp_dir("f32_model");
+  for (auto& e : fs::directory_iterator(kTiny))
+    if (e.path().filename() != "model.safetensors") fs::copy_file(e.path(), dir / e.path().filename());
+  auto st = docling::vision::SafeTensors::open((kTiny / "model.safetensors").string());
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  for (const auto& [name, t] : st.tensors()) {
+    std::vector<float> f = st.to_f32(t);
+    size_t begin = data.size();
+    data.append(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float));
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');
+  uint64_t n = h.size();
+  std::ofstream out(dir / "model.safetensors", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(&n), 8);
+  out << h << data;
+  out.close();
+  std::string image = q(kData / "oracle" / "page.png");
+  CliRun a = cli("generate --model " + q(kTiny) + " --image " + image + " --max-new-tokens 12 --print-ids");
+  CliRun b = cli("generate --model " + q(dir) + " --image " + image + " --max-new-tokens 12 --print-ids");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  fs::remove_all(dir);
+}

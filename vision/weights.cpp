@@ -20,6 +20,23 @@ bool file_exists(const std::string& p) {
   return stat(p.c_str(), &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+// Gives the kernel the pages of a mapped matrix back once its int8 copy exists (they are
+// re-read from the file if the BF16 view is used again, e.g. for embedding lookups).
+void release_pages(const void* p, size_t bytes) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  uintptr_t b = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  uintptr_t e = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
+  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
+uint16_t f32_to_bf16_rne(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // NaN stays NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return uint16_t(u >> 16);
+}
+
 struct Binder {
   Weights& w;
 
@@ -28,12 +45,23 @@ struct Binder {
     return from_view(t, rows, cols);
   }
   Mat from_view(const TensorView& t, int rows, int cols) {
-    if (t.dtype != DType::BF16)
-      throw std::runtime_error(w.file.path() + ": tensor '" + t.name + "' is " + dtype_name(t.dtype) +
-                               "; the engine expects BF16 matrices (the published checkpoint)");
     Mat m;
     m.rows = rows;
     m.cols = cols;
+    if (t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::F64) {
+      // A full-precision checkpoint: converted once to BF16 (round to nearest even), the
+      // file's pages given back. The published checkpoints store BF16 and are used in place.
+      std::vector<float> f = w.file.to_f32(t);
+      w.owned.emplace_back(f.size());
+      uint16_t* dst = w.owned.back().data();
+      for (size_t i = 0; i < f.size(); ++i) dst[i] = f32_to_bf16_rne(f[i]);
+      release_pages(t.data, t.nbytes);
+      m.w = dst;
+      return m;
+    }
+    if (t.dtype != DType::BF16)
+      throw std::runtime_error(w.file.path() + ": tensor '" + t.name + "' is " + dtype_name(t.dtype) +
+                               "; expected BF16, F16 or F32 weights");
     if (reinterpret_cast<uintptr_t>(t.data) % alignof(uint16_t) == 0) {
       m.w = static_cast<const uint16_t*>(t.data);
     } else {  // the format does not promise alignment; copy the rare odd one
@@ -47,15 +75,6 @@ struct Binder {
     return w.file.to_f32(w.file.get(name, shape));
   }
 };
-
-// Gives the kernel the pages of a mapped matrix back once its int8 copy exists (they are
-// re-read from the file if the BF16 view is used again, e.g. for embedding lookups).
-void release_pages(const void* p, size_t bytes) {
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  uintptr_t b = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
-  uintptr_t e = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
-  if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
-}
 
 void quantize(Weights& w, Mat& m, int group) {
   if (m.q || !m.w) return;
