@@ -3,10 +3,14 @@
 // matmul) on the model's real shapes. The libraries are loaded at run time (dlopen) so the
 // project does not depend on them; a missing one is reported and skipped.
 //
-//   bench_gemm_bench [--threads N] [--quick]
+//   bench_gemm_bench [--threads N] [--quick] [--no-libs] [--only NAME-SUBSTRING]
+// Prints the f32 FMA peak (the bf16 path's instruction on AVX2 CPUs) on the same threads
+// at the start and end, and our bf16 GFLOP/s as a fraction of the first.
 #include <dlfcn.h>
+#include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -47,6 +52,43 @@ double best_time(const std::function<void()>& f, double min_s) {
     best = std::min(best, dt);
     total += dt;
     ++reps;
+  }
+  return best;
+}
+
+// f32 FMA peak (the instruction the bf16 path runs on without AVX512-BF16): 12 independent
+// ymm chains per thread, `threads` threads started together, best of 3. 0 without AVX2+FMA.
+__attribute__((target("avx2,fma"))) float fma_loop(int64_t iters) {
+  const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
+  __m256 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(1.0f + i);
+  for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) a[i] = _mm256_fmadd_ps(a[i], b, c);
+  __m256 s = _mm256_setzero_ps();
+  for (int i = 0; i < 12; ++i) s = _mm256_add_ps(s, a[i]);
+  return _mm256_cvtss_f32(s);
+}
+
+volatile float g_sink;
+
+double fma_peak(int threads) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+  const int64_t iters = 20'000'000;  // ~0.1 s
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i)
+      pool.emplace_back([&] {
+        while (!go.load(std::memory_order_acquire)) {}
+        g_sink = fma_loop(iters);
+      });
+    double t = now();
+    go.store(true, std::memory_order_release);
+    for (auto& th : pool) th.join();
+    best = std::max(best, threads * double(iters) * 12 * 16 / (now() - t) / 1e9);
   }
   return best;
 }
@@ -154,12 +196,16 @@ struct Dnnl {
 int main(int argc, char** argv) {
   int threads = 2;
   double min_s = 0.3;
+  bool libs = true;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--quick") min_s = 0.05;
+    else if (a == "--no-libs") libs = false;
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads N] [--quick] [--no-libs] [--only NAME]\n", argv[0]);
       return 2;
     }
   }
@@ -181,7 +227,9 @@ int main(int argc, char** argv) {
       {"decode gate M=4", 4, 1536, 576},  {"decode gate M=8", 8, 1536, 576}, {"decode down M=8", 8, 576, 1536},
       {"lm_head M=1", 1, 100352, 576},    {"lm_head M=8", 8, 100352, 576},
   };
-  std::printf("%-16s %5s %6s %5s | %8s %8s | %8s %8s | %8s %8s   (GFLOP/s)\n", "shape", "M", "N", "K", "ours-bf16",
+  const double peak0 = fma_peak(threads);
+  std::printf("f32 FMA peak on %d threads: %.1f GFLOP/s\n", threads, peak0);
+  std::printf("%-16s %5s %6s %5s | %8s %5s %8s | %8s %8s | %8s %8s   (GFLOP/s)\n", "shape", "M", "N", "K", "ours-bf16", "%peak",
               "ours-i8", "oblas-f32", "oblas-bf", "dnnl-f32", "dnnl-bf16");
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -196,6 +244,7 @@ int main(int argc, char** argv) {
     std::vector<int8_t> wq(wf.size());
     std::vector<float> sc(size_t(s.N) * size_t(int8_groups(s.K, 64)));
     quantize_rows_int8(wb.data(), s.N, s.K, 64, wq.data(), sc.data());
+    if (!only.empty() && std::string(s.name).find(only) == std::string::npos) continue;
     const double flop = 2.0 * s.M * s.N * s.K;
     auto gf = [&](double t) { return flop / t / 1e9; };
     Gemm g;
@@ -205,26 +254,27 @@ int main(int argc, char** argv) {
     g.b = wq.data(); g.btype = BType::I8; g.bscale = sc.data(); g.group = 64;
     double ours_i8 = gf(best_time([&] { gemm(g); }, min_s));
     double ob_f32 = 0, ob_bf = 0, dn_f32 = 0, dn_bf = 0;
-    if (blas.sgemm)
+    if (libs && blas.sgemm)
       ob_f32 = gf(best_time([&] {
         blas.sgemm(kRowMajor, kNoTrans, kTrans, s.M, s.N, s.K, 1.0f, x.data(), s.K, wf.data(), s.K, 0.0f, y.data(), s.N);
       }, min_s));
-    if (blas.sbgemm)
+    if (libs && blas.sbgemm)
       ob_bf = gf(best_time([&] {
         blas.sbgemm(kRowMajor, kNoTrans, kTrans, s.M, s.N, s.K, 1.0f, xb.data(), s.K, wb.data(), s.K, 0.0f, y.data(),
                     s.N);
       }, min_s));
 #ifdef HAVE_DNNL_HEADERS
-    if (have_dnnl) {
+    if (libs && have_dnnl) {
       std::string i1, i2;
       dn_f32 = dnnl.run(s, dnnl_f32, x.data(), wf.data(), y.data(), min_s, &i1);
       dn_bf = dnnl.run(s, dnnl_bf16, xb.data(), wb.data(), y.data(), min_s, &i2);
       if (dnnl_impls.empty()) dnnl_impls = "oneDNN kernels: f32 " + i1 + ", bf16 " + i2;
     }
 #endif
-    std::printf("%-16s %5d %6d %5d | %8.1f %8.1f | %8.1f %8.1f | %8.1f %8.1f\n", s.name, s.M, s.N, s.K, ours_bf,
-                ours_i8, ob_f32, ob_bf, dn_f32, dn_bf);
+    std::printf("%-16s %5d %6d %5d | %8.1f %4.0f%% %8.1f | %8.1f %8.1f | %8.1f %8.1f\n", s.name, s.M, s.N, s.K, ours_bf,
+                peak0 > 0 ? 100 * ours_bf / peak0 : 0.0, ours_i8, ob_f32, ob_bf, dn_f32, dn_bf);
   }
   if (!dnnl_impls.empty()) std::printf("%s\n", dnnl_impls.c_str());
+  std::printf("f32 FMA peak on %d threads at the end: %.1f GFLOP/s\n", threads, fma_peak(threads));
   return 0;
 }

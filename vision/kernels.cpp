@@ -14,6 +14,8 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
@@ -91,6 +93,7 @@ const char* isa_name(Isa isa) {
 
 // --- GEMM ------------------------------------------------------------------------------
 //
+// Scalar and AVX-512 (AVX2 has its own driver, gemm_avx2_blocked, below).
 // Blocked like BLIS: a task owns rows [m0, m1) x columns [n0, n0 + NB) of y. y is first set
 // to the bias (or kept, with `accumulate`); then for each KC slice of K the task packs that
 // B block once into f32 panels of NR columns ([kc][NR], zero-padded) and sweeps its rows
@@ -222,8 +225,20 @@ AVX2_FN int pack_nk_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
 }
 
 // Packs with the fastest routine the level allows.
+// KN f32 with NR full columns (attention's P·V): rows of B are already panel rows.
+template <int NR>
+AVX2_FN void pack_kn_f32_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
+  const float* src = static_cast<const float*>(g.b) + int64_t(k0) * g.ldb + n0;
+  for (int k = 0; k < kc; ++k)
+    for (int j = 0; j < NR; j += 8) _mm256_store_ps(dst + k * NR + j, _mm256_loadu_ps(src + int64_t(k) * g.ldb + j));
+}
+
 template <int NR>
 void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
+  if (g.layout == BLayout::KN && g.btype == BType::F32 && isa >= Isa::Avx2 && g.N - n0 >= NR && NR % 8 == 0) {
+    pack_kn_f32_avx2<NR>(g, k0, kc, n0, dst);
+    return;
+  }
   if (g.layout == BLayout::NK && isa >= Isa::Avx2 && g.N - n0 >= 8) {
     int done = pack_nk_avx2<NR>(g, k0, kc, n0, dst);
     if (done == NR) return;
@@ -251,33 +266,6 @@ void micro_scalar(const float* const* xr, int kc, const float* bp, float* c, int
   }
   for (int r = 0; r < 6; ++r)
     for (int j = 0; j < 16; ++j) c[r * ldc + j] += acc[r][j];
-}
-
-AVX2_FN void micro_avx2(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-  for (int k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(bp + k * 16), b1 = _mm256_load_ps(bp + k * 16 + 8);
-    __m256 a = _mm256_broadcast_ss(x0 + k);
-    c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-    a = _mm256_broadcast_ss(x1 + k);
-    c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-    a = _mm256_broadcast_ss(x2 + k);
-    c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-    a = _mm256_broadcast_ss(x3 + k);
-    c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-    a = _mm256_broadcast_ss(x4 + k);
-    c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-    a = _mm256_broadcast_ss(x5 + k);
-    c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-  }
-  __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-  for (int r = 0; r < 6; ++r)
-    for (int h = 0; h < 2; ++h) {
-      float* p = c + r * ldc + h * 8;
-      _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[r * 2 + h]));
-    }
 }
 
 // 8 rows x 32 columns.
@@ -700,8 +688,152 @@ AVX2_FN void gemv_kn_avx2(const Gemm& g, int n0, int n1) { gemv_kn_body(g, n0, n
 
 void run_task(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
   if (isa == Isa::Avx512) gemm_task<8, 32>(g, m0, m1, n0, n1, micro_avx512, isa);
-  else if (isa == Isa::Avx2) gemm_task<6, 16>(g, m0, m1, n0, n1, micro_avx2, isa);
-  else gemm_task<6, 16>(g, m0, m1, n0, n1, micro_scalar, isa);
+  else gemm_task<6, 16>(g, m0, m1, n0, n1, micro_scalar, isa);  // AVX2: gemm_avx2_blocked
+}
+
+// --- AVX2, M > kSmallM: B packed once, shared by the threads --------------------------
+//
+// B is packed once per call (per block of columns when K x N is large) into f32 panels of
+// 16 columns, [k block][panel][kc][16], zero-padded: bf16 and int8 are widened here, once,
+// instead of once per block of rows. One parallel pass packs, one computes, and nothing else
+// waits: on a shared machine a thread that loses its core delays only its own tasks. A task
+// owns up to MC2 rows x NG2 columns of y; per k block (kc <= 256) it holds 6 rows of x
+// (6 KB) in L1 and runs the 6x16 register kernel across its B panels (NG2 x kc, 256 KB), which
+// stay in L2 for all its rows. The first k block writes y = acc + bias (+ y if accumulating);
+// later ones add.
+
+constexpr int MR2 = 6, NR2 = 16;
+constexpr int KC2 = 256, MC2 = 258, NG2 = 256;  // MC2, NG2: most rows / columns per task
+static_assert(MC2 % MR2 == 0 && NG2 % NR2 == 0);
+constexpr int64_t kMaxPackedB = int64_t(4) << 20;  // floats of packed B per column block (16 MB)
+
+// acc[r][j] = sum_k xr[r][k] * b[k][j]; then c[r][j] = acc + (add_c ? c : 0) + (bias ? bias[j] : 0).
+AVX2_FN void micro_6x16(int kc, const float* const* xr, const float* b, float* c, int64_t ldc, bool add_c,
+                        const float* bias) {
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
+  for (int r = 0; r < MR2; ++r) _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8);
+    __m256 x = _mm256_broadcast_ss(x0 + k);
+    c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(x1 + k);
+    c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(x2 + k);
+    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(x3 + k);
+    c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(x4 + k);
+    c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(x5 + k);
+    c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  const __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+  const __m256 z = _mm256_setzero_ps();
+  const __m256 bias0 = bias ? _mm256_loadu_ps(bias) : z, bias1 = bias ? _mm256_loadu_ps(bias + 8) : z;
+  for (int r = 0; r < MR2; ++r) {
+    float* p = c + r * ldc;
+    __m256 v0 = _mm256_add_ps(acc[2 * r], bias0), v1 = _mm256_add_ps(acc[2 * r + 1], bias1);
+    if (add_c) v0 = _mm256_add_ps(v0, _mm256_loadu_ps(p)), v1 = _mm256_add_ps(v1, _mm256_loadu_ps(p + 8));
+    _mm256_storeu_ps(p, v0);
+    _mm256_storeu_ps(p + 8, v1);
+  }
+}
+
+// Even split of n into blocks of at most `most`, each rounded up to a multiple of `mult`.
+inline int block_size(int n, int most, int mult) {
+  const int blocks = (n + most - 1) / most, per = (n + blocks - 1) / blocks;
+  return (per + mult - 1) / mult * mult;
+}
+
+// Packed-B scratch of the calling thread (grows to its high-water mark); a nested call on
+// the same thread (which the isolation below should prevent) gets its own.
+struct BlisScratch {
+  std::vector<float> b;
+  bool busy = false;
+  struct Use {  // marks `s` busy while a call uses it
+    BlisScratch& s;
+    explicit Use(BlisScratch& x) : s(x) { s.busy = true; }
+    ~Use() { s.busy = false; }
+  };
+  static float* aligned(std::vector<float>& v, size_t n) {
+    if (v.size() < n + 16) v.resize(n + 16);
+    uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
+    return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+  }
+};
+
+template <class F>
+void run_tasks(int n, bool parallel, const F& f) {
+  if (!parallel || n <= 1) {
+    for (int t = 0; t < n; ++t) f(t);
+    return;
+  }
+  // Isolated: while it waits, this thread runs only these tasks (it owns the packs).
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, n, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int t = r.begin(); t < r.end(); ++t) f(t);
+        },
+        tbb::simple_partitioner());
+  });
+}
+
+void gemm_avx2_blocked(const Gemm& g, bool parallel) {
+  const int kcb = block_size(g.K, KC2, 8), nkb = (g.K + kcb - 1) / kcb;
+  const int ncb = block_size(g.N, std::max(NR2, int(kMaxPackedB / (int64_t(nkb) * kcb)) / NR2 * NR2), NR2);
+  thread_local BlisScratch tls;
+  BlisScratch own;
+  BlisScratch& s = tls.busy ? own : tls;
+  const BlisScratch::Use use(s);
+  float* const B = BlisScratch::aligned(s.b, size_t(nkb) * kcb * ncb);
+  const int mpan = (g.M + MR2 - 1) / MR2, QP = block_size(mpan, MC2 / MR2, 1);
+  for (int n0 = 0; n0 < g.N; n0 += ncb) {
+    const int nc = std::min(ncb, g.N - n0), npan = (nc + NR2 - 1) / NR2;
+    // Panel p of k block kb: B + (kb * kcb * npan + p * kc) * 16 (kc of that block).
+    auto panel = [&](int kb, int p) { return B + (int64_t(kb) * kcb * npan + int64_t(p) * std::min(kcb, g.K - kb * kcb)) * NR2; };
+    const int bgroups = (npan + 3) / 4;
+    run_tasks(nkb * bgroups, parallel, [&](int t) {
+      const int kb = t / bgroups, p0 = t % bgroups * 4, k0 = kb * kcb, kc = std::min(kcb, g.K - k0);
+      for (int p = p0; p < std::min(npan, p0 + 4); ++p) pack<NR2>(g, k0, kc, n0 + p * NR2, panel(kb, p), Isa::Avx2);
+    });
+    const int PP = block_size(npan, NG2 / NR2, 1), mt = (mpan + QP - 1) / QP, nt = (npan + PP - 1) / PP;
+    run_tasks(mt * nt, parallel, [&](int t) {
+      const int ti = t / nt, tj = t % nt, q0 = ti * QP, q1 = std::min(mpan, q0 + QP);
+      const int p0 = tj * PP, p1 = std::min(npan, p0 + PP);
+      for (int kb = 0; kb < nkb; ++kb) {
+        const int k0 = kb * kcb, kc = std::min(kcb, g.K - k0);
+        const bool add_c = k0 > 0 || g.accumulate;
+        const float* bias = k0 == 0 && g.bias ? g.bias + n0 : nullptr;
+        for (int q = q0; q < q1; ++q) {
+          const int row = q * MR2, mr = std::min(MR2, g.M - row);
+          const float* xr[MR2];  // rows past M repeat the last one; only the edge path sees them
+          for (int i = 0; i < MR2; ++i) xr[i] = g.x + int64_t(row + std::min(i, mr - 1)) * g.ldx + k0;
+          for (int p = p0; p < p1; ++p) {
+            const float* bp = panel(kb, p);
+            const int col = n0 + p * NR2, nr = std::min(NR2, g.N - col);
+            const float* bb = bias ? bias + p * NR2 : nullptr;
+            float* y = g.y + int64_t(row) * g.ldy + col;
+            if (mr == MR2 && nr == NR2) {
+              micro_6x16(kc, xr, bp, y, g.ldy, add_c, bb);
+              continue;
+            }
+            alignas(32) float tile[MR2 * NR2];
+            micro_6x16(kc, xr, bp, tile, NR2, false, nullptr);
+            for (int i = 0; i < mr; ++i)
+              for (int j = 0; j < nr; ++j) {
+                const float v = tile[i * NR2 + j] + (bb ? bb[j] : 0.0f);
+                float& out = y[int64_t(i) * g.ldy + j];
+                out = add_c ? out + v : v;
+              }
+          }
+        }
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -731,6 +863,10 @@ void gemm(const Gemm& g, bool parallel) {
         body(r.begin() * kGemvChunk, std::min(g.N, r.end() * kGemvChunk));
       });
     }
+    return;
+  }
+  if (isa == Isa::Avx2) {
+    gemm_avx2_blocked(g, parallel);
     return;
   }
   int mb = (g.M + MCHUNK - 1) / MCHUNK, nb = (g.N + NB - 1) / NB;
@@ -771,7 +907,7 @@ namespace {
 float exp_scaled_avx2(float* s, int n, float scale, float mx);  // s = exp(s * scale - mx), returns the sum
 float max_avx2(const float* s, int n);
 
-constexpr int kQRows = 96;     // query rows per task (all heads of the group together)
+constexpr int kQRows = 256;    // query rows per task (all heads of the group together)
 constexpr int kKvBlock = 256;  // keys per block
 
 struct FlashScratch {
