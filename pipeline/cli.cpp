@@ -26,8 +26,8 @@ const char* kUsage =
     "      The model's raw output for one page (special tokens kept).\n"
     "\n"
     "Run 'docling-cpp COMMAND --help' for a command's options.\n"
-    "Exit codes: 0 all done, 1 some inputs failed, 2 usage or setup error,\n"
-    "3 all written but some pages incomplete, 130 interrupted.\n";
+    "Exit codes: 0 all written (incomplete pages are warned about), 1 some inputs failed,\n"
+    "2 usage or setup error, 3 (convert --strict) some pages incomplete, 130 interrupted.\n";
 
 }  // namespace
 

@@ -10,7 +10,7 @@ namespace docling {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;     // some inputs failed (the others were written)
 constexpr int kExitUsage = 2;      // bad arguments, missing model
-constexpr int kExitPartial = 3;    // everything written, but some pages are incomplete
+constexpr int kExitPartial = 3;    // --strict: everything written, but some pages are incomplete
 constexpr int kExitInterrupted = 130;
 
 int cli_main(int argc, char** argv);

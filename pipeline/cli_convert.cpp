@@ -52,6 +52,7 @@ const char* kHelp =
     "  --no-speculate           no draft tokens from the text layer or earlier output\n"
     "                           (drafts never change the output, they only save steps)\n"
     "  --ordered                write documents in input order\n"
+    "  --strict                 exit 3 when some pages are incomplete (default: 0, with warnings)\n"
     "  -q, --quiet              no progress and no per-document lines\n"
     "  --image-mode MODE        embedded (default), placeholder, referenced\n"
     "  --page-break-placeholder T, --md-compact-tables, --doctags-minified,\n"
@@ -76,7 +77,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
       {"to", true},              {"pipeline", true},     {"model", true}, {"weights", true},       {"pages", true},
       {"password", true},        {"threads", true},      {"batch", true},       {"max-new-tokens", true},
       {"force-backend-text", false}, {"render-direct", false}, {"no-loop-guard", false},
-      {"no-page-images", false}, {"no-speculate", false}, {"ordered", false},     {"q", false},          {"quiet", false}};
+      {"no-page-images", false}, {"no-speculate", false}, {"ordered", false}, {"strict", false},     {"q", false},          {"quiet", false}};
   for (const OptionSpec& s : export_option_specs(false)) specs.push_back(s);
 
   ConvertOptions opt;
@@ -86,7 +87,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
   std::string out_dir;
   std::vector<Source> sources;
   std::unique_ptr<VlmEngine> engine;
-  bool quiet = false;
+  bool quiet = false, strict = false;
   try {
     Args args(argv, specs);
     if (args.flag("help") || args.flag("h")) {
@@ -110,6 +111,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
     sched.threads = int(args.get_int("threads", 0, 0, 1024));
     sched.batch = int(args.get_int("batch", 4, 1, 64));
     sched.ordered = args.flag("ordered");
+    strict = args.flag("strict");
     if (auto w = args.get("weights"); w && *w != "bf16" && *w != "int8")
       throw ArgError("--weights: expected bf16 or int8, got '" + *w + "'");
     quiet = args.flag("q") || args.flag("quiet");
@@ -195,7 +197,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
                g_interrupted ? ", interrupted" : "", sum.pages, secs);
   if (g_interrupted) return kExitInterrupted;
   if (sum.failed) return kExitFailed;
-  return sum.partial ? kExitPartial : kExitOk;
+  return sum.partial && strict ? kExitPartial : kExitOk;
 }
 
 }  // namespace docling
