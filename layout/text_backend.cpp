@@ -376,6 +376,32 @@ size_t table_rows(const Ctx& cx, const std::vector<Band>& bands, size_t i) {
 }
 
 // Columns from the rows with the most cells; a line over several columns is a span.
+// Puts each word of `l` into the column its centre is nearest to; false (nothing changed)
+// when all words land in one column, or out of column order.
+bool split_words_into_columns(const TextPage& page, const TextLine& l, const Cover& cols,
+                              std::vector<std::string>& text, std::vector<Box>& cbox) {
+  if (l.words.size() < 2 || l.rtl) return false;
+  std::vector<int> col(l.words.size());
+  for (size_t i = 0; i < l.words.size(); ++i) {
+    const TextWord& w = page.words[size_t(l.words[i])];
+    double cx = 0.5 * (w.l + w.r), best = 1e300;
+    for (int c = 0; c < int(cols.size()); ++c) {
+      double d = cx < cols[c].first ? cols[c].first - cx : cx > cols[c].second ? cx - cols[c].second : 0;
+      if (d < best) best = d, col[i] = c;
+    }
+    if (i > 0 && col[i] < col[i - 1]) return false;
+  }
+  if (col.front() == col.back()) return false;
+  for (size_t i = 0; i < l.words.size(); ++i) {
+    const TextWord& w = page.words[size_t(l.words[i])];
+    std::string& t = text[size_t(col[i])];
+    if (!t.empty()) t += ' ';
+    t += w.text;
+    cbox[size_t(col[i])].add(w.l, w.t, w.r, w.b);
+  }
+  return true;
+}
+
 void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j, Builder& bld) {
   const auto& L = cx.page->lines;
   size_t most = 0;
@@ -416,11 +442,14 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
           if (d < best) best = d, c0 = c1 = c;
         }
       }
+      tbox.add(line_box(l));
+      // A line across several columns whose words sit in different columns (a header row
+      // set with narrow gaps) is split word by word instead of becoming a span.
+      if (c1 > c0 && split_words_into_columns(*cx.page, l, cols, text, cbox)) continue;
       if (!text[c0].empty()) text[c0] += ' ';
       text[c0] += l.text;
       span_end[c0] = std::max(span_end[c0], c1);
       cbox[c0].add(line_box(l));
-      tbox.add(line_box(l));
     }
     for (int c = 0; c < ncols;) {
       int e = span_end[c];

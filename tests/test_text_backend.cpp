@@ -196,6 +196,28 @@ TEST(TextBackend, AlignedCellsBecomeATableWithCaption) {
   EXPECT_NEAR(t.prov[0].bbox.t, 100 + 14, 15);
 }
 
+// A header row typeset with narrow gaps reads as one line across two columns: its words
+// are split into the columns below them instead of one cell spanning both.
+TEST(TextBackend, HeaderLineAcrossColumnsIsSplitByWords) {
+  std::vector<Ln> lines = {{"Stage", 72, 100}, {"Time (s) Share (%)", 192, 100}};
+  const char* rows[3][3] = {{"alpha", "12.5", "100"}, {"beta", "7.25", "20"}, {"gamma", "3.0", "8"}};
+  for (int r = 0; r < 3; ++r) {
+    lines.push_back({rows[r][0], 72, 114.0 + 14 * r});
+    lines.push_back({rows[r][1], 192, 114.0 + 14 * r});
+    lines.push_back({rows[r][2], 250, 114.0 + 14 * r});
+  }
+  lines.push_back({"After the table " + std::string(kLong), 72, 170});
+  TextBackendResult res = convert_text_pages({make_page(1, lines)}, "hdr");
+  ASSERT_EQ(res.doc.tables.size(), 1u);
+  auto grid = res.doc.tables[0].data.grid();
+  ASSERT_EQ(grid.size(), 4u);
+  ASSERT_EQ(grid[0].size(), 3u);
+  EXPECT_EQ(grid[0][1].text, "Time (s)");
+  EXPECT_EQ(grid[0][2].text, "Share (%)");
+  EXPECT_EQ(grid[0][1].col_span, 1);
+  EXPECT_EQ(grid[2][2].text, "20");
+}
+
 TEST(TextBackend, ProvenanceInPagePointsTopLeft) {
   std::string text = "\xC3\x9Cn\xC3\xAF c\xC3\xB6" "d\xC3\xA9 text";  // "Ünï cödé text"
   TextBackendResult res = convert_text_pages({make_page(2, {{text, 100, 300}}, 500, 700)}, "prov");
