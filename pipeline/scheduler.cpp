@@ -118,9 +118,14 @@ class VlmRun {
     docs_left_ = sources_.size();
     std::thread driver([this] { drive(); });
     for (size_t i = 0; i < sources_.size(); ++i) open_.try_put(i);
-    {
+    // This thread runs graph work too (with --threads 1 it is the only one that can), and
+    // goes back to it whenever the driver hands the graph something new.
+    for (;;) {
+      g_.wait_for_all();
       std::unique_lock<std::mutex> lock(done_mu_);
-      done_cv_.wait(lock, [this] { return docs_left_ == 0; });
+      if (docs_left_ == 0) break;
+      done_cv_.wait(lock, [this] { return docs_left_ == 0 || kicked_; });
+      kicked_ = false;
     }
     {
       std::lock_guard<std::mutex> lock(q_mu_);
@@ -181,6 +186,9 @@ class VlmRun {
     limiter_.decrementer().try_put(tbb::flow::continue_msg());
     if (opt_.on_page) opt_.on_page(int(t.page) + 1, int(t.doc->job.vlm.size()));
     if (--t.doc->pages_left == 0) finish_.try_put(t.doc);
+    std::lock_guard<std::mutex> lock(done_mu_);  // wake run() to execute what was put
+    kicked_ = true;
+    done_cv_.notify_all();
   }
 
   void finish(DocState* d) {
@@ -269,6 +277,7 @@ class VlmRun {
   std::mutex done_mu_;
   std::condition_variable done_cv_;
   size_t docs_left_ = 0;
+  bool kicked_ = false;
 };
 
 }  // namespace

@@ -52,7 +52,7 @@ fs::path temp_dir(const std::string& name) {
 CliRun cli(const std::string& args, const std::string& stdin_file = "") {
   static fs::path home = temp_dir("home");
   fs::path err = home / "stderr.txt";
-  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME HOME='" + home.string() + "' '" DOCLING_CLI "' " + args +
+  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME HOME='" + home.string() + "' timeout 300 '" DOCLING_CLI "' " + args +
                     " 2>'" + err.string() + "'";
   if (!stdin_file.empty()) cmd += " <'" + stdin_file + "'";
   CliRun r;
@@ -350,6 +350,11 @@ TEST(CliConvert, BatchingAndDraftsGiveTheSameOutput) {
     EXPECT_EQ(da, db) << stem;
     EXPECT_EQ(slurp(a / (std::string(stem) + ".json")), slurp(b / (std::string(stem) + ".json"))) << stem;
   }
+  // One thread: the graph's work runs on the calling thread (this once deadlocked).
+  fs::path c = temp_dir("t1");
+  CliRun t1 = cli("convert " + in + common + "--batch 2 --threads 1 -q -o " + q(c));
+  ASSERT_EQ(t1.code, 3) << t1.err;
+  EXPECT_EQ(slurp(a / "report.doctags"), slurp(c / "report.doctags"));
   // --ordered: the per-document lines follow the input order.
   size_t p1 = r3.err.find("partial " + (kRoot / "samples" / "report.pdf").string()),
          p2 = r3.err.find("partial " + (kRoot / "samples" / "article.pdf").string()),
