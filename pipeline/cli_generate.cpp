@@ -75,28 +75,26 @@ int cmd_generate(const std::vector<std::string>& argv) {
 
   vlm_prepare(*engine, opt, page);
   vlm_encode(*engine, page);
-  if (!print_ids) {
-    // Stream: print each piece as it is decoded.
-    vision::IncrementalDecoder dec(engine->tokenizer());
-    vision::GenerateOptions g = engine->model().default_options();
-    g.max_new_tokens = opt.max_new_tokens;
-    g.loop.enabled = opt.loop_guard;
-    g.on_token = [&](int32_t id) {
-      std::string s = dec.push(id);
-      std::fwrite(s.data(), 1, s.size(), stdout);
+  vision::GenerateOptions g = vlm_begin_generate(*engine, opt, page);
+  if (!print_ids) {  // stream: print each piece as the page's decoder completes it
+    auto feed = g.on_token;
+    g.on_token = [&, feed](int32_t id) {
+      size_t before = page.doctags.size();
+      feed(id);
+      std::fwrite(page.doctags.data() + before, 1, page.doctags.size() - before, stdout);
       std::fflush(stdout);
     };
-    int n_rows = page.prompt.n_tiles * engine->model().config().image_seq_len;
-    vision::GenerateResult r = engine->model().generate(page.prompt.ids, page.features.data(), n_rows, g);
-    std::string rest = dec.flush();
-    std::fwrite(rest.data(), 1, rest.size(), stdout);
-    std::fputc('\n', stdout);
-    if (!r.warning.empty()) print_warning(r.warning);
-    return kExitOk;
   }
-  vlm_generate(*engine, opt, page);
-  for (size_t i = 0; i < page.tokens.size(); ++i) std::printf(i ? " %d" : "%d", page.tokens[i]);
-  std::printf("\n%s\n", page.doctags.c_str());
+  int n_rows = page.prompt.n_tiles * engine->model().config().image_seq_len;
+  size_t streamed = 0;
+  vision::GenerateResult r = engine->model().generate(page.prompt.ids, page.features.data(), n_rows, g);
+  if (!print_ids) streamed = page.doctags.size();
+  vlm_end_generate(opt, page, std::move(r));
+  if (print_ids) {
+    for (size_t i = 0; i < page.tokens.size(); ++i) std::printf(i ? " %d" : "%d", page.tokens[i]);
+    std::printf("\n");
+  }
+  std::printf("%s\n", page.doctags.c_str() + streamed);
   for (const std::string& w : page.warnings) print_warning(w);
   return kExitOk;
 }

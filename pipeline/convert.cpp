@@ -150,8 +150,10 @@ bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* eng
     oo.password = opt.password;
     oo.limits = opt.limits;
     std::string in = src.is_stdin() ? read_stdin() : read_file(src.path);
-    job.bytes.assign(in.begin(), in.end());
-    job.source = open_source_bytes(job.bytes, file, oo);
+    std::vector<uint8_t> bytes(in.begin(), in.end());
+    in = std::string();
+    job.hash = binary_hash(bytes);
+    job.source = open_source_bytes(std::move(bytes), file, oo);
     PageSelection sel = select_pages(opt.pages, job.source->page_count());
     for (const std::string& w : sel.warnings) r.warnings.push_back(file + ": " + w);
     r.pages = int(sel.pages.size());
@@ -173,7 +175,6 @@ bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* eng
                                             : "no text layer (scanned page?); its content needs the model (--model DIR)"));
       }
       r.text_pages = int(job.text_pages.size() - job.vlm_pages.size());
-      if (opt.on_page) opt.on_page(r.text_pages, r.pages);
     }
     job.vlm.resize(job.vlm_pages.size());
     for (size_t i = 0; i < job.vlm.size(); ++i) {
@@ -239,7 +240,7 @@ void end_document(DocJob& job, const ConvertOptions& opt) {
         r.doc = std::move(doc);
       }
       r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.is_stdin() ? "stdin" : job.src.path.filename().string(),
-                                    binary_hash(job.bytes), std::nullopt};
+                                    job.hash, std::nullopt};
       if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;
       else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
     } catch (const std::exception& e) {
@@ -250,7 +251,6 @@ void end_document(DocJob& job, const ConvertOptions& opt) {
   if (r.status != DocStatus::Failure) r.doc.name = job.src.is_stdin() ? "stdin" : job.src.path.stem().string();
   job.vlm.clear();
   job.source.reset();
-  job.bytes = std::vector<uint8_t>();
   r.seconds = now_s() - job.t0;
 }
 
@@ -272,7 +272,6 @@ ConvertResult convert_document(const Source& src, const ConvertOptions& opt, con
         std::string what = e.what();
         end_vlm_page(job, i, &what);
       }
-      if (opt.on_page) opt.on_page(job.result.text_pages + int(i) + 1, job.result.pages);
     }
   }
   end_document(job, opt);

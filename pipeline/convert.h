@@ -7,7 +7,6 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,8 +34,6 @@ struct ConvertOptions {
   TextBackendOptions text;
   RasterLimits limits;
   const std::atomic<bool>* cancel = nullptr;  // set by Ctrl-C: stop between pages
-  // Progress: called after each page with (pages done in this document, pages selected).
-  std::function<void(int, int)> on_page;
 };
 
 enum class DocStatus { Success, Partial, Failure, Cancelled };
@@ -57,7 +54,7 @@ struct ConvertResult {
 struct DocJob {
   Source src;
   ConvertResult result;
-  std::vector<uint8_t> bytes;
+  uint64_t hash = 0;  // binary_hash of the file, for the document's origin
   std::unique_ptr<PageSource> source;
   std::vector<int> selected, text_pages, vlm_pages;  // page numbers
   TextBackendResult text;                           // the text layer's pages

@@ -184,7 +184,6 @@ class VlmRun {
 
   void page_done(PageTask t) {
     limiter_.decrementer().try_put(tbb::flow::continue_msg());
-    if (opt_.on_page) opt_.on_page(int(t.page) + 1, int(t.doc->job.vlm.size()));
     if (--t.doc->pages_left == 0) finish_.try_put(t.doc);
     std::lock_guard<std::mutex> lock(done_mu_);  // wake run() to execute what was put
     kicked_ = true;

@@ -1,6 +1,5 @@
 #include "pipeline/vlm.h"
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -13,11 +12,6 @@ namespace fs = std::filesystem;
 namespace docling {
 
 namespace {
-
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 bool has_model_files(const fs::path& dir) {
   std::error_code ec;
@@ -110,21 +104,17 @@ void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const Vl
 }
 
 void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
-  double t0 = now_s();
   vision::PreprocessOptions po;
   po.skip_step1 = p.model_image_is_step1;
   vision::preprocess_image(p.model_image, e.processor(), po, p.tiles);
   p.model_image = Image();  // the tiles hold what the model needs
   const std::string instr = o.prompt.empty() ? vision::instruction(vision::Task::ConvertPage) : o.prompt;
   p.prompt = e.prompts().build(instr, p.tiles.rows, p.tiles.cols);
-  p.seconds[0] = now_s() - t0;
 }
 
 void vlm_encode(const VlmEngine& e, VlmPage& p) {
-  double t0 = now_s();
   p.features = vision::encode_tiles_dedup(e.model(), p.tiles.pixels.data(), p.tiles.n_tiles);
   p.tiles = vision::PixelTiles();
-  p.seconds[1] = now_s() - t0;
 }
 
 vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
@@ -181,12 +171,10 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
 }
 
 void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std::function<bool()>& cancelled) {
-  double t0 = now_s();
   vision::GenerateOptions g = vlm_begin_generate(e, o, p, cancelled);
   int n_rows = p.prompt.n_tiles * e.model().config().image_seq_len;
   vision::GenerateResult r = e.model().generate(p.prompt.ids, p.features.data(), n_rows, g);
   vlm_end_generate(o, p, std::move(r), cancelled);
-  p.seconds[2] = now_s() - t0;
 }
 
 void vlm_convert_image(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {

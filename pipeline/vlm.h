@@ -98,7 +98,6 @@ struct VlmPage {
   std::vector<std::string> warnings;
   Document doc;                  // one page (page_no 1); append with offset page_no - 1
   bool ok = false;
-  double seconds[4] = {};        // prepare, encode, generate, finish
 };
 
 // Renders the page images (72 dpi and the model's) and reads the text layer when needed.
