@@ -869,6 +869,7 @@ void gemm(const Gemm& g, bool parallel) {
     gemm_avx2_blocked(g, parallel);
     return;
   }
+  if (gemm_avx512_bf16(g, parallel)) return;
   int mb = (g.M + MCHUNK - 1) / MCHUNK, nb = (g.N + NB - 1) / NB;
   auto task = [&](int t) {
     int mi = t / nb, ni = t % nb;

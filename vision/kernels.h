@@ -51,6 +51,10 @@ struct Gemm {
 };
 
 void gemm(const Gemm& g, bool parallel = true);
+// The AVX512-BF16 (vdpbf16ps) path for BF16 B and more than a few rows; gemm() calls it first
+// at the Avx512 level. Returns false (doing nothing) where it does not apply.
+bool gemm_avx512_bf16(const Gemm& g, bool parallel);
+bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
 // Plain triple loop in double, for tests.
 void gemm_reference(const Gemm& g);
 
