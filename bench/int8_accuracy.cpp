@@ -33,7 +33,7 @@ std::vector<float> forced_logits(const Model& m, const std::vector<int32_t>& pro
                                  const std::vector<int32_t>& forced, double* decode_s) {
   const int V = m.config().text.vocab, H = m.config().text.hidden, n = int(prompt.size());
   const int steps = int(forced.size());
-  KVCache cache(m.config().text, 1, n + steps);
+  KVCache cache(m.config().text, 1, n + steps, KvType::F32);
   DecoderWorkspace ws;
   std::vector<float> emb(size_t(n) * H), all(size_t(steps) * V);
   m.decoder().embed(prompt.data(), n, feats, n_feat, emb.data());

@@ -603,12 +603,7 @@ int main(int argc, char** argv) {
 
     // --- batched decoding ---------------------------------------------------------------------
     // Every slot continues the page's prompt: copy its K/V from slot 0 (the prompt's prefix).
-    for (int s = 1; s < cache.slots; ++s)
-      for (int l = 0; l < cache.layers; ++l) {
-        size_t n = size_t(P) * cache.kv_dim;
-        std::memcpy(cache.k_at(s, l), cache.k_at(0, l), n * sizeof(float));
-        std::memcpy(cache.v_at(s, l), cache.v_at(0, l), n * sizeof(float));
-      }
+    for (int s = 1; s < cache.slots; ++s) cache.copy_slot(s, 0);
     int steps = a.quick ? std::min(N, 16) : N, rounds = a.quick ? 2 : 8;
     std::vector<BatchDecode> runs;
     for (int B : a.batches) runs.emplace_back(dec, ws, cache, B, P, gen.tokens);

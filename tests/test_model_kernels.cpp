@@ -223,6 +223,73 @@ TEST(Kernels, AttentionMatchesNaive) {
   }
 }
 
+TEST(Kernels, F16ConversionRoundsToNearestEven) {
+  IsaGuard guard;
+  std::mt19937 rng(5);
+  std::vector<float> x = randn(4099, rng, 30.0f);
+  const float specials[] = {0.0f, -0.0f, 1.0f, 65504.0f, 70000.0f, -1e9f, 6.1035156e-05f, 5.9604645e-08f,
+                            2.9802322e-08f, 1e-10f, 1.0009765625f /* exactly between two halves */, 2049.0f};
+  x.insert(x.end(), std::begin(specials), std::end(specials));
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    std::vector<uint16_t> h(x.size());
+    f32_to_f16_row(x.data(), int(x.size()), h.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float back = f16_to_f32(h[i]), want = std::clamp(x[i], -65504.0f, 65504.0f);
+      // Nearest representable: no other half is closer (ties: the even mantissa).
+      const float up = f16_to_f32(uint16_t(h[i] + 1)), down = f16_to_f32(uint16_t(h[i] - 1));
+      const float err = std::fabs(back - want);
+      ASSERT_LE(err, std::fabs(up - want)) << isa_name(isa) << " x=" << x[i];
+      if ((h[i] & 0x7fff) != 0) ASSERT_LE(err, std::fabs(down - want)) << isa_name(isa) << " x=" << x[i];
+      if (err == std::fabs(up - want) && up != back) ASSERT_EQ(h[i] & 1, 0) << "tie not to even, x=" << x[i];
+      ASSERT_EQ(h[i], f32_to_f16(x[i])) << isa_name(isa) << " x=" << x[i];
+    }
+  }
+}
+
+TEST(Kernels, KvAttentionMatchesNaive) {
+  IsaGuard guard;
+  std::mt19937 rng(4);
+  struct Case { int nq, past, heads, kvh, hd; };
+  const Case cases[] = {{1, 0, 4, 2, 16}, {1, 39, 9, 3, 64}, {7, 300, 9, 3, 64}, {130, 0, 9, 3, 64},
+                        {40, 17, 4, 4, 32}, {3, 600, 2, 1, 16}};
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (const Case& c : cases) {
+      const int nkv = c.past + c.nq, kvd = c.kvh * c.hd, qd = c.heads * c.hd;
+      const int64_t stride = int64_t((nkv + kKvKeys - 1) / kKvKeys * kKvKeys) * c.hd;
+      auto kf = randn(size_t(nkv) * kvd, rng), vf = randn(size_t(nkv) * kvd, rng);
+      auto q = randn(size_t(c.nq) * qd, rng);
+      // The cache layout of KvAttention, and the same values rounded to f16 for the reference.
+      std::vector<uint16_t> kc(size_t(stride) * c.kvh, 0x7e00 /* NaN: unwritten slots must not leak */),
+          vc(kc.size(), 0x7e00);
+      for (int j = 0; j < nkv; ++j)
+        for (int g = 0; g < c.kvh; ++g)
+          for (int d = 0; d < c.hd; ++d) {
+            float& kx = kf[size_t(j) * kvd + size_t(g) * c.hd + d];
+            float& vx = vf[size_t(j) * kvd + size_t(g) * c.hd + d];
+            const uint16_t kh = f32_to_f16(kx), vh = f32_to_f16(vx);
+            kx = f16_to_f32(kh), vx = f16_to_f32(vh);
+            kc[size_t(g * stride + int64_t(j / kKvKeys) * c.hd * kKvKeys + d * kKvKeys + j % kKvKeys)] = kh;
+            vc[size_t(g * stride + int64_t(j) * c.hd + d)] = vh;
+          }
+      KvAttention a;
+      a.n_q = c.nq; a.n_kv = nkv; a.q_pos0 = c.past; a.heads = c.heads; a.kv_heads = c.kvh; a.head_dim = c.hd;
+      a.q = q.data(); a.ldq = qd; a.k = kc.data(); a.v = vc.data(); a.kv_stride = stride;
+      a.scale = 1.0f / std::sqrt(float(c.hd)); a.ldo = qd;
+      std::vector<float> o1(size_t(c.nq) * qd), o2(o1.size());
+      a.out = o1.data();
+      kv_attention(&a, 1);
+      Attention r;
+      r.n_q = c.nq; r.n_kv = nkv; r.heads = c.heads; r.kv_heads = c.kvh; r.head_dim = c.hd;
+      r.q = q.data(); r.ldq = qd; r.k = kf.data(); r.v = vf.data(); r.ld_kv = kvd; r.out = o2.data(); r.ldo = qd;
+      r.scale = a.scale; r.causal = true; r.q_pos0 = c.past;
+      naive_attention(r);
+      EXPECT_LT(max_diff(o1, o2), 1e-5f) << isa_name(isa) << " nq=" << c.nq << " past=" << c.past;
+    }
+  }
+}
+
 TEST(Kernels, RopeInvFreqBitExactWithTorch) {
   // Bit patterns of torch's CPU inv_freq for head_dim 64, theta 1e5 (idefics3-reference.md §6),
   // read back from the table: cos/sin at position 1 of angle inv_freq[i].

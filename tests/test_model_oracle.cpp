@@ -472,7 +472,7 @@ TEST(Oracle, DecoderHiddenStates) {
   const Model& m = tiny();
   auto embeds = ref_f32("image.inputs_embeds");
   const int n = 878;
-  KVCache cache(m.config().text, 1, n);
+  KVCache cache(m.config().text, 1, n, KvType::F32);
   DecoderWorkspace ws;
   Captured cap;
   Tap tap = cap.tap();
@@ -500,6 +500,7 @@ struct StepLogits {
     o.max_new_tokens = max_new;
     o.stop_at_eos = false;  // the reference ran without an EOS stop
     o.loop.enabled = false;
+    o.kv = KvType::F32;  // the reference's precision; the f16 cache is measured below
     o.on_logits = [this](int, const float* l, int v) { all.insert(all.end(), l, l + v); };
     return o;
   }
@@ -522,6 +523,28 @@ TEST(Oracle, ImagePromptGenerationFromReferenceFeatures) {
   float e = max_abs_diff(sl.all, ref_f32("image.step_logits"));
   std::printf("image prompt: step_logits (24 x 100352) %.3g\n", e);
   EXPECT_LT(e, kLogitTol);
+}
+
+TEST(Oracle, F16KvCacheKeepsTheGreedyIds) {
+  // The engine's default cache is f16: the same generation must give the same ids, with
+  // logits within a small, stated distance of the f32 reference (measured: about 0.01).
+  const Model& m = tiny();
+  for (const char* which : {"image", "text"}) {
+    const std::string w = which;
+    auto ids = ref_i32(w + ".input_ids");
+    auto feats = w == "image" ? ref_f32("image.image_features") : std::vector<float>();
+    StepLogits sl;
+    GenerateOptions o = sl.opts(24);
+    o.kv = KvType::F16;
+    GenerateResult r = m.generate(ids, feats.empty() ? nullptr : feats.data(), w == "image" ? 13 * 64 : 0, o);
+    EXPECT_EQ(r.tokens, ref_i32(w + ".generated_ids")) << w;
+    if (w == "image") {
+      float e = max_abs_diff(sl.all, ref_f32("image.step_logits"));
+      std::printf("f16 KV cache, image prompt: step_logits %.3g\n", e);
+      EXPECT_LT(e, 0.05f);
+      EXPECT_GT(e, 0.0f);  // it is the f16 path
+    }
+  }
 }
 
 TEST(Oracle, ImagePromptEndToEndFromPixels) {
@@ -571,7 +594,7 @@ TEST(Oracle, BatchedDecodeMatchesSingleSequences) {
   auto text_ids = ref_i32("text.input_ids"), img_ids = ref_i32("image.input_ids");
   auto feats = ref_f32("image.image_features");
   auto text_gen = ref_i32("text.generated_ids"), img_gen = ref_i32("image.generated_ids");
-  KVCache cache(m.config().text, 2, 1000);
+  KVCache cache(m.config().text, 2, 1000, KvType::F32);
   DecoderWorkspace ws;
   std::vector<float> logits(2 * size_t(V));
   // Prefill both prompts in one forward: rows of slot 1 then slot 0.

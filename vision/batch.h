@@ -41,6 +41,7 @@ struct BatchOptions {
   int capacity = 4096;      // KV tokens per slot (prompt + generated); fixed for the decoder's life
   int max_step_rows = 256;  // rows per forward (decode + draft + prefill rows)
   int max_draft = 8;        // draft tokens per sequence per step (0: no speculation)
+  KvType kv = kv_type_from_env();  // KV cache precision
 };
 
 struct BatchRequest {

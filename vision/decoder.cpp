@@ -10,13 +10,67 @@
 
 namespace docling::vision {
 
-KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_)
-    : layers(cfg.layers), kv_dim(cfg.kv_heads * cfg.head_dim), capacity(capacity_), slots(slots_) {
+KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_, KvType type_)
+    : layers(cfg.layers), kv_heads(cfg.kv_heads), head_dim(cfg.head_dim), kv_dim(cfg.kv_heads * cfg.head_dim),
+      capacity(capacity_), slots(slots_), type(type_) {
   if (slots <= 0 || capacity <= 0) throw std::invalid_argument("KVCache: slots and capacity must be positive");
-  size_t n = size_t(slots) * size_t(layers) * size_t(capacity) * size_t(kv_dim);
-  k.reset(new float[n]);  // default-initialized: pages are touched only when written
-  v.reset(new float[n]);
+  if (head_dim % 16 || head_dim > 1024) throw std::invalid_argument("KVCache: head_dim must be a multiple of 16, at most 1024");
+  head_stride = int64_t((capacity + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
+  size_t bytes = offset(slots, 0);
+  k_.reset(new char[bytes]);  // default-initialized: pages are touched only when written
+  v_.reset(new char[bytes]);
   len.assign(size_t(slots), 0);
+}
+
+namespace {
+
+// One kv head's row of K into its transposed block and its row of V, converted to T.
+void put_row(const float* k, const float* v, int hd, int p, float* kh, float* vh) {
+  float* blk = kh + int64_t(p / kKvKeys) * hd * kKvKeys + p % kKvKeys;
+  for (int d = 0; d < hd; ++d) blk[d * kKvKeys] = k[d];
+  std::memcpy(vh + int64_t(p) * hd, v, sizeof(float) * size_t(hd));
+}
+
+void put_row(const float* k, const float* v, int hd, int p, uint16_t* kh, uint16_t* vh) {
+  uint16_t tmp[1024];
+  f32_to_f16_row(k, hd, tmp);
+  uint16_t* blk = kh + int64_t(p / kKvKeys) * hd * kKvKeys + p % kKvKeys;
+  for (int d = 0; d < hd; ++d) blk[d * kKvKeys] = tmp[d];
+  f32_to_f16_row(v, hd, vh + int64_t(p) * hd);
+}
+
+template <class T>
+void store_rows(T* kb, T* vb, const KVCache& c, int pos, int n, const float* k_rows, const float* v_rows) {
+  for (int i = 0; i < n; ++i)
+    for (int g = 0; g < c.kv_heads; ++g) {
+      const int64_t src = int64_t(i) * c.kv_dim + int64_t(g) * c.head_dim;
+      put_row(k_rows + src, v_rows + src, c.head_dim, pos + i, kb + g * c.head_stride, vb + g * c.head_stride);
+    }
+}
+
+}  // namespace
+
+void KVCache::store(int slot, int layer, int pos, int n, const float* k_rows, const float* v_rows) {
+  char* kb = k_.get() + offset(slot, layer);
+  char* vb = v_.get() + offset(slot, layer);
+  if (type == KvType::F32)
+    store_rows(reinterpret_cast<float*>(kb), reinterpret_cast<float*>(vb), *this, pos, n, k_rows, v_rows);
+  else
+    store_rows(reinterpret_cast<uint16_t*>(kb), reinterpret_cast<uint16_t*>(vb), *this, pos, n, k_rows, v_rows);
+}
+
+void KVCache::copy_slot(int dst, int src) {
+  const int n = len[size_t(src)];
+  const size_t es = element_size(), head = size_t(head_stride) * es;
+  const size_t kn = size_t((n + kKvKeys - 1) / kKvKeys) * kKvKeys * size_t(head_dim) * es;
+  const size_t vn = size_t(n) * size_t(head_dim) * es;
+  for (int l = 0; l < layers; ++l)
+    for (int g = 0; g < kv_heads; ++g) {
+      const size_t from = offset(src, l) + size_t(g) * head, to = offset(dst, l) + size_t(g) * head;
+      std::memcpy(k_.get() + to, k_.get() + from, kn);
+      std::memcpy(v_.get() + to, v_.get() + from, vn);
+    }
+  len[size_t(dst)] = n;
 }
 
 void DecoderWorkspace::reserve(const TextConfig& c, int n, int logit_rows) {
@@ -27,6 +81,7 @@ void DecoderWorkspace::reserve(const TextConfig& c, int n, int logit_rows) {
     attn.resize(r * qd); gate.resize(r * I); up.resize(r * I);
     pos.resize(r);
     runs.resize(3 * r);
+    att.resize(r);
     rows = n;
   }
   if (sel.size() < size_t(logit_rows) * size_t(c.hidden)) sel.resize(size_t(logit_rows) * size_t(c.hidden));
@@ -80,21 +135,19 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
   rope(ws.q.data(), n, qd, c.heads, hd, ws.pos.data(), rope_.data());
   rope(ws.k.data(), n, kvd, c.kv_heads, hd, ws.pos.data(), rope_.data());
   const float scale = float(std::pow(double(hd), -0.5));
-  for (size_t r = 0; r < size_t(3 * ws.nruns); r += 3) {
-    int slot = ws.runs[r], r0 = ws.runs[r + 1], r1 = ws.runs[r + 2], past = cache.len[size_t(slot)];
-    float* kc = cache.k_at(slot, l);
-    float* vc = cache.v_at(slot, l);
-    std::memcpy(kc + int64_t(past) * kvd, ws.k.data() + int64_t(r0) * kvd, sizeof(float) * size_t(r1 - r0) * kvd);
-    std::memcpy(vc + int64_t(past) * kvd, ws.v.data() + int64_t(r0) * kvd, sizeof(float) * size_t(r1 - r0) * kvd);
-    Attention a;
-    a.n_q = r1 - r0; a.n_kv = past + (r1 - r0);
+  for (int r = 0; r < ws.nruns; ++r) {  // every sequence's new K/V into the cache, then one attention pass
+    const int slot = ws.runs[size_t(3 * r)], r0 = ws.runs[size_t(3 * r + 1)], r1 = ws.runs[size_t(3 * r + 2)];
+    const int past = cache.len[size_t(slot)];
+    cache.store(slot, l, past, r1 - r0, ws.k.data() + int64_t(r0) * kvd, ws.v.data() + int64_t(r0) * kvd);
+    KvAttention& a = ws.att[size_t(r)];
+    a.n_q = r1 - r0; a.q_pos0 = past; a.n_kv = past + (r1 - r0);
     a.heads = c.heads; a.kv_heads = c.kv_heads; a.head_dim = hd;
     a.q = ws.q.data() + int64_t(r0) * qd; a.ldq = qd;
-    a.k = kc; a.v = vc; a.ld_kv = kvd;
+    a.type = cache.type; a.k = cache.k_at(slot, l); a.v = cache.v_at(slot, l); a.kv_stride = cache.head_stride;
     a.out = ws.attn.data() + int64_t(r0) * qd; a.ldo = qd;
-    a.scale = scale; a.causal = true; a.q_pos0 = past;
-    attention(a);
+    a.scale = scale;
   }
+  kv_attention(ws.att.data(), ws.nruns);
   linear(ws.attn.data(), n, L.o, nullptr, ws.x.data(), /*accumulate=*/true);
   rmsnorm(ws.x.data(), n, H, L.post_attention_norm.data(), c.rms_norm_eps, ws.xn.data());
   linear(ws.xn.data(), n, L.gate, nullptr, ws.gate.data());
@@ -107,7 +160,7 @@ void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds,
                       const int32_t* logit_rows, int n_logits, float* logits, const Tap* tap) const {
   if (n <= 0) return;
   const TextConfig& c = cfg_->text;
-  if (cache.layers != c.layers || cache.kv_dim != c.kv_heads * c.head_dim)
+  if (cache.layers != c.layers || cache.kv_heads != c.kv_heads || cache.head_dim != c.head_dim)
     throw std::invalid_argument("decoder: KV cache was made for another model");
   ws.reserve(c, n, n_logits);
   // Split rows into runs of one slot and give each row its position.

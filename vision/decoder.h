@@ -14,29 +14,39 @@
 #include <vector>
 
 #include "vision/config.h"
+#include "vision/kernels.h"
 #include "vision/tap.h"
 #include "vision/weights.h"
 
 namespace docling::vision {
 
-// K and V of every layer for `slots` sequences of up to `capacity` tokens each, f32,
-// layout [slot][layer][position][kv_heads * head_dim].
+// K and V of every layer for `slots` sequences of up to `capacity` tokens each, in f16
+// (default: half the memory and the per-step traffic) or f32 (exact); see KvAttention in
+// kernels.h. Region of (slot, layer, kv head): `head_stride` elements; K in blocks of
+// kKvKeys positions, each [head_dim][kKvKeys]; V as [position][head_dim].
 // Memory is reserved up front but left untouched (so unused capacity costs no RAM).
 struct KVCache {
-  int layers = 0, kv_dim = 0, capacity = 0, slots = 0;
-  std::unique_ptr<float[]> k, v;
-  std::vector<int> len;  // tokens stored per slot
+  int layers = 0, kv_heads = 0, head_dim = 0, kv_dim = 0, capacity = 0, slots = 0;
+  KvType type = KvType::F16;
+  int64_t head_stride = 0;  // capacity (rounded up to kKvKeys) * head_dim
+  std::vector<int> len;     // tokens stored per slot
 
   KVCache() = default;
-  KVCache(const TextConfig& cfg, int slots, int capacity);
-  float* k_at(int slot, int layer) { return k.get() + offset(slot, layer); }
-  float* v_at(int slot, int layer) { return v.get() + offset(slot, layer); }
+  KVCache(const TextConfig& cfg, int slots, int capacity, KvType type = kv_type_from_env());
+  const void* k_at(int slot, int layer) const { return k_.get() + offset(slot, layer); }
+  const void* v_at(int slot, int layer) const { return v_.get() + offset(slot, layer); }
+  // Stores n rows of K and V ([n][kv_dim] each, f32) at positions pos, pos + 1, ...
+  void store(int slot, int layer, int pos, int n, const float* k_rows, const float* v_rows);
+  // Makes slot dst a copy of slot src (its stored tokens and length).
+  void copy_slot(int dst, int src);
   void reset(int slot) { len[size_t(slot)] = 0; }
+  size_t element_size() const { return type == KvType::F32 ? 4 : 2; }
 
  private:
-  size_t offset(int slot, int layer) const {
-    return (size_t(slot) * size_t(layers) + size_t(layer)) * size_t(capacity) * size_t(kv_dim);
+  size_t offset(int slot, int layer) const {  // in bytes
+    return (size_t(slot) * size_t(layers) + size_t(layer)) * size_t(kv_heads) * size_t(head_stride) * element_size();
   }
+  std::unique_ptr<char[]> k_, v_;
 };
 
 // Scratch for forward(); grows to the largest batch seen, then is reused.
@@ -45,6 +55,7 @@ struct DecoderWorkspace {
   std::vector<float> x, xn, q, k, v, attn, gate, up, sel;
   std::vector<int32_t> pos;
   std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
+  std::vector<KvAttention> att;  // one per run
   int nruns = 0;
   void reserve(const TextConfig& cfg, int rows, int logit_rows);
 };

@@ -52,6 +52,7 @@ struct GenerateOptions {
   std::function<void(int32_t)> on_token;                  // streaming, after each token
   std::function<void(int step, const float* logits, int vocab)> on_logits;  // before argmax
   LoopGuard loop;
+  KvType kv = kv_type_from_env();  // KV cache precision where the call makes the cache (Model::generate)
 };
 
 struct GenerateResult {

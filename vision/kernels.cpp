@@ -923,31 +923,6 @@ struct FlashScratch {
   }
 };
 
-// Row r of the block: exponentiates s[0..n) against the running max and rescales o.
-// s holds raw q·k; returns the row's new sum. Masked tail (n..bk) set to 0.
-float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
-  const bool vec = active_isa() >= Isa::Avx2;
-  float mx = m;
-  if (vec && scale > 0.0f) {
-    mx = std::max(mx, max_avx2(s, n) * scale);
-  } else {
-    for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
-  }
-  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
-  float sum = 0.0f;
-  if (vec) {
-    sum = exp_scaled_avx2(s, n, scale, mx);
-  } else {
-    for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
-  }
-  for (int j = n; j < bk; ++j) s[j] = 0.0f;
-  if (alpha != 1.0f)
-    for (int d = 0; d < hd; ++d) o[d] *= alpha;
-  m = mx;
-  l = l * alpha + sum;
-  return l;
-}
-
 void attention_task(const Attention& a, int g, int i0, int i1) {
   thread_local FlashScratch fs;
   const int gs = a.heads / a.kv_heads, hd = a.head_dim, nq = i1 - i0, R = nq * gs;
@@ -1004,6 +979,29 @@ void attention_task(const Attention& a, int g, int i0, int i1) {
 }
 
 }  // namespace
+
+float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  const bool vec = active_isa() >= Isa::Avx2;
+  float mx = m;
+  if (vec && scale > 0.0f) {
+    mx = std::max(mx, max_avx2(s, n) * scale);
+  } else {
+    for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  }
+  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
+  float sum = 0.0f;
+  if (vec) {
+    sum = exp_scaled_avx2(s, n, scale, mx);
+  } else {
+    for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
+  }
+  for (int j = n; j < bk; ++j) s[j] = 0.0f;
+  if (alpha != 1.0f)
+    for (int d = 0; d < hd; ++d) o[d] *= alpha;
+  m = mx;
+  l = l * alpha + sum;
+  return l;
+}
 
 void attention(const Attention& a, bool parallel) {
   if (a.n_q <= 0) return;

@@ -55,6 +55,12 @@ void gemm(const Gemm& g, bool parallel = true);
 // at the Avx512 level. Returns false (doing nothing) where it does not apply.
 bool gemm_avx512_bf16(const Gemm& g, bool parallel);
 bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
+// The path rounds x to bf16 (relative error up to 2^-8 per product), more than the f32
+// oracle tolerances allow: off by default; DOCLING_BF16_DOT=1 (or set_bf16_dot) turns it on.
+bool bf16_dot();             // enabled and has_avx512_bf16()
+void set_bf16_dot(bool on);
+// The same blocked driver with a portable kernel of the same arithmetic, for tests on any CPU.
+void gemm_bf16_emulated(const Gemm& g, bool parallel);
 // Plain triple loop in double, for tests.
 void gemm_reference(const Gemm& g);
 
@@ -86,6 +92,41 @@ struct Attention {
   int q_pos0 = 0;
 };
 void attention(const Attention& a, bool parallel = true);
+
+// Attention of a few query rows of one sequence against its KV cache kept in f16
+// (decode steps, draft verification, prompt prefill). Causal: query i is at position
+// q_pos0 + i and sees keys j <= q_pos0 + i; n_kv = q_pos0 + n_q keys are stored.
+// KV head g of the cache: K at k + g * kv_stride as blocks of kKvKeys positions, each block
+// [head_dim][kKvKeys] (transposed, so one load gives a dimension of 16 keys); V at
+// v + g * kv_stride as [position][head_dim]. Query/output rows as in Attention.
+// The cache is f16 (half the memory and per-step traffic of f32) or f32 (exact).
+constexpr int kKvKeys = 16;
+enum class KvType : uint8_t { F16, F32 };
+KvType kv_type_from_env();  // DOCLING_KV=f16|f32 (default f16)
+struct KvAttention {
+  int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0, q_pos0 = 0;
+  const float* q = nullptr;
+  int64_t ldq = 0;
+  KvType type = KvType::F16;
+  const void* k = nullptr;  // uint16_t (f16) or float, as type says
+  const void* v = nullptr;
+  int64_t kv_stride = 0;    // in elements
+  float* out = nullptr;
+  int64_t ldo = 0;
+  float scale = 1.0f;
+};
+// Runs n independent attentions (e.g. one per sequence of a batch) as one parallel loop.
+void kv_attention(const KvAttention* a, int n, bool parallel = true);
+
+// IEEE half precision, round to nearest even; values beyond the f16 range saturate to +-65504
+// (f16_to_f32 is in vision/safetensors.h).
+uint16_t f32_to_f16(float x);
+void f32_to_f16_row(const float* x, int n, uint16_t* out);
+
+// One step of an online softmax for a row of raw scores s[0..bk) of which the first n are
+// visible: s becomes exp(s * scale - m') (0 past n), o[0..hd) is rescaled for the new max
+// m', and the running max m and sum l advance. Returns l. Shared by the attention kernels.
+float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd);
 
 // Row-wise ops on [rows, n] (contiguous rows; out may equal x). Parallel over rows.
 void layernorm(const float* x, int rows, int n, const float* w, const float* b, float eps, float* out);

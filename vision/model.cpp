@@ -47,7 +47,7 @@ GenerateResult Model::generate(const std::vector<int32_t>& prompt, const float* 
   const TextConfig& t = impl_->cfg.text;
   int capacity = std::min<int64_t>(t.max_positions, int64_t(prompt.size()) + std::max(opt.max_new_tokens, 0) + 1);
   capacity = std::max(capacity, 1);
-  KVCache cache(t, 1, capacity);
+  KVCache cache(t, 1, capacity, opt.kv);
   DecoderWorkspace ws;
   return generate_greedy(*impl_->dec, ws, cache, 0, prompt.data(), int(prompt.size()), image_features,
                          n_image_rows, opt, tap);
