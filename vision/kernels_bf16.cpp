@@ -1,7 +1,289 @@
 // AVX512-BF16 matrix products (vdpbf16ps): see gemm_avx512_bf16 in vision/kernels.h.
+//
+// Blocked like BLIS, with bf16 on both sides and f32 accumulation:
+//  - B (already bf16) is packed once per call (per column block when K x N is large) into
+//    panels of NR = 32 columns, [k block][panel][kc/2 pairs][32] dwords: each dword holds
+//    B(k, n) in its low half and B(k + 1, n) in its high half, the operand order of
+//    vdpbf16ps (lane j += a.lo * b.lo + a.hi * b.hi). Odd K and columns past N are zero.
+//  - A task owns up to MC rows x NG columns of y. Per k block it rounds its rows of x to
+//    bf16 (nearest even, as vcvtne2ps2bf16) into a thread-local buffer, one row per
+//    KCP-dword line, so the pair k, k+1 of row r is one dword that the kernel broadcasts.
+//  - The MR x 32 register kernel keeps 2 * MR zmm accumulators; the first k block writes
+//    y = acc + bias (+ y with `accumulate`), later ones add, as in the f32 paths.
+// The same driver runs with a portable kernel (gemm_bf16_emulated) so that the packing and
+// blocking are tested on every CPU.
 #include "vision/kernels.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace docling::vision {
+
+namespace {
+
+constexpr int MR = 14, NR = 32;  // register tile: 28 accumulators + 2 B vectors
+constexpr int KC = 256;          // most k values per block (even)
+constexpr int KCP = KC / 2;      // dwords per row of the packed-x buffer
+constexpr int MCP = 4;           // most row panels per task (MC = 56 rows)
+constexpr int NGP = 8;           // most column panels per task (NG = 256 columns)
+constexpr int64_t kMaxPackedB = int64_t(4) << 20;  // dwords of packed B per column block (16 MB)
+
+// DOCLING_BF16_DOT=1 turns the path on, =0 off; unset: off (see kernels.h for why).
+std::atomic<bool> g_enabled{[] {
+  const char* e = std::getenv("DOCLING_BF16_DOT");
+  return e && std::strcmp(e, "1") == 0;
+}()};
+
+// Even split of n into blocks of at most `most`, each rounded up to a multiple of `mult`.
+int block_size(int n, int most, int mult) {
+  const int blocks = (n + most - 1) / most, per = (n + blocks - 1) / blocks;
+  return (per + mult - 1) / mult * mult;
+}
+
+// --- kernels: x rows -> bf16 pairs, and the MR x 32 product ---------------------------
+
+// Rows [0, rows) of x (k0 already applied) to bf16 in dst (row i at dst + i * KCP dwords);
+// rows [rows, rows_pad) are zero. kc <= KC; the pair past an odd kc gets a zero high half.
+using ConvertFn = void (*)(const float* x, int64_t ldx, int rows, int rows_pad, int kc, uint32_t* dst);
+// c[r][j] = sum_kp a[r * KCP + kp] . b[kp * 32 + j] (+ c if add_c) (+ bias[j] if bias).
+using MicroFn = void (*)(int kcp, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, bool add_c,
+                         const float* bias);
+
+BF16_FN void convert_avx512(const float* x, int64_t ldx, int rows, int rows_pad, int kc, uint32_t* dst) {
+  for (int i = 0; i < rows; ++i) {
+    const float* s = x + int64_t(i) * ldx;
+    uint16_t* d = reinterpret_cast<uint16_t*>(dst + int64_t(i) * KCP);
+    int k = 0;
+    for (; k + 32 <= kc; k += 32) {
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + k + 16), _mm512_loadu_ps(s + k));
+      _mm512_storeu_si512(d + k, (__m512i)v);
+    }
+    if (k < kc) {  // zero-filled tail; k + 32 <= KC, so the store stays in the row
+      const int left = kc - k;
+      const __mmask16 lo = __mmask16(left >= 16 ? 0xffff : (1u << left) - 1);
+      const __mmask16 hi = __mmask16(left <= 16 ? 0 : (1u << (left - 16)) - 1);
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + k + 16), _mm512_maskz_loadu_ps(lo, s + k));
+      _mm512_storeu_si512(d + k, (__m512i)v);
+    }
+  }
+  for (int i = rows; i < rows_pad; ++i) std::memset(dst + int64_t(i) * KCP, 0, sizeof(uint32_t) * KCP);
+}
+
+BF16_FN void micro_avx512(int kcp, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, bool add_c,
+                          const float* bias) {
+  for (int r = 0; r < MR; ++r) _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+  __m512 acc[2 * MR];
+#pragma GCC unroll 28
+  for (int i = 0; i < 2 * MR; ++i) acc[i] = _mm512_setzero_ps();
+  for (int kp = 0; kp < kcp; ++kp) {
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(b + kp * NR);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(b + kp * NR + 16);
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; ++r) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r * KCP + kp]));
+      acc[2 * r] = _mm512_dpbf16_ps(acc[2 * r], av, b0);
+      acc[2 * r + 1] = _mm512_dpbf16_ps(acc[2 * r + 1], av, b1);
+    }
+  }
+  const __m512 z = _mm512_setzero_ps();
+  const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : z, bias1 = bias ? _mm512_loadu_ps(bias + 16) : z;
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; ++r) {
+    float* p = c + r * ldc;
+    __m512 v0 = _mm512_add_ps(acc[2 * r], bias0), v1 = _mm512_add_ps(acc[2 * r + 1], bias1);
+    if (add_c) v0 = _mm512_add_ps(v0, _mm512_loadu_ps(p)), v1 = _mm512_add_ps(v1, _mm512_loadu_ps(p + 16));
+    _mm512_storeu_ps(p, v0);
+    _mm512_storeu_ps(p + 16, v1);
+  }
+}
+
+// Portable stand-ins with the same arithmetic: round to nearest even, and per pair
+// acc += a.hi * b.hi, then acc += a.lo * b.lo (products of two bf16 are exact in f32).
+uint16_t round_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // quiet NaN
+  u += 0x7fffu + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+float lo_f(uint32_t v) {
+  const uint32_t u = v << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+float hi_f(uint32_t v) {
+  const uint32_t u = v & 0xffff0000u;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+void convert_portable(const float* x, int64_t ldx, int rows, int rows_pad, int kc, uint32_t* dst) {
+  for (int i = 0; i < rows_pad; ++i) {
+    uint16_t* d = reinterpret_cast<uint16_t*>(dst + int64_t(i) * KCP);
+    std::memset(d, 0, sizeof(uint32_t) * KCP);
+    if (i < rows)
+      for (int k = 0; k < kc; ++k) d[k] = round_bf16(x[int64_t(i) * ldx + k]);
+  }
+}
+
+void micro_portable(int kcp, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, bool add_c,
+                    const float* bias) {
+  float acc[MR][NR] = {};
+  for (int kp = 0; kp < kcp; ++kp)
+    for (int r = 0; r < MR; ++r) {
+      const float ah = hi_f(a[r * KCP + kp]), al = lo_f(a[r * KCP + kp]);
+      for (int j = 0; j < NR; ++j) {
+        acc[r][j] += ah * hi_f(b[kp * NR + j]);
+        acc[r][j] += al * lo_f(b[kp * NR + j]);
+      }
+    }
+  for (int r = 0; r < MR; ++r)
+    for (int j = 0; j < NR; ++j) {
+      float v = acc[r][j] + (bias ? bias[j] : 0.0f);
+      float& out = c[r * ldc + j];
+      out = add_c ? v + out : v;
+    }
+}
+
+// --- packing B ---------------------------------------------------------------------------
+
+// Columns [n0, n0 + 32) of B, k in [k0, k0 + kc), as (kc + 1) / 2 rows of 32 dwords.
+void pack_b_panel(const Gemm& g, int k0, int kc, int n0, uint32_t* dst) {
+  const uint16_t* B = static_cast<const uint16_t*>(g.b);
+  const int nr = std::min(NR, g.N - n0), kp2 = kc / 2, kcp = (kc + 1) / 2;
+  if (g.layout == BLayout::NK) {  // a column's k values are contiguous: pairs are ready-made
+    for (int j = 0; j < nr; ++j) {
+      const uint16_t* s = B + int64_t(n0 + j) * g.ldb + k0;
+      for (int kp = 0; kp < kp2; ++kp) dst[kp * NR + j] = uint32_t(s[2 * kp]) | uint32_t(s[2 * kp + 1]) << 16;
+      if (kc & 1) dst[kp2 * NR + j] = s[kc - 1];
+    }
+  } else {  // KN: interleave rows k and k + 1
+    for (int kp = 0; kp < kcp; ++kp) {
+      const uint16_t* s0 = B + int64_t(k0 + 2 * kp) * g.ldb + n0;
+      const uint16_t* s1 = 2 * kp + 1 < kc ? s0 + g.ldb : nullptr;
+      for (int j = 0; j < nr; ++j) dst[kp * NR + j] = uint32_t(s0[j]) | (s1 ? uint32_t(s1[j]) << 16 : 0u);
+    }
+  }
+  for (int kp = 0; kp < kcp; ++kp)
+    for (int j = nr; j < NR; ++j) dst[kp * NR + j] = 0;
+}
+
+// --- driver ------------------------------------------------------------------------------
+
+// Growable 64-byte-aligned scratch; `busy` gives a nested call on the same thread its own.
+struct Scratch {
+  std::vector<uint32_t> v;
+  bool busy = false;
+  uint32_t* get(size_t n) {
+    if (v.size() < n + 16) v.resize(n + 16);
+    const uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
+    return reinterpret_cast<uint32_t*>((p + 63) & ~uintptr_t(63));
+  }
+};
+
+template <class F>
+void run_tasks(int n, bool parallel, const F& f) {
+  if (!parallel || n <= 1) {
+    for (int t = 0; t < n; ++t) f(t);
+    return;
+  }
+  // Isolated: while it waits, this thread runs only these tasks (it owns the packed B).
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, n, 1),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int t = r.begin(); t < r.end(); ++t) f(t);
+        },
+        tbb::simple_partitioner());
+  });
+}
+
+void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn micro) {
+  const int kcb = block_size(g.K, KC, 2), kcbp = kcb / 2, nkb = (g.K + kcb - 1) / kcb;
+  const int ncb = block_size(g.N, std::max(NR, int(kMaxPackedB / (int64_t(nkb) * kcbp)) / NR * NR), NR);
+  thread_local Scratch tls;
+  Scratch own;
+  Scratch& s = tls.busy ? own : tls;
+  s.busy = true;
+  struct Release {
+    Scratch& s;
+    ~Release() { s.busy = false; }
+  } release{s};
+  uint32_t* const B = s.get(size_t(nkb) * kcbp * ncb);
+  const int mpan = (g.M + MR - 1) / MR, QP = block_size(mpan, MCP, 1), mt = (mpan + QP - 1) / QP;
+  for (int n0 = 0; n0 < g.N; n0 += ncb) {
+    const int nc = std::min(ncb, g.N - n0), npan = (nc + NR - 1) / NR;
+    // Panel p of k block kb (kcp pairs in that block).
+    auto panel = [&](int kb, int p) {
+      const int kcp = (std::min(kcb, g.K - kb * kcb) + 1) / 2;
+      return B + (int64_t(kb) * kcbp * npan + int64_t(p) * kcp) * NR;
+    };
+    const int bgroups = (npan + 3) / 4;
+    run_tasks(nkb * bgroups, parallel, [&](int t) {
+      const int kb = t / bgroups, p0 = t % bgroups * 4, k0 = kb * kcb, kc = std::min(kcb, g.K - k0);
+      for (int p = p0; p < std::min(npan, p0 + 4); ++p) pack_b_panel(g, k0, kc, n0 + p * NR, panel(kb, p));
+    });
+    const int PP = block_size(npan, NGP, 1), nt = (npan + PP - 1) / PP;
+    run_tasks(mt * nt, parallel, [&](int t) {
+      const int q0 = t / nt * QP, q1 = std::min(mpan, q0 + QP), p0 = t % nt * PP, p1 = std::min(npan, p0 + PP);
+      const int row0 = q0 * MR, rows = std::min(g.M, q1 * MR) - row0;
+      thread_local Scratch xs;  // the task calls nothing that could reenter
+      uint32_t* const A = xs.get(size_t(MCP) * MR * KCP);
+      for (int kb = 0; kb < nkb; ++kb) {
+        const int k0 = kb * kcb, kc = std::min(kcb, g.K - k0), kcp = (kc + 1) / 2;
+        const bool add_c = k0 > 0 || g.accumulate;
+        const float* bias = k0 == 0 && g.bias ? g.bias + n0 : nullptr;
+        convert(g.x + int64_t(row0) * g.ldx + k0, g.ldx, rows, (q1 - q0) * MR, kc, A);
+        for (int q = q0; q < q1; ++q) {
+          const uint32_t* a = A + int64_t(q - q0) * MR * KCP;
+          const int row = q * MR, mr = std::min(MR, g.M - row);
+          for (int p = p0; p < p1; ++p) {
+            const int col = n0 + p * NR, nr = std::min(NR, g.N - col);
+            const float* bb = bias ? bias + p * NR : nullptr;
+            float* y = g.y + int64_t(row) * g.ldy + col;
+            if (mr == MR && nr == NR) {
+              micro(kcp, a, panel(kb, p), y, g.ldy, add_c, bb);
+              continue;
+            }
+            alignas(64) float tile[MR * NR];
+            micro(kcp, a, panel(kb, p), tile, NR, false, nullptr);
+            for (int i = 0; i < mr; ++i)
+              for (int j = 0; j < nr; ++j) {
+                const float v = tile[i * NR + j] + (bb ? bb[j] : 0.0f);
+                float& out = y[int64_t(i) * g.ldy + j];
+                out = add_c ? out + v : v;
+              }
+          }
+        }
+      }
+    });
+  }
+}
+
+bool applies(const Gemm& g) { return g.btype == BType::BF16 && g.M > 0 && g.N > 0 && g.K > 0; }
+
+}  // namespace
 
 bool has_avx512_bf16() {
   static const bool cpu = [] {
@@ -11,7 +293,18 @@ bool has_avx512_bf16() {
   return cpu && active_isa() == Isa::Avx512;
 }
 
-// Not written yet: every product takes the f32 FMA path.
-bool gemm_avx512_bf16(const Gemm&, bool) { return false; }
+bool bf16_dot() { return g_enabled.load(std::memory_order_relaxed) && has_avx512_bf16(); }
+void set_bf16_dot(bool on) { g_enabled.store(on); }
+
+bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
+  if (!applies(g) || !bf16_dot()) return false;
+  gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
+  return true;
+}
+
+void gemm_bf16_emulated(const Gemm& g, bool parallel) {
+  if (g.btype != BType::BF16) throw std::invalid_argument("gemm_bf16_emulated: B must be bf16");
+  if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
+}
 
 }  // namespace docling::vision

@@ -1,0 +1,97 @@
+// Register-only peaks of the two AVX-512 product instructions, to compare the gemm paths with:
+// f32 FMA on zmm (the f32 path) and vdpbf16ps on zmm (the AVX512-BF16 path), all threads at once.
+//   bench_bf16_peak [--threads N]   (default: all cores)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int kChains = 16;  // independent accumulators: enough to hide a 4-6 cycle latency on 2 ports
+constexpr int64_t kIters = 30'000'000;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+__attribute__((target("avx512f"))) float sum16(const __m512* a) {
+  alignas(64) float t[16];
+  __m512 s = a[0];
+  for (int i = 1; i < kChains; ++i) s = _mm512_add_ps(s, a[i]);
+  _mm512_store_ps(t, s);
+  return t[0] + t[15];
+}
+
+__attribute__((target("avx512f"))) float fma_loop() {
+  const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
+  __m512 a[kChains];
+  for (int i = 0; i < kChains; ++i) a[i] = _mm512_set1_ps(1.0f + i);
+  for (int64_t it = 0; it < kIters; ++it)
+#pragma GCC unroll 16
+    for (int i = 0; i < kChains; ++i) a[i] = _mm512_fmadd_ps(a[i], b, c);
+  return sum16(a);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop() {
+  const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
+  const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
+  __m512 a[kChains];
+  for (int i = 0; i < kChains; ++i) a[i] = _mm512_set1_ps(float(i));
+  for (int64_t it = 0; it < kIters; ++it)
+#pragma GCC unroll 16
+    for (int i = 0; i < kChains; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, y);
+  return sum16(a);
+}
+
+volatile float g_sink;
+
+// GFLOP/s of `loop` (flop_per_iter per iteration) on `threads` threads started together; best of 3.
+double peak(float (*loop)(), double flop_per_iter, int threads) {
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i)
+      pool.emplace_back([&] {
+        while (!go.load(std::memory_order_acquire)) {}
+        g_sink = loop();
+      });
+    const double t = now();
+    go.store(true, std::memory_order_release);
+    for (auto& th : pool) th.join();
+    best = std::max(best, threads * double(kIters) * flop_per_iter / (now() - t) / 1e9);
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = int(std::thread::hardware_concurrency());
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--threads" && i + 1 < argc) threads = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr, "usage: %s [--threads N]\n", argv[0]);
+      return 2;
+    }
+  }
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f")) {
+    std::printf("no AVX-512 on this CPU\n");
+    return 0;
+  }
+  // zmm: 16 lanes x 2 flops (FMA); vdpbf16ps: 16 lanes x 2 products x 2 flops.
+  std::printf("threads %d: f32 FMA zmm %.1f GFLOP/s", threads, peak(fma_loop, kChains * 32.0, threads));
+  if (__builtin_cpu_supports("avx512bf16"))
+    std::printf(", vdpbf16ps zmm %.1f GFLOP/s", peak(dpbf16_loop, kChains * 64.0, threads));
+  std::printf("\n");
+  return 0;
+}

@@ -1,0 +1,211 @@
+// The bf16 x bf16 -> f32 product path (vdpbf16ps) against the double reference.
+// Two bounds per element, with S = sum_k |x_k| |B(k, n)|:
+//  - against the reference on x rounded to bf16 the way the path rounds it (nearest even),
+//    only f32 accumulation error remains: (K + 8) * 2^-24 * S (+ the bias/y term);
+//  - against the reference on x itself, rounding adds at most 2^-8 * S (bf16 keeps 8 significant bits).
+// The portable driver (same packing and blocking) runs everywhere; the AVX512-BF16 one only
+// where the CPU has it (GTEST_SKIP otherwise).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vision/kernels.h"
+
+using namespace docling::vision;
+
+namespace {
+
+uint16_t to_bf16(float f) {  // round to nearest even (no NaNs in these tests)
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+float from_bf16(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+struct Case {
+  int M, N, K;
+  BLayout layout;
+  bool bias, accumulate;
+};
+
+std::string describe(const Case& c) {
+  return "M=" + std::to_string(c.M) + " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) +
+         (c.layout == BLayout::KN ? " KN" : " NK") + (c.bias ? " bias" : "") + (c.accumulate ? " acc" : "");
+}
+
+// Random operands with padded strides, and the two references.
+struct Problem {
+  Case c;
+  int64_t ldx, ldb, ldy;
+  std::vector<float> x, xr, bias, y0, ref, ref_rounded, sum_abs;
+  std::vector<uint16_t> b;
+
+  Problem(const Case& cs, std::mt19937& rng) : c(cs) {
+    ldx = c.K + 3;
+    ldb = (c.layout == BLayout::NK ? c.K : c.N) + 5;
+    ldy = c.N + 2;
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    x.resize(size_t(c.M) * ldx);
+    for (auto& v : x) v = nd(rng);
+    xr.resize(x.size());
+    for (size_t i = 0; i < x.size(); ++i) xr[i] = from_bf16(to_bf16(x[i]));
+    b.resize(size_t(c.layout == BLayout::NK ? c.N : c.K) * ldb);
+    for (auto& v : b) v = to_bf16(nd(rng));
+    bias.resize(size_t(c.N));
+    for (auto& v : bias) v = nd(rng);
+    y0.resize(size_t(c.M) * ldy);
+    for (auto& v : y0) v = nd(rng);
+    ref = y0;
+    gemm_reference(gemm(x.data(), ref.data()));
+    ref_rounded = y0;
+    gemm_reference(gemm(xr.data(), ref_rounded.data()));
+    sum_abs.assign(size_t(c.M) * c.N, 0.0f);
+    for (int m = 0; m < c.M; ++m)
+      for (int n = 0; n < c.N; ++n) {
+        double s = 0;
+        for (int k = 0; k < c.K; ++k) s += std::fabs(double(x[size_t(m * ldx + k)]) * b_at(n, k));
+        sum_abs[size_t(m) * c.N + n] = float(s);
+      }
+  }
+
+  float b_at(int n, int k) const {
+    return from_bf16(c.layout == BLayout::NK ? b[size_t(n * ldb + k)] : b[size_t(k * ldb + n)]);
+  }
+
+  Gemm gemm(const float* xp, float* y) const {
+    Gemm g;
+    g.M = c.M; g.N = c.N; g.K = c.K; g.x = xp; g.ldx = ldx; g.b = b.data(); g.btype = BType::BF16;
+    g.layout = c.layout; g.ldb = ldb; g.bias = c.bias ? bias.data() : nullptr; g.y = y; g.ldy = ldy;
+    g.accumulate = c.accumulate;
+    return g;
+  }
+
+  // Checks y against both bounds and the untouched padding; returns the largest error
+  // relative to S seen against the rounded-x reference.
+  double check(const std::vector<float>& y, const std::string& what) const {
+    double worst = 0;
+    for (int m = 0; m < c.M; ++m) {
+      for (int n = 0; n < c.N; ++n) {
+        const size_t i = size_t(m * ldy + n);
+        const double s = sum_abs[size_t(m) * c.N + n];
+        const double other = (c.bias ? std::fabs(bias[size_t(n)]) : 0.0) + (c.accumulate ? std::fabs(y0[i]) : 0.0);
+        const double acc_tol = (c.K + 8) * std::ldexp(s + other, -24) + 1e-30;
+        const double e1 = std::fabs(double(y[i]) - ref_rounded[i]), e2 = std::fabs(double(y[i]) - ref[i]);
+        EXPECT_LE(e1, acc_tol) << what << " m=" << m << " n=" << n;
+        EXPECT_LE(e2, std::ldexp(s, -8) + acc_tol) << what << " m=" << m << " n=" << n;
+        if (e1 > acc_tol || e2 > std::ldexp(s, -8) + acc_tol) return 1e30;  // one report per case
+        worst = std::max(worst, e1 / (s + other + 1e-30));
+      }
+      for (int64_t j = c.N; j < ldy; ++j) EXPECT_EQ(y[size_t(m * ldy + j)], y0[size_t(m * ldy + j)]) << what;
+    }
+    return worst;
+  }
+};
+
+// Shapes: tails in every dimension (MR = 14 rows, 32 columns, k blocks of up to 256 and
+// odd K), several row tasks and column panels, one column panel, one row.
+std::vector<Case> cases() {
+  const int shapes[][3] = {{17, 33, 9},    {30, 64, 256},  {1, 5, 3},      {100, 150, 600},
+                           {29, 32, 513},  {113, 300, 77}, {260, 40, 1024}, {14, 257, 2}};
+  std::vector<Case> v;
+  int i = 0;
+  for (auto& s : shapes)
+    for (BLayout lay : {BLayout::NK, BLayout::KN}) {
+      v.push_back({s[0], s[1], s[2], lay, i % 2 == 0, i % 3 == 0});
+      v.push_back({s[0], s[1], s[2], lay, i % 2 != 0, i % 3 != 0});
+      ++i;
+    }
+  return v;
+}
+
+struct Bf16Guard {
+  Isa isa = active_isa();
+  bool on = bf16_dot();
+  ~Bf16Guard() {
+    set_isa(isa);
+    set_bf16_dot(on);
+  }
+};
+
+}  // namespace
+
+TEST(KernelsBf16, PortableDriverMatchesReference) {
+  std::mt19937 rng(7);
+  double worst = 0;
+  for (const Case& c : cases()) {
+    Problem p(c, rng);
+    for (bool par : {true, false}) {
+      std::vector<float> y = p.y0;
+      gemm_bf16_emulated(p.gemm(p.x.data(), y.data()), par);
+      worst = std::max(worst, p.check(y, "portable " + describe(c) + (par ? " parallel" : " serial")));
+    }
+  }
+  std::printf("portable: largest error / sum|x b| against the rounded-x reference: %.3g\n", worst);
+}
+
+TEST(KernelsBf16, RejectsOtherTypes) {
+  std::vector<float> x(64, 1.0f), b(64, 1.0f), y(64, 0.0f);
+  Gemm g;
+  g.M = 8; g.N = 8; g.K = 8; g.x = x.data(); g.ldx = 8; g.b = b.data(); g.btype = BType::F32; g.ldb = 8;
+  g.y = y.data(); g.ldy = 8;
+  EXPECT_FALSE(gemm_avx512_bf16(g, true));
+  EXPECT_THROW(gemm_bf16_emulated(g, true), std::invalid_argument);
+  EXPECT_EQ(y, std::vector<float>(64, 0.0f));
+}
+
+TEST(KernelsBf16, Avx512MatchesReference) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
+  Bf16Guard guard;
+  set_bf16_dot(true);
+  ASSERT_TRUE(bf16_dot());
+  std::mt19937 rng(7);
+  double worst = 0;
+  float hw_vs_portable = 0;
+  for (const Case& c : cases()) {
+    Problem p(c, rng);
+    std::vector<float> y1 = p.y0, y2 = p.y0, y3 = p.y0;
+    ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), y1.data()), true));
+    ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), y2.data()), false));
+    worst = std::max(worst, p.check(y1, "avx512 " + describe(c)));
+    EXPECT_EQ(y1, y2) << describe(c) << ": serial and parallel differ (same blocking, same order)";
+    gemm_bf16_emulated(p.gemm(p.x.data(), y3.data()), false);
+    for (size_t i = 0; i < y1.size(); ++i) hw_vs_portable = std::max(hw_vs_portable, std::fabs(y1[i] - y3[i]));
+  }
+  // Informational: how close the portable arithmetic is to the instruction's.
+  std::printf("avx512-bf16: largest error / sum|x b| %.3g; largest |hardware - portable| %.3g\n", worst,
+              double(hw_vs_portable));
+}
+
+// gemm() takes the path for M > 16 when it is on, and not when it is off or below Avx512.
+TEST(KernelsBf16, GemmDispatch) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
+  Bf16Guard guard;
+  std::mt19937 rng(9);
+  Problem p({64, 96, 200, BLayout::NK, true, false}, rng);
+  std::vector<float> direct = p.y0, on = p.y0, off = p.y0, avx2 = p.y0;
+  set_bf16_dot(true);
+  ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), direct.data()), true));
+  gemm(p.gemm(p.x.data(), on.data()));
+  EXPECT_EQ(on, direct);
+  set_bf16_dot(false);
+  EXPECT_FALSE(gemm_avx512_bf16(p.gemm(p.x.data(), off.data()), true));
+  gemm(p.gemm(p.x.data(), off.data()));
+  EXPECT_NE(off, direct);  // the f32 path does not round x
+  set_bf16_dot(true);
+  set_isa(Isa::Avx2);
+  EXPECT_FALSE(has_avx512_bf16());
+  EXPECT_FALSE(gemm_avx512_bf16(p.gemm(p.x.data(), avx2.data()), true));
+}
