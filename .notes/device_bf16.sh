@@ -8,7 +8,9 @@
 #   here:        bash .notes/device_bf16.sh prepare     # fills build-bf16/dev (git-ignored)
 #   run tool:    command "bash .notes/device_bf16.sh run", carry ["build-bf16/dev"], timeout_s 480
 # The run prints the CPU, the tests with DOCLING_BF16_DOT=1 and =0, the register peaks and the
-# gemm bench on 16 and 2 threads with the path on and off; full logs go to $OUT.
+# gemm bench on 16 and 2 threads with the path on and off; full logs go to $OUT. "peaks" (a second,
+# short run) measures the instruction peaks with 8/16/28 chains on 1-16 threads and the vision
+# shapes on 1 and 16 threads.
 set -u
 D=build-bf16/dev
 
@@ -25,16 +27,28 @@ if [ "${1:-}" = prepare ]; then
   exit 0
 fi
 
-[ "${1:-}" = run ] || { echo "usage: $0 prepare|run"; exit 2; }
+[ "${1:-}" = run ] || [ "${1:-}" = peaks ] || { echo "usage: $0 prepare|run|peaks"; exit 2; }
 OUT=${OUT:-/tmp/bf16-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # The tests read DOCLING_TEST_DATA=/work/main/tests/data (compiled in).
 [ -e /work/main/tests/data ] || { mkdir -p /work && ln -sfn "$PWD" /work/main; }
-lscpu | grep -E "Model name|^CPU\(s\)|Thread\(s\) per core|L2 cache|L3 cache"
+lscpu | grep -E "Model name|^CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|L2 cache|L3 cache"
+grep -m4 -E "^(cpu family|model|stepping|cpu MHz)" /proc/cpuinfo | tr '\n' ' '; echo
 echo "flags: $(grep -o -w -E 'avx512f|avx512_bf16|avx512_vnni|amx_bf16|amx_tile' /proc/cpuinfo | sort | uniq -c | tr '\n' ' ')"
 
 t0=$(date +%s)
+if [ "$1" = peaks ]; then  # instruction peaks by thread count, and the vision shapes once more
+  for t in 1 2 8 16; do timeout 60 $D/bench_bf16_peak --threads $t; done
+  for t in 1 16; do
+    for v in 1 0; do
+      echo "=== vision shapes, $t threads, DOCLING_BF16_DOT=$v"
+      DOCLING_BF16_DOT=$v timeout 100 $D/bench_gemm_bench --no-libs --threads $t --only vision 2>&1 | grep -E "^vision"
+    done
+  done
+  echo "done in $(($(date +%s) - t0)) s"
+  exit 0
+fi
 LOG=$OUT/tests.log
 run_test() {  # run_test 1|0|- PROGRAM: summary lines here, whole log appended to $LOG
   echo "=== $2 DOCLING_BF16_DOT=$1" | tee -a "$LOG"

@@ -1,5 +1,6 @@
 // Register-only peaks of the two AVX-512 product instructions, to compare the gemm paths with:
-// f32 FMA on zmm (the f32 path) and vdpbf16ps on zmm (the AVX512-BF16 path), all threads at once.
+// f32 FMA on zmm (the f32 path) and vdpbf16ps on zmm (the AVX512-BF16 path), all threads at once,
+// with 8, 16 and 28 independent chains (latency vs. throughput).
 //   bench_bf16_peak [--threads N]   (default: all cores)
 #include <immintrin.h>
 
@@ -14,46 +15,50 @@
 
 namespace {
 
-constexpr int kChains = 16;  // independent accumulators: enough to hide a 4-6 cycle latency on 2 ports
-constexpr int64_t kIters = 30'000'000;
+// Operations per thread per measurement (~0.1 s at one vdpbf16ps every 2 cycles).
+constexpr int64_t kOps = 128'000'000;
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-__attribute__((target("avx512f"))) float sum16(const __m512* a) {
+template <int C>
+__attribute__((target("avx512f"))) float sum_chains(const __m512* a) {
   alignas(64) float t[16];
   __m512 s = a[0];
-  for (int i = 1; i < kChains; ++i) s = _mm512_add_ps(s, a[i]);
+  for (int i = 1; i < C; ++i) s = _mm512_add_ps(s, a[i]);
   _mm512_store_ps(t, s);
   return t[0] + t[15];
 }
 
+// C independent accumulator chains: few chains measure latency, many measure throughput.
+template <int C>
 __attribute__((target("avx512f"))) float fma_loop() {
   const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
-  __m512 a[kChains];
-  for (int i = 0; i < kChains; ++i) a[i] = _mm512_set1_ps(1.0f + i);
-  for (int64_t it = 0; it < kIters; ++it)
-#pragma GCC unroll 16
-    for (int i = 0; i < kChains; ++i) a[i] = _mm512_fmadd_ps(a[i], b, c);
-  return sum16(a);
+  __m512 a[C];
+  for (int i = 0; i < C; ++i) a[i] = _mm512_set1_ps(1.0f + i);
+  for (int64_t it = 0; it < kOps / C; ++it)
+#pragma GCC unroll 28
+    for (int i = 0; i < C; ++i) a[i] = _mm512_fmadd_ps(a[i], b, c);
+  return sum_chains<C>(a);
 }
 
+template <int C>
 __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop() {
   const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
   const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
-  __m512 a[kChains];
-  for (int i = 0; i < kChains; ++i) a[i] = _mm512_set1_ps(float(i));
-  for (int64_t it = 0; it < kIters; ++it)
-#pragma GCC unroll 16
-    for (int i = 0; i < kChains; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, y);
-  return sum16(a);
+  __m512 a[C];
+  for (int i = 0; i < C; ++i) a[i] = _mm512_set1_ps(float(i));
+  for (int64_t it = 0; it < kOps / C; ++it)
+#pragma GCC unroll 28
+    for (int i = 0; i < C; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, y);
+  return sum_chains<C>(a);
 }
 
 volatile float g_sink;
 
-// GFLOP/s of `loop` (flop_per_iter per iteration) on `threads` threads started together; best of 3.
-double peak(float (*loop)(), double flop_per_iter, int threads) {
+// GFLOP/s of `loop` (flop_per_op per instruction) on `threads` threads started together; best of 3.
+double peak(float (*loop)(), double flop_per_op, int threads) {
   double best = 0;
   for (int trial = 0; trial < 3; ++trial) {
     std::atomic<bool> go{false};
@@ -66,7 +71,7 @@ double peak(float (*loop)(), double flop_per_iter, int threads) {
     const double t = now();
     go.store(true, std::memory_order_release);
     for (auto& th : pool) th.join();
-    best = std::max(best, threads * double(kIters) * flop_per_iter / (now() - t) / 1e9);
+    best = std::max(best, threads * double(kOps) * flop_per_op / (now() - t) / 1e9);
   }
   return best;
 }
@@ -89,9 +94,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   // zmm: 16 lanes x 2 flops (FMA); vdpbf16ps: 16 lanes x 2 products x 2 flops.
-  std::printf("threads %d: f32 FMA zmm %.1f GFLOP/s", threads, peak(fma_loop, kChains * 32.0, threads));
+  std::printf("threads %d, GFLOP/s with 8/16/28 chains: f32 FMA zmm %.1f %.1f %.1f", threads,
+              peak(fma_loop<8>, 32, threads), peak(fma_loop<16>, 32, threads), peak(fma_loop<28>, 32, threads));
   if (__builtin_cpu_supports("avx512bf16"))
-    std::printf(", vdpbf16ps zmm %.1f GFLOP/s", peak(dpbf16_loop, kChains * 64.0, threads));
+    std::printf("; vdpbf16ps zmm %.1f %.1f %.1f", peak(dpbf16_loop<8>, 64, threads), peak(dpbf16_loop<16>, 64, threads),
+                peak(dpbf16_loop<28>, 64, threads));
   std::printf("\n");
   return 0;
 }
