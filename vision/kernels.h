@@ -56,7 +56,8 @@ void gemm(const Gemm& g, bool parallel = true);
 bool gemm_avx512_bf16(const Gemm& g, bool parallel);
 bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
 // The path rounds x to bf16 (relative error up to 2^-8 per product), more than the f32
-// oracle tolerances allow: off by default; DOCLING_BF16_DOT=1 (or set_bf16_dot) turns it on.
+// oracle tolerances allow, and on an Emerald Rapids core vdpbf16ps does half the flops of
+// f32 FMA (bench/README.md): off by default; DOCLING_BF16_DOT=1 (or set_bf16_dot) turns it on.
 bool bf16_dot();             // enabled and has_avx512_bf16()
 void set_bf16_dot(bool on);
 // The same blocked driver with a portable kernel of the same arithmetic, for tests on any CPU.
