@@ -555,6 +555,7 @@ void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
 
 constexpr int kGemvChunk = 64;
 constexpr int kSmallM = 16;
+constexpr int kGemvRows = 8;  // rows of x per pass over a chunk of B
 
 // Rows of x inside the column chunk loop: a chunk of B is read from memory once and
 // reused from cache by every row (batched decode).
@@ -567,6 +568,14 @@ AVX2_FN inline __m256 load8_b(const Gemm& g, int n, int k, __m256 scale) {
   if constexpr (BT == BType::BF16) return load8_bf16(static_cast<const uint16_t*>(g.b) + off);
   else if constexpr (BT == BType::I8) return _mm256_mul_ps(load8_i8(static_cast<const int8_t*>(g.b) + off), scale);
   else return _mm256_loadu_ps(static_cast<const float*>(g.b) + off);
+}
+
+constexpr int kPrefetchCols = 16;
+template <BType BT>
+constexpr int sizeof_b() { return BT == BType::F32 ? 4 : BT == BType::BF16 ? 2 : 1; }
+template <BType BT>
+inline const char* b_addr(const Gemm& g, int n, int k) {
+  return static_cast<const char*>(g.b) + (int64_t(n) * g.ldb + k) * sizeof_b<BT>();
 }
 
 template <BType BT, int MR, int NC>
@@ -583,6 +592,10 @@ AVX2_FN void gemv_cols_avx2(const float* const* xr, const Gemm& g, int n, int n0
       sc[c] = _mm256_set1_ps(BT == BType::I8 ? g.bscale[int64_t(n + c) * ng + gi] : 1.0f);
     int k = gi * G;
     for (; k + 8 <= k1; k += 8) {
+      // B rows are short streams (K values each) that the hardware prefetcher barely picks
+      // up: fetch the rows PF columns ahead, a cache line per row every 64 bytes.
+      if ((k * int(sizeof_b<BT>())) % 64 == 0)
+        for (int c = 0; c < NC; ++c) _mm_prefetch(b_addr<BT>(g, n + c + kPrefetchCols, k), _MM_HINT_T0);
       __m256 b[NC];
       for (int c = 0; c < NC; ++c) b[c] = load8_b<BT>(g, n + c, k, sc[c]);
       for (int r = 0; r < MR; ++r) {
@@ -600,7 +613,7 @@ AVX2_FN void gemv_cols_avx2(const float* const* xr, const Gemm& g, int n, int n0
 
 template <BType BT, int MR>
 AVX2_FN void gemv_block_avx2(const float* const* xr, const Gemm& g, int n0, int n1, float* out) {
-  constexpr int NC = MR == 1 ? 4 : 2;
+  constexpr int NC = MR == 1 ? 4 : MR <= 4 ? 2 : 1;
   int n = n0;
   for (; n + NC <= n1; n += NC) gemv_cols_avx2<BT, MR, NC>(xr, g, n, n0, out);
   for (; n < n1; ++n) gemv_cols_avx2<BT, MR, 1>(xr, g, n, n0, out);
@@ -612,19 +625,23 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
     case 1: gemv_block_avx2<BT, 1>(xr, g, n0, n1, out); break;
     case 2: gemv_block_avx2<BT, 2>(xr, g, n0, n1, out); break;
     case 3: gemv_block_avx2<BT, 3>(xr, g, n0, n1, out); break;
-    default: gemv_block_avx2<BT, 4>(xr, g, n0, n1, out); break;
+    case 4: gemv_block_avx2<BT, 4>(xr, g, n0, n1, out); break;
+    case 5: gemv_block_avx2<BT, 5>(xr, g, n0, n1, out); break;
+    case 6: gemv_block_avx2<BT, 6>(xr, g, n0, n1, out); break;
+    case 7: gemv_block_avx2<BT, 7>(xr, g, n0, n1, out); break;
+    default: gemv_block_avx2<BT, 8>(xr, g, n0, n1, out); break;
   }
 }
 
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
   if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(int8_activations() && vnni_usable(g)))) {
-    float blk[4 * kGemvChunk];
+    float blk[kGemvRows * kGemvChunk];
     for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
       const int c1 = std::min(n1, c0 + kGemvChunk);
-      for (int m = 0; m < g.M; m += 4) {
-        const int mr = std::min(4, g.M - m);
-        const float* xr[4];
+      for (int m = 0; m < g.M; m += kGemvRows) {
+        const int mr = std::min(kGemvRows, g.M - m);
+        const float* xr[kGemvRows];
         for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
         if (g.btype == BType::BF16) gemv_rows_avx2<BType::BF16>(xr, mr, g, c0, c1, blk);
         else if (g.btype == BType::I8 && mr == 1) gemv_row_i8_avx2(xr[0], g, c0, c1, blk);  // scale per group

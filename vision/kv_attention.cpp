@@ -90,62 +90,75 @@ F16_FN inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
 inline float value(const uint16_t* p) { return f16_to_f32(*p); }
 inline float value(const float* p) { return *p; }
 
-// c[r][0..16) (+)= sum_k xr[r][k] * B(k, 0..16), B(k, j) = b[k * ldb + j] (f16 or f32), r < MR.
-template <int MR, class T>
+// c[r][0..8 NV) (+)= sum_k xr[r][k] * B(k, 0..8 NV), B(k, j) = b[k * ldb + j] (f16 or f32),
+// r < MR; MR * NV accumulators stay in registers (the unroll pragmas keep GCC from
+// spilling the arrays). B is fetched about 1 KB ahead: the cache streams are short.
+template <int MR, int NV, class T>
 F16_FN void micro_kv(int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc, bool add_c) {
-  __m256 acc[MR][2];
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  static_assert(MR * NV <= 12);
+  const int64_t ahead = std::max<int64_t>(1, 1024 / (ldb * int64_t(sizeof(T)))) * ldb;
+  __m256 acc[MR][NV];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
   for (int k = 0; k < kc; ++k) {
     const T* bk = b + int64_t(k) * ldb;
-    const __m256 b0 = load8(bk), b1 = load8(bk + 8);
+    _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T0);
+    __m256 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = load8(bk + 8 * v);
+#pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
       const __m256 x = _mm256_broadcast_ss(xr[r] + k);
-      acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(x, bv[v], acc[r][v]);
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    float* p = c + r * ldc;
-    __m256 v0 = acc[r][0], v1 = acc[r][1];
-    if (add_c) v0 = _mm256_add_ps(v0, _mm256_loadu_ps(p)), v1 = _mm256_add_ps(v1, _mm256_loadu_ps(p + 8));
-    _mm256_storeu_ps(p, v0);
-    _mm256_storeu_ps(p + 8, v1);
-  }
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      float* p = c + r * ldc + 8 * v;
+      _mm256_storeu_ps(p, add_c ? _mm256_add_ps(acc[r][v], _mm256_loadu_ps(p)) : acc[r][v]);
+    }
 }
 
 template <class T>
-void micro_kv_scalar(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
-                     bool add_c) {
+void micro_kv_scalar(int mr, int nc, int kc, const float* const* xr, const T* b, int64_t ldb, float* c,
+                     int64_t ldc, bool add_c) {
   for (int r = 0; r < mr; ++r) {
-    float acc[16] = {};
+    float acc[32] = {};
     for (int k = 0; k < kc; ++k)
-      for (int j = 0; j < 16; ++j) acc[j] += xr[r][k] * value(b + int64_t(k) * ldb + j);
-    for (int j = 0; j < 16; ++j) c[r * ldc + j] = add_c ? c[r * ldc + j] + acc[j] : acc[j];
+      for (int j = 0; j < nc; ++j) acc[j] += xr[r][k] * value(b + int64_t(k) * ldb + j);
+    for (int j = 0; j < nc; ++j) c[r * ldc + j] = add_c ? c[r * ldc + j] + acc[j] : acc[j];
   }
 }
 
-// Rows [0, rows) of x (row stride ldx) times a 16-column panel of B, 6 rows at a time.
+// MR = mr (at most 12 / NV) rows, chosen at compile time.
+template <int NV, int MR = 12 / NV, class T>
+void micro_rows(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc, bool add_c) {
+  if constexpr (MR > 1) {
+    if (mr < MR) return micro_rows<NV, MR - 1>(mr, kc, xr, b, ldb, c, ldc, add_c);
+  }
+  micro_kv<MR, NV>(kc, xr, b, ldb, c, ldc, add_c);
+}
+
+// Rows [0, rows) of x (row stride ldx) times `cols` (16 or 32) columns of B: 6 rows x 16
+// or 3 rows x 32 columns per register block.
 template <class T>
-void rows_kv(int rows, int kc, const float* x, int64_t ldx, const T* b, int64_t ldb, float* c, int64_t ldc,
+void rows_kv(int rows, int cols, int kc, const float* x, int64_t ldx, const T* b, int64_t ldb, float* c, int64_t ldc,
              bool add_c) {
   const bool vec = use_f16c();
-  for (int r0 = 0; r0 < rows; r0 += 6) {
-    const int mr = std::min(6, rows - r0);
+  const int step = cols == 32 ? 3 : 6;
+  for (int r0 = 0; r0 < rows; r0 += step) {
+    const int mr = std::min(step, rows - r0);
     const float* xr[6];
     for (int i = 0; i < mr; ++i) xr[i] = x + int64_t(r0 + i) * ldx;
     float* cr = c + int64_t(r0) * ldc;
-    if (!vec) {
-      micro_kv_scalar(mr, kc, xr, b, ldb, cr, ldc, add_c);
-      continue;
-    }
-    switch (mr) {
-      case 1: micro_kv<1>(kc, xr, b, ldb, cr, ldc, add_c); break;
-      case 2: micro_kv<2>(kc, xr, b, ldb, cr, ldc, add_c); break;
-      case 3: micro_kv<3>(kc, xr, b, ldb, cr, ldc, add_c); break;
-      case 4: micro_kv<4>(kc, xr, b, ldb, cr, ldc, add_c); break;
-      case 5: micro_kv<5>(kc, xr, b, ldb, cr, ldc, add_c); break;
-      default: micro_kv<6>(kc, xr, b, ldb, cr, ldc, add_c); break;
-    }
+    if (!vec) micro_kv_scalar(mr, cols, kc, xr, b, ldb, cr, ldc, add_c);
+    else if (cols == 32) micro_rows<4>(mr, kc, xr, b, ldb, cr, ldc, add_c);
+    else micro_rows<2>(mr, kc, xr, b, ldb, cr, ldc, add_c);
   }
 }
 
@@ -191,7 +204,7 @@ void task(const KvAttention& a, int g, int i0, int i1) {
     const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
     // Scores of 16 keys at a time; keys past n_kv in the last panel are never read back.
     for (int p = 0; p < panels; ++p)
-      rows_kv(R, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
+      rows_kv(R, kKvKeys, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
                fs.s.data() + p * kKvKeys, kBlock, false);
     for (int r = 0; r < R; ++r) {
       const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
@@ -202,9 +215,11 @@ void task(const KvAttention& a, int g, int i0, int i1) {
       }
       online_softmax_row(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
-    // O += P · V over the bk keys (all stored), 16 output dimensions at a time.
-    for (int d0 = 0; d0 < hd; d0 += 16)
-      rows_kv(R, bk, fs.s.data(), kBlock, vh + int64_t(j0) * hd + d0, hd, fs.o.data() + d0, hd, true);
+    // O += P · V over the bk keys (all stored): few rows take 32 output dimensions per pass
+    // (a whole cache line of each V row), many take 16 (more rows per register block).
+    const int cols = R <= 3 && hd % 32 == 0 ? 32 : 16;
+    for (int d0 = 0; d0 < hd; d0 += cols)
+      rows_kv(R, cols, bk, fs.s.data(), kBlock, vh + int64_t(j0) * hd + d0, hd, fs.o.data() + d0, hd, true);
   }
   for (int i = i0; i < i1; ++i)
     for (int j = 0; j < gs; ++j) {
