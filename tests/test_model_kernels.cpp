@@ -168,8 +168,23 @@ TEST(Kernels, GemmLargeMBlocking) {
 
 namespace {
 
-// Naive attention for comparison: double accumulation, explicit mask.
-void naive_attention(const Attention& a) {
+// Naive attention for comparison: double accumulation, explicit mask. K and V rows
+// [n_kv][ld_kv], head g at column g * head_dim.
+struct RefAttention {
+  int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  const float* q = nullptr;
+  int64_t ldq = 0;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t ld_kv = 0;
+  float* out = nullptr;
+  int64_t ldo = 0;
+  float scale = 1.0f;
+  bool causal = false;
+  int q_pos0 = 0;
+};
+
+void naive_attention(const RefAttention& a) {
   int group = a.heads / a.kv_heads;
   for (int h = 0; h < a.heads; ++h)
     for (int i = 0; i < a.n_q; ++i) {
@@ -196,28 +211,33 @@ void naive_attention(const Attention& a) {
 
 }  // namespace
 
-TEST(Kernels, AttentionMatchesNaive) {
+TEST(Kernels, F32AttentionMatchesNaive) {
+  // The vision encoder's use: f32 keys laid out by kv_layout, causal or not.
   IsaGuard guard;
   std::mt19937 rng(3);
-  struct Case { int nq, nkv, heads, kvh, hd, pos0; bool causal; };
-  const Case cases[] = {{70, 70, 4, 4, 16, 0, false}, {130, 130, 9, 3, 64, 0, true},
-                        {1, 40, 4, 2, 16, 39, true},  {5, 25, 6, 2, 8, 20, true},
-                        {3, 3, 2, 1, 4, 0, true}};
+  struct Case { int nq, nkv, heads, hd, pos0; bool causal; };
+  const Case cases[] = {{70, 70, 4, 16, 0, false}, {130, 130, 3, 64, 0, true}, {1, 40, 2, 16, 39, true},
+                        {5, 25, 2, 32, 20, true}, {300, 270, 2, 16, 0, false}};
   for (Isa isa : levels()) {
     set_isa(isa);
     for (const Case& c : cases) {
-      Attention a;
-      a.n_q = c.nq; a.n_kv = c.nkv; a.heads = c.heads; a.kv_heads = c.kvh; a.head_dim = c.hd;
-      a.ldq = c.heads * c.hd + 1; a.ld_kv = c.kvh * c.hd + 2; a.ldo = c.heads * c.hd;
-      auto q = randn(size_t(c.nq) * a.ldq, rng), k = randn(size_t(c.nkv) * a.ld_kv, rng);
-      auto v = randn(size_t(c.nkv) * a.ld_kv, rng);
-      std::vector<float> o1(size_t(c.nq) * a.ldo), o2(o1.size());
-      a.q = q.data(); a.k = k.data(); a.v = v.data(); a.scale = 1.0f / std::sqrt(float(c.hd));
-      a.causal = c.causal; a.q_pos0 = c.pos0;
-      a.out = o1.data();
-      attention(a);
-      a.out = o2.data();
-      naive_attention(a);
+      RefAttention r;
+      r.n_q = c.nq; r.n_kv = c.nkv; r.heads = c.heads; r.kv_heads = c.heads; r.head_dim = c.hd;
+      r.ldq = c.heads * c.hd + 1; r.ld_kv = c.heads * c.hd + 2; r.ldo = c.heads * c.hd;
+      auto q = randn(size_t(c.nq) * r.ldq, rng), k = randn(size_t(c.nkv) * r.ld_kv, rng);
+      auto v = randn(size_t(c.nkv) * r.ld_kv, rng);
+      std::vector<float> o1(size_t(c.nq) * r.ldo), o2(o1.size());
+      r.q = q.data(); r.k = k.data(); r.v = v.data(); r.scale = 1.0f / std::sqrt(float(c.hd));
+      r.causal = c.causal; r.q_pos0 = c.pos0; r.out = o2.data();
+      naive_attention(r);
+      const int64_t stride = int64_t((c.nkv + kKvKeys - 1) / kKvKeys * kKvKeys) * c.hd;
+      std::vector<float> kt(size_t(stride) * c.heads), vt(kt.size());
+      kv_layout(k.data(), v.data(), c.nkv, r.ld_kv, c.heads, c.hd, kt.data(), vt.data());
+      KvAttention a;
+      a.n_q = c.nq; a.n_kv = c.nkv; a.q_pos0 = c.pos0; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.hd;
+      a.type = KvType::F32; a.causal = c.causal; a.q = q.data(); a.ldq = r.ldq; a.k = kt.data(); a.v = vt.data();
+      a.kv_stride = stride; a.out = o1.data(); a.ldo = r.ldo; a.scale = r.scale;
+      kv_attention(&a, 1);
       EXPECT_LT(max_diff(o1, o2), 1e-5f) << isa_name(isa) << " nq=" << c.nq << " hd=" << c.hd;
     }
   }
@@ -284,7 +304,7 @@ TEST(Kernels, KvAttentionMatchesNaive) {
       std::vector<float> o1(size_t(c.nq) * qd), o2(o1.size());
       a.out = o1.data();
       kv_attention(&a, 1);
-      Attention r;
+      RefAttention r;
       r.n_q = c.nq; r.n_kv = nkv; r.heads = c.heads; r.kv_heads = c.kvh; r.head_dim = c.hd;
       r.q = q.data(); r.ldq = qd; r.k = kf.data(); r.v = vf.data(); r.ld_kv = kvd; r.out = o2.data(); r.ldo = qd;
       r.scale = a.scale; r.causal = true; r.q_pos0 = c.past;

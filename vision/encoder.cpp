@@ -26,9 +26,11 @@ void patchify(const float* tile, const VisionConfig& v, float* cols) {
 }
 
 struct Buffers {
-  std::vector<float> cols, x, xn, q, k, v, attn, mlp;
+  std::vector<float> cols, x, xn, q, k, v, attn, mlp, kt, vt;
   explicit Buffers(const VisionConfig& c) {
     size_t T = size_t(c.num_patches()), D = size_t(c.hidden);
+    size_t Tp = (T + kKvKeys - 1) / kKvKeys * kKvKeys;
+    kt.resize(Tp * D); vt.resize(Tp * D);
     cols.resize(T * size_t(c.channels * c.patch_size * c.patch_size));
     x.resize(T * D); xn.resize(T * D); q.resize(T * D); k.resize(T * D); v.resize(T * D); attn.resize(T * D);
     mlp.resize(T * size_t(c.intermediate));
@@ -41,12 +43,16 @@ void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& 
   linear(b.xn.data(), T, L.q, L.q_b.data(), b.q.data());
   linear(b.xn.data(), T, L.k, L.k_b.data(), b.k.data());
   linear(b.xn.data(), T, L.v, L.v_b.data(), b.v.data());
-  Attention a;
+  // Keys in the transposed 16-key blocks of the KV-cache kernel (no packing per block).
+  kv_layout(b.k.data(), b.v.data(), T, D, c.heads, c.head_dim, b.kt.data(), b.vt.data());
+  KvAttention a;
   a.n_q = T; a.n_kv = T; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
-  a.q = b.q.data(); a.ldq = D; a.k = b.k.data(); a.v = b.v.data(); a.ld_kv = D;
+  a.causal = false; a.type = KvType::F32;
+  a.q = b.q.data(); a.ldq = D; a.k = b.kt.data(); a.v = b.vt.data();
+  a.kv_stride = int64_t((T + kKvKeys - 1) / kKvKeys * kKvKeys) * c.head_dim;
   a.out = b.attn.data(); a.ldo = D;
   a.scale = float(std::pow(double(c.head_dim), -0.5));
-  attention(a);
+  kv_attention(&a, 1);
   linear(b.attn.data(), T, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
   layernorm(b.x.data(), T, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
   linear(b.xn.data(), T, L.fc1, L.fc1_b.data(), b.mlp.data());

@@ -912,89 +912,11 @@ void gemm_reference(const Gemm& g) {
     }
 }
 
-// --- attention -------------------------------------------------------------------------
-//
-// Flash-style: a task takes one kv head and a block of query rows of every q head that
-// shares it (GQA: the K/V rows are read once for the whole group), and walks the keys in
-// blocks of kKvBlock: S = Q·Kᵀ (gemm), online softmax (running max m and sum l per row; the
-// output is rescaled when m grows), O += P·V (gemm). Scratch is O(rows × block), never
-// O(n_q × n_kv).
+// --- softmax step shared by the attention kernels (vision/kv_attention.cpp) ------------
 
 namespace {
-
 float exp_scaled_avx2(float* s, int n, float scale, float mx);  // s = exp(s * scale - mx), returns the sum
 float max_avx2(const float* s, int n);
-
-constexpr int kQRows = 256;    // query rows per task (all heads of the group together)
-constexpr int kKvBlock = 256;  // keys per block
-
-struct FlashScratch {
-  std::vector<float> q, s, o, m, l;
-  std::vector<int> vis_end;  // per row: keys < vis_end are visible
-  void reserve(int rows, int hd) {
-    if (q.size() < size_t(rows) * hd) {
-      q.resize(size_t(rows) * hd); o.resize(size_t(rows) * hd);
-      m.resize(size_t(rows)); l.resize(size_t(rows)); vis_end.resize(size_t(rows));
-    }
-    if (s.size() < size_t(rows) * kKvBlock) s.resize(size_t(rows) * kKvBlock);
-  }
-};
-
-void attention_task(const Attention& a, int g, int i0, int i1) {
-  thread_local FlashScratch fs;
-  const int gs = a.heads / a.kv_heads, hd = a.head_dim, nq = i1 - i0, R = nq * gs;
-  fs.reserve(R, hd);
-  // Gather rows in (query, head) order: row r = (i - i0) * gs + j is head g * gs + j.
-  int kv_end = 0;
-  for (int i = 0; i < nq; ++i) {
-    const int vis = a.causal ? std::min(a.n_kv, a.q_pos0 + i0 + i + 1) : a.n_kv;
-    kv_end = std::max(kv_end, vis);
-    for (int j = 0; j < gs; ++j) {
-      const int r = i * gs + j;
-      std::memcpy(fs.q.data() + int64_t(r) * hd, a.q + int64_t(i0 + i) * a.ldq + int64_t(g * gs + j) * hd,
-                  sizeof(float) * size_t(hd));
-      fs.vis_end[size_t(r)] = vis;
-      fs.m[size_t(r)] = -std::numeric_limits<float>::infinity();
-      fs.l[size_t(r)] = 0.0f;
-    }
-  }
-  std::fill(fs.o.begin(), fs.o.begin() + int64_t(R) * hd, 0.0f);
-  const float* kbase = a.k + int64_t(g) * hd;
-  const float* vbase = a.v + int64_t(g) * hd;
-  for (int j0 = 0; j0 < kv_end; j0 += kKvBlock) {
-    const int bk = std::min(kKvBlock, kv_end - j0);
-    Gemm s;
-    s.M = R; s.N = bk; s.K = hd;
-    s.x = fs.q.data(); s.ldx = hd;
-    s.b = kbase + int64_t(j0) * a.ld_kv; s.btype = BType::F32; s.layout = BLayout::NK; s.ldb = a.ld_kv;
-    s.y = fs.s.data(); s.ldy = bk;
-    gemm(s, false);
-    for (int r = 0; r < R; ++r) {
-      const int n = std::clamp(fs.vis_end[size_t(r)] - j0, 0, bk);
-      float* srow = fs.s.data() + int64_t(r) * bk;
-      if (n == 0) {  // fully masked for this block: contributes nothing
-        std::fill(srow, srow + bk, 0.0f);
-        continue;
-      }
-      online_softmax_row(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
-    }
-    Gemm o;
-    o.M = R; o.N = hd; o.K = bk;
-    o.x = fs.s.data(); o.ldx = bk;
-    o.b = vbase + int64_t(j0) * a.ld_kv; o.btype = BType::F32; o.layout = BLayout::KN; o.ldb = a.ld_kv;
-    o.y = fs.o.data(); o.ldy = hd; o.accumulate = true;
-    gemm(o, false);
-  }
-  for (int i = 0; i < nq; ++i)
-    for (int j = 0; j < gs; ++j) {
-      const int r = i * gs + j;
-      const float l = fs.l[size_t(r)], inv = l > 0.0f ? 1.0f / l : 0.0f;  // l = 0: nothing visible
-      const float* src = fs.o.data() + int64_t(r) * hd;
-      float* dst = a.out + int64_t(i0 + i) * a.ldo + int64_t(g * gs + j) * hd;
-      for (int d = 0; d < hd; ++d) dst[d] = src[d] * inv;
-    }
-}
-
 }  // namespace
 
 float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
@@ -1018,25 +940,6 @@ float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& 
   m = mx;
   l = l * alpha + sum;
   return l;
-}
-
-void attention(const Attention& a, bool parallel) {
-  if (a.n_q <= 0) return;
-  if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads)
-    throw std::invalid_argument("attention: heads must be a positive multiple of kv_heads");
-  const int gs = a.heads / a.kv_heads, rows = std::max(1, kQRows / gs);
-  const int qb = (a.n_q + rows - 1) / rows, tasks = a.kv_heads * qb;
-  auto run = [&](int t) {
-    int g = t % a.kv_heads, b = t / a.kv_heads;
-    attention_task(a, g, b * rows, std::min(a.n_q, (b + 1) * rows));
-  };
-  if (!parallel || tasks == 1) {
-    for (int t = 0; t < tasks; ++t) run(t);
-  } else {
-    tbb::parallel_for(tbb::blocked_range<int>(0, tasks, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) run(t);
-    });
-  }
 }
 
 // --- element-wise ----------------------------------------------------------------------

@@ -74,32 +74,17 @@ inline void linear(const float* x, int M, int K, const uint16_t* w, int N, const
   gemm(g);
 }
 
-// Softmax attention of a block of queries against n_kv keys of one sequence.
-// Query i, head h:  q + i*ldq + h*head_dim.  Key j of kv head g: k + j*ld_kv + g*head_dim
-// (same for v). Query head h uses kv head h / (heads / kv_heads). Scores are
-// (q·k) * scale, softmax in f32. causal: query i sees keys j <= q_pos0 + i.
-// Output row i, head h: out + i*ldo + h*head_dim.
-struct Attention {
-  int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0;
-  const float* q = nullptr;
-  int64_t ldq = 0;
-  const float* k = nullptr;
-  const float* v = nullptr;
-  int64_t ld_kv = 0;
-  float* out = nullptr;
-  int64_t ldo = 0;
-  float scale = 1.0f;
-  bool causal = false;
-  int q_pos0 = 0;
-};
-void attention(const Attention& a, bool parallel = true);
 
-// Attention of a few query rows of one sequence against its KV cache kept in f16
-// (decode steps, draft verification, prompt prefill). Causal: query i is at position
-// q_pos0 + i and sees keys j <= q_pos0 + i; n_kv = q_pos0 + n_q keys are stored.
+// Attention of query rows of one sequence against K/V in the cache layout below: the
+// decoder's KV cache (decode steps, draft verification, prompt prefill) and the vision
+// encoder's keys (non-causal, f32, laid out by kv_layout). Causal: query i is at position
+// q_pos0 + i and sees keys j <= q_pos0 + i, and n_kv = q_pos0 + n_q keys are stored;
+// otherwise every query sees all n_kv keys.
 // KV head g of the cache: K at k + g * kv_stride as blocks of kKvKeys positions, each block
 // [head_dim][kKvKeys] (transposed, so one load gives a dimension of 16 keys); V at
-// v + g * kv_stride as [position][head_dim]. Query/output rows as in Attention.
+// v + g * kv_stride as [position][head_dim]. Query i, head h at q + i*ldq + h*head_dim, using
+// kv head h / (heads / kv_heads); scores (q·k) * scale, softmax in f32; output row i, head h
+// at out + i*ldo + h*head_dim.
 // The cache is f16 (half the memory and per-step traffic of f32) or f32 (exact).
 constexpr int kKvKeys = 16;
 enum class KvType : uint8_t { F16, F32 };
@@ -115,9 +100,14 @@ struct KvAttention {
   float* out = nullptr;
   int64_t ldo = 0;
   float scale = 1.0f;
+  bool causal = true;
 };
 // Runs n independent attentions (e.g. one per sequence of a batch) as one parallel loop.
 void kv_attention(const KvAttention* a, int n, bool parallel = true);
+
+// K and V rows ([n][ld], head h at column h * head_dim) into the f32 layout of KvAttention,
+// kv_stride = n rounded up to kKvKeys, times head_dim: kt and vt hold heads * kv_stride floats.
+void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt);
 
 // IEEE half precision, round to nearest even; values beyond the f16 range saturate to +-65504
 // (f16_to_f32 is in vision/safetensors.h).

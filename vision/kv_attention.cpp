@@ -186,7 +186,7 @@ void task(const KvAttention& a, int g, int i0, int i1) {
   fs.reserve(R, hd);
   int kv_end = 0;
   for (int i = i0; i < i1; ++i) {
-    const int vis = std::min(a.n_kv, a.q_pos0 + i + 1);
+    const int vis = a.causal ? std::min(a.n_kv, a.q_pos0 + i + 1) : a.n_kv;
     kv_end = std::max(kv_end, vis);
     for (int j = 0; j < gs; ++j) {
       const int r = (i - i0) * gs + j;  // row r is query i of head g * gs + j
@@ -246,7 +246,7 @@ void kv_attention(const KvAttention* list, int n, bool parallel) {
     const KvAttention& a = list[i];
     if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads || a.head_dim % 16)
       throw std::invalid_argument("kv_attention: heads must be a multiple of kv_heads, head_dim of 16");
-    if (a.n_kv != a.q_pos0 + a.n_q) throw std::invalid_argument("kv_attention: n_kv must be q_pos0 + n_q");
+    if (a.causal && a.n_kv != a.q_pos0 + a.n_q) throw std::invalid_argument("kv_attention: n_kv must be q_pos0 + n_q");
     total += tasks_of(a);
   }
   // Task t: the attention it falls in, then kv head u % kv_heads of query block u / kv_heads.
@@ -266,6 +266,18 @@ void kv_attention(const KvAttention* list, int n, bool parallel) {
   tbb::parallel_for(tbb::blocked_range<int>(0, total, 1), [&](const tbb::blocked_range<int>& r) {
     for (int t = r.begin(); t < r.end(); ++t) run(t);
   });
+}
+
+void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt) {
+  const int64_t stride = int64_t((n + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
+  for (int h = 0; h < heads; ++h)
+    for (int j = 0; j < n; ++j) {
+      const float* kr = k + int64_t(j) * ld + int64_t(h) * head_dim;
+      float* blk = kt + h * stride + int64_t(j / kKvKeys) * head_dim * kKvKeys + j % kKvKeys;
+      for (int d = 0; d < head_dim; ++d) blk[d * kKvKeys] = kr[d];
+      std::memcpy(vt + h * stride + int64_t(j) * head_dim, v + int64_t(j) * ld + int64_t(h) * head_dim,
+                  sizeof(float) * size_t(head_dim));
+    }
 }
 
 }  // namespace docling::vision
