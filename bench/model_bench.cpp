@@ -665,7 +665,7 @@ int main(int argc, char** argv) {
                     k["ms"].get<double>(), k["gflops"].get<double>(), k["weight_gb_per_s"].get<double>());
     R["peak_rss_mb"] = rss;
     R["peak_rss_note"] = "VmHWM of the whole run: weights (mmap) + one page + KV cache of " +
-                         std::to_string(max_batch) + " sequences (f32)";
+                         std::to_string(max_batch) + " sequences";
 
     for (auto& [name, path] : a.includes) {
       std::ifstream in(path);
@@ -681,6 +681,34 @@ int main(int argc, char** argv) {
       }
     }
 
+    // End to end through the convert scheduler (bench/run's fixed-page pipeline run): the
+    // page time and memory the issue asks about; the one-page batch-1 numbers stay beside it.
+    double page_s = total.wall, peak_rss = rss;
+    std::string rss_what = "VmHWM: weights (mmap) + one page + KV cache of " + std::to_string(max_batch) + " sequences";
+    if (R.contains("pipeline") && R["pipeline"].contains("seconds_per_page")) {
+      const auto& p = R["pipeline"];
+      const double per_page_tokens = p.value("generated_tokens", 0) / std::max(1.0, p.value("pages", 1) * 1.0);
+      if (per_page_tokens < 0.9 * N)
+        std::printf("warning: the pipeline run generated %.0f tokens per page, not %d\n", per_page_tokens, N);
+      page_s = p["seconds_per_page"].get<double>();
+      peak_rss = std::max(rss, p.value("peak_rss_mb", 0.0));
+      rss_what = "VmHWM of the pipeline run (" + std::to_string(p.value("max_pages_in_flight", 0)) +
+                 " pages in flight, batch " + std::to_string(p.value("batch", 0)) + ") and of this run";
+      R["seconds_per_page_single"] = total.wall;
+      R["seconds_per_page"] = page_s;
+      R["seconds_per_page_covers"] = std::to_string(p.value("pages", 0)) + " one-page documents (the same page, " +
+                                     std::to_string(int(per_page_tokens + 0.5)) +
+                                     " tokens each) through the convert scheduler: render, preprocess, vision, "
+                                     "prefill, continuous-batching decode at batch " + std::to_string(p.value("batch", 0)) +
+                                     ", parse, export, write; wall time / pages";
+      R["pages_per_hour"] = 3600.0 / page_s;
+      R["seconds_per_page_over_floor"] = page_s / floor_s;
+      R["peak_rss_mb"] = peak_rss;
+      R["peak_rss_note"] = rss_what;
+      std::printf("pipeline: %.2f s per page (%.0f pages/hour) vs floor %.2f s: %.2fx; peak RSS %.0f MB\n", page_s,
+                  3600.0 / page_s, floor_s, page_s / floor_s, p.value("peak_rss_mb", 0.0));
+    }
+
     auto target = [&](const char* what, double measured, double goal, bool at_least) {
       return ordered_json{{"what", what}, {"target", goal}, {"measured", measured},
                           {"met", at_least ? measured >= goal : measured <= goal}};
@@ -688,12 +716,12 @@ int main(int argc, char** argv) {
     R["targets"] = {
         {"vision_fraction_of_peak", target(">= 0.60", vision_gflops / peak, 0.60, true)},
         {"decode_batch8_over_batch1", target(">= 4", tps1 > 0 && tps8 > 0 ? tps8 / tps1 : 0.0, 4.0, true)},
-        {"seconds_per_page_over_floor", target("<= 1.5", total.wall / floor_s, 1.5, false)},
-        {"peak_rss_mb", target("<= 1536 (issue: with 8 pages in flight; here 1 page + 8 KV slots)", rss, 1536, false)}};
+        {"seconds_per_page_over_floor", target("<= 1.5", page_s / floor_s, 1.5, false)},
+        {"peak_rss_mb", target("<= 1536 (issue: with 8 pages in flight)", peak_rss, 1536, false)}};
     std::printf("peak RSS %.0f MB (%.0f MB after the page)\n", rss, rss_page);
     std::printf("targets: vision %.0f%% of peak (>= 60%%), batch-8/batch-1 %.2fx (>= 4x), page/floor %.2fx (<= 1.5x), "
                 "RSS %.0f MB (<= 1536)\n",
-                100 * vision_gflops / peak, tps1 > 0 && tps8 > 0 ? tps8 / tps1 : 0.0, total.wall / floor_s, rss);
+                100 * vision_gflops / peak, tps1 > 0 && tps8 > 0 ? tps8 / tps1 : 0.0, page_s / floor_s, peak_rss);
 
     std::string tmp = a.out + ".tmp";
     {

@@ -3,11 +3,14 @@
 // and resident memory sampled after every document, to show it stays flat over a long run.
 //
 //   bench_pipeline_bench [--model DIR] [--pages N] [--tokens N] [--batch N] [--threads N]
-//                        [--pipeline vlm|text|auto] [--no-speculate] [--out FILE.json]
+//                        [--in-flight N] [--pipeline vlm|text|auto] [--no-speculate]
+//                        [--pdf FILE --page P] [--out FILE.json]
 //
 // Inputs: the PDFs in samples/ and tests/data/pdfs, repeated (as separate documents) until
-// N pages are queued. Default model: the oracle's tiny checkpoint, so a 1000-page soak runs
-// in minutes; pass the full-size random checkpoint (bench/README.md) for real costs.
+// N pages are queued; with --pdf, page P of FILE as N one-page documents (a fixed page, for
+// seconds per page in steady state). Default model: the oracle's tiny checkpoint, so a
+// 1000-page soak runs in minutes; pass the full-size random checkpoint (bench/README.md) for
+// real costs. Reports wall time, pages/hour, CPU utilization and RSS.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -17,6 +20,10 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
@@ -45,6 +52,12 @@ std::string arg(int argc, char** argv, const char* name, const std::string& def)
     if (std::string(argv[i]) == name) return argv[i + 1];
   return def;
 }
+double cpu_seconds() {  // user + system time of the process
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 bool flag(int argc, char** argv, const char* name) {
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == name) return true;
@@ -59,6 +72,8 @@ int main(int argc, char** argv) {
   int want_pages = std::atoi(arg(argc, argv, "--pages", "200").c_str());
   int tokens = std::atoi(arg(argc, argv, "--tokens", "16").c_str());
   std::string out_json = arg(argc, argv, "--out", "");
+  const std::string one_pdf = arg(argc, argv, "--pdf", "");
+  const int one_page = std::atoi(arg(argc, argv, "--page", "1").c_str());
 
   ConvertOptions opt;
   opt.pipeline = parse_pipeline(arg(argc, argv, "--pipeline", "vlm"));
@@ -68,6 +83,7 @@ int main(int argc, char** argv) {
   SchedulerOptions sched;
   sched.batch = std::atoi(arg(argc, argv, "--batch", "4").c_str());
   sched.threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
+  sched.max_pages_in_flight = std::atoi(arg(argc, argv, "--in-flight", "8").c_str());
   std::unique_ptr<tbb::global_control> ctl;
   if (sched.threads > 0)
     ctl = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(sched.threads));
@@ -80,6 +96,10 @@ int main(int argc, char** argv) {
   std::sort(pool.begin(), pool.end());
   std::vector<Source> sources;
   int pages = 0;
+  if (!one_pdf.empty()) {  // one page, repeated as separate documents
+    pool.assign(1, {fs::path(one_pdf), 1});
+    opt.pages = std::to_string(one_page);
+  }
   for (size_t i = 0; pages < want_pages; ++i) {
     const auto& [path, n] = pool[i % pool.size()];
     sources.push_back({path, fs::path("d" + std::to_string(i)) / path.stem()});
@@ -94,23 +114,29 @@ int main(int argc, char** argv) {
     engine = VlmEngine::load(model_dir);
     t_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
-  std::printf("pipeline bench: %zu documents, %d pages, model %s, %d tokens/page, batch %d\n", sources.size(),
-              pages, engine ? model_dir.c_str() : "(none)", tokens, sched.batch);
+  std::printf("pipeline bench: %zu documents, %d pages, model %s, %d tokens/page, batch %d, %d pages in flight\n",
+              sources.size(), pages, engine ? model_dir.c_str() : "(none)", tokens, sched.batch,
+              sched.max_pages_in_flight);
 
   std::vector<double> rss;  // VmRSS after each document
   int done_pages = 0, failed = 0;
+  int64_t generated = 0;
   std::vector<Format> formats = {Format::Markdown, Format::Json};
   ExportSettings es;
   es.image_mode = ImageMode::Placeholder;
   Progress progress(int(sources.size()), false);
   auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
   run_documents(sources, opt, engine.get(), sched, progress, [&](const Source& s, ConvertResult& r) {
     if (r.status == DocStatus::Failure) ++failed;
     else write_outputs(r.doc, formats, es, out_dir.string(), s.stem);
     done_pages += r.pages;
+    generated += r.generated_tokens;
     rss.push_back(rss_mb("VmRSS:"));
   });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  const int threads = sched.threads > 0 ? sched.threads : int(std::thread::hardware_concurrency());
   fs::remove_all(out_dir);
 
   // Flatness: mean RSS over the second tenth of the run vs the last tenth.
@@ -124,6 +150,9 @@ int main(int argc, char** argv) {
   double hwm = rss_mb("VmHWM:");
   std::printf("  %d pages in %.1f s: %.0f pages/hour (%d failed documents); model load %.2f s\n", done_pages, secs,
               done_pages * 3600.0 / secs, failed, t_load);
+  std::printf("  %lld tokens generated (%.1f per page)\n", (long long)generated, double(generated) / std::max(done_pages, 1));
+  std::printf("  %.2f s per page; CPU %.1f s = %.0f%% of %d threads\n", secs / std::max(done_pages, 1), cpu,
+              100.0 * cpu / (secs * threads), threads);
   std::printf("  RSS after 10-20%% of documents %.0f MB, last 10%% %.0f MB (growth %.1f%%), peak %.0f MB\n", early,
               late, early > 0 ? (late / early - 1) * 100 : 0.0, hwm);
   if (!out_json.empty()) {
@@ -134,6 +163,14 @@ int main(int argc, char** argv) {
     j["model"] = model_dir;
     j["tokens_per_page"] = tokens;
     j["batch"] = sched.batch;
+    j["max_pages_in_flight"] = sched.max_pages_in_flight;
+    if (!one_pdf.empty()) j["pdf"] = one_pdf, j["page"] = one_page;
+    j["speculate"] = opt.vlm.speculate;
+    j["threads"] = threads;
+    j["seconds_per_page"] = secs / std::max(done_pages, 1);
+    j["cpu_seconds"] = cpu;
+    j["generated_tokens"] = generated;
+    j["thread_utilization"] = cpu / (secs * threads);
     j["seconds"] = secs;
     j["pages_per_hour"] = done_pages * 3600.0 / secs;
     j["rss_mb_early"] = early;

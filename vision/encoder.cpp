@@ -1,6 +1,7 @@
 #include "vision/encoder.h"
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -25,39 +26,52 @@ void patchify(const float* tile, const VisionConfig& v, float* cols) {
     }
 }
 
+// Tiles encoded together: their rows share every matrix product (B is packed once per
+// product for all of them, and the larger M keeps both cores busy on long row blocks).
+constexpr int kTileBatch = 2;
+
+// Activations of up to kTileBatch tiles, rows of tile t at [t * T, (t + 1) * T).
 struct Buffers {
   std::vector<float> cols, x, xn, q, k, v, attn, mlp, kt, vt;
+  std::vector<KvAttention> att;
+  int64_t kv_stride = 0;  // per head, in the KV-attention layout
   explicit Buffers(const VisionConfig& c) {
-    size_t T = size_t(c.num_patches()), D = size_t(c.hidden);
-    size_t Tp = (T + kKvKeys - 1) / kKvKeys * kKvKeys;
-    kt.resize(Tp * D); vt.resize(Tp * D);
+    const size_t T = size_t(c.num_patches()), D = size_t(c.hidden), B = kTileBatch;
+    const size_t Tp = (T + kKvKeys - 1) / kKvKeys * kKvKeys;
+    kv_stride = int64_t(Tp) * c.head_dim;
     cols.resize(T * size_t(c.channels * c.patch_size * c.patch_size));
-    x.resize(T * D); xn.resize(T * D); q.resize(T * D); k.resize(T * D); v.resize(T * D); attn.resize(T * D);
-    mlp.resize(T * size_t(c.intermediate));
+    for (auto* b : {&x, &xn, &q, &k, &v, &attn}) b->resize(B * T * D);
+    kt.resize(B * Tp * D); vt.resize(B * Tp * D);
+    mlp.resize(B * T * size_t(c.intermediate));
+    att.resize(B);
   }
 };
 
-void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& b) {
-  const int T = c.num_patches(), D = c.hidden;
-  layernorm(b.x.data(), T, D, L.ln1_w.data(), L.ln1_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), T, L.q, L.q_b.data(), b.q.data());
-  linear(b.xn.data(), T, L.k, L.k_b.data(), b.k.data());
-  linear(b.xn.data(), T, L.v, L.v_b.data(), b.v.data());
-  // Keys in the transposed 16-key blocks of the KV-cache kernel (no packing per block).
-  kv_layout(b.k.data(), b.v.data(), T, D, c.heads, c.head_dim, b.kt.data(), b.vt.data());
-  KvAttention a;
-  a.n_q = T; a.n_kv = T; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
-  a.causal = false; a.type = KvType::F32;
-  a.q = b.q.data(); a.ldq = D; a.k = b.kt.data(); a.v = b.vt.data();
-  a.kv_stride = int64_t((T + kKvKeys - 1) / kKvKeys * kKvKeys) * c.head_dim;
-  a.out = b.attn.data(); a.ldo = D;
-  a.scale = float(std::pow(double(c.head_dim), -0.5));
-  kv_attention(&a, 1);
-  linear(b.attn.data(), T, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
-  layernorm(b.x.data(), T, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), T, L.fc1, L.fc1_b.data(), b.mlp.data());
-  gelu_tanh(b.mlp.data(), int64_t(T) * c.intermediate);
-  linear(b.mlp.data(), T, L.fc2, L.fc2_b.data(), b.x.data(), /*accumulate=*/true);
+// One layer for n tiles (n <= kTileBatch).
+void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& b, int n) {
+  const int T = c.num_patches(), D = c.hidden, R = n * T;
+  layernorm(b.x.data(), R, D, L.ln1_w.data(), L.ln1_b.data(), c.layer_norm_eps, b.xn.data());
+  linear(b.xn.data(), R, L.q, L.q_b.data(), b.q.data());
+  linear(b.xn.data(), R, L.k, L.k_b.data(), b.k.data());
+  linear(b.xn.data(), R, L.v, L.v_b.data(), b.v.data());
+  // Each tile attends within itself; keys go to the transposed 16-key blocks of the
+  // KV-attention kernel, and all tiles' heads run as one parallel loop.
+  for (int t = 0; t < n; ++t) {
+    const int64_t row = int64_t(t) * T * D, kv = int64_t(t) * c.heads * b.kv_stride;
+    kv_layout(b.k.data() + row, b.v.data() + row, T, D, c.heads, c.head_dim, b.kt.data() + kv, b.vt.data() + kv);
+    KvAttention& a = b.att[size_t(t)];
+    a.n_q = T; a.n_kv = T; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
+    a.causal = false; a.type = KvType::F32;
+    a.q = b.q.data() + row; a.ldq = D; a.k = b.kt.data() + kv; a.v = b.vt.data() + kv; a.kv_stride = b.kv_stride;
+    a.out = b.attn.data() + row; a.ldo = D;
+    a.scale = float(std::pow(double(c.head_dim), -0.5));
+  }
+  kv_attention(b.att.data(), n);
+  linear(b.attn.data(), R, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
+  layernorm(b.x.data(), R, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
+  linear(b.xn.data(), R, L.fc1, L.fc1_b.data(), b.mlp.data());
+  gelu_tanh(b.mlp.data(), int64_t(R) * c.intermediate);
+  linear(b.mlp.data(), R, L.fc2, L.fc2_b.data(), b.x.data(), /*accumulate=*/true);
 }
 
 }  // namespace
@@ -68,18 +82,25 @@ void encode_vision(const ModelConfig& cfg, const Weights& w, const float* tiles,
   const int T = c.num_patches(), D = c.hidden;
   const int64_t tile_size = int64_t(c.channels) * c.image_size * c.image_size;
   Buffers b(c);
-  for (int t = 0; t < n_tiles; ++t) {
-    patchify(tiles + t * tile_size, c, b.cols.data());
-    linear(b.cols.data(), T, w.patch, w.patch_b.data(), b.x.data());
-    for (int64_t i = 0; i < int64_t(T) * D; ++i) b.x[size_t(i)] += w.pos_embed[size_t(i)];
-    if (tap && *tap) (*tap)("vision.embeddings", t, -1, b.x.data(), T, D);
-    for (int l = 0; l < c.layers; ++l) {
-      layer_forward(c, w.vision_layers[size_t(l)], b);
-      if (tap && *tap) (*tap)("vision.layer", t, l, b.x.data(), T, D);
+  for (int t0 = 0; t0 < n_tiles; t0 += kTileBatch) {
+    const int n = std::min(kTileBatch, n_tiles - t0);
+    for (int t = 0; t < n; ++t) {
+      float* x = b.x.data() + int64_t(t) * T * D;
+      patchify(tiles + (t0 + t) * tile_size, c, b.cols.data());
+      linear(b.cols.data(), T, w.patch, w.patch_b.data(), x);
+      for (int64_t i = 0; i < int64_t(T) * D; ++i) x[i] += w.pos_embed[size_t(i)];
+      if (tap && *tap) (*tap)("vision.embeddings", t0 + t, -1, x, T, D);
     }
-    float* o = out + int64_t(t) * T * D;
-    layernorm(b.x.data(), T, D, w.post_ln_w.data(), w.post_ln_b.data(), c.layer_norm_eps, o);
-    if (tap && *tap) (*tap)("vision.last_hidden", t, -1, o, T, D);
+    for (int l = 0; l < c.layers; ++l) {
+      layer_forward(c, w.vision_layers[size_t(l)], b, n);
+      if (tap && *tap)
+        for (int t = 0; t < n; ++t) (*tap)("vision.layer", t0 + t, l, b.x.data() + int64_t(t) * T * D, T, D);
+    }
+    for (int t = 0; t < n; ++t) {
+      float* o = out + int64_t(t0 + t) * T * D;
+      layernorm(b.x.data() + int64_t(t) * T * D, T, D, w.post_ln_w.data(), w.post_ln_b.data(), c.layer_norm_eps, o);
+      if (tap && *tap) (*tap)("vision.last_hidden", t0 + t, -1, o, T, D);
+    }
   }
 }
 
