@@ -204,6 +204,9 @@ class VlmRun {
     bo.slots = std::max(1, sched_.batch);
     bo.capacity = 2048 + opt_.vlm.max_new_tokens;  // prompt (<= 17 tiles x 64 + text) + output
     bo.max_draft = opt_.vlm.speculate ? 8 : 0;
+    // A whole prompt (up to 17 tiles x 64 image rows + text) prefills in one forward: one
+    // packing of each weight matrix for all its rows instead of one per 256-row chunk.
+    bo.max_step_rows = 1280;
     vision::BatchDecoder batch(e_.model().decoder(), bo);
     std::map<uint64_t, PageTask> running;
     std::function<bool()> stop = [this] { return cancelled(); };
