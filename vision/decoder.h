@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "vision/aligned.h"
 #include "vision/config.h"
 #include "vision/kernels.h"
 #include "vision/tap.h"
@@ -52,7 +53,7 @@ struct KVCache {
 // Scratch for forward(); grows to the largest batch seen, then is reused.
 struct DecoderWorkspace {
   int rows = 0;  // capacity in rows
-  std::vector<float> x, xn, q, k, v, attn, gate, up, sel;
+  aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
   std::vector<int32_t> pos;
   std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
   std::vector<KvAttention> att;  // one per run

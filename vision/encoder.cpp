@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "vision/aligned.h"
 #include "vision/kernels.h"
 
 namespace docling::vision {
@@ -32,7 +33,7 @@ constexpr int kTileBatch = 2;
 
 // Activations of up to kTileBatch tiles, rows of tile t at [t * T, (t + 1) * T).
 struct Buffers {
-  std::vector<float> cols, x, xn, q, k, v, attn, mlp, kt, vt;
+  aligned_vector<float> cols, x, xn, q, k, v, attn, mlp, kt, vt;
   std::vector<KvAttention> att;
   int64_t kv_stride = 0;  // per head, in the KV-attention layout
   explicit Buffers(const VisionConfig& c) {

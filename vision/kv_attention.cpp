@@ -23,6 +23,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "vision/aligned.h"
 #include "vision/kernels.h"
 #include "vision/safetensors.h"  // f16_to_f32
 
@@ -168,7 +169,7 @@ constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys
 constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
 
 struct Scratch {
-  std::vector<float> q, s, o, m, l;
+  aligned_vector<float> q, s, o, m, l;
   std::vector<int> vis;
   void reserve(int rows, int hd) {
     if (q.size() < size_t(rows) * hd) {
