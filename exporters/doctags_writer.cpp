@@ -1,6 +1,6 @@
 #include "exporters/doctags_writer.h"
 
-#include "exporters/geometry.h"
+#include "layout/geometry.h"
 #include "exporters/serializer.h"
 
 namespace docling {
@@ -54,7 +54,7 @@ class DocTagsSerializer : public ser::DocSerializer {
     for (const ProvenanceItem& p : d.prov) {
       const PageItem* page = doc_.page(p.page_no);
       if (!page) continue;
-      out += loc_tokens(p.bbox, page->size.width, page->size.height, o_.xsize, o_.ysize);
+      out += loc_tokens(to_loc(p.bbox, page->size.width, page->size.height, o_.xsize, o_.ysize));
     }
     return out;
   }
@@ -91,7 +91,7 @@ class DocTagsSerializer : public ser::DocSerializer {
             BoundingBox b = *c.bbox;
             if (b.origin == CoordOrigin::TopLeft)
               b = {b.l, page->size.height - b.t, b.r, page->size.height - b.b, CoordOrigin::TopLeft};
-            out += loc_tokens(b, page->size.width, page->size.height, o_.xsize, o_.ysize);
+            out += loc_tokens(to_loc(b, page->size.width, page->size.height, o_.xsize, o_.ysize));
           }
           if (cell_text) out += content;
         } else {
@@ -189,7 +189,7 @@ class DocTagsSerializer : public ser::DocSerializer {
       std::string cell;
       if (c.prov && !doc_.pages.empty())
         if (const PageItem* page = doc_.page(page_no))
-          cell += loc_tokens(c.prov->bbox, page->size.width, page->size.height, o_.xsize, o_.ysize);
+          cell += loc_tokens(to_loc(c.prov->bbox, page->size.width, page->size.height, o_.xsize, o_.ysize));
       if (o_.add_content) cell += py_strip(c.text);
       for (const GraphLink& l : k.links)
         if (l.source_cell_id == c.cell_id) cell += "<link_" + std::to_string(l.target_cell_id) + ">";
@@ -239,7 +239,7 @@ class DocTagsSerializer : public ser::DocSerializer {
     }
     const PageItem* page = doc_.page(last->page_no);
     if (!page) return "";
-    return loc_tokens(e, page->size.width, page->size.height, o_.xsize, o_.ysize);
+    return loc_tokens(to_loc(e, page->size.width, page->size.height, o_.xsize, o_.ysize));
   }
 
   Part inline_group(const GroupItem& g, const Ctx& ctx) override {

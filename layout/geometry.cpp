@@ -11,20 +11,20 @@ double round_half_even(double x) {
   return r;
 }
 
-int loc_token_value(double v) {
-  double tok = round_half_even(kLocGrid * v);
+int loc_token_value(double v, int size) {
+  double tok = round_half_even(size * v);
   if (!(tok > 0)) return 0;  // also catches NaN
-  if (tok > kLocGrid - 1) return kLocGrid - 1;
+  if (tok > size - 1) return size - 1;
   return static_cast<int>(tok);
 }
 
-LocBox to_loc(const BoundingBox& box, double page_width, double page_height) {
+LocBox to_loc(const BoundingBox& box, double page_width, double page_height, int xsize, int ysize) {
   BoundingBox tl = box.to_top_left(page_height);
   // Same operation order as docling-core: divide first, then scale by 500.
   double x0 = tl.l / page_width, y0 = tl.t / page_height;
   double x1 = tl.r / page_width, y1 = tl.b / page_height;
-  return {loc_token_value(std::min(x0, x1)), loc_token_value(std::min(y0, y1)),
-          loc_token_value(std::max(x0, x1)), loc_token_value(std::max(y0, y1))};
+  return {loc_token_value(std::min(x0, x1), xsize), loc_token_value(std::min(y0, y1), ysize),
+          loc_token_value(std::max(x0, x1), xsize), loc_token_value(std::max(y0, y1), ysize)};
 }
 
 BoundingBox from_loc(const LocBox& loc, double width, double height) {

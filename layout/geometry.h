@@ -5,7 +5,8 @@
 // with Python's round (half to even), in the order min x, min y, max x, max y.
 // Reader (load_from_doctags): coordinate = (N / 500.0) * W in double, no clamping.
 //
-// Takes: doctags/document.h BoundingBox. Gives: LocBox and token strings.
+// Takes: doctags/document.h BoundingBox. Gives: LocBox and token strings (the text-layer
+// backend and the DocTags writer both use these).
 #pragma once
 
 #include <string>
@@ -26,12 +27,13 @@ struct LocBox {
 // Python round(): nearest integer, ties to even.
 double round_half_even(double x);
 
-// One coordinate already divided by the page extent -> token value in [0, 499].
-// (Named apart from exporters/geometry.h loc_value, which does the same.)
-int loc_token_value(double normalized);
+// One coordinate already divided by the page extent -> token value in [0, size - 1].
+int loc_token_value(double normalized, int size = kLocGrid);
 
-// A page box (any origin) on a page of width x height -> the four tokens.
-LocBox to_loc(const BoundingBox& box, double page_width, double page_height);
+// A page box (any origin) on a page of width x height -> the four tokens (on a grid of
+// xsize x ysize; DocTags uses 500 x 500).
+LocBox to_loc(const BoundingBox& box, double page_width, double page_height, int xsize = kLocGrid,
+              int ysize = kLocGrid);
 
 // Tokens -> TOPLEFT box on a page (or image) of width x height: (N / 500.0) * W.
 BoundingBox from_loc(const LocBox& loc, double width, double height);

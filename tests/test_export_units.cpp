@@ -5,7 +5,7 @@
 #include "doctags/docling_json.h"
 #include "exporters/common.h"
 #include "exporters/doctags_writer.h"
-#include "exporters/geometry.h"
+#include "layout/geometry.h"
 #include "exporters/html.h"
 #include "exporters/markdown.h"
 #include "exporters/mathml.h"
@@ -97,13 +97,13 @@ TEST(JsonRead, BigHashExtrasAndAnnotationMigration) {
 }
 
 TEST(Geometry, LocTokensRoundHalfEvenAndClamp) {
-  EXPECT_EQ(loc_value(0.001), 0);   // 0.5 → 0 (half to even)
-  EXPECT_EQ(loc_value(0.003), 2);   // 1.5 → 2
-  EXPECT_EQ(loc_value(0.005), 2);   // 2.5 → 2
-  EXPECT_EQ(loc_value(1.0), 499);   // clamped
-  EXPECT_EQ(loc_value(-0.2), 0);
+  EXPECT_EQ(loc_token_value(0.001), 0);   // 0.5 → 0 (half to even)
+  EXPECT_EQ(loc_token_value(0.003), 2);   // 1.5 → 2
+  EXPECT_EQ(loc_token_value(0.005), 2);   // 2.5 → 2
+  EXPECT_EQ(loc_token_value(1.0), 499);   // clamped
+  EXPECT_EQ(loc_token_value(-0.2), 0);
   BoundingBox bl{10, 90, 50, 40, CoordOrigin::BottomLeft};  // top 90 from the bottom
-  EXPECT_EQ(loc_tokens(bl, 100, 100), "<loc_50><loc_50><loc_250><loc_300>");
+  EXPECT_EQ(loc_tokens(to_loc(bl, 100, 100)), "<loc_50><loc_50><loc_250><loc_300>");
 }
 
 TEST(Tabulate, NumberDetectionFollowsPython) {
