@@ -243,6 +243,29 @@ TEST(Kernels, F32AttentionMatchesNaive) {
   }
 }
 
+TEST(Kernels, KvAttentionScratchFollowsRowsAndHeadDim) {
+  // On one thread: few rows with a wide head, then more rows with a narrow head (same
+  // rows x head_dim): per-row scratch must grow although the per-element one need not.
+  // (Under ASan a shared size check overflowed here; on a 16-core Xeon it gave wrong output.)
+  std::mt19937 rng(9);
+  for (auto [nq, hd] : {std::pair{4, 64}, std::pair{16, 16}, std::pair{64, 16}}) {
+    const int64_t stride = int64_t((nq + kKvKeys - 1) / kKvKeys * kKvKeys) * hd;
+    auto q = randn(size_t(nq) * hd, rng), k = randn(size_t(nq) * hd, rng), v = randn(size_t(nq) * hd, rng);
+    std::vector<float> kt(static_cast<size_t>(stride)), vt(kt.size()), o1(size_t(nq) * hd), o2(o1.size());
+    kv_layout(k.data(), v.data(), nq, hd, 1, hd, kt.data(), vt.data());
+    KvAttention a;
+    a.n_q = nq; a.n_kv = nq; a.heads = 1; a.kv_heads = 1; a.head_dim = hd; a.type = KvType::F32;
+    a.q = q.data(); a.ldq = hd; a.k = kt.data(); a.v = vt.data(); a.kv_stride = stride;
+    a.out = o1.data(); a.ldo = hd; a.scale = 0.25f;
+    kv_attention(&a, 1, /*parallel=*/false);
+    RefAttention r;
+    r.n_q = nq; r.n_kv = nq; r.heads = 1; r.kv_heads = 1; r.head_dim = hd; r.q = q.data(); r.ldq = hd;
+    r.k = k.data(); r.v = v.data(); r.ld_kv = hd; r.out = o2.data(); r.ldo = hd; r.scale = 0.25f; r.causal = true;
+    naive_attention(r);
+    EXPECT_LT(max_diff(o1, o2), 1e-5f) << "nq=" << nq << " hd=" << hd;
+  }
+}
+
 TEST(Kernels, F16ConversionRoundsToNearestEven) {
   IsaGuard guard;
   std::mt19937 rng(5);

@@ -125,12 +125,11 @@ constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
 struct Scratch {
   aligned_vector<float> q, s, o, m, l;
   std::vector<int> vis;
-  void reserve(int rows, int hd) {
-    if (q.size() < size_t(rows) * hd) {
-      q.resize(size_t(rows) * hd); o.resize(size_t(rows) * hd);
-      m.resize(size_t(rows)); l.resize(size_t(rows)); vis.resize(size_t(rows));
-    }
-    if (s.size() < size_t(rows) * kBlock) s.resize(size_t(rows) * kBlock);
+  void reserve(int rows, int hd) {  // each buffer on its own: rows and head_dim vary per call
+    const size_t r = size_t(rows), rh = r * size_t(hd), rs = r * kBlock;
+    if (q.size() < rh) q.resize(rh), o.resize(rh);
+    if (m.size() < r) m.resize(r), l.resize(r), vis.resize(r);
+    if (s.size() < rs) s.resize(rs);
   }
 };
 
