@@ -555,7 +555,7 @@ void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
 
 constexpr int kGemvChunk = 64;
 constexpr int kSmallM = 16;
-constexpr int kGemvRows = 8;  // rows of x per pass over a chunk of B
+constexpr int kGemvRows = 4;  // rows of x per pass over a chunk of B (later passes find it in L2)
 
 // Rows of x inside the column chunk loop: a chunk of B is read from memory once and
 // reused from cache by every row (batched decode).
@@ -613,7 +613,7 @@ AVX2_FN void gemv_cols_avx2(const float* const* xr, const Gemm& g, int n, int n0
 
 template <BType BT, int MR>
 AVX2_FN void gemv_block_avx2(const float* const* xr, const Gemm& g, int n0, int n1, float* out) {
-  constexpr int NC = MR == 1 ? 4 : MR <= 4 ? 2 : 1;
+  constexpr int NC = MR <= 3 ? 4 : 3;  // 12 accumulators at most: loads of x, not FMAs, are the limit
   int n = n0;
   for (; n + NC <= n1; n += NC) gemv_cols_avx2<BT, MR, NC>(xr, g, n, n0, out);
   for (; n < n1; ++n) gemv_cols_avx2<BT, MR, 1>(xr, g, n, n0, out);
@@ -625,11 +625,7 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
     case 1: gemv_block_avx2<BT, 1>(xr, g, n0, n1, out); break;
     case 2: gemv_block_avx2<BT, 2>(xr, g, n0, n1, out); break;
     case 3: gemv_block_avx2<BT, 3>(xr, g, n0, n1, out); break;
-    case 4: gemv_block_avx2<BT, 4>(xr, g, n0, n1, out); break;
-    case 5: gemv_block_avx2<BT, 5>(xr, g, n0, n1, out); break;
-    case 6: gemv_block_avx2<BT, 6>(xr, g, n0, n1, out); break;
-    case 7: gemv_block_avx2<BT, 7>(xr, g, n0, n1, out); break;
-    default: gemv_block_avx2<BT, 8>(xr, g, n0, n1, out); break;
+    default: gemv_block_avx2<BT, 4>(xr, g, n0, n1, out); break;
   }
 }
 
