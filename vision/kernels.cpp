@@ -1,4 +1,5 @@
 #include "vision/kernels.h"
+#include "vision/parallel.h"
 
 #include <immintrin.h>
 
@@ -778,22 +779,6 @@ struct BlisScratch {
   }
 };
 
-template <class F>
-void run_tasks(int n, bool parallel, const F& f) {
-  if (!parallel || n <= 1) {
-    for (int t = 0; t < n; ++t) f(t);
-    return;
-  }
-  // Isolated: while it waits, this thread runs only these tasks (it owns the packs).
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, n, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int t = r.begin(); t < r.end(); ++t) f(t);
-        },
-        tbb::simple_partitioner());
-  });
-}
 
 void gemm_avx2_blocked(const Gemm& g, bool parallel) {
   const int kcb = block_size(g.K, KC2, 8), nkb = (g.K + kcb - 1) / kcb;

@@ -16,6 +16,7 @@
 // with x in bf16, and on an Emerald Rapids core (the device machine) vdpbf16ps retires half
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
 #include "vision/kernels.h"
+#include "vision/parallel.h"
 
 #include <immintrin.h>
 
@@ -205,22 +206,6 @@ struct Scratch {
   }
 };
 
-template <class F>
-void run_tasks(int n, bool parallel, const F& f) {
-  if (!parallel || n <= 1) {
-    for (int t = 0; t < n; ++t) f(t);
-    return;
-  }
-  // Isolated: while it waits, this thread runs only these tasks (it owns the packed B).
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, n, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int t = r.begin(); t < r.end(); ++t) f(t);
-        },
-        tbb::simple_partitioner());
-  });
-}
 
 void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn micro) {
   const int kcb = block_size(g.K, KC, 2), kcbp = kcb / 2, nkb = (g.K + kcb - 1) / kcb;
