@@ -30,6 +30,7 @@
 #endif
 
 #include "vision/kernels.h"
+#include "vision/safetensors.h"
 #include "vision/quant.h"
 
 using namespace docling::vision;
@@ -91,13 +92,6 @@ double fma_peak(int threads) {
     best = std::max(best, threads * double(iters) * 12 * 16 / (now() - t) / 1e9);
   }
   return best;
-}
-
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
 }
 
 struct Shape {
@@ -239,8 +233,8 @@ int main(int argc, char** argv) {
     for (auto& v : x) v = nd(rng);
     for (auto& v : wf) v = 0.05f * nd(rng);
     std::vector<uint16_t> wb(wf.size()), xb(x.size());
-    for (size_t i = 0; i < wf.size(); ++i) wb[i] = to_bf16(wf[i]);
-    for (size_t i = 0; i < x.size(); ++i) xb[i] = to_bf16(x[i]);
+    for (size_t i = 0; i < wf.size(); ++i) wb[i] = f32_to_bf16(wf[i]);
+    for (size_t i = 0; i < x.size(); ++i) xb[i] = f32_to_bf16(x[i]);
     std::vector<int8_t> wq(wf.size());
     std::vector<float> sc(size_t(s.N) * size_t(int8_groups(s.K, 64)));
     quantize_rows_int8(wb.data(), s.N, s.K, 64, wq.data(), sc.data());

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vision/safetensors.h"
+
 namespace docling::bench {
 
 namespace fs = std::filesystem;
@@ -109,13 +111,6 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-uint16_t to_bf16(float f) {  // round to nearest even (finite inputs only)
-  uint32_t b;
-  std::memcpy(&b, &f, 4);
-  b += 0x7FFFu + ((b >> 16) & 1u);
-  return uint16_t(b >> 16);
-}
-
 // Fills `n` values of one tensor, continuing its stream `state`: uniform with the spec's
 // mean and standard deviation (two 24-bit draws per 64-bit word).
 void fill(const TensorSpec& s, uint64_t& state, uint16_t* out, int64_t n) {
@@ -123,10 +118,10 @@ void fill(const TensorSpec& s, uint64_t& state, uint16_t* out, int64_t n) {
   int64_t i = 0;
   for (; i + 1 < n; i += 2) {
     uint64_t r = splitmix64(state);
-    out[i] = to_bf16(s.mean - half + (float((r >> 40) & 0xFFFFFF) + 0.5f) * scale);
-    out[i + 1] = to_bf16(s.mean - half + (float((r >> 8) & 0xFFFFFF) + 0.5f) * scale);
+    out[i] = vision::f32_to_bf16(s.mean - half + (float((r >> 40) & 0xFFFFFF) + 0.5f) * scale);
+    out[i + 1] = vision::f32_to_bf16(s.mean - half + (float((r >> 8) & 0xFFFFFF) + 0.5f) * scale);
   }
-  if (i < n) out[i] = to_bf16(s.mean - half + (float(splitmix64(state) >> 40) + 0.5f) * scale);
+  if (i < n) out[i] = vision::f32_to_bf16(s.mean - half + (float(splitmix64(state) >> 40) + 0.5f) * scale);
 }
 
 std::string header_json(const std::vector<TensorSpec>& specs, int64_t* data_bytes) {

@@ -16,24 +16,11 @@
 #include <vector>
 
 #include "vision/kernels.h"
+#include "vision/safetensors.h"
 
 using namespace docling::vision;
 
 namespace {
-
-uint16_t to_bf16(float f) {  // round to nearest even (no NaNs in these tests)
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-
-float from_bf16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 struct Case {
   int M, N, K;
@@ -61,9 +48,9 @@ struct Problem {
     x.resize(size_t(c.M) * ldx);
     for (auto& v : x) v = nd(rng);
     xr.resize(x.size());
-    for (size_t i = 0; i < x.size(); ++i) xr[i] = from_bf16(to_bf16(x[i]));
+    for (size_t i = 0; i < x.size(); ++i) xr[i] = bf16_to_f32(f32_to_bf16(x[i]));
     b.resize(size_t(c.layout == BLayout::NK ? c.N : c.K) * ldb);
-    for (auto& v : b) v = to_bf16(nd(rng));
+    for (auto& v : b) v = f32_to_bf16(nd(rng));
     bias.resize(size_t(c.N));
     for (auto& v : bias) v = nd(rng);
     y0.resize(size_t(c.M) * ldy);
@@ -82,7 +69,7 @@ struct Problem {
   }
 
   float b_at(int n, int k) const {
-    return from_bf16(c.layout == BLayout::NK ? b[size_t(n * ldb + k)] : b[size_t(k * ldb + n)]);
+    return bf16_to_f32(c.layout == BLayout::NK ? b[size_t(n * ldb + k)] : b[size_t(k * ldb + n)]);
   }
 
   Gemm gemm(const float* xp, float* y) const {

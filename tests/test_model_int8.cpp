@@ -34,20 +34,6 @@ std::vector<Isa> levels() {
   return v;
 }
 
-uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-
-float from_bf16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
 const SafeTensors& ref() {
   static SafeTensors r = SafeTensors::open(kOracle + "/reference.safetensors");
   return r;
@@ -122,9 +108,9 @@ TEST(Int8, QuantizerRoundTrip) {
   const int rows = 7, cols = 200;
   for (int group : {0, 8, 64, 200, 500}) {
     std::vector<uint16_t> w(size_t(rows) * cols);
-    for (auto& v : w) v = to_bf16(d(rng));
-    w[5] = to_bf16(0.0f);
-    std::fill(w.begin() + cols, w.begin() + 2 * cols, to_bf16(0.0f));  // an all-zero row
+    for (auto& v : w) v = f32_to_bf16(d(rng));
+    w[5] = f32_to_bf16(0.0f);
+    std::fill(w.begin() + cols, w.begin() + 2 * cols, f32_to_bf16(0.0f));  // an all-zero row
     const int ng = int8_groups(cols, group), G = group > 0 && group < cols ? group : cols;
     std::vector<int8_t> q(w.size());
     std::vector<float> sc(size_t(rows) * ng);
@@ -134,7 +120,7 @@ TEST(Int8, QuantizerRoundTrip) {
         float mx = 0;
         int qmax = 0;
         for (int c = gi * G; c < std::min(cols, (gi + 1) * G); ++c) {
-          float v = from_bf16(w[size_t(r) * cols + c]), s = sc[size_t(r) * ng + gi];
+          float v = bf16_to_f32(w[size_t(r) * cols + c]), s = sc[size_t(r) * ng + gi];
           int qi = q[size_t(r) * cols + c];
           mx = std::max(mx, std::fabs(v));
           qmax = std::max(qmax, std::abs(qi));
@@ -245,7 +231,7 @@ TEST(Int8, LoadQuantizesLinearLayersOnly) {
   for (int r = 0; r < k.rows; ++r)
     for (int c = 0; c < k.cols; ++c) {
       float s = k.scale[r * ng + c / k.group];
-      ASSERT_LE(std::fabs(from_bf16(k.w[r * k.cols + c]) - k.q[r * k.cols + c] * s), 0.5f * s * 1.0001f);
+      ASSERT_LE(std::fabs(bf16_to_f32(k.w[r * k.cols + c]) - k.q[r * k.cols + c] * s), 0.5f * s * 1.0001f);
     }
 }
 

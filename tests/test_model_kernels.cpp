@@ -28,13 +28,6 @@ struct IsaGuard {
   ~IsaGuard() { set_isa(saved); }
 };
 
-uint16_t to_bf16(float f) {  // round to nearest even
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-
 std::vector<float> randn(size_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);
   std::vector<float> v(n);
@@ -67,7 +60,7 @@ TEST(Kernels, GemmMatchesReferenceAllShapes) {
             auto x = randn(size_t(M) * ldx, rng);
             auto bf = randn(size_t(lay == BLayout::NK ? N : K) * ldb, rng);
             std::vector<uint16_t> bh(bf.size());
-            for (size_t i = 0; i < bf.size(); ++i) bh[i] = to_bf16(bf[i]);
+            for (size_t i = 0; i < bf.size(); ++i) bh[i] = f32_to_bf16(bf[i]);
             auto bias = randn(size_t(N), rng);
             auto y0 = randn(size_t(M) * ldy, rng);
             std::vector<float> y1 = y0, y2 = y0;
@@ -125,7 +118,7 @@ TEST(Kernels, GemmLargeMBlocking) {
       auto x = randn(size_t(M) * ldx, rng);
       auto bf = randn(size_t(N) * ldb, rng);
       std::vector<uint16_t> bh(bf.size());
-      for (size_t i = 0; i < bf.size(); ++i) bh[i] = to_bf16(bf[i]);
+      for (size_t i = 0; i < bf.size(); ++i) bh[i] = f32_to_bf16(bf[i]);
       std::vector<int8_t> bq(bf.size());
       std::uniform_int_distribution<int> qd(-127, 127);
       for (auto& v : bq) v = int8_t(qd(rng));

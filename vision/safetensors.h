@@ -77,5 +77,13 @@ inline float bf16_to_f32(uint16_t v) {
   return f;
 }
 float f16_to_f32(uint16_t v);
+// float to bf16, round to nearest even (NaN stays NaN).
+inline uint16_t f32_to_bf16(float v) {
+  uint32_t u;
+  __builtin_memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return uint16_t(u >> 16);
+}
 
 }  // namespace docling::vision

@@ -29,14 +29,6 @@ void release_pages(const void* p, size_t bytes) {
   if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
 }
 
-uint16_t f32_to_bf16_rne(float v) {
-  uint32_t u;
-  std::memcpy(&u, &v, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // NaN stays NaN
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
 struct Binder {
   Weights& w;
 
@@ -54,7 +46,7 @@ struct Binder {
       std::vector<float> f = w.file.to_f32(t);
       w.owned.emplace_back(f.size());
       uint16_t* dst = w.owned.back().data();
-      for (size_t i = 0; i < f.size(); ++i) dst[i] = f32_to_bf16_rne(f[i]);
+      for (size_t i = 0; i < f.size(); ++i) dst[i] = f32_to_bf16(f[i]);
       release_pages(t.data, t.nbytes);
       m.w = dst;
       return m;
