@@ -15,8 +15,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
@@ -226,20 +224,8 @@ AVX2_FN int pack_nk_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
 }
 
 // Packs with the fastest routine the level allows.
-// KN f32 with NR full columns (attention's P·V): rows of B are already panel rows.
-template <int NR>
-AVX2_FN void pack_kn_f32_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
-  const float* src = static_cast<const float*>(g.b) + int64_t(k0) * g.ldb + n0;
-  for (int k = 0; k < kc; ++k)
-    for (int j = 0; j < NR; j += 8) _mm256_store_ps(dst + k * NR + j, _mm256_loadu_ps(src + int64_t(k) * g.ldb + j));
-}
-
 template <int NR>
 void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
-  if (g.layout == BLayout::KN && g.btype == BType::F32 && isa >= Isa::Avx2 && g.N - n0 >= NR && NR % 8 == 0) {
-    pack_kn_f32_avx2<NR>(g, k0, kc, n0, dst);
-    return;
-  }
   if (g.layout == BLayout::NK && isa >= Isa::Avx2 && g.N - n0 >= 8) {
     int done = pack_nk_avx2<NR>(g, k0, kc, n0, dst);
     if (done == NR) return;
@@ -756,38 +742,13 @@ AVX2_FN void micro_6x16(int kc, const float* const* xr, const float* b, float* c
   }
 }
 
-// Even split of n into blocks of at most `most`, each rounded up to a multiple of `mult`.
-inline int block_size(int n, int most, int mult) {
-  const int blocks = (n + most - 1) / most, per = (n + blocks - 1) / blocks;
-  return (per + mult - 1) / mult * mult;
-}
-
-// Packed-B scratch of the calling thread (grows to its high-water mark); a nested call on
-// the same thread (which the isolation below should prevent) gets its own.
-struct BlisScratch {
-  std::vector<float> b;
-  bool busy = false;
-  struct Use {  // marks `s` busy while a call uses it
-    BlisScratch& s;
-    explicit Use(BlisScratch& x) : s(x) { s.busy = true; }
-    ~Use() { s.busy = false; }
-  };
-  static float* aligned(std::vector<float>& v, size_t n) {
-    if (v.size() < n + 16) v.resize(n + 16);
-    uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
-    return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
-  }
-};
-
-
 void gemm_avx2_blocked(const Gemm& g, bool parallel) {
   const int kcb = block_size(g.K, KC2, 8), nkb = (g.K + kcb - 1) / kcb;
   const int ncb = block_size(g.N, std::max(NR2, int(kMaxPackedB / (int64_t(nkb) * kcb)) / NR2 * NR2), NR2);
-  thread_local BlisScratch tls;
-  BlisScratch own;
-  BlisScratch& s = tls.busy ? own : tls;
-  const BlisScratch::Use use(s);
-  float* const B = BlisScratch::aligned(s.b, size_t(nkb) * kcb * ncb);
+  thread_local ThreadScratch<float> tls;
+  ThreadScratch<float> own;
+  ScratchHold<float> hold(tls, own);
+  float* const B = hold.get(size_t(nkb) * kcb * ncb);
   const int mpan = (g.M + MR2 - 1) / MR2, QP = block_size(mpan, MC2 / MR2, 1);
   for (int n0 = 0; n0 < g.N; n0 += ncb) {
     const int nc = std::min(ncb, g.N - n0), npan = (nc + NR2 - 1) / NR2;

@@ -17,6 +17,7 @@
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
 #include "vision/kernels.h"
 #include "vision/parallel.h"
+#include "vision/safetensors.h"  // f32_to_bf16
 
 #include <immintrin.h>
 
@@ -27,10 +28,6 @@
 #include <stdexcept>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 
@@ -54,12 +51,6 @@ std::atomic<bool> g_enabled{[] {
   const char* e = std::getenv("DOCLING_BF16_DOT");
   return e && std::strcmp(e, "1") == 0;
 }()};
-
-// Even split of n into blocks of at most `most`, each rounded up to a multiple of `mult`.
-int block_size(int n, int most, int mult) {
-  const int blocks = (n + most - 1) / most, per = (n + blocks - 1) / blocks;
-  return (per + mult - 1) / mult * mult;
-}
 
 // --- kernels: x rows -> bf16 pairs, and the MR x 32 product ---------------------------
 
@@ -120,14 +111,6 @@ BF16_FN void micro_avx512(int kcp, const uint32_t* a, const uint32_t* b, float* 
 
 // Portable stand-ins with the same arithmetic: round to nearest even, and per pair
 // acc += a.hi * b.hi, then acc += a.lo * b.lo (products of two bf16 are exact in f32).
-uint16_t round_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-
 float lo_f(uint32_t v) {
   const uint32_t u = v << 16;
   float f;
@@ -147,7 +130,7 @@ void convert_portable(const float* x, int64_t ldx, int rows, int rows_pad, int k
     uint16_t* d = reinterpret_cast<uint16_t*>(dst + int64_t(i) * KCP);
     std::memset(d, 0, sizeof(uint32_t) * KCP);
     if (i < rows)
-      for (int k = 0; k < kc; ++k) d[k] = round_bf16(x[int64_t(i) * ldx + k]);
+      for (int k = 0; k < kc; ++k) d[k] = f32_to_bf16(x[int64_t(i) * ldx + k]);
   }
 }
 
@@ -195,30 +178,13 @@ void pack_b_panel(const Gemm& g, int k0, int kc, int n0, uint32_t* dst) {
 
 // --- driver ------------------------------------------------------------------------------
 
-// Growable 64-byte-aligned scratch; `busy` gives a nested call on the same thread its own.
-struct Scratch {
-  std::vector<uint32_t> v;
-  bool busy = false;
-  uint32_t* get(size_t n) {
-    if (v.size() < n + 16) v.resize(n + 16);
-    const uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
-    return reinterpret_cast<uint32_t*>((p + 63) & ~uintptr_t(63));
-  }
-};
-
-
 void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn micro) {
   const int kcb = block_size(g.K, KC, 2), kcbp = kcb / 2, nkb = (g.K + kcb - 1) / kcb;
   const int ncb = block_size(g.N, std::max(NR, int(kMaxPackedB / (int64_t(nkb) * kcbp)) / NR * NR), NR);
-  thread_local Scratch tls;
-  Scratch own;
-  Scratch& s = tls.busy ? own : tls;
-  s.busy = true;
-  struct Release {
-    Scratch& s;
-    ~Release() { s.busy = false; }
-  } release{s};
-  uint32_t* const B = s.get(size_t(nkb) * kcbp * ncb);
+  thread_local ThreadScratch<uint32_t> tls;
+  ThreadScratch<uint32_t> own;
+  ScratchHold<uint32_t> hold(tls, own);
+  uint32_t* const B = hold.get(size_t(nkb) * kcbp * ncb);
   const int mpan = (g.M + MR - 1) / MR, QP = block_size(mpan, MCP, 1), mt = (mpan + QP - 1) / QP;
   for (int n0 = 0; n0 < g.N; n0 += ncb) {
     const int nc = std::min(ncb, g.N - n0), npan = (nc + NR - 1) / NR;
@@ -236,7 +202,7 @@ void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn 
     run_tasks(mt * nt, parallel, [&](int t) {
       const int q0 = t / nt * QP, q1 = std::min(mpan, q0 + QP), p0 = t % nt * PP, p1 = std::min(npan, p0 + PP);
       const int row0 = q0 * MR, rows = std::min(g.M, q1 * MR) - row0;
-      thread_local Scratch xs;  // the task calls nothing that could reenter
+      thread_local ThreadScratch<uint32_t> xs;  // the task calls nothing that could reenter
       uint32_t* const A = xs.get(size_t(MCP) * MR * KCP);
       for (int kb = 0; kb < nkb; ++kb) {
         const int k0 = kb * kcb, kc = std::min(kcb, g.K - k0), kcp = (kc + 1) / 2;

@@ -1,11 +1,15 @@
-// Task loops of the matrix products (vision/kernels.cpp, vision/kernels_bf16.cpp).
-// Internal to vision/.
+// Task loops, block sizes and per-thread scratch of the blocked matrix products
+// (vision/kernels.cpp, vision/kernels_bf16.cpp). Internal to vision/.
 #pragma once
+
+#include <cstddef>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
+
+#include "vision/aligned.h"
 
 namespace docling::vision {
 
@@ -27,5 +31,37 @@ void run_tasks(int n, bool parallel, const F& f) {
         tbb::simple_partitioner());
   });
 }
+
+// Even split of n into blocks of at most `most`, each rounded up to a multiple of `mult`.
+inline int block_size(int n, int most, int mult) {
+  const int blocks = (n + most - 1) / most, per = (n + blocks - 1) / blocks;
+  return (per + mult - 1) / mult * mult;
+}
+
+// Growable, cache-line aligned scratch of one thread (grows to its high-water mark).
+template <class T>
+struct ThreadScratch {
+  aligned_vector<T> v;
+  bool busy = false;
+  T* get(size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+};
+
+// Holds `tls` for one call, or `own` when a call on this thread already holds it (a nested
+// call, which run_tasks' isolation should prevent).
+template <class T>
+class ScratchHold {
+ public:
+  ScratchHold(ThreadScratch<T>& tls, ThreadScratch<T>& own) : s_(tls.busy ? own : tls) { s_.busy = true; }
+  ~ScratchHold() { s_.busy = false; }
+  ScratchHold(const ScratchHold&) = delete;
+  ScratchHold& operator=(const ScratchHold&) = delete;
+  T* get(size_t n) { return s_.get(n); }
+
+ private:
+  ThreadScratch<T>& s_;
+};
 
 }  // namespace docling::vision
