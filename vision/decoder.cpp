@@ -26,16 +26,14 @@ namespace {
 
 // One kv head's row of K into its transposed block and its row of V, converted to T.
 void put_row(const float* k, const float* v, int hd, int p, float* kh, float* vh) {
-  float* blk = kh + int64_t(p / kKvKeys) * hd * kKvKeys + p % kKvKeys;
-  for (int d = 0; d < hd; ++d) blk[d * kKvKeys] = k[d];
+  for (int d = 0; d < hd; ++d) kh[kv_key_index(p, d, hd)] = k[d];
   std::memcpy(vh + int64_t(p) * hd, v, sizeof(float) * size_t(hd));
 }
 
 void put_row(const float* k, const float* v, int hd, int p, uint16_t* kh, uint16_t* vh) {
   uint16_t tmp[1024];
   f32_to_f16_row(k, hd, tmp);
-  uint16_t* blk = kh + int64_t(p / kKvKeys) * hd * kKvKeys + p % kKvKeys;
-  for (int d = 0; d < hd; ++d) blk[d * kKvKeys] = tmp[d];
+  for (int d = 0; d < hd; ++d) kh[kv_key_index(p, d, hd)] = tmp[d];
   f32_to_f16_row(v, hd, vh + int64_t(p) * hd);
 }
 

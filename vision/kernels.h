@@ -87,6 +87,10 @@ inline void linear(const float* x, int M, int K, const uint16_t* w, int N, const
 // at out + i*ldo + h*head_dim.
 // The cache is f16 (half the memory and per-step traffic of f32) or f32 (exact).
 constexpr int kKvKeys = 16;
+// Element of K (position p, dimension d) within a kv head's region of that layout.
+inline int64_t kv_key_index(int p, int d, int head_dim) {
+  return int64_t(p / kKvKeys) * head_dim * kKvKeys + int64_t(d) * kKvKeys + p % kKvKeys;
+}
 enum class KvType : uint8_t { F16, F32 };
 KvType kv_type_from_env();  // DOCLING_KV=f16|f32 (default f16)
 struct KvAttention {

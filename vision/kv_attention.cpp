@@ -2,13 +2,14 @@
 //
 // Decoding is memory-bound: every step reads the whole cache of every sequence in the
 // batch. Keeping K/V in f16 halves that traffic (and the cache's memory) against f32, and
-// F16C widens 8 values per instruction; f32 is kept for exact comparisons. K is stored transposed in blocks of 16 keys so that
-// q·K for 16 keys is a 6x16-style register kernel with no horizontal sums; V is stored by
-// position, which is already the layout P·V wants.
+// F16C widens 8 values per instruction; f32 is kept for exact comparisons (and serves the
+// vision encoder's keys). K is stored transposed in blocks of 16 keys so that q·K for 16 keys
+// is a register kernel with no horizontal sums; V is stored by position, which is already
+// the layout P·V wants.
 //
 // A task takes one kv head of one attention and a block of its query rows, all q heads of
 // the group together (GQA: the cache is read once per group), and walks the keys in blocks
-// of kBlock with an online softmax, as the f32 kernel does.
+// of kBlock with an online softmax (running max and sum per row).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -20,12 +21,11 @@
 #include <stdexcept>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "vision/aligned.h"
 #include "vision/kernels.h"
 #include "vision/micro.h"
+#include "vision/parallel.h"
 #include "vision/safetensors.h"  // f16_to_f32
 
 
@@ -185,10 +185,6 @@ void task(const KvAttention& a, int g, int i0, int i1) {
     }
 }
 
-}  // namespace
-
-namespace {
-
 int rows_per_task(const KvAttention& a) { return std::max(1, kTaskRows / (a.heads / a.kv_heads)); }
 int tasks_of(const KvAttention& a) { return a.kv_heads * ((a.n_q + rows_per_task(a) - 1) / rows_per_task(a)); }
 
@@ -213,13 +209,7 @@ void kv_attention(const KvAttention* list, int n, bool parallel) {
     if (a.type == KvType::F32) task<float>(a, g, i0, i1);
     else task<uint16_t>(a, g, i0, i1);
   };
-  if (!parallel || total <= 1) {
-    for (int t = 0; t < total; ++t) run(t);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<int>(0, total, 1), [&](const tbb::blocked_range<int>& r) {
-    for (int t = r.begin(); t < r.end(); ++t) run(t);
-  });
+  run_tasks(total, parallel, run);
 }
 
 void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt) {
@@ -227,8 +217,7 @@ void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int
   for (int h = 0; h < heads; ++h)
     for (int j = 0; j < n; ++j) {
       const float* kr = k + int64_t(j) * ld + int64_t(h) * head_dim;
-      float* blk = kt + h * stride + int64_t(j / kKvKeys) * head_dim * kKvKeys + j % kKvKeys;
-      for (int d = 0; d < head_dim; ++d) blk[d * kKvKeys] = kr[d];
+      for (int d = 0; d < head_dim; ++d) kt[h * stride + kv_key_index(j, d, head_dim)] = kr[d];
       std::memcpy(vt + h * stride + int64_t(j) * head_dim, v + int64_t(j) * ld + int64_t(h) * head_dim,
                   sizeof(float) * size_t(head_dim));
     }
