@@ -1,7 +1,7 @@
 #include "vision/encoder.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -44,7 +44,17 @@ struct Buffers {
     for (auto* b : {&x, &xn, &q, &k, &v, &attn}) b->resize(B * T * D);
     kt.resize(B * Tp * D); vt.resize(B * Tp * D);
     mlp.resize(B * T * size_t(c.intermediate));
+    // Tile t attends within itself; the buffers never move, so its descriptor is fixed.
     att.resize(B);
+    for (size_t t = 0; t < B; ++t) {
+      const int64_t row = int64_t(t * T * D), kv = int64_t(t) * c.heads * kv_stride;
+      KvAttention& a = att[t];
+      a.n_q = int(T); a.n_kv = int(T); a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
+      a.causal = false; a.type = KvType::F32;
+      a.q = q.data() + row; a.ldq = int64_t(D); a.k = kt.data() + kv; a.v = vt.data() + kv; a.kv_stride = kv_stride;
+      a.out = attn.data() + row; a.ldo = int64_t(D);
+      a.scale = float(std::pow(double(c.head_dim), -0.5));
+    }
   }
 };
 
@@ -55,17 +65,11 @@ void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& 
   linear(b.xn.data(), R, L.q, L.q_b.data(), b.q.data());
   linear(b.xn.data(), R, L.k, L.k_b.data(), b.k.data());
   linear(b.xn.data(), R, L.v, L.v_b.data(), b.v.data());
-  // Each tile attends within itself; keys go to the transposed 16-key blocks of the
-  // KV-attention kernel, and all tiles' heads run as one parallel loop.
+  // Keys go to the transposed 16-key blocks of the KV-attention kernel; all tiles' heads
+  // run as one parallel loop.
   for (int t = 0; t < n; ++t) {
     const int64_t row = int64_t(t) * T * D, kv = int64_t(t) * c.heads * b.kv_stride;
     kv_layout(b.k.data() + row, b.v.data() + row, T, D, c.heads, c.head_dim, b.kt.data() + kv, b.vt.data() + kv);
-    KvAttention& a = b.att[size_t(t)];
-    a.n_q = T; a.n_kv = T; a.heads = c.heads; a.kv_heads = c.heads; a.head_dim = c.head_dim;
-    a.causal = false; a.type = KvType::F32;
-    a.q = b.q.data() + row; a.ldq = D; a.k = b.kt.data() + kv; a.v = b.vt.data() + kv; a.kv_stride = b.kv_stride;
-    a.out = b.attn.data() + row; a.ldo = D;
-    a.scale = float(std::pow(double(c.head_dim), -0.5));
   }
   kv_attention(b.att.data(), n);
   linear(b.attn.data(), R, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
