@@ -13,14 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/run_together.h"
+
 namespace {
 
 // Operations per thread per measurement (~0.1 s at one vdpbf16ps every 2 cycles).
 constexpr int64_t kOps = 128'000'000;
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 template <int C>
 __attribute__((target("avx512f"))) float sum_chains(const __m512* a) {
@@ -61,17 +59,8 @@ volatile float g_sink;
 double peak(float (*loop)(), double flop_per_op, int threads) {
   double best = 0;
   for (int trial = 0; trial < 3; ++trial) {
-    std::atomic<bool> go{false};
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-      pool.emplace_back([&] {
-        while (!go.load(std::memory_order_acquire)) {}
-        g_sink = loop();
-      });
-    const double t = now();
-    go.store(true, std::memory_order_release);
-    for (auto& th : pool) th.join();
-    best = std::max(best, threads * double(kOps) * flop_per_op / (now() - t) / 1e9);
+    const double dt = docling::bench::run_together(threads, [&] { g_sink = loop(); });
+    best = std::max(best, threads * double(kOps) * flop_per_op / dt / 1e9);
   }
   return best;
 }

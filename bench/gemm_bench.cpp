@@ -29,6 +29,7 @@
 #define HAVE_DNNL_HEADERS 1
 #endif
 
+#include "bench/run_together.h"
 #include "vision/kernels.h"
 #include "vision/safetensors.h"
 #include "vision/quant.h"
@@ -79,17 +80,8 @@ double fma_peak(int threads) {
   const int64_t iters = 20'000'000;  // ~0.1 s
   double best = 0;
   for (int trial = 0; trial < 3; ++trial) {
-    std::atomic<bool> go{false};
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-      pool.emplace_back([&] {
-        while (!go.load(std::memory_order_acquire)) {}
-        g_sink = fma_loop(iters);
-      });
-    double t = now();
-    go.store(true, std::memory_order_release);
-    for (auto& th : pool) th.join();
-    best = std::max(best, threads * double(iters) * 12 * 16 / (now() - t) / 1e9);
+    const double dt = docling::bench::run_together(threads, [&] { g_sink = fma_loop(iters); });
+    best = std::max(best, threads * double(iters) * 12 * 16 / dt / 1e9);
   }
   return best;
 }

@@ -35,6 +35,7 @@
 #include <tbb/global_control.h>
 
 #include "bench/random_checkpoint.h"
+#include "bench/run_together.h"
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "exporters/markdown.h"
@@ -226,20 +227,7 @@ static double measure_peak(const PeakKernel& k, int threads, int trials, double 
   }
   double best = 0;
   for (int t = 0; t < trials; ++t) {
-    std::atomic<int> ready{0};
-    std::atomic<bool> go{false};
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-      pool.emplace_back([&] {
-        ready.fetch_add(1);
-        while (!go.load(std::memory_order_acquire)) {}
-        g_sink = k.fn(iters);
-      });
-    while (ready.load() < threads) {}
-    double t0 = now_s();
-    go.store(true, std::memory_order_release);
-    for (auto& th : pool) th.join();
-    double dt = now_s() - t0;
+    const double dt = docling::bench::run_together(threads, [&] { g_sink = k.fn(iters); });
     best = std::max(best, threads * double(iters) * k.flops_per_iter / dt / 1e9);
   }
   return best;
