@@ -389,16 +389,23 @@ static ordered_json kernel_probe(const Weights& w, bool quick) {
       x.assign(size_t(M) * s.m.cols, 0.01f);
       y.resize(size_t(M) * s.m.rows);
       if (M > 8 && !std::strcmp(s.name, "lm_head")) continue;  // prompts need one row of logits, not M
-      double flops = 2.0 * M * s.m.rows * s.m.cols, bytes = 2.0 * s.m.rows * s.m.cols, best = 1e30;
-      double budget = quick ? 0.05 : 0.3, spent = 0;
-      for (int r = 0; r < 9 && (r < 3 || spent < budget); ++r) {  // best of >= 2 after a warm-up call
-        double t0 = now_s();
-        linear(x.data(), M, s.m.cols, s.m.w, s.m.rows, nullptr, y.data());
-        double dt = now_s() - t0;
-        if (r > 0) best = std::min(best, dt), spent += dt;
+      double flops = 2.0 * M * s.m.rows * s.m.cols, bytes = 2.0 * s.m.rows * s.m.cols;
+      // The decoder's matrices as loaded (panels) and as the file stores them (NK rows).
+      for (bool panels : {true, false}) {
+        if (panels && !s.m.p) continue;
+        Mat m = s.m;
+        if (!panels) m.p = nullptr;
+        double budget = quick ? 0.05 : 0.3, spent = 0, best = 1e30;
+        for (int r = 0; r < 9 && (r < 3 || spent < budget); ++r) {  // best of >= 2 after a warm-up call
+          double t0 = now_s();
+          linear(x.data(), M, m, nullptr, y.data());
+          double dt = now_s() - t0;
+          if (r > 0) best = std::min(best, dt), spent += dt;
+        }
+        out.push_back({{"shape", s.name}, {"layout", panels ? "panel" : "nk"}, {"M", M}, {"N", s.m.rows},
+                       {"K", s.m.cols}, {"ms", best * 1e3}, {"gflops", flops / best / 1e9},
+                       {"weight_gb_per_s", bytes / best / 1e9}});
       }
-      out.push_back({{"shape", s.name}, {"M", M}, {"N", s.m.rows}, {"K", s.m.cols}, {"ms", best * 1e3},
-                     {"gflops", flops / best / 1e9}, {"weight_gb_per_s", bytes / best / 1e9}});
     }
   }
   return out;

@@ -225,6 +225,8 @@ TEST(Int8, LoadQuantizesLinearLayersOnly) {
   EXPECT_NE(w.lm_head.q, nullptr);
   EXPECT_EQ(w.embed.q, nullptr);  // lookups read the BF16 table
   EXPECT_EQ(w.lm_head.group, 64);
+  EXPECT_TRUE(w.panels.empty());  // int8 products use q, never the BF16 panel form
+  EXPECT_EQ(w.text_layers[0].gate.p, nullptr);
   // the int8 form is close to the BF16 one
   const Mat& k = w.text_layers[1].k;
   int ng = int8_groups(k.cols, k.group);

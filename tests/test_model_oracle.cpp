@@ -157,6 +157,24 @@ std::string message_of(const std::function<void()>& f) {
 
 // --- configuration and files --------------------------------------------------------------
 
+// BF16 loading keeps the vision tower's matrices as mapped views and gives the decoder's
+// (and the tied output head's) products a panel copy of the same values.
+TEST(Oracle, DecoderMatricesGetPanels) {
+  const Weights& w = tiny().weights();
+  EXPECT_EQ(w.type, WeightType::BF16);
+  EXPECT_EQ(w.vision_layers[0].fc1.p, nullptr);
+  EXPECT_EQ(w.proj.p, nullptr);
+  EXPECT_EQ(w.embed.p, nullptr);  // lookups read rows of the table
+  ASSERT_NE(w.lm_head.p, nullptr);
+  for (const TextLayerWeights& L : w.text_layers)
+    for (const Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) {
+      ASSERT_NE(m->p, nullptr);
+      for (int n = 0; n < m->rows; n += 5)
+        for (int k = 0; k < m->cols; k += 3)
+          ASSERT_EQ(m->p[panel_index(n, k, m->cols)], m->w[int64_t(n) * m->cols + k]);
+    }
+}
+
 TEST(ModelConfig, RealAndTiny) {
   ModelConfig real = load_config(kReal);
   EXPECT_EQ(real.vision.hidden, 768);

@@ -120,7 +120,9 @@ inline float i8_scale(const Gemm& g, int n, int k) {
 
 // B(k, n) as f32, any type and layout (I8 is NK only).
 inline float b_at(const Gemm& g, int n, int k) {
-  int64_t idx = g.layout == BLayout::NK ? int64_t(n) * g.ldb + k : int64_t(k) * g.ldb + n;
+  int64_t idx = g.layout == BLayout::NK   ? int64_t(n) * g.ldb + k
+                : g.layout == BLayout::KN ? int64_t(k) * g.ldb + n
+                                          : panel_index(n, k, g.ldb);
   switch (g.btype) {
     case BType::BF16: return bf16f(static_cast<const uint16_t*>(g.b)[idx]);
     case BType::I8: return float(static_cast<const int8_t*>(g.b)[idx]) * i8_scale(g, n, k);
@@ -133,7 +135,10 @@ inline float b_at(const Gemm& g, int n, int k) {
 template <int NR>
 void pack_b(const Gemm& g, int k0, int kc, int n0, float* dst) {
   int nv = std::min(NR, g.N - n0);
-  if (g.layout == BLayout::NK) {
+  if (g.layout == BLayout::Panel) {
+    for (int k = 0; k < kc; ++k)
+      for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < nv ? b_at(g, n0 + j, k0 + k) : 0.0f;
+  } else if (g.layout == BLayout::NK) {
     for (int j = 0; j < nv; ++j) {
       int64_t base = int64_t(n0 + j) * g.ldb + k0;
       if (g.btype == BType::I8) {
@@ -223,9 +228,38 @@ AVX2_FN int pack_nk_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
   return groups * 8;
 }
 
+// Both 8-column halves of a panel row as f32 (see panel_slot).
+AVX2_FN inline void load_panel_row(const uint16_t* p, __m256& lo, __m256& hi) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  lo = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+  hi = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(int32_t(0xffff0000u))));
+}
+
+// pack_b for the Panel layout (n0 on a panel boundary): widening copies. Panels past the
+// end of B are zero columns; the padding inside the last panel is zero already.
+template <int NR>
+AVX2_FN void pack_panel_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
+  static_assert(NR % kPanel == 0);
+  const int panels = (g.N + kPanel - 1) / kPanel;
+  for (int h = 0; h < NR / kPanel; ++h) {
+    const int p = n0 / kPanel + h;
+    const uint16_t* src = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel + int64_t(k0) * kPanel;
+    for (int k = 0; k < kc; ++k) {
+      __m256 lo = _mm256_setzero_ps(), hi = lo;
+      if (p < panels) load_panel_row(src + k * kPanel, lo, hi);
+      _mm256_storeu_ps(dst + k * NR + h * kPanel, lo);
+      _mm256_storeu_ps(dst + k * NR + h * kPanel + 8, hi);
+    }
+  }
+}
+
 // Packs with the fastest routine the level allows.
 template <int NR>
 void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
+  if (g.layout == BLayout::Panel && isa >= Isa::Avx2 && n0 % kPanel == 0) {
+    pack_panel_avx2<NR>(g, k0, kc, n0, dst);
+    return;
+  }
   if (g.layout == BLayout::NK && isa >= Isa::Avx2 && g.N - n0 >= 8) {
     int done = pack_nk_avx2<NR>(g, k0, kc, n0, dst);
     if (done == NR) return;
@@ -616,6 +650,139 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
   }
 }
 
+// Panel layout, few rows (decode). B streams from memory once, in order: per group of
+// kGroup panels, every block of up to 6 rows runs over the group's panels (the first block
+// reads them from memory, later ones find them in L2), with the sums of a block in
+// registers and acc[row][panel of the group][16] between calls.
+constexpr int kGroup = 4, kPanelRows = 6;
+// Software prefetch distance along a panel: 2 KB. A six-row block takes ~6 cycles per
+// 32-byte panel row, so this is ~400 cycles ahead (memory latency); shorter distances
+// cost a third of the batch-8 step here, the hardware prefetcher alone more.
+constexpr int kPanelAhead = 64;  // panel rows
+
+// acc rows [0, MR) x panels [0, NP) += x rows · B panels p0.. over all k, with one
+// load per panel and k (16 columns), a broadcast per row and 2 x MR x NP FMAs.
+template <int MR, int NP>
+AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, float* acc) {
+  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
+  const int64_t pstride = g.ldb * kPanel;
+  auto at = [&](int r, int p) { return acc + (r * kGroup + p) * kPanel; };
+  __m256 s[MR][NP][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) s[r][p][0] = _mm256_load_ps(at(r, p)), s[r][p][1] = _mm256_load_ps(at(r, p) + 8);
+  for (int k = 0; k < g.K; ++k) {
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) {
+      const uint16_t* row = b + p * pstride + k * kPanel;
+      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + kPanelAhead * kPanel), _MM_HINT_T0);
+      __m256 lo, hi;
+      load_panel_row(row, lo, hi);
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r) {
+        const __m256 a = _mm256_broadcast_ss(xr[r] + k);
+        s[r][p][0] = _mm256_fmadd_ps(a, lo, s[r][p][0]);
+        s[r][p][1] = _mm256_fmadd_ps(a, hi, s[r][p][1]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) _mm256_store_ps(at(r, p), s[r][p][0]), _mm256_store_ps(at(r, p) + 8, s[r][p][1]);
+}
+
+// Six rows, one panel: 12 accumulators, spelled out (GCC spills the array form).
+AVX2_FN void gemv_panel6_avx2(const float* const* xr, const Gemm& g, int p0, float* acc) {
+  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
+  constexpr int L = kGroup * kPanel;  // acc row stride
+  __m256 c00 = _mm256_load_ps(acc), c01 = _mm256_load_ps(acc + 8);
+  __m256 c10 = _mm256_load_ps(acc + L), c11 = _mm256_load_ps(acc + L + 8);
+  __m256 c20 = _mm256_load_ps(acc + 2 * L), c21 = _mm256_load_ps(acc + 2 * L + 8);
+  __m256 c30 = _mm256_load_ps(acc + 3 * L), c31 = _mm256_load_ps(acc + 3 * L + 8);
+  __m256 c40 = _mm256_load_ps(acc + 4 * L), c41 = _mm256_load_ps(acc + 4 * L + 8);
+  __m256 c50 = _mm256_load_ps(acc + 5 * L), c51 = _mm256_load_ps(acc + 5 * L + 8);
+  for (int k = 0; k < g.K; ++k) {
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
+    __m256 lo, hi;
+    load_panel_row(b + k * kPanel, lo, hi);
+    __m256 x = _mm256_broadcast_ss(x0 + k);
+    c00 = _mm256_fmadd_ps(x, lo, c00); c01 = _mm256_fmadd_ps(x, hi, c01);
+    x = _mm256_broadcast_ss(x1 + k);
+    c10 = _mm256_fmadd_ps(x, lo, c10); c11 = _mm256_fmadd_ps(x, hi, c11);
+    x = _mm256_broadcast_ss(x2 + k);
+    c20 = _mm256_fmadd_ps(x, lo, c20); c21 = _mm256_fmadd_ps(x, hi, c21);
+    x = _mm256_broadcast_ss(x3 + k);
+    c30 = _mm256_fmadd_ps(x, lo, c30); c31 = _mm256_fmadd_ps(x, hi, c31);
+    x = _mm256_broadcast_ss(x4 + k);
+    c40 = _mm256_fmadd_ps(x, lo, c40); c41 = _mm256_fmadd_ps(x, hi, c41);
+    x = _mm256_broadcast_ss(x5 + k);
+    c50 = _mm256_fmadd_ps(x, lo, c50); c51 = _mm256_fmadd_ps(x, hi, c51);
+  }
+  _mm256_store_ps(acc, c00); _mm256_store_ps(acc + 8, c01);
+  _mm256_store_ps(acc + L, c10); _mm256_store_ps(acc + L + 8, c11);
+  _mm256_store_ps(acc + 2 * L, c20); _mm256_store_ps(acc + 2 * L + 8, c21);
+  _mm256_store_ps(acc + 3 * L, c30); _mm256_store_ps(acc + 3 * L + 8, c31);
+  _mm256_store_ps(acc + 4 * L, c40); _mm256_store_ps(acc + 4 * L + 8, c41);
+  _mm256_store_ps(acc + 5 * L, c50); _mm256_store_ps(acc + 5 * L + 8, c51);
+}
+
+template <>
+AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0, float* acc) {
+  gemv_panel6_avx2(xr, g, p0, acc);
+}
+
+// Panels [p, p + np) of MR rows, as many panels per call as the registers allow.
+template <int MR>
+AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, float* acc) {
+  constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
+  int q = 0;
+  for (; q + NP <= np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, p + q, acc + q * kPanel);
+  for (; q < np; ++q) gemv_panels_avx2<MR, 1>(xr, g, p + q, acc + q * kPanel);
+}
+
+// Columns [n0, n1) (n0 on a panel boundary) of every row (M <= kSmallM).
+AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
+  alignas(32) float acc[kSmallM * kGroup * kPanel];
+  const int p1 = (n1 + kPanel - 1) / kPanel;
+  for (int p = n0 / kPanel; p < p1; p += kGroup) {
+    const int np = std::min(kGroup, p1 - p);
+    std::fill(acc, acc + g.M * kGroup * kPanel, 0.0f);
+    for (int m = 0, mr; m < g.M; m += mr) {
+      mr = std::min(kPanelRows, g.M - m);
+      const float* xr[kPanelRows];
+      for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
+      float* a = acc + m * kGroup * kPanel;
+      switch (mr) {
+        case 1: gemv_panel_block<1>(xr, g, p, np, a); break;
+        case 2: gemv_panel_block<2>(xr, g, p, np, a); break;
+        case 3: gemv_panel_block<3>(xr, g, p, np, a); break;
+        case 4: gemv_panel_block<4>(xr, g, p, np, a); break;
+        case 5: gemv_panel_block<5>(xr, g, p, np, a); break;
+        default: gemv_panel_block<6>(xr, g, p, np, a); break;
+      }
+    }
+    for (int m = 0; m < g.M; ++m)
+      for (int q = 0; q < np; ++q) {
+        const int col = (p + q) * kPanel;
+        write_out(g, m, col, std::min(g.N, col + kPanel), acc + (m * kGroup + q) * kPanel);
+      }
+  }
+}
+
+void gemv_panel_scalar(const Gemm& g, int n0, int n1) {
+  float tmp[kGemvChunk];
+  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
+    const int c1 = std::min(n1, c0 + kGemvChunk);
+    for (int m = 0; m < g.M; ++m) {
+      for (int n = c0; n < c1; ++n) tmp[n - c0] = dot_scalar(g.x + int64_t(m) * g.ldx, g, n, 0, g.K);
+      write_out(g, m, c0, c1, tmp);
+    }
+  }
+}
+
 void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
   float tmp[kGemvChunk];
   if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(int8_activations() && vnni_usable(g)))) {
@@ -802,6 +969,8 @@ void gemm(const Gemm& g, bool parallel) {
   if (g.btype == BType::I8 &&
       (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
     throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
+  if (g.layout == BLayout::Panel && g.btype != BType::BF16)
+    throw std::invalid_argument("gemm: the panel layout holds BF16 only");
   if (g.K <= 0) {  // empty sum: y = bias (+ y)
     std::vector<float> zero(size_t(g.N), 0.0f);
     for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
@@ -811,6 +980,7 @@ void gemm(const Gemm& g, bool parallel) {
   if (g.M <= kSmallM) {
     auto body = [&](int n0, int n1) {
       if (g.layout == BLayout::NK) gemv_nk(g, n0, n1, isa);
+      else if (g.layout == BLayout::Panel) isa >= Isa::Avx2 ? gemv_panel_avx2(g, n0, n1) : gemv_panel_scalar(g, n0, n1);
       else if (isa >= Isa::Avx2) gemv_kn_avx2(g, n0, n1);
       else gemv_kn(g, n0, n1);
     };
@@ -841,6 +1011,12 @@ void gemm(const Gemm& g, bool parallel) {
       for (int t = r.begin(); t < r.end(); ++t) task(t);
     });
   }
+}
+
+void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out) {
+  std::fill(out, out + panel_elems(N, K), uint16_t(0));
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) out[panel_index(n, k, K)] = w[int64_t(n) * ldw + k];
 }
 
 void gemm_reference(const Gemm& g) {

@@ -29,7 +29,22 @@ const char* isa_name(Isa isa);
 
 enum class BType : uint8_t { F32, BF16, I8 };
 // NK: B[n * ldb + k] (an nn.Linear weight [out, in]);  KN: B[k * ldb + n].
-enum class BLayout : uint8_t { NK, KN };
+// Panel (BF16 only): B in panels of kPanel columns, [k][16] each, made once by to_panels
+// (the decoder's weights): a decode step broadcasts x and streams B in order, with no
+// transposes or horizontal sums, and prefill widens a panel without gathering. ldb = K.
+enum class BLayout : uint8_t { NK, KN, Panel };
+
+constexpr int kPanel = 16;
+// Within a panel row, 32-bit lane i holds column i in its low half and column i + 8 in its
+// high half: one 32-byte load, a shift and a mask give both 8-column halves as f32.
+inline int panel_slot(int j) { return j < 8 ? 2 * j : 2 * (j - 8) + 1; }
+inline int64_t panel_index(int n, int k, int64_t ldb) {
+  return int64_t(n / kPanel) * ldb * kPanel + int64_t(k) * kPanel + panel_slot(n % kPanel);
+}
+// Elements of the panel form of an [N, K] matrix (N rounded up to whole panels, zero-padded).
+inline int64_t panel_elems(int N, int K) { return int64_t((N + kPanel - 1) / kPanel) * kPanel * K; }
+// w [N, K] (row stride ldw, BF16 NK) into out[panel_elems(N, K)].
+void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out);
 
 // y[m, n] (+)= sum_k x[m, k] * B(k, n) + bias[n]
 // I8 (NK layout only): B(k, n) = int8 b[n * ldb + k] * bscale[n * ceil(K / group) + k / group];

@@ -235,7 +235,9 @@ void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn 
   }
 }
 
-bool applies(const Gemm& g) { return g.btype == BType::BF16 && g.M > 0 && g.N > 0 && g.K > 0; }
+bool applies(const Gemm& g) {
+  return g.btype == BType::BF16 && g.layout != BLayout::Panel && g.M > 0 && g.N > 0 && g.K > 0;
+}
 
 }  // namespace
 

@@ -82,6 +82,18 @@ void quantize(Weights& w, Mat& m, int group) {
   release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
 }
 
+// The panel form of a decoder matrix; the mapped BF16 pages are given back (a tied lm_head
+// shares them with the embedding table, whose lookups fault the rows they need back in).
+void panelize(Weights& w, Mat& m) {
+  if (m.p || !m.w) return;
+  w.panels.emplace_back(size_t(panel_elems(m.rows, m.cols)));
+  to_panels(m.w, m.rows, m.cols, m.cols, w.panels.back().data());
+  m.p = w.panels.back().data();
+  for (const auto& o : w.owned)
+    if (o.data() == m.w) return;
+  release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
+}
+
 }  // namespace
 
 WeightType weight_type_from_env() {
@@ -97,6 +109,8 @@ void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bo
   g.layout = BLayout::NK; g.ldb = w.cols; g.bias = bias; g.y = y; g.ldy = w.rows; g.accumulate = accumulate;
   if (w.q) {
     g.b = w.q; g.btype = BType::I8; g.bscale = w.scale; g.group = w.group;
+  } else if (w.p) {
+    g.b = w.p; g.btype = BType::BF16; g.layout = BLayout::Panel;
   } else {
     g.b = w.w; g.btype = BType::BF16;
   }
@@ -104,8 +118,13 @@ void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bo
 }
 
 Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group) {
-  Weights w = load(dir, cfg);
-  if (type == WeightType::BF16) return w;
+  Weights w = bind(dir, cfg);
+  if (type == WeightType::BF16) {
+    for (auto& L : w.text_layers)
+      for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) panelize(w, *m);
+    panelize(w, w.lm_head);
+    return w;
+  }
   w.type = type;
   // The int8 copies are stable: inner vectors keep their buffers when the outer ones grow.
   quantize(w, w.patch, group);
@@ -118,7 +137,7 @@ Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType
   return w;
 }
 
-Weights Weights::load(const std::string& dir, const ModelConfig& cfg) {
+Weights Weights::bind(const std::string& dir, const ModelConfig& cfg) {
   std::string path = dir + "/model.safetensors";
   if (!file_exists(path))
     throw std::runtime_error(path + ": model weights not found. Download the model ibm-granite/granite-docling-258M "

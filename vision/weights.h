@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "vision/aligned.h"
 #include "vision/config.h"
 #include "vision/safetensors.h"
 
@@ -22,10 +23,12 @@ enum class WeightType : uint8_t { BF16, INT8 };
 WeightType weight_type_from_env();
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
-// int8 form when the weights were loaded as INT8 (products then use q; w stays a view).
+// int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
+// its panel form (BLayout::Panel; the decoder's matrices at BF16: products then use p).
 struct Mat {
   const uint16_t* w = nullptr;
   int rows = 0, cols = 0;
+  const uint16_t* p = nullptr;    // panel_elems(rows, cols) or null
   const int8_t* q = nullptr;      // [rows, cols] or null
   const float* scale = nullptr;   // [rows, int8_groups(cols, group)]
   int group = 0;                  // input columns per scale
@@ -61,16 +64,23 @@ struct Weights {
   Mat lm_head;                   // == embed when tied / absent
 
   // Reads <dir>/model.safetensors. The returned object owns the mapping.
-  static Weights load(const std::string& dir, const ModelConfig& cfg);
+  // BF16: the text layers' and lm_head's matrices are rearranged into panels (a copy made
+  // once; the mapped pages are given back), the vision tower's used in place.
   // INT8: every linear matrix (vision, connector, text, lm_head; not the embedding table,
   // which is only looked up) is quantized with `group` input columns per scale.
-  static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group);
+  static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type = WeightType::BF16,
+                      int group = 0);
 
   WeightType type = WeightType::BF16;
   SafeTensors file;
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
   std::vector<std::vector<float>> qscale;    //            and their scales
+  std::vector<aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
+
+ private:
+  // Every tensor as the file stores it: matrices as views, small vectors as f32 copies.
+  static Weights bind(const std::string& dir, const ModelConfig& cfg);
 };
 
 }  // namespace docling::vision
