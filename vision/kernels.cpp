@@ -652,33 +652,49 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
 
 // Panel layout, few rows (decode). B streams from memory once, in order: per group of
 // kGroup panels, every block of up to 6 rows runs over the group's panels (the first block
-// reads them from memory, later ones find them in L2), with the sums of a block in
-// registers and acc[row][panel of the group][16] between calls.
+// reads them from memory, later ones find them in L2), sums in registers.
 constexpr int kGroup = 4, kPanelRows = 6;
 // Software prefetch distance along a panel: 2 KB. A six-row block takes ~6 cycles per
-// 32-byte panel row, so this is ~400 cycles ahead (memory latency); shorter distances
-// cost a third of the batch-8 step here, the hardware prefetcher alone more.
+// 32-byte panel row, so this is ~400 cycles ahead (memory latency); 0.5-1 KB made the
+// batch-8 step 15-20% slower here.
 constexpr int kPanelAhead = 64;  // panel rows
 
-// acc rows [0, MR) x panels [0, NP) += x rows · B panels p0.. over all k, with one
-// load per panel and k (16 columns), a broadcast per row and 2 x MR x NP FMAs.
+// y (+)= v + bias for the 8 columns of half a panel, of which n < 8 may be inside N.
+AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
+  if (col >= g.N) return;
+  float* y = g.y + int64_t(row) * g.ldy + col;
+  if (col + 8 <= g.N) {
+    if (g.bias) v = _mm256_add_ps(v, _mm256_loadu_ps(g.bias + col));
+    if (g.accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
+    _mm256_storeu_ps(y, v);
+    return;
+  }
+  alignas(32) float t[8];
+  _mm256_store_ps(t, v);
+  for (int j = 0; j < g.N - col; ++j) {
+    const float o = t[j] + (g.bias ? g.bias[col + j] : 0.0f);
+    y[j] = g.accumulate ? y[j] + o : o;
+  }
+}
+
+// Rows [row, row + MR) x panels [p0, p0 + NP): one load per panel and k (16 columns),
+// a broadcast per row and 2 x MR x NP FMAs per k.
 template <int MR, int NP>
-AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, float* acc) {
+AVX2_FN void gemv_panels_avx2(const float* const* xr, int row, const Gemm& g, int p0) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   const int64_t pstride = g.ldb * kPanel;
-  auto at = [&](int r, int p) { return acc + (r * kGroup + p) * kPanel; };
   __m256 s[MR][NP][2];
 #pragma GCC unroll 4
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) s[r][p][0] = _mm256_load_ps(at(r, p)), s[r][p][1] = _mm256_load_ps(at(r, p) + 8);
+    for (int p = 0; p < NP; ++p) s[r][p][0] = s[r][p][1] = _mm256_setzero_ps();
   for (int k = 0; k < g.K; ++k) {
 #pragma GCC unroll 4
     for (int p = 0; p < NP; ++p) {
-      const uint16_t* row = b + p * pstride + k * kPanel;
-      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + kPanelAhead * kPanel), _MM_HINT_T0);
+      const uint16_t* bk = b + p * pstride + k * kPanel;
+      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + kPanelAhead * kPanel), _MM_HINT_T0);
       __m256 lo, hi;
-      load_panel_row(row, lo, hi);
+      load_panel_row(bk, lo, hi);
 #pragma GCC unroll 4
       for (int r = 0; r < MR; ++r) {
         const __m256 a = _mm256_broadcast_ss(xr[r] + k);
@@ -687,23 +703,26 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, flo
       }
     }
   }
+  // Out through memory with constant indices: otherwise GCC keeps s in memory in the loop.
+  __m256 t[MR][NP][2];
 #pragma GCC unroll 4
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) _mm256_store_ps(at(r, p), s[r][p][0]), _mm256_store_ps(at(r, p) + 8, s[r][p][1]);
+    for (int p = 0; p < NP; ++p) t[r][p][0] = s[r][p][0], t[r][p][1] = s[r][p][1];
+  for (int r = 0; r < MR; ++r)
+    for (int p = 0; p < NP; ++p) {
+      put_half(g, row + r, (p0 + p) * kPanel, t[r][p][0]);
+      put_half(g, row + r, (p0 + p) * kPanel + 8, t[r][p][1]);
+    }
 }
 
 // Six rows, one panel: 12 accumulators, spelled out (GCC spills the array form).
-AVX2_FN void gemv_panel6_avx2(const float* const* xr, const Gemm& g, int p0, float* acc) {
+template <>
+AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, int row, const Gemm& g, int p0) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-  constexpr int L = kGroup * kPanel;  // acc row stride
-  __m256 c00 = _mm256_load_ps(acc), c01 = _mm256_load_ps(acc + 8);
-  __m256 c10 = _mm256_load_ps(acc + L), c11 = _mm256_load_ps(acc + L + 8);
-  __m256 c20 = _mm256_load_ps(acc + 2 * L), c21 = _mm256_load_ps(acc + 2 * L + 8);
-  __m256 c30 = _mm256_load_ps(acc + 3 * L), c31 = _mm256_load_ps(acc + 3 * L + 8);
-  __m256 c40 = _mm256_load_ps(acc + 4 * L), c41 = _mm256_load_ps(acc + 4 * L + 8);
-  __m256 c50 = _mm256_load_ps(acc + 5 * L), c51 = _mm256_load_ps(acc + 5 * L + 8);
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int k = 0; k < g.K; ++k) {
     if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
     __m256 lo, hi;
@@ -721,54 +740,42 @@ AVX2_FN void gemv_panel6_avx2(const float* const* xr, const Gemm& g, int p0, flo
     x = _mm256_broadcast_ss(x5 + k);
     c50 = _mm256_fmadd_ps(x, lo, c50); c51 = _mm256_fmadd_ps(x, hi, c51);
   }
-  _mm256_store_ps(acc, c00); _mm256_store_ps(acc + 8, c01);
-  _mm256_store_ps(acc + L, c10); _mm256_store_ps(acc + L + 8, c11);
-  _mm256_store_ps(acc + 2 * L, c20); _mm256_store_ps(acc + 2 * L + 8, c21);
-  _mm256_store_ps(acc + 3 * L, c30); _mm256_store_ps(acc + 3 * L + 8, c31);
-  _mm256_store_ps(acc + 4 * L, c40); _mm256_store_ps(acc + 4 * L + 8, c41);
-  _mm256_store_ps(acc + 5 * L, c50); _mm256_store_ps(acc + 5 * L + 8, c51);
-}
-
-template <>
-AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0, float* acc) {
-  gemv_panel6_avx2(xr, g, p0, acc);
+  const int col = p0 * kPanel;
+  put_half(g, row, col, c00); put_half(g, row, col + 8, c01);
+  put_half(g, row + 1, col, c10); put_half(g, row + 1, col + 8, c11);
+  put_half(g, row + 2, col, c20); put_half(g, row + 2, col + 8, c21);
+  put_half(g, row + 3, col, c30); put_half(g, row + 3, col + 8, c31);
+  put_half(g, row + 4, col, c40); put_half(g, row + 4, col + 8, c41);
+  put_half(g, row + 5, col, c50); put_half(g, row + 5, col + 8, c51);
 }
 
 // Panels [p, p + np) of MR rows, as many panels per call as the registers allow.
 template <int MR>
-AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, float* acc) {
+AVX2_FN void gemv_panel_block(const float* const* xr, int row, const Gemm& g, int p, int np) {
   constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
-  int q = 0;
-  for (; q + NP <= np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, p + q, acc + q * kPanel);
-  for (; q < np; ++q) gemv_panels_avx2<MR, 1>(xr, g, p + q, acc + q * kPanel);
+  int q = p;
+  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, row, g, q);
+  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1>(xr, row, g, q);
 }
 
-// Columns [n0, n1) (n0 on a panel boundary) of every row (M <= kSmallM).
+// Columns [n0, n1) (n0 on a panel boundary) of every row.
 AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
-  alignas(32) float acc[kSmallM * kGroup * kPanel];
   const int p1 = (n1 + kPanel - 1) / kPanel;
   for (int p = n0 / kPanel; p < p1; p += kGroup) {
     const int np = std::min(kGroup, p1 - p);
-    std::fill(acc, acc + g.M * kGroup * kPanel, 0.0f);
     for (int m = 0, mr; m < g.M; m += mr) {
       mr = std::min(kPanelRows, g.M - m);
       const float* xr[kPanelRows];
       for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
-      float* a = acc + m * kGroup * kPanel;
       switch (mr) {
-        case 1: gemv_panel_block<1>(xr, g, p, np, a); break;
-        case 2: gemv_panel_block<2>(xr, g, p, np, a); break;
-        case 3: gemv_panel_block<3>(xr, g, p, np, a); break;
-        case 4: gemv_panel_block<4>(xr, g, p, np, a); break;
-        case 5: gemv_panel_block<5>(xr, g, p, np, a); break;
-        default: gemv_panel_block<6>(xr, g, p, np, a); break;
+        case 1: gemv_panel_block<1>(xr, m, g, p, np); break;
+        case 2: gemv_panel_block<2>(xr, m, g, p, np); break;
+        case 3: gemv_panel_block<3>(xr, m, g, p, np); break;
+        case 4: gemv_panel_block<4>(xr, m, g, p, np); break;
+        case 5: gemv_panel_block<5>(xr, m, g, p, np); break;
+        default: gemv_panel_block<6>(xr, m, g, p, np); break;
       }
     }
-    for (int m = 0; m < g.M; ++m)
-      for (int q = 0; q < np; ++q) {
-        const int col = (p + q) * kPanel;
-        write_out(g, m, col, std::min(g.N, col + kPanel), acc + (m * kGroup + q) * kPanel);
-      }
   }
 }
 
