@@ -650,6 +650,36 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
   }
 }
 
+// Six rows x 16 columns: out[2r], out[2r + 1] = sum over k in [k0, k1) of xr[r][k] * B row k,
+// the row given by load(k, b0, b1) as two 8-column halves. The 12 sums are named locals
+// (an array would be spilled by GCC); shared by the prefill and decode kernels.
+template <class LoadB>
+AVX2_FN __attribute__((always_inline)) inline void sums_6x16(int k0, int k1, const float* const* xr, LoadB load,
+                                                             __m256* out) {
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
+  for (int k = k0; k < k1; ++k) {
+    __m256 b0, b1;
+    load(k, b0, b1);
+    __m256 x = _mm256_broadcast_ss(x0 + k);
+    c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(x1 + k);
+    c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(x2 + k);
+    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(x3 + k);
+    c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(x4 + k);
+    c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(x5 + k);
+    c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  out[0] = c00; out[1] = c01; out[2] = c10; out[3] = c11; out[4] = c20; out[5] = c21;
+  out[6] = c30; out[7] = c31; out[8] = c40; out[9] = c41; out[10] = c50; out[11] = c51;
+}
+
 // Panel layout, few rows (decode). B streams from memory once, in order: per group of
 // kGroup panels, every block of up to 6 rows runs over the group's panels (the first block
 // reads them from memory, later ones find them in L2), sums in registers.
@@ -716,37 +746,19 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, int row, const Gemm& g, in
     }
 }
 
-// Six rows, one panel: 12 accumulators, spelled out (GCC spills the array form).
+// Six rows, one panel: 12 accumulators (GCC spills the array form of the template above).
 template <>
 AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, int row, const Gemm& g, int p0) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (int k = 0; k < g.K; ++k) {
+  __m256 acc[12];
+  sums_6x16(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
     if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
-    __m256 lo, hi;
     load_panel_row(b + k * kPanel, lo, hi);
-    __m256 x = _mm256_broadcast_ss(x0 + k);
-    c00 = _mm256_fmadd_ps(x, lo, c00); c01 = _mm256_fmadd_ps(x, hi, c01);
-    x = _mm256_broadcast_ss(x1 + k);
-    c10 = _mm256_fmadd_ps(x, lo, c10); c11 = _mm256_fmadd_ps(x, hi, c11);
-    x = _mm256_broadcast_ss(x2 + k);
-    c20 = _mm256_fmadd_ps(x, lo, c20); c21 = _mm256_fmadd_ps(x, hi, c21);
-    x = _mm256_broadcast_ss(x3 + k);
-    c30 = _mm256_fmadd_ps(x, lo, c30); c31 = _mm256_fmadd_ps(x, hi, c31);
-    x = _mm256_broadcast_ss(x4 + k);
-    c40 = _mm256_fmadd_ps(x, lo, c40); c41 = _mm256_fmadd_ps(x, hi, c41);
-    x = _mm256_broadcast_ss(x5 + k);
-    c50 = _mm256_fmadd_ps(x, lo, c50); c51 = _mm256_fmadd_ps(x, hi, c51);
+  }, acc);
+  for (int r = 0; r < 6; ++r) {
+    put_half(g, row + r, p0 * kPanel, acc[2 * r]);
+    put_half(g, row + r, p0 * kPanel + 8, acc[2 * r + 1]);
   }
-  const int col = p0 * kPanel;
-  put_half(g, row, col, c00); put_half(g, row, col + 8, c01);
-  put_half(g, row + 1, col, c10); put_half(g, row + 1, col + 8, c11);
-  put_half(g, row + 2, col, c20); put_half(g, row + 2, col + 8, c21);
-  put_half(g, row + 3, col, c30); put_half(g, row + 3, col + 8, c31);
-  put_half(g, row + 4, col, c40); put_half(g, row + 4, col + 8, c41);
-  put_half(g, row + 5, col, c50); put_half(g, row + 5, col + 8, c51);
 }
 
 // Panels [p, p + np) of MR rows, as many panels per call as the registers allow.
@@ -884,27 +896,11 @@ constexpr int64_t kMaxPackedB = int64_t(4) << 20;  // floats of packed B per col
 // acc[r][j] = sum_k xr[r][k] * b[k][j]; then c[r][j] = acc + (add_c ? c : 0) + (bias ? bias[j] : 0).
 AVX2_FN void micro_6x16(int kc, const float* const* xr, const float* b, float* c, int64_t ldc, bool add_c,
                         const float* bias) {
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
   for (int r = 0; r < MR2; ++r) _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-#pragma GCC unroll 4
-  for (int k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8);
-    __m256 x = _mm256_broadcast_ss(x0 + k);
-    c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(x1 + k);
-    c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(x2 + k);
-    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(x3 + k);
-    c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(x4 + k);
-    c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(x5 + k);
-    c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
-  }
-  const __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+  __m256 acc[12];
+  sums_6x16(0, kc, xr, [&](int k, __m256& b0, __m256& b1) AVX2_FN {
+    b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8);
+  }, acc);
   const __m256 z = _mm256_setzero_ps();
   const __m256 bias0 = bias ? _mm256_loadu_ps(bias) : z, bias1 = bias ? _mm256_loadu_ps(bias + 8) : z;
   for (int r = 0; r < MR2; ++r) {
