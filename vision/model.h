@@ -24,8 +24,9 @@
 
 namespace docling::vision {
 
-// How to load: BF16 keeps the checkpoint's matrices as mapped; INT8 quantizes the linear
-// layers at load (about half the weight memory, faster memory-bound decoding; accuracy in README).
+// How to load: BF16 keeps the vision tower's matrices as mapped and rearranges the decoder's
+// into panels (faster decoding); INT8 quantizes the linear layers at load (about 200 MB less
+// memory, but slower decoding than the bf16 panels; accuracy in README).
 struct LoadOptions {
   WeightType weights = weight_type_from_env();  // DOCLING_WEIGHTS=int8|bf16
   int int8_group = 64;                          // input columns per int8 scale (0: per output channel)

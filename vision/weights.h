@@ -1,7 +1,8 @@
 // The tensors of an Idefics3 checkpoint, bound by name from <dir>/model.safetensors.
 //
 // Takes: a model folder and its ModelConfig. Gives: matrices as BF16 views into the mapped
-// file (never copied), small vectors (norm gains, biases, position table) as f32 copies.
+// file (plus, for the decoder's, a panel copy made at load, or int8 copies in INT8 mode),
+// small vectors (norm gains, biases, position table) as f32 copies.
 // Every shape is checked against the config; errors name the file and tensor. A folder
 // without model.safetensors gets a message saying how to download the model.
 #pragma once
