@@ -43,7 +43,7 @@ const char* kHelp =
     "  --password PW            password of encrypted PDFs\n"
     "  --threads N              worker threads (default: all cores)\n"
     "  --batch N                pages decoded together by the model (default: 4)\n"
-    "  --weights bf16|int8      int8: weights quantized at load (less memory, faster decode)\n"
+    "  --weights bf16|int8      int8: weights quantized at load (less memory, slower decode)\n"
     "  --max-new-tokens N       token limit per page (default: 8192)\n"
     "  --force-backend-text     text items take the PDF's text inside the model's boxes\n"
     "  --render-direct          render pages straight at the model's input size\n"
