@@ -68,6 +68,14 @@ struct Binder {
   }
 };
 
+// Once a matrix has a copy its products use, the mapped BF16 pages go back to the kernel
+// (a heap copy made at bind time stays).
+void release_view(const Weights& w, const Mat& m) {
+  for (const auto& o : w.owned)
+    if (o.data() == m.w) return;  // a heap copy, not a view into the mapping
+  release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
+}
+
 void quantize(Weights& w, Mat& m, int group) {
   if (m.q || !m.w) return;
   const int ng = int8_groups(m.cols, group);
@@ -77,9 +85,7 @@ void quantize(Weights& w, Mat& m, int group) {
   m.q = w.qdata.back().data();
   m.scale = w.qscale.back().data();
   m.group = group > 0 && group < m.cols ? group : m.cols;
-  for (const auto& o : w.owned)
-    if (o.data() == m.w) return;  // a heap copy, not a view into the mapping
-  release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
+  release_view(w, m);
 }
 
 // The panel form of a decoder matrix; the mapped BF16 pages are given back (a tied lm_head
@@ -89,9 +95,7 @@ void panelize(Weights& w, Mat& m) {
   w.panels.emplace_back(size_t(panel_elems(m.rows, m.cols)));
   to_panels(m.w, m.rows, m.cols, m.cols, w.panels.back().data());
   m.p = w.panels.back().data();
-  for (const auto& o : w.owned)
-    if (o.data() == m.w) return;
-  release_pages(m.w, size_t(m.rows) * size_t(m.cols) * 2);
+  release_view(w, m);
 }
 
 }  // namespace
