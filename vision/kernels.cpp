@@ -796,7 +796,7 @@ void gemv_panel_scalar(const Gemm& g, int n0, int n1) {
   for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
     const int c1 = std::min(n1, c0 + kGemvChunk);
     for (int m = 0; m < g.M; ++m) {
-      for (int n = c0; n < c1; ++n) tmp[n - c0] = dot_scalar(g.x + int64_t(m) * g.ldx, g, n, 0, g.K);
+      gemv_row_scalar(g.x + int64_t(m) * g.ldx, g, c0, c1, tmp);  // b_at reads any layout
       write_out(g, m, c0, c1, tmp);
     }
   }
