@@ -708,24 +708,25 @@ AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
 }
 
 // Rows [row, row + MR) x panels [p0, p0 + NP): one load per panel and k (16 columns),
-// a broadcast per row and 2 x MR x NP FMAs per k.
+// a broadcast per row and 2 x MR x NP FMAs per k. The unroll pragmas must cover MR and NP
+// entirely: a loop left rolled keeps s in memory (unroll 4 gave <5,1> a store per FMA).
 template <int MR, int NP>
 AVX2_FN void gemv_panels_avx2(const float* const* xr, int row, const Gemm& g, int p0) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   const int64_t pstride = g.ldb * kPanel;
   __m256 s[MR][NP][2];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) s[r][p][0] = s[r][p][1] = _mm256_setzero_ps();
   for (int k = 0; k < g.K; ++k) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
       const uint16_t* bk = b + p * pstride + k * kPanel;
       if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + kPanelAhead * kPanel), _MM_HINT_T0);
       __m256 lo, hi;
       load_panel_row(bk, lo, hi);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
         const __m256 a = _mm256_broadcast_ss(xr[r] + k);
         s[r][p][0] = _mm256_fmadd_ps(a, lo, s[r][p][0]);
@@ -735,9 +736,9 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, int row, const Gemm& g, in
   }
   // Out through memory with constant indices: otherwise GCC keeps s in memory in the loop.
   __m256 t[MR][NP][2];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) t[r][p][0] = s[r][p][0], t[r][p][1] = s[r][p][1];
   for (int r = 0; r < MR; ++r)
     for (int p = 0; p < NP; ++p) {
