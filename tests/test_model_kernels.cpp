@@ -93,8 +93,9 @@ TEST(Kernels, GemmMatchesReferenceAllShapes) {
 TEST(Kernels, PanelLayoutMatchesNk) {
   IsaGuard guard;
   std::mt19937 rng(11);
-  const int shapes[][3] = {{1, 16, 8},  {1, 100, 37}, {2, 70, 64},  {3, 33, 129}, {6, 200, 96},
-                           {7, 64, 20}, {8, 300, 576}, {12, 129, 50}, {16, 48, 31}, {40, 90, 300}};
+  const int shapes[][3] = {{1, 16, 8},   {1, 100, 37}, {2, 70, 64},   {3, 33, 129}, {5, 40, 70},   {6, 200, 96},
+                           {7, 64, 20},  {8, 300, 576}, {9, 50, 65},  {12, 129, 50}, {13, 20, 33}, {16, 48, 31},
+                           {40, 90, 300}};
   for (Isa isa : levels()) {
     set_isa(isa);
     for (auto& s : shapes) {
