@@ -815,7 +815,8 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p) {
   for (int t = 0; t <= turns; ++t) first[t] = t * g.M / turns;
   const float* xr[kSmallM];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
-  alignas(32) float c[kSmallM * kPanel] = {};
+  alignas(32) float c[kSmallM * kPanel];
+  for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c + i, _mm256_setzero_ps());  // not all 1 KB
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel;
   auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {  // turn 0: the block comes from memory
     if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
