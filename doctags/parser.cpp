@@ -287,7 +287,8 @@ struct DocTagsParser::Impl {
   bool page_open = false;
   int page_no = 0;
   const Image* image = nullptr;
-  double pw = 1, ph = 1;
+  double pw = 1, ph = 1;  // page size in points
+  double iw = 1, ih = 1;  // page image size in pixels
   size_t page_warnings = 0;
   size_t items_at_begin = 0;
 
@@ -327,17 +328,23 @@ struct DocTagsParser::Impl {
 
   // --- pages ---
 
-  int begin_page(const Image* img) {
+  // 72 for a page image at the page's size in points (docling's scale 1.0).
+  int image_dpi() const { return iw == pw ? 72 : int(std::lround(72.0 * iw / pw)); }
+
+  int begin_page(const Image* img, Size size) {
     if (page_open) finish();
     page_no = doc.pages.empty() ? 1 : doc.pages.back().page_no + 1;
     image = img && !img->empty() ? img : nullptr;
-    pw = image ? image->width : 1;
-    ph = image ? image->height : 1;
+    iw = image ? image->width : 1;
+    ih = image ? image->height : 1;
+    const bool sized = size.width > 0 && size.height > 0;
+    pw = sized ? size.width : iw;
+    ph = sized ? size.height : ih;
     PageItem& p = doc.add_page(page_no, {pw, ph});
     if (image && opt.embed_page_images) {
       ImageRef ref;
-      ref.dpi = 72;
-      ref.size = {pw, ph};
+      ref.dpi = image_dpi();
+      ref.size = {iw, ih};
       ref.uri = png_data_uri(*image);
       p.image = std::move(ref);
     }
@@ -394,9 +401,9 @@ struct DocTagsParser::Impl {
   // --- lexer ---
 
   void feed(std::string_view s) {
-    if (!page_open) begin_page(nullptr);
+    if (!page_open) begin_page(nullptr, {});
     for (char c : s) {
-      if (!page_open) begin_page(nullptr);  // a <page_break> split ended the last page
+      if (!page_open) begin_page(nullptr, {});  // a <page_break> split ended the last page
       step(c);
       ++pos;
     }
@@ -1003,12 +1010,12 @@ struct DocTagsParser::Impl {
       if (p && opt.picture_images) {
         // docling-core: PIL crop of (int(l*W), int(t*H), int(r*W), int(b*H)).
         auto px = [](int loc, double size) { return int(std::trunc((loc / kLocGrid) * size)); };
-        int x0 = px(f.locs.v[0], pw), y0 = px(f.locs.v[1], ph);
-        int x1 = px(f.locs.v[2], pw), y1 = px(f.locs.v[3], ph);
+        int x0 = px(f.locs.v[0], iw), y0 = px(f.locs.v[1], ih);
+        int x1 = px(f.locs.v[2], iw), y1 = px(f.locs.v[3], ih);
         Image crop = image->crop(std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1));
         if (!crop.empty()) {
           ImageRef ir;
-          ir.dpi = 72;
+          ir.dpi = image_dpi();
           ir.size = {double(crop.width), double(crop.height)};
           ir.uri = png_data_uri(crop);
           pic.image = std::move(ir);
@@ -1067,7 +1074,7 @@ DocTagsParser::DocTagsParser(Document& doc, DocTagsParseOptions options)
     : impl_(std::make_unique<Impl>(doc, options)) {}
 DocTagsParser::~DocTagsParser() = default;
 
-int DocTagsParser::begin_page(const Image* image) { return impl_->begin_page(image); }
+int DocTagsParser::begin_page(const Image* image, Size page_size) { return impl_->begin_page(image, page_size); }
 void DocTagsParser::feed(std::string_view chunk) { impl_->feed(chunk); }
 void DocTagsParser::finish() { impl_->finish(); }
 bool DocTagsParser::page_open() const { return impl_->page_open; }
@@ -1091,7 +1098,7 @@ void add_doctags_page(Document& doc, std::string_view doctags, const Image* imag
   DocTagsParseOptions o = options;
   o.page_break_splits = false;
   DocTagsParser p(doc, o);
-  p.begin_page(image);
+  p.begin_page(image, {});
   p.feed(doctags);
   p.finish();
   report_into(p, report);

@@ -74,9 +74,11 @@ class DocTagsParser {
   DocTagsParser& operator=(const DocTagsParser&) = delete;
 
   // Starts the next page (number = last page of doc + 1) and returns its number. The page
-  // image sets the page size (1x1 without one) and is used for crops; it must stay alive
-  // until finish(). feed() without begin_page() starts a page without an image.
-  int begin_page(const Image* image = nullptr);
+  // image (at 72 dpi) sets the page size (1x1 without one) and is used for crops; it must stay
+  // alive until finish(). A page_size in points (width and height > 0) says the image is at
+  // another scale: boxes follow page_size, crops the image. feed() without begin_page()
+  // starts a page without an image.
+  int begin_page(const Image* image = nullptr, Size page_size = {});
   void feed(std::string_view chunk);
   // Ends the current page: closes what is still open (flagging truncation). Idempotent.
   void finish();

@@ -323,10 +323,14 @@ void PageSource::check_page(int page_no) const {
                        std::to_string(page_count()) + " pages)");
 }
 
+bool PageSource::raster_fits(int width, int height) const {
+  return width > 0 && height > 0 && width <= limits_.max_side && height <= limits_.max_side &&
+         int64_t(width) * height <= limits_.max_pixels;
+}
+
 void PageSource::check_raster(int page_no, int width, int height) const {
   check_page(page_no);
-  if (width <= 0 || height <= 0 || width > limits_.max_side || height > limits_.max_side ||
-      int64_t(width) * height > limits_.max_pixels)
+  if (!raster_fits(width, height))
     throw PdfError(PdfError::Kind::PageTooLarge, name_, page_no,
                    page_tag(name_, page_no) + ": raster of " + dims(width, height) +
                        " is outside the limits (max side " + std::to_string(limits_.max_side) +

@@ -76,6 +76,8 @@ class PageSource {
   virtual Image render_size(int page_no, int width, int height) const = 0;
   // RGB raster whose longer side is `max_side` pixels, aspect preserved.
   Image render_fit(int page_no, int max_side) const;
+  // Whether a raster of this size is within the RasterLimits (render would not refuse it).
+  bool raster_fits(int width, int height) const;
 
   // Words of the text layer, in Poppler's reading order; empty for images.
   virtual std::vector<TextWord> words(int page_no) const = 0;

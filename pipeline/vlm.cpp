@@ -87,16 +87,36 @@ std::unique_ptr<VlmEngine> VlmEngine::load(const std::string& dir, const std::st
   return std::unique_ptr<VlmEngine>(new VlmEngine(dir, std::move(m), std::move(t), p, pc));
 }
 
+// A page past the raster limits (a map, a banner) is rendered smaller than docling would
+// instead of leaving it to the text layer: the model image straight at the processor's step-1
+// size (what the processor would shrink the 144-dpi raster to), the page image with its long
+// side at kLargePageSide pixels; the page keeps its size in points and gets a warning.
+constexpr int kLargePageSide = 4096;
+
 void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
   p.page_no = page_no;
-  p.page_image = src.render(page_no, 72);
-  if (o.direct_render) {
-    int w = 0, h = 0;
-    src.raster_size(page_no, 72, &w, &h);
+  int w72 = 0, h72 = 0;
+  src.raster_size(page_no, 72, &w72, &h72);
+  p.page_size = {double(w72), double(h72)};
+  if (src.raster_fits(w72, h72)) {
+    p.page_image = src.render(page_no, 72);
+  } else {
+    p.page_image = src.render_fit(page_no, kLargePageSide);
+    p.warnings.push_back("page of " + std::to_string(w72) + "x" + std::to_string(h72) +
+                         " pt: page image rendered at " + std::to_string(p.page_image.width) + "x" +
+                         std::to_string(p.page_image.height) + " px (raster limits)");
+  }
+  const bool step1 = e.processor().do_resize;
+  int w = w72, h = h72;
+  if (!o.direct_render) src.raster_size(page_no, o.dpi, &w, &h);
+  if (o.direct_render || (step1 && !src.raster_fits(w, h))) {
     int sw = w, sh = h;
-    if (e.processor().do_resize) vision::idefics3_step1_size(w, h, e.processor().longest_edge, &sw, &sh);
+    if (step1) vision::idefics3_step1_size(w, h, e.processor().longest_edge, &sw, &sh);
     p.model_image = src.render_size(page_no, sw, sh);
-    p.model_image_is_step1 = e.processor().do_resize;
+    p.model_image_is_step1 = step1;
+    if (!o.direct_render)
+      p.warnings.push_back("page too large to render at " + std::to_string(int(o.dpi)) + " dpi; the model got " +
+                           std::to_string(sw) + "x" + std::to_string(sh) + " px directly");
   } else {
     p.model_image = src.render(page_no, o.dpi);
   }
@@ -124,7 +144,7 @@ vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions&
   po.picture_images = o.picture_images;
   p.doc = Document();
   p.parser = std::make_unique<DocTagsParser>(p.doc, po);
-  p.parser->begin_page(p.page_image.empty() ? nullptr : &p.page_image);
+  p.parser->begin_page(p.page_image.empty() ? nullptr : &p.page_image, p.page_size);
   p.text_decoder = std::make_unique<vision::IncrementalDecoder>(e.tokenizer());
   p.doctags.clear();
 
@@ -164,7 +184,10 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
   p.parser.reset();
   p.text_decoder.reset();
   if (o.force_backend_text && p.text && !p.page_image.empty()) {
-    double sx = p.text->width / p.page_image.width, sy = p.text->height / p.page_image.height;
+    const bool sized = p.page_size.width > 0 && p.page_size.height > 0;
+    const double pw = sized ? p.page_size.width : p.page_image.width;
+    const double ph = sized ? p.page_size.height : p.page_image.height;
+    double sx = p.text->width / pw, sy = p.text->height / ph;
     replace_with_text_layer(p.doc, *p.text, sx, sy);
   }
   p.ok = !(cancelled && cancelled());

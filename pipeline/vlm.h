@@ -79,7 +79,8 @@ class VlmEngine {
 // One page moving through the stages. Plain data: each stage fills its part.
 struct VlmPage {
   int page_no = 0;               // in the source document (1-based)
-  Image page_image;              // 72 dpi: page size and crops for the document
+  Image page_image;              // 72 dpi (smaller past the raster limits): crops, pages[].image
+  Size page_size;                // in points; 0 x 0: the page image's size
   Image model_image;             // what the processor gets (144 dpi, or step-1 size)
   bool model_image_is_step1 = false;
   std::optional<TextPage> text;  // text layer, for force_backend_text

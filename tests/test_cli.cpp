@@ -404,21 +404,30 @@ TEST(CliConvert, InterruptKeepsFinishedDocuments) {
   fs::remove(err);
 }
 
-// A poster-sized page cannot be rasterized for the model: that page falls back to the text
-// layer with an error naming it; the normal page goes through the model.
-TEST(CliConvert, EnormousPageFallsBackToTheTextLayer) {
+// A poster-sized page is past the raster limits at 144 dpi (28800 px) and even at 72 dpi
+// (207 Mpx): the model gets it straight at the processor's step-1 size, the page image is
+// rendered smaller, the page keeps its size in points, and warnings name the page. The
+// text layer is not used for it.
+TEST(CliConvert, EnormousPageGoesToTheModelRenderedSmaller) {
   fs::path in = temp_dir("poster_in"), out = temp_dir("poster_out");
   std::ofstream(in / "poster.pdf", std::ios::binary) << docling::testing::make_pdf(
       {{"0 0 612 792", "BT /F1 20 Tf 30 700 Td (Normal page) Tj ET"},
        {"0 0 14400 14400", "BT /F1 400 Tf 300 7000 Td (Huge page text) Tj ET"}});
   CliRun r = cli("convert " + q(in / "poster.pdf") + " --pipeline vlm --model " + q(kTiny) +
                  " --max-new-tokens 4 --to json,md -q --strict -o " + q(out));
-  EXPECT_EQ(r.code, 3) << r.err;
-  EXPECT_NE(r.err.find("poster.pdf: page 2: the model failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 3) << r.err;  // --strict: warnings count
+  EXPECT_EQ(r.err.find("the model failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("poster.pdf: page 2: page too large to render at 144 dpi"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("poster.pdf: page 2: page of 14400x14400 pt: page image rendered at 4096x4096 px"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("page 1: page"), std::string::npos) << r.err;  // the normal page renders as before
   auto j = nlohmann::json::parse(slurp(out / "poster.json"));
-  EXPECT_EQ(j["pages"].size(), 2u);
+  ASSERT_EQ(j["pages"].size(), 2u);
   EXPECT_EQ(j["pages"]["2"]["size"]["width"], 14400.0);
-  EXPECT_NE(slurp(out / "poster.md").find("Huge page text"), std::string::npos);
+  EXPECT_EQ(j["pages"]["2"]["image"]["size"]["width"], 4096.0);
+  EXPECT_EQ(j["pages"]["2"]["image"]["dpi"], 20);  // 72 * 4096 / 14400
+  EXPECT_EQ(j["pages"]["1"]["image"]["dpi"], 72);
+  EXPECT_EQ(slurp(out / "poster.md").find("Huge page text"), std::string::npos);
 }
 
 // A checkpoint saved in float32 (torch_dtype=float32) loads too: its weights are rounded

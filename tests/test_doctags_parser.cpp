@@ -163,6 +163,30 @@ TEST(Reference, CoordinatesScaleOnThePageImage) {
   EXPECT_EQ(p.doc.pages[0].image->size.height, 1000.0);
 }
 
+// A page image at another scale than the page (a page past the raster limits): boxes follow
+// the page size in points, crops come from the image, and both images say their dpi.
+TEST(Reference, PageSizeApartFromTheImage) {
+  Image img(500, 1000);
+  Document doc;
+  DocTagsParser parser(doc);
+  parser.begin_page(&img, {2000, 4000});
+  parser.feed("<picture><loc_0><loc_0><loc_100><loc_50></picture><text><loc_50><loc_10><loc_500><loc_20>x</text>");
+  parser.finish();
+  EXPECT_EQ(doc.pages.at(0).size.width, 2000.0);
+  EXPECT_EQ(doc.pages[0].size.height, 4000.0);
+  ASSERT_TRUE(doc.pages[0].image);
+  EXPECT_EQ(doc.pages[0].image->size.width, 500.0);
+  EXPECT_EQ(doc.pages[0].image->dpi, 18.0);  // 72 * 500 / 2000
+  const BoundingBox& b = doc.texts.at(0).prov.at(0).bbox;
+  EXPECT_EQ(b.l, (50 / 500.0) * 2000);
+  EXPECT_EQ(b.b, (20 / 500.0) * 4000);
+  ASSERT_TRUE(doc.pictures.at(0).image);
+  EXPECT_EQ(doc.pictures[0].image->size.width, 100.0);  // (100 / 500) * 500 image pixels
+  EXPECT_EQ(doc.pictures[0].image->size.height, 100.0);
+  EXPECT_EQ(doc.pictures[0].image->dpi, 18.0);
+  EXPECT_EQ(doc.pictures[0].prov.at(0).bbox.r, 400.0);  // in points
+}
+
 TEST(Reference, TextCleanupAndLabels) {
   Parsed p = parse(
       "<doctag><title>  T  </title><text>P < 0.05 and a<b>b</b>c <_X_></text>"
