@@ -650,15 +650,20 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
   }
 }
 
-// Six rows x 16 columns: out[2r], out[2r + 1] = sum over k in [k0, k1) of xr[r][k] * B row k,
-// the row given by load(k, b0, b1) as two 8-column halves. The 12 sums are named locals
-// (an array would be spilled by GCC); shared by the prefill and decode kernels.
-template <class LoadB>
-AVX2_FN __attribute__((always_inline)) inline void sums_6x16(int k0, int k1, const float* const* xr, LoadB load,
-                                                             __m256* out) {
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3], *x4 = xr[4], *x5 = xr[5];
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+// R rows (3, 4 or 6) x 16 columns: s[2r], s[2r + 1] += sum over k in [k0, k1) of
+// xr[r][k] * B row k, the row given by load(k, b0, b1) as two 8-column halves; s holds the
+// sums to continue (zeros to start). The sums are named locals (an array is spilled by GCC);
+// after inlining s stays in registers. Serves the prefill micro-kernel (6 rows), the six-row
+// decode block and the decode turns (3-4 rows).
+template <int R, class LoadB>
+AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, const float* const* xr, LoadB load,
+                                                            __m256* s) {
+  static_assert(R == 3 || R == 4 || R == 6);
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[std::min(3, R - 1)], *x4 = xr[std::min(4, R - 1)],
+              *x5 = xr[R - 1];
+  __m256 c00 = s[0], c01 = s[1], c10 = s[2], c11 = s[3], c20 = s[4], c21 = s[5];
+  __m256 c30 = R > 3 ? s[6] : c00, c31 = R > 3 ? s[7] : c00;
+  __m256 c40 = R > 4 ? s[8] : c00, c41 = R > 4 ? s[9] : c00, c50 = R > 5 ? s[10] : c00, c51 = R > 5 ? s[11] : c00;
 #pragma GCC unroll 4
   for (int k = k0; k < k1; ++k) {
     __m256 b0, b1;
@@ -669,15 +674,20 @@ AVX2_FN __attribute__((always_inline)) inline void sums_6x16(int k0, int k1, con
     c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
     x = _mm256_broadcast_ss(x2 + k);
     c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(x3 + k);
-    c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(x4 + k);
-    c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(x5 + k);
-    c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    if constexpr (R > 3) {
+      x = _mm256_broadcast_ss(x3 + k);
+      c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    }
+    if constexpr (R > 4) {
+      x = _mm256_broadcast_ss(x4 + k);
+      c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+      x = _mm256_broadcast_ss(x5 + k);
+      c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    }
   }
-  out[0] = c00; out[1] = c01; out[2] = c10; out[3] = c11; out[4] = c20; out[5] = c21;
-  out[6] = c30; out[7] = c31; out[8] = c40; out[9] = c41; out[10] = c50; out[11] = c51;
+  s[0] = c00; s[1] = c01; s[2] = c10; s[3] = c11; s[4] = c20; s[5] = c21;
+  if constexpr (R > 3) s[6] = c30, s[7] = c31;
+  if constexpr (R > 4) s[8] = c40, s[9] = c41, s[10] = c50, s[11] = c51;
 }
 
 // Panel layout, up to six rows (decode). B streams from memory once, in order: per group of
@@ -746,12 +756,13 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0) {
     }
 }
 
-// Six rows, one panel: 12 accumulators (GCC spills the array form of the template above).
+// Six rows, one panel: row_sums keeps the 12 sums in registers (GCC spills the array form above).
 template <>
 AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   __m256 acc[12];
-  sums_6x16(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  row_sums<6>(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
     if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
     load_panel_row(b + k * kPanel, lo, hi);
   }, acc);
@@ -779,33 +790,14 @@ AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int 
 constexpr int kTurnRows = 4, kTurnK = 32, kMaxTurns = (kSmallM + kTurnRows - 1) / kTurnRows;
 
 // R (3 or 4) rows x 16 columns over [k0, k1), continuing the sums parked in c
-// (row r: c[16 r .. 16 r + 16)). Named locals: GCC keeps them in registers.
+// (row r: c[16 r .. 16 r + 16)).
 template <int R, class LoadB>
 AVX2_FN __attribute__((always_inline)) inline void turn_sums(int k0, int k1, const float* const* xr, LoadB load,
                                                              float* c) {
-  static_assert(R == 3 || R == 4);
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[R - 1];
-  __m256 c00 = _mm256_load_ps(c), c01 = _mm256_load_ps(c + 8), c10 = _mm256_load_ps(c + 16);
-  __m256 c11 = _mm256_load_ps(c + 24), c20 = _mm256_load_ps(c + 32), c21 = _mm256_load_ps(c + 40);
-  __m256 c30 = R == 4 ? _mm256_load_ps(c + 48) : c00, c31 = R == 4 ? _mm256_load_ps(c + 56) : c00;
-#pragma GCC unroll 4
-  for (int k = k0; k < k1; ++k) {
-    __m256 b0, b1;
-    load(k, b0, b1);
-    __m256 x = _mm256_broadcast_ss(x0 + k);
-    c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(x1 + k);
-    c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(x2 + k);
-    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-    if constexpr (R == 4) {
-      x = _mm256_broadcast_ss(x3 + k);
-      c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-    }
-  }
-  _mm256_store_ps(c, c00); _mm256_store_ps(c + 8, c01); _mm256_store_ps(c + 16, c10);
-  _mm256_store_ps(c + 24, c11); _mm256_store_ps(c + 32, c20); _mm256_store_ps(c + 40, c21);
-  if constexpr (R == 4) _mm256_store_ps(c + 48, c30), _mm256_store_ps(c + 56, c31);
+  __m256 s[2 * R];
+  for (int i = 0; i < 2 * R; ++i) s[i] = _mm256_load_ps(c + 8 * i);
+  row_sums<R>(k0, k1, xr, load, s);
+  for (int i = 0; i < 2 * R; ++i) _mm256_store_ps(c + 8 * i, s[i]);
 }
 
 // Rows [0, M) (7 <= M <= kSmallM) x panel p, in turns of 3-4 rows.
@@ -970,7 +962,8 @@ AVX2_FN void micro_6x16(int kc, const float* const* xr, const float* b, float* c
                         const float* bias) {
   for (int r = 0; r < MR2; ++r) _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
   __m256 acc[12];
-  sums_6x16(0, kc, xr, [&](int k, __m256& b0, __m256& b1) AVX2_FN {
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  row_sums<6>(0, kc, xr, [&](int k, __m256& b0, __m256& b1) AVX2_FN {
     b0 = _mm256_load_ps(b + k * 16), b1 = _mm256_load_ps(b + k * 16 + 8);
   }, acc);
   const __m256 z = _mm256_setzero_ps();
