@@ -800,36 +800,39 @@ AVX2_FN __attribute__((always_inline)) inline void turn_sums(int k0, int k1, con
   for (int i = 0; i < 2 * R; ++i) _mm256_store_ps(c + 8 * i, s[i]);
 }
 
-// Rows [0, M) (7 <= M <= kSmallM) x panel p, in turns of 3-4 rows.
-AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p) {
+// Rows [0, M) (7 <= M <= kSmallM) x panels [p0, p1), in turns of 3-4 rows.
+AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1) {
   const int turns = (g.M + kTurnRows - 1) / kTurnRows;
   int first[kMaxTurns + 1];  // turn t: rows [first[t], first[t + 1]), sizes differ by at most 1
   for (int t = 0; t <= turns; ++t) first[t] = t * g.M / turns;
   const float* xr[kSmallM];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
   alignas(32) float c[kSmallM * kPanel];
-  for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c + i, _mm256_setzero_ps());  // not all 1 KB
-  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel;
+  const uint16_t* b = nullptr;  // the panel being worked on
   auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {  // turn 0: the block comes from memory
     if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
     load_panel_row(b + k * kPanel, lo, hi);
   };
   auto cached = [&](int k, __m256& lo, __m256& hi) AVX2_FN { load_panel_row(b + k * kPanel, lo, hi); };
-  for (int k0 = 0; k0 < g.K; k0 += kTurnK) {
-    const int k1 = std::min(g.K, k0 + kTurnK);
-    for (int t = 0; t < turns; ++t) {
-      const int r0 = first[t];
-      float* ct = c + r0 * kPanel;
-      if (first[t + 1] - r0 == 4) {
-        t == 0 ? turn_sums<4>(k0, k1, xr + r0, stream, ct) : turn_sums<4>(k0, k1, xr + r0, cached, ct);
-      } else {
-        t == 0 ? turn_sums<3>(k0, k1, xr + r0, stream, ct) : turn_sums<3>(k0, k1, xr + r0, cached, ct);
+  for (int p = p0; p < p1; ++p) {
+    b = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel;
+    for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c + i, _mm256_setzero_ps());  // not all 1 KB
+    for (int k0 = 0; k0 < g.K; k0 += kTurnK) {
+      const int k1 = std::min(g.K, k0 + kTurnK);
+      for (int t = 0; t < turns; ++t) {
+        const float* const* x = xr + first[t];
+        float* ct = c + first[t] * kPanel;
+        auto turn = [&](auto load) AVX2_FN {
+          if (first[t + 1] - first[t] == 4) turn_sums<4>(k0, k1, x, load, ct);
+          else turn_sums<3>(k0, k1, x, load, ct);
+        };
+        t == 0 ? turn(stream) : turn(cached);
       }
     }
-  }
-  for (int r = 0; r < g.M; ++r) {
-    put_half(g, r, p * kPanel, _mm256_load_ps(c + r * kPanel));
-    put_half(g, r, p * kPanel + 8, _mm256_load_ps(c + r * kPanel + 8));
+    for (int r = 0; r < g.M; ++r) {
+      put_half(g, r, p * kPanel, _mm256_load_ps(c + r * kPanel));
+      put_half(g, r, p * kPanel + 8, _mm256_load_ps(c + r * kPanel + 8));
+    }
   }
 }
 
@@ -837,7 +840,7 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p) {
 AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
   const int p1 = (n1 + kPanel - 1) / kPanel;
   if (g.M > kPanelRows) {
-    for (int p = n0 / kPanel; p < p1; ++p) gemv_panel_turns_avx2(g, p);
+    gemv_panel_turns_avx2(g, n0 / kPanel, p1);
     return;
   }
   const float* xr[kPanelRows];
