@@ -184,10 +184,8 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
   p.parser.reset();
   p.text_decoder.reset();
   if (o.force_backend_text && p.text && !p.page_image.empty()) {
-    const bool sized = p.page_size.width > 0 && p.page_size.height > 0;
-    const double pw = sized ? p.page_size.width : p.page_image.width;
-    const double ph = sized ? p.page_size.height : p.page_image.height;
-    double sx = p.text->width / pw, sy = p.text->height / ph;
+    const Size& page = p.doc.pages.front().size;  // as the parser set it (page_size or the image's)
+    double sx = p.text->width / page.width, sy = p.text->height / page.height;
     replace_with_text_layer(p.doc, *p.text, sx, sy);
   }
   p.ok = !(cancelled && cancelled());
