@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "doctags/document.h"
+#include "core/document.h"
 
 namespace docling {
 

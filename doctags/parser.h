@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
-#include "doctags/document.h"
-#include "layout/image.h"
+#include "core/document.h"
+#include "core/image.h"
 
 namespace docling {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "doctags/document.h"
+#include "core/document.h"
 
 namespace docling::doctags {
 

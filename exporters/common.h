@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "doctags/document.h"
+#include "core/document.h"
 
 namespace docling {
 

@@ -1,6 +1,6 @@
 #include "exporters/doctags_writer.h"
 
-#include "layout/geometry.h"
+#include "core/geometry.h"
 #include "exporters/serializer.h"
 
 namespace docling {

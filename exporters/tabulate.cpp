@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "exporters/common.h"
-#include "exporters/utf8.h"
+#include "core/utf8.h"
 
 namespace docling {
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "layout/geometry.h"
+#include "core/geometry.h"
 
 namespace docling {
 

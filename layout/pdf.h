@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "doctags/document.h"
-#include "layout/image.h"
+#include "core/document.h"
+#include "core/image.h"
 #include "layout/text_layer.h"
 
 namespace docling {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "doctags/document.h"
+#include "core/document.h"
 #include "layout/text_layer.h"
 
 namespace docling {

@@ -4,7 +4,7 @@
 
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
-#include "layout/image.h"
+#include "core/image.h"
 #include "pipeline/cli.h"
 #include "pipeline/exports.h"
 #include "pipeline/sources.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "doctags/document.h"
+#include "core/document.h"
 #include "layout/pdf.h"
 #include "layout/text_backend.h"
 #include "pipeline/sources.h"

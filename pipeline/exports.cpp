@@ -8,7 +8,7 @@
 #include "exporters/html.h"
 #include "exporters/markdown.h"
 #include "exporters/text.h"
-#include "layout/image.h"
+#include "core/image.h"
 #include "layout/page_range.h"
 
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "doctags/document.h"
+#include "core/document.h"
 #include "exporters/common.h"
 #include "pipeline/args.h"
 #include "pipeline/output.h"

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "doctags/document.h"
+#include "core/document.h"
 #include "doctags/parser.h"
-#include "layout/image.h"
+#include "core/image.h"
 #include "layout/text_layer.h"
 #include "vision/generate.h"
 #include "vision/image_processor.h"

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "layout/image.h"
+#include "core/image.h"
 #include "vision/batch.h"
 #include "vision/image_processor.h"
 #include "vision/model.h"

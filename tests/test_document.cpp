@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "doctags/document.h"
+#include "core/document.h"
 
 using namespace docling;
 

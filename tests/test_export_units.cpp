@@ -5,7 +5,7 @@
 #include "doctags/docling_json.h"
 #include "exporters/common.h"
 #include "exporters/doctags_writer.h"
-#include "layout/geometry.h"
+#include "core/geometry.h"
 #include "exporters/html.h"
 #include "exporters/markdown.h"
 #include "exporters/mathml.h"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "layout/image.h"
+#include "core/image.h"
 
 using namespace docling;
 

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "layout/geometry.h"
+#include "core/geometry.h"
 
 using namespace docling;
 

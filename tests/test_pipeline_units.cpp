@@ -5,7 +5,7 @@
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "exporters/markdown.h"
-#include "layout/image.h"
+#include "core/image.h"
 #include "layout/text_layer.h"
 #include "pipeline/args.h"
 #include "pipeline/convert.h"

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "layout/image.h"
+#include "core/image.h"
 #include "vision/image_processor.h"
 #include "vision/prompt.h"
 #include "vision/safetensors.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "layout/image.h"
+#include "core/image.h"
 
 namespace docling::vision {
 

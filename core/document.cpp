@@ -1,4 +1,4 @@
-#include "doctags/document.h"
+#include "core/document.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "doctags/document.h"
+#include "core/document.h"
 
 namespace docling {
 

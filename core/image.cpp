@@ -1,4 +1,5 @@
-#include "layout/image.h"
+#include "core/image.h"
+#include "core/file_io.h"
 
 #include <png.h>
 
@@ -92,12 +93,6 @@ Image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& what) {
   return out;
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ImageError(path + ": cannot open");
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
 }  // namespace
 
 Image decode_image(const std::vector<uint8_t>& bytes, const std::string& what) {
@@ -106,7 +101,10 @@ Image decode_image(const std::vector<uint8_t>& bytes, const std::string& what) {
   throw ImageError(what + ": not a PNG or JPEG image");
 }
 
-Image load_image(const std::string& path) { return decode_image(read_file(path), path); }
+Image load_image(const std::string& path) {
+  std::string bytes = read_file(path);
+  return decode_image(std::vector<uint8_t>(bytes.begin(), bytes.end()), path);
+}
 
 std::vector<uint8_t> encode_png(const Image& img) {
   png_image p;

@@ -1,0 +1,27 @@
+// Files in and out: whole-file reads with a size cap, and atomic writes.
+//
+// Takes: paths and bytes. Gives: file contents, and files that either exist whole or not
+// at all. Errors are FileError naming the path.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace docling {
+
+struct FileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a regular file (a FIFO, device or folder is refused: /dev/zero would never end).
+// Throws FileError when the file is larger than max_bytes.
+constexpr uint64_t kDefaultMaxFileBytes = uint64_t(2) << 30;  // 2 GiB
+std::string read_file(const std::filesystem::path& path, uint64_t max_bytes = kDefaultMaxFileBytes);
+
+// Writes to a short temporary name beside `path` and renames it over `path`, so a reader
+// (or a crash) never sees a half-written file. Creates parent folders.
+void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+}  // namespace docling
