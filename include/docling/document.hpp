@@ -1,0 +1,108 @@
+// A converted document (docling-core's DoclingDocument) and its exports.
+//
+// Takes: a conversion result, DocTags, or DoclingDocument JSON. Gives: the document's items
+// in reading order, and the document as Markdown, HTML, JSON, DocTags or plain text, the
+// way docling-core exports it.
+#pragma once
+
+#include "docling/export.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace docling {
+
+// An RGB image, 8 bits per channel, rows top to bottom.
+struct PageImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;  // width * height * 3
+  bool empty() const { return width <= 0 || height <= 0; }
+};
+// PNG or JPEG from a file or from memory. Throws InputError naming the file.
+DOCLING_API PageImage load_page_image(const std::filesystem::path& file);
+DOCLING_API PageImage decode_page_image(const uint8_t* data, size_t size, const std::string& name = "image");
+
+// A box on a page in points, origin at the page's top-left corner.
+struct Box {
+  double left = 0, top = 0, right = 0, bottom = 0;
+};
+
+// One item of the document in reading order (body first, then furniture: headers, footers).
+struct Item {
+  std::string ref;     // JSON pointer, "#/texts/3"
+  std::string label;   // docling-core's label: "section_header", "text", "table", "picture", ...
+  std::string text;    // the text; Markdown of a table; caption of a picture
+  int level = 0;       // heading level (1 = top), list nesting depth
+  int page = 0;        // 1-based page of the first provenance; 0 when the item has none
+  Box box;             // on that page (meaningless when page is 0)
+  bool furniture = false;  // page header/footer layer
+};
+
+enum class Format { Markdown, Html, Json, DocTags, Text };
+DOCLING_API const char* extension(Format f);                              // "md", "html", "json", "doctags", "txt"
+// "md,html,json,doctags,text" (also "markdown", "txt", "dt"). Throws InvalidArgumentError.
+DOCLING_API std::vector<Format> parse_formats(const std::string& list);
+
+enum class ImageMode {
+  Placeholder,  // "<!-- image -->" where a picture stands
+  Embedded,     // data: URIs
+  Referenced,   // files beside the output (save() writes them)
+};
+
+struct ExportOptions {
+  ImageMode image_mode = ImageMode::Placeholder;   // docling-core's default
+  std::optional<std::string> page_break_placeholder;  // text between pages (Markdown, text)
+  std::vector<int> pages;                          // only these pages (1-based); empty = all
+  bool md_compact_tables = false;                  // Markdown tables without padding
+  bool doctags_minified = false;                   // DocTags without newlines between elements
+  std::vector<std::string> excluded_labels;        // e.g. {"picture", "page_header"}
+};
+DOCLING_API ExportOptions export_defaults();
+
+class DOCLING_API DoclingDocument {
+ public:
+  DoclingDocument();  // empty, named "Document"
+  ~DoclingDocument();
+  DoclingDocument(const DoclingDocument&);
+  DoclingDocument& operator=(const DoclingDocument&);
+  DoclingDocument(DoclingDocument&&) noexcept;
+  DoclingDocument& operator=(DoclingDocument&&) noexcept;
+
+  // Reading. Throw InputError with the reason (and the byte offset for JSON).
+  static DoclingDocument from_json(std::string_view docling_json);
+  // DocTags of one page, or of several pages separated by <page_break>; `page_images`
+  // (one per page, or none) give page sizes and picture crops as docling-core does.
+  // Tag problems are tolerated; `warnings` (if given) receives one line per problem.
+  static DoclingDocument from_doctags(std::string_view doctags, const std::vector<PageImage>& page_images = {},
+                               std::vector<std::string>* warnings = nullptr);
+
+  std::string name() const;
+  int page_count() const;
+  std::vector<Item> items() const;
+
+  // The document in one format. Referenced images need save() (they must be files).
+  std::string export_to(Format format, const ExportOptions& options = export_defaults()) const;
+  std::string to_markdown() const { return export_to(Format::Markdown); }
+  std::string to_json() const { return export_to(Format::Json); }
+
+  // Writes DIR/STEM.<ext> for each format, atomically (a file is whole or absent; either all
+  // formats are written or none), with referenced images in DIR/STEM_artifacts/.
+  // Returns the files written. Throws OutputError.
+  std::vector<std::filesystem::path> save(const std::filesystem::path& dir, const std::string& stem,
+                                          const std::vector<Format>& formats,
+                                          const ExportOptions& options = export_defaults()) const;
+
+  struct Impl;
+  // For the library's own use: the internal tree.
+  Impl* impl() const { return impl_.get(); }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace docling

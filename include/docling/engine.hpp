@@ -1,0 +1,201 @@
+// The conversion engine: load the model once, convert many documents from many threads.
+//
+//   docling::EngineOptions eo = docling::engine_defaults();
+//   eo.model_dir = "/models/granite-docling-258M";
+//   docling::Engine engine(eo);                        // throws ModelError
+//   docling::ConvertResult r = engine.convert("paper.pdf");
+//   std::string md = r.document.to_markdown();
+//
+// One Engine is shared by any number of threads: pages of concurrent convert() calls share
+// the model's decoder steps (continuous batching across callers), and pages in flight are
+// bounded engine-wide, so memory does not grow with the number of callers.
+//
+// Takes: EngineOptions (model folder and machine settings), then files or bytes with
+// ConvertOptions. Gives: ConvertResult (status, per-page errors and warnings, timings, the
+// DoclingDocument). The library reads no environment variables and prints nothing: messages go to
+// the results, and to EngineOptions::log when set.
+#pragma once
+
+#include "docling/export.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "docling/document.hpp"
+#include "docling/errors.hpp"
+
+namespace docling {
+
+DOCLING_API const char* version();  // "0.2.0"
+
+enum class Weights { Bf16, Int8 };    // int8: quantized at load (less memory, small accuracy cost)
+enum class KvCache { F16, F32 };      // f32: exact, twice the memory and attention traffic
+enum class Isa { Best, Avx512, Avx2, Scalar };  // highest instruction set the kernels may use
+enum class LogLevel { Debug, Info, Warning, Error };
+using LogCallback = std::function<void(LogLevel, const std::string&)>;
+
+struct EngineOptions {
+  std::string model_dir;         // checkpoint folder; "" = no model (text-layer pipeline only)
+  Weights weights = Weights::Bf16;
+  KvCache kv_cache = KvCache::F16;
+  int threads = 0;               // compute threads for the model; 0 = all cores
+  int batch_size = 4;            // pages decoded together (1..64)
+  int pages_in_flight = 8;       // pages rendered and waiting or generating, engine-wide (1..256)
+  int max_new_tokens = 8192;     // upper bound of ConvertOptions::max_new_tokens (1..131072)
+  // Kernel settings. They are process-wide (one dispatch table per process): the last
+  // Engine constructed sets them.
+  Isa max_isa = Isa::Best;
+  bool int8_activations = false;  // AVX512-VNNI decode with 8-bit activations (int8 weights)
+  bool bf16_dot = false;          // AVX512-BF16 products (rounds activations to bf16)
+  LogCallback log;                // called from any thread; never while a lock of ours is held
+};
+DOCLING_API EngineOptions engine_defaults();
+
+// Where a model is looked for when EngineOptions::model_dir is empty is the caller's
+// business (the CLI: --model, $DOCLING_MODEL, a cache folder). These help: the standard
+// folders under `cache_home` (e.g. $XDG_CACHE_HOME or ~/.cache) in order, the first that
+// holds config.json + model.safetensors, and a message saying how to get the model.
+DOCLING_API std::vector<std::filesystem::path> standard_model_dirs(const std::filesystem::path& cache_home);
+DOCLING_API bool is_model_dir(const std::filesystem::path& dir);
+DOCLING_API std::string missing_model_message(const std::vector<std::filesystem::path>& looked_in);
+
+enum class Pipeline {
+  Default,  // Vlm when the engine has a model, else Text
+  Vlm,      // the model on every page; the text layer where a page fails
+  Text,     // the PDF text layer only (pages without text get an error)
+  Auto,     // the text layer, and the model for pages without one (scans)
+};
+
+// A flag a caller sets from any thread to stop a conversion: pages not yet generated are
+// abandoned, the call returns Status::Cancelled with what was finished.
+class CancelToken {
+ public:
+  void cancel() noexcept { flag_.store(true); }
+  bool cancelled() const noexcept { return flag_.load(); }
+
+ private:
+  std::atomic<bool> flag_{false};
+};
+
+struct Limits {
+  uint64_t max_input_bytes = uint64_t(2) << 30;  // a file or buffer larger is refused
+  int max_side = 20000;                          // pixels per side of a rendered page
+  int64_t max_pixels = 100'000'000;              // pixels of a rendered page
+};
+
+enum class Status { Success, Partial, Failure, Cancelled };
+DOCLING_API const char* to_string(Status s);  // "success", "partial", "failure", "cancelled"
+
+struct PageMessage {
+  int page = 0;         // 1-based; 0 = the document as a whole
+  std::string message;  // names the file and page
+};
+
+// A page as it finishes (streaming). `document` holds that page alone (page number as in
+// the source); `doctags` is the model's output ("" for text-layer pages).
+struct PageResult {
+  int page = 0;
+  bool from_model = false;
+  const DoclingDocument* document = nullptr;
+  std::string doctags;
+  std::vector<std::string> warnings;
+};
+using PageCallback = std::function<void(const PageResult&)>;
+
+struct ConvertOptions {
+  Pipeline pipeline = Pipeline::Default;
+  std::string pages;                 // "1-3,7", "5-"; empty = all
+  std::string password;              // of an encrypted PDF (tried as owner and as user password)
+  int max_new_tokens = 8192;         // per page (docling's granite-docling setting)
+  bool force_backend_text = false;   // text items take the PDF's text inside the model's boxes
+  bool render_direct = false;        // render at the model's input size (no 144 dpi + resize)
+  bool loop_guard = true;            // stop a page that repeats itself (kept, with a warning)
+  bool page_images = true;           // pages[].image in the document (as docling's VLM pipeline)
+  bool speculate = true;             // draft tokens from the text layer (never change the output)
+  Limits limits;
+  const CancelToken* cancel = nullptr;  // optional; must outlive the call
+  PageCallback on_page;              // optional; called on the calling thread as pages finish
+};
+DOCLING_API ConvertOptions convert_defaults();
+
+struct Timings {
+  double total_s = 0;
+};
+
+struct ConvertResult {
+  Status status = Status::Failure;
+  DoclingDocument document;
+  std::vector<PageMessage> errors;    // why the status is Partial or Failure
+  std::vector<PageMessage> warnings;  // noted; the output is complete
+  int pages = 0, model_pages = 0, text_pages = 0;
+  int generated_tokens = 0;
+  Timings timings;
+};
+
+// One input of a batch.
+struct Input {
+  std::filesystem::path path;     // a PDF, PNG/JPEG, .doctags or DoclingDocument .json file
+  std::vector<uint8_t> bytes;     // or its bytes (path then only names it in messages)
+};
+
+struct BatchOptions {
+  int workers = 0;        // documents converted at once; 0 = max(cores, pages_in_flight)
+  bool ordered = false;   // deliver results in input order
+};
+// Called once per input, never from two threads at once.
+using DocumentCallback = std::function<void(size_t index, ConvertResult&)>;
+
+// What a region instruction asks the model.
+enum class Instruction {
+  Table,    // table -> OTSL
+  Formula,  // formula -> LaTeX
+  Code,     // code -> text
+  Chart,    // chart -> table
+  Ocr,      // the text inside `region`
+  Identify, // the element at `region`
+};
+struct InstructionResult {
+  std::string doctags;  // the model's output, special tokens kept
+  DoclingDocument document;    // that output parsed (one page, the image's size)
+  std::vector<std::string> warnings;
+};
+
+class DOCLING_API Engine {
+ public:
+  // Loads the model (when model_dir is set): config, weights, tokenizer, processor.
+  // Throws ModelError naming the file, InvalidArgumentError for options out of range.
+  explicit Engine(const EngineOptions& options = engine_defaults());
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  bool has_model() const;
+  const EngineOptions& options() const;
+
+  // Never throws for bad input: the result says what failed (InvalidArgumentError for
+  // options out of range, OutOfMemory is reported as a failure).
+  ConvertResult convert(const std::filesystem::path& file, const ConvertOptions& options = convert_defaults()) const;
+  ConvertResult convert(const uint8_t* data, size_t size, const std::string& name,
+                        const ConvertOptions& options = convert_defaults()) const;
+  // Many documents at once, each delivered as soon as it is done (or in order).
+  void convert_all(const std::vector<Input>& inputs, const ConvertOptions& options,
+                   const BatchOptions& batch, const DocumentCallback& done) const;
+
+  // One instruction on a page image; `region` (in image pixels) for Ocr and Identify.
+  // Throws ModelError when the engine has no model.
+  InstructionResult run(const PageImage& image, Instruction what, std::optional<Box> region = std::nullopt,
+                        const ConvertOptions& options = convert_defaults()) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace docling
