@@ -22,7 +22,8 @@
  *
  * Memory. Handles are freed by their own *_free function (NULL is accepted). Buffers the library
  * returns through `char** out` are malloc'ed by the library and freed with docling_free().
- * Strings returned as `const char*` belong to the handle they came from.
+ * Strings returned as `const char*` belong to the handle they came from. A result or document
+ * stays valid after the engine that made it is freed.
  *
  * Strings are UTF-8 and NUL-terminated unless a length is passed with them. */
 #ifndef DOCLING_H
