@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -34,9 +35,12 @@ struct docling_cancel_token {
 };
 
 // Owned (from_doctags / from_json) or borrowed (a result's document, a page in a callback).
+// Items are made on first request (once, whichever thread asks first).
 struct docling_document {
   std::unique_ptr<docling::DoclingDocument> owned;
   const docling::DoclingDocument* doc = nullptr;
+  mutable std::once_flag items_once;
+  mutable std::vector<docling::Item> items;
 };
 
 struct docling_result {
@@ -51,6 +55,7 @@ namespace {
 constexpr size_t kEngineOptionsV1 = sizeof(docling_engine_options);
 constexpr size_t kConvertOptionsV1 = sizeof(docling_convert_options);
 constexpr size_t kExportOptionsV1 = sizeof(docling_export_options);
+constexpr size_t kItemV1 = sizeof(docling_item);
 
 thread_local std::string t_error;
 thread_local bool t_error_lost = false;  // the message itself could not be stored
@@ -218,6 +223,10 @@ docling_status to_cpp(const docling_convert_options* in, docling::ConvertOptions
       info.from_model = p.from_model;
       info.document = p.document ? &view : nullptr;
       info.doctags = p.doctags.c_str();
+      std::vector<const char*> warnings;
+      for (const std::string& w : p.warnings) warnings.push_back(w.c_str());
+      info.warnings = warnings.data();
+      info.n_warnings = warnings.size();
       fn(&info, ud);
     };
   }
@@ -298,6 +307,12 @@ const char* message_at(const std::vector<docling::PageMessage>& v, size_t i, int
   return v[i].message.c_str();
 }
 
+// Every item, or an exception (bad_alloc) for guard to report.
+const std::vector<docling::Item>& items_of(const docling_document& d) {
+  std::call_once(d.items_once, [&] { d.items = d.doc->items(); });
+  return d.items;
+}
+
 }  // namespace
 
 extern "C" {
@@ -355,6 +370,14 @@ docling_status docling_engine_load(const docling_engine_options* options, doclin
 void docling_engine_free(docling_engine* engine) { delete engine; }
 
 bool docling_engine_has_model(const docling_engine* engine) { return engine && engine->engine.has_model(); }
+
+bool docling_is_model_dir(const char* dir) {
+  try {
+    return dir && docling::is_model_dir(std::filesystem::path(dir));
+  } catch (...) {
+    return false;
+  }
+}
 
 docling_cancel_token* docling_cancel_token_create(void) { return new (std::nothrow) docling_cancel_token(); }
 
@@ -482,6 +505,38 @@ void docling_document_free(docling_document* document) {
 
 int32_t docling_document_page_count(const docling_document* document) {
   return document && document->doc ? document->doc->page_count() : 0;
+}
+
+size_t docling_document_item_count(const docling_document* document) {
+  if (!document || !document->doc) return 0;
+  try {
+    return items_of(*document).size();
+  } catch (...) {
+    return 0;
+  }
+}
+
+docling_status docling_document_item(const docling_document* document, size_t i, docling_item* out) {
+  return guard([&] {
+    if (!document || !document->doc || !out || out->struct_size < kItemV1)
+      return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_document_item: document and out (with struct_size) must be set");
+    const std::vector<docling::Item>& items = items_of(*document);
+    if (i >= items.size())
+      return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_document_item: item " + std::to_string(i) + " of " +
+                                                    std::to_string(items.size()));
+    const docling::Item& it = items[i];
+    docling_item c{};
+    c.struct_size = out->struct_size;
+    c.ref = it.ref.c_str();
+    c.label = it.label.c_str();
+    c.text = it.text.c_str();
+    c.level = it.level;
+    c.page = it.page;
+    c.left = it.box.left, c.top = it.box.top, c.right = it.box.right, c.bottom = it.box.bottom;
+    c.furniture = it.furniture;
+    std::memcpy(static_cast<void*>(out), &c, std::min(out->struct_size, sizeof c));
+    return DOCLING_OK;
+  });
 }
 
 docling_status docling_document_export(const docling_document* document, docling_format format,

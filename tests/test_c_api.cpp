@@ -264,3 +264,35 @@ TEST(CApi, ThreadsShareOneModelEngine) {
     EXPECT_EQ(got[i], alone.str()) << "thread " << i;
   }
 }
+
+// Items of a document parsed from DocTags: a chart (a picture) in the body, the page header as
+// furniture. (Their order is the C++ API's business; test_document checks it.)
+TEST(CApi, ItemsOfADocTagsDocument) {
+  const fs::path dir = kData / "conformance" / "dt2doc_barchart";
+  std::string dt = slurp(dir / "input.doctags"), png = slurp(dir / "page.png");
+  docling_bytes img{png.data(), png.size()};
+  docling_document* d = nullptr;
+  ASSERT_EQ(docling_document_from_doctags(dt.data(), dt.size(), &img, 1, &d), DOCLING_OK) << docling_last_error();
+  size_t n = docling_document_item_count(d);
+  ASSERT_EQ(n, 2u);
+  std::vector<docling_item> items(n);
+  for (size_t i = 0; i < n; ++i) {
+    items[i].struct_size = sizeof(docling_item);
+    ASSERT_EQ(docling_document_item(d, i, &items[i]), DOCLING_OK);
+    EXPECT_EQ(items[i].page, 1);
+    EXPECT_LT(items[i].left, items[i].right);
+    EXPECT_LT(items[i].top, items[i].bottom);
+  }
+  const docling_item& header = items[0].furniture ? items[0] : items[1];
+  const docling_item& chart = items[0].furniture ? items[1] : items[0];
+  EXPECT_TRUE(header.furniture);
+  EXPECT_STREQ(header.label, "page_header");
+  EXPECT_STREQ(header.text, "Probability, Combinatorics and Control");
+  EXPECT_FALSE(chart.furniture);
+  EXPECT_STREQ(chart.label, "picture");
+  docling_item past{};
+  past.struct_size = sizeof past;
+  EXPECT_EQ(docling_document_item(d, n, &past), DOCLING_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(past.ref, nullptr);
+  docling_document_free(d);
+}

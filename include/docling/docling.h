@@ -128,6 +128,8 @@ typedef struct docling_page_info {
   bool from_model;                   /* false: the text layer */
   const docling_document* document;  /* that page alone (borrowed: do not free) */
   const char* doctags;               /* the model's output; "" for text-layer pages */
+  const char* const* warnings;       /* n_warnings messages about this page */
+  size_t n_warnings;
 } docling_page_info;
 /* Called on the thread that called convert, as pages finish. */
 typedef void (*docling_page_callback)(const docling_page_info* page, void* user_data);
@@ -199,6 +201,9 @@ typedef struct docling_engine docling_engine;
 DOCLING_C_API docling_status docling_engine_load(const docling_engine_options* options, docling_engine** out);
 DOCLING_C_API void docling_engine_free(docling_engine* engine);
 DOCLING_C_API bool docling_engine_has_model(const docling_engine* engine);
+/* Whether `dir` holds a checkpoint (config.json + model.safetensors). Finding one is the
+ * caller's business: the library reads no environment variables. */
+DOCLING_C_API bool docling_is_model_dir(const char* dir);
 
 /* A flag set from any thread to stop conversions that were given it: pages not yet generated
  * are abandoned and the result is DOCLING_CONVERSION_CANCELLED with what was finished.
@@ -276,6 +281,23 @@ DOCLING_C_API docling_status docling_document_from_json(const char* json, size_t
 /* Frees a document made by docling_document_from_*; does nothing for a borrowed one. */
 DOCLING_C_API void docling_document_free(docling_document* document);
 DOCLING_C_API int32_t docling_document_page_count(const docling_document* document);
+
+/* One item of the document in reading order (body first, then furniture). The strings belong
+ * to the document. */
+typedef struct docling_item {
+  size_t struct_size;  /* set by the caller: sizeof(docling_item) as it was compiled */
+  const char* ref;     /* JSON pointer, "#/texts/3" */
+  const char* label;   /* "section_header", "text", "table", "picture", ... */
+  const char* text;    /* the text; Markdown of a table; caption of a picture */
+  int32_t level;       /* heading level (1 = top), list nesting depth */
+  int32_t page;        /* 1-based page of the first provenance; 0 when none */
+  double left, top, right, bottom; /* on that page, in points, origin top-left */
+  bool furniture;      /* page header / footer layer */
+} docling_item;
+DOCLING_C_API size_t docling_document_item_count(const docling_document* document);
+/* Fills *out (its first out->struct_size bytes) with item i; DOCLING_ERR_INVALID_ARGUMENT when
+ * i >= count. */
+DOCLING_C_API docling_status docling_document_item(const docling_document* document, size_t i, docling_item* out);
 
 /* The document in one format (NULL options = defaults) into a NUL-terminated buffer that the
  * caller frees with docling_free; *len (may be NULL) excludes the NUL. */

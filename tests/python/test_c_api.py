@@ -41,7 +41,8 @@ class EngineOptions(Structure):
 
 
 class PageInfo(Structure):
-    _fields_ = [("page", c_int32), ("from_model", c_bool), ("document", c_void_p), ("doctags", c_char_p)]
+    _fields_ = [("page", c_int32), ("from_model", c_bool), ("document", c_void_p), ("doctags", c_char_p),
+                ("warnings", POINTER(c_char_p)), ("n_warnings", c_size_t)]
 
 
 PAGE_CB = CFUNCTYPE(None, POINTER(PageInfo), c_void_p)
@@ -59,6 +60,12 @@ class ExportOptions(Structure):
     _fields_ = [("struct_size", c_size_t), ("image_mode", c_int), ("page_break_placeholder", c_char_p),
                 ("pages", POINTER(c_int32)), ("n_pages", c_size_t), ("md_compact_tables", c_bool),
                 ("doctags_minified", c_bool), ("excluded_labels", POINTER(c_char_p)), ("n_excluded_labels", c_size_t)]
+
+
+class Item(Structure):
+    _fields_ = [("struct_size", c_size_t), ("ref", c_char_p), ("label", c_char_p), ("text", c_char_p),
+                ("level", c_int32), ("page", c_int32), ("left", c_double), ("top", c_double), ("right", c_double),
+                ("bottom", c_double), ("furniture", c_bool)]
 
 
 class Bytes(Structure):
@@ -81,6 +88,7 @@ def load(path):
         "docling_engine_load": (c_int, [POINTER(EngineOptions), POINTER(P)]),
         "docling_engine_free": (None, [P]),
         "docling_engine_has_model": (c_bool, [P]),
+        "docling_is_model_dir": (c_bool, [c_char_p]),
         "docling_cancel_token_create": (P, []),
         "docling_cancel_token_cancel": (None, [P]),
         "docling_cancel_token_is_cancelled": (c_bool, [P]),
@@ -106,6 +114,8 @@ def load(path):
         "docling_document_from_json": (c_int, [c_char_p, c_size_t, POINTER(P)]),
         "docling_document_free": (None, [P]),
         "docling_document_page_count": (c_int32, [P]),
+        "docling_document_item_count": (c_size_t, [P]),
+        "docling_document_item": (c_int, [P, c_size_t, POINTER(Item)]),
         "docling_document_export": (c_int, [P, c_int, POINTER(ExportOptions), POINTER(c_void_p), POINTER(c_size_t)]),
         "docling_document_save": (c_int, [P, c_char_p, c_char_p, POINTER(c_int), c_size_t, POINTER(ExportOptions)]),
     }
@@ -303,6 +313,11 @@ class Loading(unittest.TestCase):
         self.assertIsNone(e.h.value)
         self.assertIn(missing, last_error())
 
+    def test_is_model_dir(self):
+        self.assertTrue(lib.docling_is_model_dir(TINY.encode()))
+        self.assertFalse(lib.docling_is_model_dir(PDFS.encode()))
+        self.assertFalse(lib.docling_is_model_dir(None))
+
     def test_no_model(self):
         with Engine() as eng:
             self.assertEqual(last_error(), "")
@@ -338,9 +353,29 @@ class TextPipeline(unittest.TestCase):
             self.assertEqual(lib.docling_document_page_count(doc), pages)
             lib.docling_document_free(doc)  # borrowed: a no-op, the result still owns it
             self.assertEqual(r.markdown(), self.md)
+            self.check_items(doc, pages)
         # The first heading of the ground truth is a heading of ours too.
         heading = next(l for l in read(os.path.join(PDFS, "multi_page.md")).splitlines() if l.startswith("#"))
         self.assertIn(heading, self.md.splitlines())
+
+    def check_items(self, doc, pages):
+        n = lib.docling_document_item_count(doc)
+        self.assertGreater(n, 0)
+        items = []
+        for i in range(n):
+            it = Item(struct_size=ctypes.sizeof(Item))
+            self.assertEqual(lib.docling_document_item(doc, i, byref(it)), OK, last_error())
+            self.assertTrue(it.ref.startswith(b"#/"), it.ref)
+            self.assertTrue(1 <= it.page <= pages, it.page)
+            self.assertLess(it.left, it.right)
+            self.assertLess(it.top, it.bottom)
+            items.append((it.label.decode(), it.text.decode(), it.level))
+        headings = [l[3:] for l in self.md.splitlines() if l.startswith("## ")]
+        self.assertEqual([t for label, t, _ in items if label == "section_header"], headings)
+        it = Item(struct_size=ctypes.sizeof(Item))
+        self.assertEqual(lib.docling_document_item(doc, n, byref(it)), INVALID_ARGUMENT)
+        it = Item(struct_size=8)
+        self.assertEqual(lib.docling_document_item(doc, 0, byref(it)), INVALID_ARGUMENT)
 
     def test_buffer_equals_file(self):
         data = read(self.pdf, "rb")
@@ -367,11 +402,12 @@ class TextPipeline(unittest.TestCase):
             self.assertIn("The Evolution of the Word Processor", export(doc, TEXT))
 
     def test_page_range_and_callback(self):
-        seen = []
+        seen, warnings = [], []
 
         def on_page(info, _):
             p = info.contents
             seen.append((p.page, p.from_model, lib.docling_document_page_count(p.document), p.doctags))
+            warnings.extend(p.warnings[i] for i in range(p.n_warnings))
 
         cb = PAGE_CB(on_page)
         o = convert_options(pipeline=PIPELINE_TEXT, pages="2-3", on_page=cb)
@@ -380,6 +416,7 @@ class TextPipeline(unittest.TestCase):
             self.assertEqual(lib.docling_result_page_count(r.h), 2)
         self.assertEqual(sorted(s[0] for s in seen), [2, 3])
         self.assertTrue(all(s[1] is False and s[2] == 1 and s[3] == b"" for s in seen), seen)
+        self.assertTrue(all(isinstance(w, bytes) for w in warnings))
 
     def test_missing_file(self):
         missing = os.path.join(tempfile.gettempdir(), "docling-c-api-missing.pdf")
