@@ -444,6 +444,12 @@ class TextPipeline(unittest.TestCase):
         self.assertEqual(lib.docling_convert_file(self.eng, self.pdf.encode(), byref(o), byref(h)), INVALID_ARGUMENT)
         self.assertIn("pipeline", last_error())
         self.assertIsNone(h.value)
+        o = convert_options(pipeline=PIPELINE_TEXT, pages="abc")
+        self.assertEqual(lib.docling_convert_file(self.eng, self.pdf.encode(), byref(o), byref(h)), INVALID_ARGUMENT)
+        self.assertIn("abc", last_error())
+        o = convert_options(pipeline=PIPELINE_VLM)  # this engine has no model
+        self.assertEqual(lib.docling_convert_file(self.eng, self.pdf.encode(), byref(o), byref(h)), MODEL)
+        self.assertIsNone(h.value)
 
     def test_threads_share_one_engine(self):
         data = read(self.pdf, "rb")
