@@ -105,6 +105,7 @@ struct PageResult {
   const DoclingDocument* document = nullptr;
   std::string doctags;
   std::vector<std::string> warnings;
+  std::vector<int32_t> tokens;  // the model's generated token ids (empty for text-layer pages)
 };
 using PageCallback = std::function<void(const PageResult&)>;
 
@@ -164,6 +165,7 @@ struct InstructionResult {
   std::string doctags;  // the model's output, special tokens kept
   DoclingDocument document;    // that output parsed (one page, the image's size)
   std::vector<std::string> warnings;
+  std::vector<int32_t> tokens;  // the generated token ids
 };
 
 class DOCLING_API Engine {

@@ -1,0 +1,147 @@
+// What the docling-cpp commands share: exit codes, messages, the options every command
+// reads (from flags and the environment), input discovery, the progress line, signals.
+//
+// Takes: argv, the environment, the public API (include/docling/ only). Gives: exit codes;
+// messages on stderr, data in files or on stdout.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "docling/docling.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace dcli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;     // some inputs failed (the others were written)
+constexpr int kExitUsage = 2;      // bad arguments, missing model
+constexpr int kExitPartial = 3;    // --strict: everything written, but some pages are incomplete
+constexpr int kExitInterrupted = 130;
+
+int cmd_convert(int argc, char** argv);  // argv[0] is the command's name
+int cmd_export(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
+
+// A bad argument, a bad environment variable or a missing model: exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --- messages ---------------------------------------------------------------------------------
+
+// Control characters (newline, ESC, C1 controls, DEL) as visible escapes ("\n", "\x1b"), so
+// a file name cannot start a forged message line or drive the terminal.
+std::string escape(std::string_view s);
+std::string display(const std::filesystem::path& p);  // escape(p.string())
+void print_error(const std::string& msg);    // "docling-cpp: error: msg"
+void print_warning(const std::string& msg);  // "docling-cpp: warning: msg"
+
+// --- parsing ----------------------------------------------------------------------------------
+
+// A command's parser with docling-cpp's conventions (help on -h/--help).
+void setup_app(CLI::App& app, const std::string& usage_line, const std::string& description);
+// Parses; unknown options are usage errors naming the option. Returns -1 to go on, else the
+// exit code (0 after --help, 2 after a usage error, which it has printed).
+int parse(CLI::App& app, int argc, char** argv);
+
+// "--NAME wants a whole number from LO to HI, got 'V'" otherwise.
+long whole_number(const std::string& name, const std::string& v, long lo, long hi);
+
+struct PageSpan {
+  int first = 1, last = -1;  // last -1: open end ("5-")
+};
+// "1-3,7", "5-": throws UsageError("--pages: ...") for 0, reversed ranges or garbage.
+std::vector<PageSpan> parse_page_list(const std::string& spec);
+// The pages of spans in a document of `page_count` pages (an open end stops there).
+std::vector<int> expand_pages(const std::vector<PageSpan>& spans, int page_count);
+
+// Engine settings: flags first, then DOCLING_* environment variables, then the defaults.
+struct EngineFlags {
+  std::string model, weights, kv_cache, isa, threads, batch, max_new_tokens;
+  bool int8_activations = false, bf16_dot = false;
+};
+// Adds --model, --weights, --kv-cache, --isa, --threads (and, when `convert`, --batch);
+// --max-new-tokens is the command's own.
+void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert);
+// Everything but model_dir. Throws UsageError naming the flag or variable.
+docling::EngineOptions engine_options(const EngineFlags& f);
+extern const char* const kEnvironmentHelp;  // the variables, for --help
+
+// Where the model is: --model, else $DOCLING_MODEL (each the only place looked at), else
+// standard_model_dirs($XDG_CACHE_HOME or ~/.cache).
+struct ModelLookup {
+  std::vector<std::filesystem::path> tried;
+  std::string found;  // "" when none holds a model
+};
+ModelLookup find_model(const std::string& flag);
+std::string missing_model(const ModelLookup& m);  // the library's message plus how to pass it
+
+// Export options shared by convert and export.
+struct ExportFlags {
+  std::string image_mode, page_break, pages;
+  CLI::Option* page_break_given = nullptr;
+  bool md_compact_tables = false, doctags_minified = false;
+  std::vector<std::string> exclude_labels;
+};
+void add_export_flags(CLI::App& app, ExportFlags& f, bool with_pages, const char* default_mode);
+// Checks every value (labels included); throws UsageError. Pages are not set (see expand_pages).
+docling::ExportOptions export_options(const ExportFlags& f, docling::ImageMode default_mode);
+// One format to stdout, as the files have it (text ends with a newline).
+void write_stdout(const docling::DoclingDocument& doc, docling::Format f, const docling::ExportOptions& o);
+
+// --- inputs -----------------------------------------------------------------------------------
+
+struct Source {
+  std::filesystem::path path;  // empty for stdin
+  std::string stem;            // output name without extension, relative to OUTDIR
+  bool is_stdin() const { return path.empty(); }
+  std::string name() const { return is_stdin() ? "<stdin>" : display(path); }  // for messages
+};
+enum class Kind { Pdf, Image, DocTags, Json, Other };
+Kind kind_of(const std::filesystem::path& p);  // by extension
+// Files as given (a wrong kind fails later, with its name); folders searched recursively for
+// `wanted` kinds, sorted, outputs keeping the relative path. Throws UsageError for a missing path.
+std::vector<Source> collect_sources(const std::vector<std::string>& args, const std::vector<Kind>& wanted);
+// Two inputs with the same output name: the later ones get "-2", "-3" (with a warning).
+void rename_duplicates(std::vector<Source>& sources);
+std::vector<uint8_t> read_stdin();
+
+// --- the terminal -----------------------------------------------------------------------------
+
+// Documents done, pages, pages/hour and ETA on one stderr line; silent when disabled. Not
+// thread-safe: callers serialize.
+class Progress {
+ public:
+  Progress(int documents, bool enabled);
+  void document_done(int pages);
+  void clear_line();  // before printing a message
+  double elapsed() const;
+
+ private:
+  void draw();
+  int total_, done_ = 0, pages_ = 0;
+  bool enabled_, drawn_ = false;
+  double start_;
+};
+
+// SIGINT and SIGTERM cancel `token` while alive; a second signal ends the process at once
+// (the default action). Restores the previous handlers.
+class SignalScope {
+ public:
+  explicit SignalScope(docling::CancelToken& token);
+  ~SignalScope();
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+  bool signalled() const;
+};
+
+}  // namespace dcli

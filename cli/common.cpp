@@ -1,0 +1,155 @@
+// Messages and argument parsing shared by the commands (see cli.hpp).
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+
+namespace dcli {
+
+std::string escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  char buf[8];
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      // U+0080..U+009F: C1 controls (CSI is U+009B), which some terminals act on.
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(s[++i]));
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
+std::string display(const std::filesystem::path& p) { return escape(p.string()); }
+
+void print_error(const std::string& msg) { std::fprintf(stderr, "docling-cpp: error: %s\n", msg.c_str()); }
+void print_warning(const std::string& msg) { std::fprintf(stderr, "docling-cpp: warning: %s\n", msg.c_str()); }
+
+namespace {
+
+// CLI11's layout, with our usage line (it says more than "[OPTIONS] [inputs...]").
+class Formatter : public CLI::Formatter {
+ public:
+  explicit Formatter(std::string usage) : usage_(std::move(usage)) {}
+  std::string make_description(const CLI::App*) const override { return ""; }
+  std::string make_usage(const CLI::App* app, std::string) const override {
+    return usage_ + "\n\n" + app->get_description() + "\n";
+  }
+
+ private:
+  std::string usage_;
+};
+
+}  // namespace
+
+void setup_app(CLI::App& app, const std::string& usage_line, const std::string& description) {
+  auto fmt = std::make_shared<Formatter>(usage_line);
+  fmt->column_width(34);
+  app.formatter(fmt);
+  app.description(description);
+  app.allow_extras(true);  // unknown options are reported by parse(), in our words
+}
+
+int parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    print_error(escape(e.what()));
+    return kExitUsage;
+  }
+  std::vector<std::string> rest = app.remaining();
+  for (const std::string& a : rest)  // an unknown option first: the likelier mistake
+    if (a.size() > 1 && a[0] == '-' && a != "--") {
+      print_error("unknown option '" + escape(a) + "'");
+      return kExitUsage;
+    }
+  for (const std::string& a : rest)
+    if (a != "--") {
+      print_error("unexpected argument '" + escape(a) + "'");
+      return kExitUsage;
+    }
+  return -1;
+}
+
+long whole_number(const std::string& name, const std::string& v, long lo, long hi) {
+  errno = 0;
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno == ERANGE || n < lo || n > hi)
+    throw UsageError("--" + name + " wants a whole number from " + std::to_string(lo) + " to " +
+                     std::to_string(hi) + ", got '" + escape(v) + "'");
+  return n;
+}
+
+namespace {
+
+// A page number at s[i..]; advances i. 0 when there is none.
+long page_number(const std::string& s, size_t& i) {
+  long n = 0;
+  size_t start = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && n < 100000000) n = n * 10 + (s[i++] - '0');
+  return i == start ? -1 : n;
+}
+
+void skip_spaces(const std::string& s, size_t& i) {
+  while (i < s.size() && s[i] == ' ') ++i;
+}
+
+}  // namespace
+
+std::vector<PageSpan> parse_page_list(const std::string& spec) {
+  auto bad = [&](const std::string& why) {
+    return UsageError("--pages: " + why + " in '" + escape(spec) + "' (use e.g. 1-3,7 or 5-)");
+  };
+  std::vector<PageSpan> out;
+  size_t i = 0;
+  for (;;) {
+    skip_spaces(spec, i);
+    long first = page_number(spec, i);
+    if (first < 0) throw bad("a page number is missing");
+    if (first == 0) throw bad("pages count from 1");
+    PageSpan span{int(first), int(first)};
+    skip_spaces(spec, i);
+    if (i < spec.size() && spec[i] == '-') {
+      ++i;
+      skip_spaces(spec, i);
+      long last = page_number(spec, i);
+      span.last = last < 0 ? -1 : int(last);
+      if (last >= 0 && last < first) throw bad("a range runs backwards");
+      skip_spaces(spec, i);
+    }
+    out.push_back(span);
+    if (i == spec.size()) return out;
+    if (spec[i] != ',') throw bad(std::string("unexpected '") + escape(std::string(1, spec[i])) + "'");
+    ++i;
+  }
+}
+
+std::vector<int> expand_pages(const std::vector<PageSpan>& spans, int page_count) {
+  std::vector<int> pages;
+  for (const PageSpan& s : spans) {
+    // Pages past the end select nothing: stop there (an open end or 1-99999999 alike).
+    int end = std::max(page_count, s.first);
+    int last = s.last < 0 ? end : std::min(s.last, end);
+    for (int p = s.first; p <= last; ++p) pages.push_back(p);
+  }
+  return pages;
+}
+
+}  // namespace dcli

@@ -1,0 +1,187 @@
+// Options every command reads: engine settings from flags and DOCLING_* variables, the
+// model's folder, export options (see cli.hpp).
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dcli {
+
+const char* const kEnvironmentHelp =
+    "Environment (a flag wins over its variable):\n"
+    "  DOCLING_MODEL=DIR            the model folder, as --model\n"
+    "  XDG_CACHE_HOME, HOME         where the default model folders are (XDG_CACHE_HOME or ~/.cache)\n"
+    "  DOCLING_WEIGHTS=bf16|int8    as --weights\n"
+    "  DOCLING_KV=f16|f32           as --kv-cache\n"
+    "  DOCLING_ISA=scalar|avx2|avx512  as --isa\n"
+    "  DOCLING_INT8_ACTIVATIONS=1   as --int8-activations\n"
+    "  DOCLING_BF16_DOT=1           as --bf16-dot\n";
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The flag's value, else the variable's; `where` says which, for messages.
+std::string pick(const std::string& flag_value, const char* flag, const char* var, std::string& where) {
+  if (!flag_value.empty()) {
+    where = std::string("--") + flag;
+    return flag_value;
+  }
+  where = var;
+  return env(var);
+}
+
+[[noreturn]] void bad_value(const std::string& where, const std::string& v, const char* expected) {
+  if (where.rfind("--", 0) == 0) throw UsageError(where + ": expected " + expected + ", got '" + escape(v) + "'");
+  throw UsageError(where + "=" + escape(v) + ": expected " + expected);
+}
+
+}  // namespace
+
+void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert) {
+  app.add_option("--model", f.model,
+                 "granite-docling-258M checkpoint folder (else $DOCLING_MODEL, else\n"
+                 "~/.cache/docling-cpp/models/granite-docling-258M or the Hugging Face cache)")
+      ->type_name("DIR");
+  app.add_option("--weights", f.weights,
+                 convert ? "int8: weights quantized at load (less memory, slower decode)\n(default: bf16; $DOCLING_WEIGHTS)"
+                         : "int8: weights quantized at load (default: bf16; $DOCLING_WEIGHTS)")
+      ->type_name("bf16|int8");
+  app.add_option("--kv-cache", f.kv_cache,
+                 "decoder KV cache: f16 (default) or f32 (exact, twice the memory\nand attention traffic; $DOCLING_KV)")
+      ->type_name("f16|f32");
+  app.add_option("--threads", f.threads, "worker threads (default: all cores)")->type_name("N");
+  if (convert) app.add_option("--batch", f.batch, "pages decoded together by the model (default: 4)")->type_name("N");
+  app.add_option("--isa", f.isa,
+                 "highest instruction set the kernels use: best (default), avx512,\navx2, scalar ($DOCLING_ISA)")
+      ->type_name("NAME")
+      ->group("Kernels");
+  app.add_flag("--int8-activations", f.int8_activations,
+               "AVX512-VNNI decode with 8-bit activations, for int8 weights\n($DOCLING_INT8_ACTIVATIONS=1)")
+      ->group("Kernels");
+  app.add_flag("--bf16-dot", f.bf16_dot,
+               "AVX512-BF16 products (rounds activations to bf16; slower on the\nCPUs measured; $DOCLING_BF16_DOT=1)")
+      ->group("Kernels");
+}
+
+docling::EngineOptions engine_options(const EngineFlags& f) {
+  docling::EngineOptions o = docling::engine_defaults();
+  std::string where;
+  std::string w = pick(f.weights, "weights", "DOCLING_WEIGHTS", where);
+  if (w == "int8") o.weights = docling::Weights::Int8;
+  else if (w.empty() || w == "bf16") o.weights = docling::Weights::Bf16;
+  else bad_value(where, w, "bf16 or int8");
+
+  std::string kv = pick(f.kv_cache, "kv-cache", "DOCLING_KV", where);
+  if (kv == "f32") o.kv_cache = docling::KvCache::F32;
+  else if (kv.empty() || kv == "f16") o.kv_cache = docling::KvCache::F16;
+  else bad_value(where, kv, "f16 or f32");
+
+  std::string isa = pick(f.isa, "isa", "DOCLING_ISA", where);
+  if (isa.empty() || isa == "best") o.max_isa = docling::Isa::Best;
+  else if (isa == "avx512") o.max_isa = docling::Isa::Avx512;
+  else if (isa == "avx2") o.max_isa = docling::Isa::Avx2;
+  else if (isa == "scalar") o.max_isa = docling::Isa::Scalar;
+  else bad_value(where, isa, "best, avx512, avx2 or scalar");
+
+  o.int8_activations = f.int8_activations || env("DOCLING_INT8_ACTIVATIONS") == "1";
+  o.bf16_dot = f.bf16_dot || env("DOCLING_BF16_DOT") == "1";
+  if (!f.threads.empty()) o.threads = int(whole_number("threads", f.threads, 0, 1024));
+  if (!f.batch.empty()) o.batch_size = int(whole_number("batch", f.batch, 1, 64));
+  return o;
+}
+
+ModelLookup find_model(const std::string& flag) {
+  ModelLookup m;
+  auto only = [&](const fs::path& dir) {
+    m.tried.push_back(dir);
+    if (docling::is_model_dir(dir)) m.found = dir.string();
+    return m;
+  };
+  if (!flag.empty()) return only(flag);  // an explicit folder is the only one looked at
+  if (std::string e = env("DOCLING_MODEL"); !e.empty()) return only(e);
+  fs::path cache = !env("XDG_CACHE_HOME").empty() ? fs::path(env("XDG_CACHE_HOME"))
+                   : !env("HOME").empty()         ? fs::path(env("HOME")) / ".cache"
+                                                  : fs::path(".cache");
+  for (const fs::path& dir : docling::standard_model_dirs(cache)) {
+    m.tried.push_back(dir);
+    if (m.found.empty() && docling::is_model_dir(dir)) m.found = dir.string();
+  }
+  return m;
+}
+
+std::string missing_model(const ModelLookup& m) {
+  return docling::missing_model_message(m.tried) +
+         "\nPass the folder with --model DIR or set DOCLING_MODEL=DIR (the first default folder above\n"
+         "needs neither).";
+}
+
+void add_export_flags(CLI::App& app, ExportFlags& f, bool with_pages, const char* default_mode) {
+  const char* g = "Export";
+  app.add_option("--image-mode", f.image_mode,
+                 std::string("pictures as placeholder, embedded (data: URIs) or referenced\n"
+                             "(files in OUTDIR/<name>_artifacts/); default: ") + default_mode)
+      ->type_name("MODE")
+      ->group(g);
+  f.page_break_given =
+      app.add_option("--page-break-placeholder", f.page_break, "text between pages in Markdown/text")
+          ->type_name("TEXT")
+          ->group(g);
+  if (with_pages)
+    app.add_option("--pages", f.pages, "only these pages, e.g. 1,3-5")->type_name("LIST")->group(g);
+  app.add_flag("--md-compact-tables", f.md_compact_tables, "Markdown tables without padding")->group(g);
+  app.add_flag("--doctags-minified", f.doctags_minified, "DocTags without newlines between elements")->group(g);
+  app.add_option("--exclude-labels", f.exclude_labels,
+                 "leave out items with these labels (e.g. picture,page_header);\nmay be repeated")
+      ->type_name("LIST")
+      ->allow_extra_args(false)
+      ->group(g);
+}
+
+docling::ExportOptions export_options(const ExportFlags& f, docling::ImageMode default_mode) {
+  docling::ExportOptions o = docling::export_defaults();
+  o.image_mode = default_mode;
+  if (f.image_mode == "placeholder") o.image_mode = docling::ImageMode::Placeholder;
+  else if (f.image_mode == "embedded") o.image_mode = docling::ImageMode::Embedded;
+  else if (f.image_mode == "referenced") o.image_mode = docling::ImageMode::Referenced;
+  else if (!f.image_mode.empty())
+    throw UsageError("--image-mode: expected placeholder, embedded or referenced, got '" + escape(f.image_mode) + "'");
+  if (f.page_break_given && f.page_break_given->count() > 0) o.page_break_placeholder = f.page_break;
+  o.md_compact_tables = f.md_compact_tables;
+  o.doctags_minified = f.doctags_minified;
+  for (const std::string& list : f.exclude_labels) {
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t end = std::min(list.find(',', start), list.size());
+      std::string name = list.substr(start, end - start);
+      name.erase(0, name.find_first_not_of(' '));
+      name.erase(name.find_last_not_of(' ') + 1);
+      if (!name.empty()) o.excluded_labels.push_back(name);
+      start = end + 1;
+    }
+  }
+  // The library checks label names when it exports: an empty document says now.
+  try {
+    docling::ExportOptions probe = o;
+    probe.image_mode = docling::ImageMode::Placeholder;
+    (void)docling::DoclingDocument().export_to(docling::Format::Markdown, probe);
+  } catch (const docling::InvalidArgumentError& e) {
+    throw UsageError(std::string("--exclude-labels: ") + e.what());
+  }
+  return o;
+}
+
+void write_stdout(const docling::DoclingDocument& doc, docling::Format f, const docling::ExportOptions& o) {
+  std::string text = doc.export_to(f, o);
+  std::cout << text << (text.empty() || text.back() != '\n' ? "\n" : "");
+  std::cout.flush();
+}
+
+}  // namespace dcli
