@@ -2,7 +2,8 @@
 # Installs the Debian packages docling-cpp builds with (idempotent; needs root or sudo).
 set -euo pipefail
 packages=(build-essential cmake pkg-config libpoppler-cpp-dev libpng-dev libjpeg62-turbo-dev
-          libpugixml-dev nlohmann-json3-dev libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev)
+          libpugixml-dev nlohmann-json3-dev libcli11-dev libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
+          dpkg-dev file)  # dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
