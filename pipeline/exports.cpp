@@ -9,67 +9,10 @@
 #include "exporters/markdown.h"
 #include "exporters/text.h"
 #include "core/image.h"
-#include "layout/page_range.h"
 
 namespace fs = std::filesystem;
 
 namespace docling {
-
-std::vector<OptionSpec> export_option_specs(bool with_pages) {
-  std::vector<OptionSpec> v = {{"image-mode", true},       {"page-break-placeholder", true},
-                               {"md-compact-tables", false}, {"doctags-minified", false},
-                               {"exclude-labels", true, true}};
-  if (with_pages) v.push_back({"pages", true});
-  return v;
-}
-
-ImageMode parse_image_mode(const std::string& s) {
-  if (s == "placeholder") return ImageMode::Placeholder;
-  if (s == "embedded") return ImageMode::Embedded;
-  if (s == "referenced") return ImageMode::Referenced;
-  throw ArgError("--image-mode: expected placeholder, embedded or referenced, got '" + s + "'");
-}
-
-LabelSet parse_labels(const std::string& list) {
-  LabelSet set = 0;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
-    std::string name = list.substr(start, end - start);
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
-    if (!name.empty()) {
-      auto l = label_from(name);
-      if (!l) throw ArgError("--exclude-labels: unknown label '" + name + "' (e.g. picture, page_header, table)");
-      set |= label_bit(*l);
-    }
-    start = end + 1;
-  }
-  return set;
-}
-
-ExportSettings export_settings(const Args& args, ImageMode default_mode, bool with_pages) {
-  ExportSettings s;
-  s.image_mode = args.get("image-mode") ? parse_image_mode(*args.get("image-mode")) : default_mode;
-  s.page_break_placeholder = args.get("page-break-placeholder");
-  s.md_compact_tables = args.flag("md-compact-tables");
-  s.doctags_minified = args.flag("doctags-minified");
-  for (const std::string& l : args.all("exclude-labels")) s.excluded_labels |= parse_labels(l);
-  if (with_pages && args.get("pages")) {
-    try {
-      std::set<int> pages;
-      for (PageSpan span : parse_page_spans(*args.get("pages"))) {
-        int last = span.last < 0 ? 100000 : span.last;
-        for (int p = span.first; p <= last; ++p) pages.insert(p);
-      }
-      s.pages = std::move(pages);
-    } catch (const PageRangeError& e) {
-      throw ArgError(std::string("--pages: ") + e.what());
-    }
-  }
-  return s;
-}
 
 namespace {
 

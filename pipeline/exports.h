@@ -1,4 +1,4 @@
-// Export settings shared by `export` and `convert`, and writing a document's outputs.
+// Export settings and writing a document's outputs (the pipeline benchmark's writer).
 //
 // Takes: a Document, the formats and the user's export options. Gives: the exported text
 // of each format, and the files OUTDIR/<stem>.<ext> written atomically (with the picture
@@ -13,7 +13,6 @@
 
 #include "core/document.h"
 #include "exporters/common.h"
-#include "pipeline/args.h"
 #include "pipeline/output.h"
 
 namespace docling {
@@ -26,14 +25,6 @@ struct ExportSettings {
   bool doctags_minified = false;
   LabelSet excluded_labels = 0;
 };
-
-// The command-line options ExportSettings reads (--image-mode, --page-break-placeholder,
-// --md-compact-tables, --doctags-minified, --exclude-labels; --pages only when asked).
-std::vector<OptionSpec> export_option_specs(bool with_pages);
-// Throws ArgError naming the bad value.
-ExportSettings export_settings(const Args& args, ImageMode default_mode, bool with_pages);
-ImageMode parse_image_mode(const std::string& s);  // placeholder|embedded|referenced
-LabelSet parse_labels(const std::string& list);   // "picture,page_header"
 
 // The document in one format. Referenced images must already be files (see below).
 std::string render(const Document& doc, Format f, const ExportSettings& s);

@@ -11,64 +11,6 @@ namespace fs = std::filesystem;
 
 namespace docling {
 
-namespace {
-
-bool has_model_files(const fs::path& dir) {
-  std::error_code ec;
-  return fs::is_regular_file(dir / "config.json", ec) && fs::is_regular_file(dir / "model.safetensors", ec);
-}
-
-std::string cache_home() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return x;
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache";
-  return ".cache";
-}
-
-}  // namespace
-
-std::string default_model_dir() { return cache_home() + "/docling-cpp/models/granite-docling-258M"; }
-
-ModelSearch find_model(const std::string& explicit_dir) {
-  ModelSearch s;
-  auto try_dir = [&](const fs::path& d) {
-    s.tried.push_back(d.string());
-    if (!s.found && has_model_files(d)) s.found = d.string();
-  };
-  if (!explicit_dir.empty()) {  // an explicit folder is the only one looked at
-    try_dir(explicit_dir);
-    return s;
-  }
-  if (const char* env = std::getenv("DOCLING_MODEL"); env && *env) {
-    try_dir(env);
-    return s;
-  }
-  try_dir(default_model_dir());
-  // huggingface-cli download keeps snapshots/<revision>/ under the hub cache.
-  fs::path hub = fs::path(cache_home()) / "huggingface/hub/models--ibm-granite--granite-docling-258M/snapshots";
-  std::error_code ec;
-  if (!s.found && fs::is_directory(hub, ec)) {
-    for (const auto& e : fs::directory_iterator(hub, ec)) try_dir(e.path());
-  } else if (!s.found) {
-    s.tried.push_back(hub.string());
-  }
-  return s;
-}
-
-std::string missing_model_message(const ModelSearch& s) {
-  std::string m = "no granite-docling model found (a folder with config.json and model.safetensors); looked in:\n";
-  for (const std::string& d : s.tried) m += "  " + d + "\n";
-  m += "Download the official checkpoint (about 0.5 GB) once, e.g.\n"
-       "  huggingface-cli download ibm-granite/granite-docling-258M --local-dir " +
-       default_model_dir() +
-       "\n"
-       "or  git clone https://huggingface.co/ibm-granite/granite-docling-258M " +
-       default_model_dir() +
-       "\n"
-       "then pass --model DIR or set DOCLING_MODEL=DIR (the default folder above needs neither).\n"
-       "Without a model, --pipeline text (or auto) converts PDFs from their text layer.";
-  return m;
-}
-
 VlmEngine::VlmEngine(std::string dir, vision::Model m, vision::Tokenizer t, vision::ImageProcessorConfig p,
                      vision::PromptConfig pc)
     : dir_(std::move(dir)), model_(std::move(m)), tok_(std::move(t)), proc_(p), prompt_cfg_(pc) {

@@ -3,7 +3,7 @@
 //   render (layout) → prepare (image processor + prompt) → encode (vision) →
 //   generate (decoder, streaming into the DocTags parser) → finish (page document).
 //
-// Takes: a checkpoint folder (found by find_model), page images. Gives: per page the
+// Takes: a checkpoint folder, page images. Gives: per page the
 // DocTags text, a one-page Document (page 1, sized by the 72-dpi page image) and status.
 #pragma once
 
@@ -27,17 +27,6 @@
 namespace docling {
 
 class PageSource;
-
-// Where the model is looked for, in order: the explicit folder, $DOCLING_MODEL, then
-// default_model_dir() and the Hugging Face cache (~/.cache/huggingface/hub).
-struct ModelSearch {
-  std::vector<std::string> tried;        // folders looked at
-  std::optional<std::string> found;      // first with config.json + model.safetensors
-};
-ModelSearch find_model(const std::string& explicit_dir);
-std::string default_model_dir();       // $XDG_CACHE_HOME|~/.cache/docling-cpp/models/granite-docling-258M
-// A multi-line message saying where the model was looked for and how to get it.
-std::string missing_model_message(const ModelSearch& s);
 
 struct VlmOptions {
   double dpi = 144;                 // docling renders pages at scale 2.0 for the model

@@ -48,12 +48,13 @@ fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-// Runs the CLI with HOME and DOCLING_MODEL pointing nowhere (no model unless --model).
-CliRun cli(const std::string& args, const std::string& stdin_file = "") {
+// Runs the CLI with HOME and DOCLING_MODEL pointing nowhere (no model unless --model);
+// `env` adds NAME=VALUE settings.
+CliRun cli(const std::string& args, const std::string& stdin_file = "", const std::string& env = "") {
   static fs::path home = temp_dir("home");
   fs::path err = home / "stderr.txt";
-  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME HOME='" + home.string() + "' timeout 300 '" DOCLING_CLI "' " + args +
-                    " 2>'" + err.string() + "'";
+  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME -u DOCLING_KV -u DOCLING_WEIGHTS -u DOCLING_ISA HOME='" +
+                    home.string() + "' " + env + " timeout 300 '" DOCLING_CLI "' " + args + " 2>'" + err.string() + "'";
   if (!stdin_file.empty()) cmd += " <'" + stdin_file + "'";
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -89,6 +90,103 @@ TEST(Cli, VersionHelpAndUsageErrors) {
   EXPECT_EQ(cli("export " + q(in) + " --pages 0 -o -").code, 2);
   EXPECT_EQ(cli("convert " + q(kRoot / "samples") + " --threads x").code, 2);
   EXPECT_EQ(cli("convert " + q(kRoot / "samples") + " --weights fp4").code, 2);
+  // An unknown option is a usage error naming it, in every command.
+  for (const char* c : {"convert", "export", "generate"}) {
+    CliRun u = cli(std::string(c) + " " + q(in) + " --frobnicate");
+    EXPECT_EQ(u.code, 2) << c;
+    EXPECT_NE(u.err.find("docling-cpp: error: unknown option '--frobnicate'"), std::string::npos) << c << u.err;
+  }
+  CliRun twice = cli("export " + q(in) + " --to md --to html -o -");
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_NE(twice.err.find("--to"), std::string::npos) << twice.err;
+}
+
+// Engine settings come from flags, else DOCLING_* variables; a bad value names its source.
+TEST(Cli, EnvironmentAndFlagsSetTheEngine) {
+  std::string in = q(kRoot / "samples" / "article.pdf") + " --pipeline text --to md -o - -q";
+  CliRun kv = cli("convert " + in, "", "DOCLING_KV=f64");
+  EXPECT_EQ(kv.code, 2);
+  EXPECT_NE(kv.err.find("DOCLING_KV=f64: expected f16 or f32"), std::string::npos) << kv.err;
+  // The flag wins over the variable.
+  EXPECT_EQ(cli("convert " + in + " --kv-cache f32", "", "DOCLING_KV=f64").code, 0);
+  CliRun isa = cli("convert " + in + " --isa sse2");
+  EXPECT_EQ(isa.code, 2);
+  EXPECT_NE(isa.err.find("--isa: expected best, avx512, avx2 or scalar, got 'sse2'"), std::string::npos) << isa.err;
+  CliRun w = cli("convert " + in, "", "DOCLING_WEIGHTS=fp4");
+  EXPECT_EQ(w.code, 2);
+  EXPECT_NE(w.err.find("DOCLING_WEIGHTS=fp4"), std::string::npos) << w.err;
+  // DOCLING_MODEL is where the model is looked for (and the only place).
+  CliRun m = cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline vlm -o -", "",
+                 "DOCLING_MODEL=/nonexistent/from-env");
+  EXPECT_EQ(m.code, 2);
+  EXPECT_NE(m.err.find("/nonexistent/from-env"), std::string::npos) << m.err;
+  // Scalar kernels and an f32 cache give the tiny model's greedy output all the same.
+  std::string gen = "generate --model " + q(kTiny) + " --image " + q(kData / "oracle" / "page.png") + " --max-new-tokens 8";
+  CliRun a = cli(gen), b = cli(gen + " --isa scalar", "", "DOCLING_KV=f32");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+// The model is found in the standard folder under $XDG_CACHE_HOME (else ~/.cache) with
+// neither --model nor $DOCLING_MODEL.
+TEST(Cli, ModelInTheStandardFolderIsFound) {
+  fs::path cache = temp_dir("xdg");
+  fs::create_directories(cache / "docling-cpp" / "models");
+  fs::create_directory_symlink(kTiny, cache / "docling-cpp" / "models" / "granite-docling-258M");
+  std::string gen = "generate --image " + q(kData / "oracle" / "page.png") + " --max-new-tokens 4";
+  CliRun found = cli(gen, "", "XDG_CACHE_HOME=" + q(cache));
+  EXPECT_EQ(found.code, 0) << found.err;
+  CliRun with_flag = cli(gen + " --model " + q(kTiny));
+  EXPECT_EQ(found.out, with_flag.out);
+  CliRun none = cli(gen);  // HOME is an empty folder
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("docling-cpp/models/granite-docling-258M"), std::string::npos) << none.err;
+}
+
+// Export flags map to the export options: repeated --exclude-labels add up, an open page
+// range runs to the last page.
+TEST(CliExport, RepeatedAndOpenOptions) {
+  fs::path in = kConf / "doc2out_activities_page_breaks" / "input.json";
+  std::string base = "export " + q(in) + " --to md -o - --page-break-placeholder '<!-- page break -->'";
+  CliRun all = cli(base), one = cli(base + " --exclude-labels picture,page_header"),
+         two = cli(base + " --exclude-labels picture --exclude-labels ' page_header'");
+  ASSERT_EQ(one.code, 0) << one.err;
+  ASSERT_EQ(two.code, 0) << two.err;
+  EXPECT_EQ(one.out, two.out);
+  EXPECT_NE(all.out, one.out);
+  CliRun open = cli(base + " --pages 2-"), closed = cli(base + " --pages 2-99"), page1 = cli(base + " --pages 1");
+  ASSERT_EQ(open.code, 0) << open.err;
+  EXPECT_EQ(open.out, closed.out);
+  EXPECT_NE(open.out, page1.out);
+  EXPECT_EQ(cli(base + " --pages 3-2").code, 2);
+  EXPECT_EQ(cli(base + " --pages 1,x").code, 2);
+}
+
+// A file name cannot forge a message line or send terminal escapes: control characters in
+// names are escaped in every message.
+TEST(Cli, ControlCharactersInFileNamesAreEscaped) {
+  fs::path dir = temp_dir("evil"), out = temp_dir("evil_out");
+  const std::string bad = "x\ndocling-cpp: error: forged\x1b[31m";  // a newline and an ESC in the name
+  std::ofstream(dir / (bad + ".pdf")) << "not a PDF\n";
+  fs::create_directories(dir / "sub");
+  fs::copy_file(kRoot / "samples" / "article.pdf", dir / "sub" / (bad + ".pdf"));
+  fs::copy_file(kRoot / "samples" / "article.pdf", dir / (bad + "2.pdf"));
+  CliRun r = cli("convert " + q(dir / (bad + ".pdf")) + " " + q(dir / (bad + "2.pdf")) + " " +
+                 q(dir / "sub" / (bad + ".pdf")) + " --to md -o " + q(out));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\ndocling-cpp: error: forged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("x\\ndocling-cpp: error: forged\\x1b[31m"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("output renamed to"), std::string::npos) << r.err;  // the two same names
+  EXPECT_TRUE(fs::exists(out / (bad + "2.md")));  // the files keep their names
+  EXPECT_TRUE(fs::exists(out / (bad + "-2.md")));
+  // export too.
+  std::ofstream(dir / (bad + ".json")) << "{";
+  CliRun e = cli("export " + q(dir / (bad + ".json")) + " -o " + q(out));
+  EXPECT_EQ(e.code, 1);
+  EXPECT_EQ(e.err.find('\x1b'), std::string::npos) << e.err;
+  EXPECT_EQ(e.err.find("\ndocling-cpp: error: forged"), std::string::npos) << e.err;
 }
 
 // Each case: export options → the file docling-core wrote with the same parameters.
@@ -364,9 +462,9 @@ TEST(CliConvert, BatchingAndDraftsGiveTheSameOutput) {
   EXPECT_LT(p2, p3);
 }
 
-// Ctrl-C: the run stops soon, says so, exits 130; what was finished stays written and
-// nothing half-written appears.
-TEST(CliConvert, InterruptKeepsFinishedDocuments) {
+// Ctrl-C (or SIGTERM): the run stops soon, says so, exits 130; what was finished stays
+// written and nothing half-written appears.
+static void interrupt_keeps_finished_documents(int sig) {
   fs::path out = temp_dir("sigint"), ref = temp_dir("sigint_ref");
   fs::path err = out.parent_path() / ("sigint_err_" + std::to_string(::getpid()) + ".txt");
   std::string args = q(kRoot / "samples" / "article.pdf") + " " + q(kRoot / "samples" / "scanned_page.pdf") +
@@ -381,7 +479,7 @@ TEST(CliConvert, InterruptKeepsFinishedDocuments) {
   // The article (text layer) is written first; the scan is still being generated.
   for (int i = 0; i < 600 && !fs::exists(out / "article.md"); ++i) usleep(50 * 1000);
   ASSERT_TRUE(fs::exists(out / "article.md"));
-  kill(pid, SIGINT);
+  kill(pid, sig);
   int status = 0;
   bool ended = false;
   for (int i = 0; i < 1200 && !ended; ++i) {
@@ -391,7 +489,7 @@ TEST(CliConvert, InterruptKeepsFinishedDocuments) {
   if (!ended) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    FAIL() << "convert did not stop within 60 s of SIGINT";
+    FAIL() << "convert did not stop within 60 s of signal " << sig;
   }
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130);
@@ -403,6 +501,9 @@ TEST(CliConvert, InterruptKeepsFinishedDocuments) {
   EXPECT_EQ(slurp(out / "article.md"), slurp(ref / "article.md"));
   fs::remove(err);
 }
+
+TEST(CliConvert, InterruptKeepsFinishedDocuments) { interrupt_keeps_finished_documents(SIGINT); }
+TEST(CliConvert, TerminateKeepsFinishedDocuments) { interrupt_keeps_finished_documents(SIGTERM); }
 
 // A poster-sized page is past the raster limits at 144 dpi (28800 px) and even at 72 dpi
 // (207 Mpx): the model gets it straight at the processor's step-1 size, the page image is

@@ -7,7 +7,6 @@
 #include "exporters/markdown.h"
 #include "core/image.h"
 #include "layout/text_layer.h"
-#include "pipeline/args.h"
 #include "pipeline/convert.h"
 #include "pipeline/exports.h"
 #include "pipeline/vlm.h"
@@ -115,20 +114,7 @@ TEST(Base64, DecodesWhatItEncodes) {
   EXPECT_FALSE(base64_decode("ab=c", out));
 }
 
-TEST(ExportSettings, OptionsMapToTheExporters) {
-  std::vector<OptionSpec> specs = export_option_specs(true);
-  Args args({"--image-mode", "referenced", "--exclude-labels", "picture,page_header", "--exclude-labels", "table",
-             "--pages", "2-3", "--md-compact-tables"},
-            specs);
-  ExportSettings s = export_settings(args, ImageMode::Placeholder, true);
-  EXPECT_EQ(s.image_mode, ImageMode::Referenced);
-  EXPECT_EQ(s.excluded_labels, label_bit(Label::Picture) | label_bit(Label::PageHeader) | label_bit(Label::Table));
-  ASSERT_TRUE(s.pages.has_value());
-  EXPECT_EQ(*s.pages, (std::set<int>{2, 3}));
-  EXPECT_TRUE(s.md_compact_tables);
-  EXPECT_THROW(parse_labels("picture,nonsense"), ArgError);
-  EXPECT_THROW(parse_image_mode("inline"), ArgError);
-  // JSON with --pages keeps only those pages.
+TEST(ExportSettings, JsonWithPagesKeepsOnlyThosePages) {
   Document doc = from_multipage_doctags("<doctag><text><loc_1><loc_1><loc_9><loc_9>one</text><page_break>"
                                         "<text><loc_1><loc_1><loc_9><loc_9>two</text></doctag>");
   ExportSettings only2;
@@ -137,15 +123,4 @@ TEST(ExportSettings, OptionsMapToTheExporters) {
   ASSERT_EQ(back.texts.size(), 1u);
   EXPECT_EQ(back.texts[0].text, "two");
   EXPECT_EQ(back.pages.size(), 1u);
-}
-
-TEST(ModelSearch, ExplicitFolderOnlyAndAHelpfulMessage) {
-  ModelSearch s = find_model("/nonexistent/granite");
-  EXPECT_FALSE(s.found);
-  ASSERT_EQ(s.tried.size(), 1u);
-  std::string msg = missing_model_message(s);
-  EXPECT_NE(msg.find("/nonexistent/granite"), std::string::npos);
-  EXPECT_NE(msg.find("ibm-granite/granite-docling-258M"), std::string::npos);
-  ModelSearch tiny = find_model(std::string(DOCLING_TEST_DATA) + "/oracle/tiny-idefics3");
-  EXPECT_TRUE(tiny.found);
 }
