@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   const std::string one_pdf = arg(argc, argv, "--pdf", "");
   const int one_page = std::atoi(arg(argc, argv, "--page", "1").c_str());
 
-  ConvertOptions opt;
+  JobOptions opt;
   opt.pipeline = parse_pipeline(arg(argc, argv, "--pipeline", "vlm"));
   opt.vlm.max_new_tokens = tokens;
   opt.vlm.loop_guard = false;
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   Progress progress(int(sources.size()), false);
   auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = cpu_seconds();
-  run_documents(sources, opt, engine.get(), sched, progress, [&](const Source& s, ConvertResult& r) {
+  run_documents(sources, opt, engine.get(), sched, progress, [&](const Source& s, JobResult& r) {
     if (r.status == DocStatus::Failure) ++failed;
     else write_outputs(r.doc, formats, es, out_dir.string(), s.stem);
     done_pages += r.pages;

@@ -31,7 +31,10 @@ std::string read_file(const fs::path& path, uint64_t max_bytes) {
   return s;
 }
 
-void write_file_atomic(const fs::path& path, const std::string& content) {
+namespace {
+
+// Writes `content` to a new temporary beside `path`; returns its name.
+fs::path write_temporary(const fs::path& path, const std::string& content) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   if (ec) throw FileError(path.parent_path().string() + ": cannot create folder: " + ec.message());
@@ -46,11 +49,49 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
   ok &= std::fflush(f) == 0;
   ok &= fsync(fileno(f)) == 0 || errno == EINVAL;
   ok &= std::fclose(f) == 0;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!ok) {
     std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
     throw FileError(path.string() + ": cannot write: " + why);
   }
+  return tmp;
+}
+
+void rename_into_place(const fs::path& tmp, const fs::path& path) {
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw FileError(path.string() + ": cannot write: " + why);
+  }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, const std::string& content) {
+  rename_into_place(write_temporary(path, content), path);
+}
+
+FileBatch::~FileBatch() {
+  for (auto& [tmp, path] : files_) std::remove(tmp.c_str());
+}
+
+void FileBatch::add(const fs::path& path, const std::string& content) {
+  files_.emplace_back(write_temporary(path, content), path);
+}
+
+std::vector<fs::path> FileBatch::commit() {
+  std::vector<fs::path> done;
+  try {
+    for (auto& [tmp, path] : files_) {
+      rename_into_place(tmp, path);
+      done.push_back(path);
+    }
+  } catch (...) {
+    for (const fs::path& p : done) std::remove(p.c_str());  // all or nothing
+    throw;
+  }
+  files_.clear();
+  return done;
 }
 
 }  // namespace docling

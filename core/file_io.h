@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace docling {
 
@@ -23,5 +25,21 @@ std::string read_file(const std::filesystem::path& path, uint64_t max_bytes = kD
 // Writes to a short temporary name beside `path` and renames it over `path`, so a reader
 // (or a crash) never sees a half-written file. Creates parent folders.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
+
+// Files that appear together or not at all (a document's formats): add() writes each to a
+// temporary beside its final name, commit() renames them all into place. Destroyed without
+// commit(), or when a write fails, the temporaries are removed and no final file appears.
+class FileBatch {
+ public:
+  FileBatch() = default;
+  FileBatch(const FileBatch&) = delete;
+  FileBatch& operator=(const FileBatch&) = delete;
+  ~FileBatch();
+  void add(const std::filesystem::path& path, const std::string& content);  // throws FileError
+  std::vector<std::filesystem::path> commit();                              // throws FileError
+
+ private:
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> files_;  // temporary, final
+};
 
 }  // namespace docling

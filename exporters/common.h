@@ -14,10 +14,9 @@
 #include <vector>
 
 #include "core/document.h"
+#include "docling/document.hpp"  // ImageMode
 
 namespace docling {
-
-enum class ImageMode : uint8_t { Placeholder, Embedded, Referenced };
 
 // A set of labels / layers as bits (bit i = enum value i).
 using LabelSet = uint64_t;

@@ -115,11 +115,40 @@ std::string page_msg(const std::string& file, int page, const std::string& what)
   return file + ": page " + std::to_string(page) + ": " + what;
 }
 
-bool cancelled(const ConvertOptions& o) { return o.cancel && o.cancel->load(); }
+bool cancelled(const JobOptions& o) { return o.cancel && o.cancel->load(); }
+
+// The input's bytes: given in memory, from stdin, or read from its file (size capped).
+std::vector<uint8_t> input_bytes(DocJob& job, const JobOptions& opt) {
+  if (job.bytes) {
+    if (job.bytes->size() > opt.max_input_bytes)
+      throw FileError(display_name(job.src) + ": " + std::to_string(job.bytes->size()) +
+                      " bytes, over the input limit of " + std::to_string(opt.max_input_bytes));
+    std::vector<uint8_t> b = std::move(*job.bytes);
+    job.bytes.reset();
+    return b;
+  }
+  std::string in = job.src.is_stdin() ? read_stdin() : read_file(job.src.path, opt.max_input_bytes);
+  return std::vector<uint8_t>(in.begin(), in.end());
+}
+
+// What the input is: by its name's extension, else (bytes without a known name) by content.
+InputKind kind_of(const DocJob& job) {
+  if (job.src.is_stdin()) return InputKind::Pdf;
+  InputKind k = input_kind(job.src.path);
+  if (k != InputKind::Unknown || !job.bytes) return k;
+  const std::vector<uint8_t>& b = *job.bytes;
+  size_t i = 0;
+  while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
+  if (i < b.size() && b[i] == '{') return InputKind::DoclingJson;
+  if (i < b.size() && b[i] == '<' && b.size() - i >= 8 && std::memcmp(&b[i], "<doctag>", 8) == 0) return InputKind::DocTags;
+  return InputKind::Pdf;  // PDF, PNG or JPEG: the opener tells them apart by content
+}
 
 // DocTags or DoclingDocument JSON given to `convert`: read, nothing to infer.
-void convert_parsed_input(const Source& src, InputKind kind, ConvertResult& r) {
-  std::string text = src.is_stdin() ? read_stdin() : read_file(src.path);
+void convert_parsed_input(DocJob& job, const JobOptions& opt, InputKind kind, JobResult& r) {
+  const Source& src = job.src;
+  std::vector<uint8_t> bytes = input_bytes(job, opt);
+  std::string text(bytes.begin(), bytes.end());
   if (kind == InputKind::DoclingJson) {
     r.doc = read_docling_json(text);
   } else {
@@ -134,24 +163,22 @@ void convert_parsed_input(const Source& src, InputKind kind, ConvertResult& r) {
 
 }  // namespace
 
-bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* engine) {
+bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine) {
   job.t0 = now_s();
-  ConvertResult& r = job.result;
+  JobResult& r = job.result;
   r.status = DocStatus::Success;  // until something fails
   const Source& src = job.src;
   const std::string file = display_name(src);
-  InputKind kind = src.is_stdin() ? InputKind::Pdf : input_kind(src.path);
+  InputKind kind = kind_of(job);
   try {
     if (kind == InputKind::DocTags || kind == InputKind::DoclingJson) {
-      convert_parsed_input(src, kind, r);
+      convert_parsed_input(job, opt, kind, r);
       return false;
     }
     OpenOptions oo;
     oo.password = opt.password;
     oo.limits = opt.limits;
-    std::string in = src.is_stdin() ? read_stdin() : read_file(src.path);
-    std::vector<uint8_t> bytes(in.begin(), in.end());
-    in = std::string();
+    std::vector<uint8_t> bytes = input_bytes(job, opt);
     job.hash = binary_hash(bytes);
     job.source = open_source_bytes(std::move(bytes), file, oo);
     PageSelection sel = select_pages(opt.pages, job.source->page_count());
@@ -189,7 +216,8 @@ bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* eng
     r.errors.push_back(what);
   } catch (const std::exception& e) {
     r.status = DocStatus::Failure;
-    r.errors.push_back(file + ": " + e.what());
+    std::string what = e.what();
+    r.errors.push_back(what.rfind(file + ":", 0) == 0 ? what : file + ": " + what);
   }
   job.vlm.clear();
   job.vlm_pages.clear();
@@ -210,8 +238,8 @@ void end_vlm_page(DocJob& job, size_t i, const std::string* error) {
   ++job.result.vlm_pages;
 }
 
-void end_document(DocJob& job, const ConvertOptions& opt) {
-  ConvertResult& r = job.result;
+void end_document(DocJob& job, const JobOptions& opt) {
+  JobResult& r = job.result;
   const std::string file = display_name(job.src);
   if (job.source && r.status != DocStatus::Failure) {
     try {
@@ -254,7 +282,7 @@ void end_document(DocJob& job, const ConvertOptions& opt) {
   r.seconds = now_s() - job.t0;
 }
 
-ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine) {
+JobResult convert_document(const Source& src, const JobOptions& opt, const VlmEngine* engine) {
   DocJob job;
   job.src = src;
   if (begin_document(job, opt, engine)) {

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/document.h"
+#include "core/file_io.h"
 #include "layout/pdf.h"
 #include "layout/text_backend.h"
 #include "pipeline/sources.h"
@@ -26,20 +28,21 @@ enum class PipelineKind {
 PipelineKind parse_pipeline(const std::string& s);  // throws std::invalid_argument
 const char* to_string(PipelineKind k);
 
-struct ConvertOptions {
+struct JobOptions {
   PipelineKind pipeline = PipelineKind::Auto;
   std::string pages;     // "1-3,7"; empty = all
   std::string password;
   VlmOptions vlm;
   TextBackendOptions text;
   RasterLimits limits;
+  uint64_t max_input_bytes = kDefaultMaxFileBytes;  // a larger file or buffer is refused
   const std::atomic<bool>* cancel = nullptr;  // set by Ctrl-C: stop between pages
 };
 
 enum class DocStatus { Success, Partial, Failure, Cancelled };
 const char* to_string(DocStatus s);
 
-struct ConvertResult {
+struct JobResult {
   Document doc;
   DocStatus status = DocStatus::Failure;
   std::vector<std::string> errors;    // "file: page N: what" — the reason for failure/partial
@@ -53,7 +56,8 @@ struct ConvertResult {
 //   begin_document → (each model page: vlm_* stages, then end_vlm_page) → end_document.
 struct DocJob {
   Source src;
-  ConvertResult result;
+  std::optional<std::vector<uint8_t>> bytes;  // the input in memory (src.path then only names it)
+  JobResult result;
   uint64_t hash = 0;  // binary_hash of the file, for the document's origin
   std::unique_ptr<PageSource> source;
   std::vector<int> selected, text_pages, vlm_pages;  // page numbers
@@ -64,14 +68,15 @@ struct DocJob {
 };
 // Opens the source, selects and routes pages, runs the text layer. Returns false when
 // nothing is left for the model (the document is complete or failed: end_document next).
-bool begin_document(DocJob& job, const ConvertOptions& opt, const VlmEngine* engine);
-// Records a model page's outcome: `error` when a stage threw.
+bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine);
+// Records a model page's outcome: `error` when a stage threw. A page cancelled by the
+// caller (no error, VlmPage::ok false) is not a failure: it just is not done.
 void end_vlm_page(DocJob& job, size_t i, const std::string* error);
 // Assembles the pages (model page, else the text layer's), sets status and time.
-void end_document(DocJob& job, const ConvertOptions& opt);
+void end_document(DocJob& job, const JobOptions& opt);
 
 // All of it on the calling thread. Never throws for bad input: errors are in the result.
-ConvertResult convert_document(const Source& src, const ConvertOptions& opt, const VlmEngine* engine);
+JobResult convert_document(const Source& src, const JobOptions& opt, const VlmEngine* engine);
 
 // docling-core's create_hash of the file bytes: the low 64 bits of their SHA-256.
 uint64_t binary_hash(const std::vector<uint8_t>& bytes);

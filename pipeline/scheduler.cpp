@@ -58,9 +58,9 @@ namespace {
 class InOrder {
  public:
   InOrder(const std::vector<Source>& s, const DocumentDone& d) : sources_(s), done_(d), results_(s.size()) {}
-  void put(size_t i, ConvertResult r) {
+  void put(size_t i, JobResult r) {
     std::lock_guard<std::mutex> lock(mu_);
-    results_[i] = std::make_unique<ConvertResult>(std::move(r));
+    results_[i] = std::make_unique<JobResult>(std::move(r));
     while (next_ < results_.size() && results_[next_]) {
       done_(sources_[next_], *results_[next_]);
       results_[next_].reset();
@@ -71,7 +71,7 @@ class InOrder {
  private:
   const std::vector<Source>& sources_;
   const DocumentDone& done_;
-  std::vector<std::unique_ptr<ConvertResult>> results_;
+  std::vector<std::unique_ptr<JobResult>> results_;
   size_t next_ = 0;
   std::mutex mu_;
 };
@@ -102,8 +102,8 @@ struct PageTask {
 
 class VlmRun {
  public:
-  VlmRun(const std::vector<Source>& sources, const ConvertOptions& opt, const VlmEngine& engine,
-         const SchedulerOptions& sched, const std::function<void(size_t, ConvertResult)>& deliver)
+  VlmRun(const std::vector<Source>& sources, const JobOptions& opt, const VlmEngine& engine,
+         const SchedulerOptions& sched, const std::function<void(size_t, JobResult)>& deliver)
       : sources_(sources), opt_(opt), e_(engine), sched_(sched), deliver_(deliver),
         open_(g_, tbb::flow::serial, [this](size_t i) { open(i); }),
         pages_(g_),
@@ -258,10 +258,10 @@ class VlmRun {
   }
 
   const std::vector<Source>& sources_;
-  const ConvertOptions& opt_;
+  const JobOptions& opt_;
   const VlmEngine& e_;
   const SchedulerOptions& sched_;
-  const std::function<void(size_t, ConvertResult)>& deliver_;
+  const std::function<void(size_t, JobResult)>& deliver_;
 
   tbb::flow::graph g_;
   tbb::flow::function_node<size_t> open_;
@@ -284,11 +284,11 @@ class VlmRun {
 
 }  // namespace
 
-void run_documents(const std::vector<Source>& sources, const ConvertOptions& opt, const VlmEngine* engine,
+void run_documents(const std::vector<Source>& sources, const JobOptions& opt, const VlmEngine* engine,
                    const SchedulerOptions& sched, Progress&, const DocumentDone& done) {
   std::mutex mu;
   InOrder in_order(sources, done);
-  std::function<void(size_t, ConvertResult)> deliver = [&](size_t i, ConvertResult r) {
+  std::function<void(size_t, JobResult)> deliver = [&](size_t i, JobResult r) {
     if (sched.ordered) {
       in_order.put(i, std::move(r));
     } else {
@@ -304,7 +304,7 @@ void run_documents(const std::vector<Source>& sources, const ConvertOptions& opt
   // Text layer only: documents in parallel, one task each.
   tbb::parallel_for(size_t(0), sources.size(), [&](size_t i) {
     if (opt.cancel && opt.cancel->load()) {
-      ConvertResult r;
+      JobResult r;
       r.status = DocStatus::Cancelled;
       deliver(i, std::move(r));
       return;

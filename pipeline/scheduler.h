@@ -1,7 +1,7 @@
 // Running many documents: which work runs where, and the terminal progress line.
 //
 // Takes: the sources, conversion options, the (optional) VLM engine. Gives: each
-// document's ConvertResult to `done` as soon as it completes (or in input order when
+// document's JobResult to `done` as soon as it completes (or in input order when
 // asked), from any thread but never two at once.
 #pragma once
 
@@ -39,9 +39,9 @@ class Progress {
   bool drawn_ = false;
 };
 
-using DocumentDone = std::function<void(const Source&, ConvertResult&)>;
+using DocumentDone = std::function<void(const Source&, JobResult&)>;
 
-void run_documents(const std::vector<Source>& sources, const ConvertOptions& opt, const VlmEngine* engine,
+void run_documents(const std::vector<Source>& sources, const JobOptions& opt, const VlmEngine* engine,
                    const SchedulerOptions& sched, Progress& progress, const DocumentDone& done);
 
 }  // namespace docling

@@ -32,7 +32,8 @@ struct Box {
   double left = 0, top = 0, right = 0, bottom = 0;
 };
 
-// One item of the document in reading order (body first, then furniture: headers, footers).
+// One item of the document in reading order: the body tree (where items of the furniture
+// layer, like page headers, are marked), then the furniture tree.
 struct Item {
   std::string ref;     // JSON pointer, "#/texts/3"
   std::string label;   // docling-core's label: "section_header", "text", "table", "picture", ...

@@ -1,0 +1,138 @@
+#include "pipeline/model_service.h"
+
+#include <chrono>
+
+#include "vision/speculative.h"
+
+namespace docling {
+
+// The driver enters the arena only to compute: it waits for work outside, so callers with
+// CPU work of their own (rendering, the text layer) are never locked out of the arena.
+ModelService::ModelService(const VlmEngine& engine, const ServiceOptions& opt, tbb::task_arena& arena)
+    : e_(engine), opt_(opt), arena_(arena), free_slots_(std::max(1, opt.pages_in_flight)) {
+  driver_ = std::thread([this] { drive(); });
+}
+
+ModelService::~ModelService() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  driver_.join();
+}
+
+bool ModelService::try_acquire_slot(int wait_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!slot_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return free_slots_ > 0; })) return false;
+  --free_slots_;
+  return true;
+}
+
+void ModelService::release_slot() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++free_slots_;
+  }
+  slot_cv_.notify_one();
+}
+
+void ModelService::submit(ServicePage p) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_.push_back(std::move(p));
+  }
+  cv_.notify_one();
+}
+
+// Encodes waiting pages into free decoder slots. Waits for work only when nothing is
+// decoding (a decoding batch must keep stepping).
+void ModelService::admit(vision::BatchDecoder& batch, std::map<uint64_t, ServicePage>& running) {
+  while (batch.pending() < opt_.batch) {
+    ServicePage t;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (ready_.empty()) {
+        if (batch.pending() > 0) return;
+        cv_.wait(lock, [this] { return !ready_.empty() || closing_; });
+        if (ready_.empty()) return;  // closing
+      }
+      t = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    VlmPage& vp = *t.page;
+    if (t.cancelled && t.cancelled()) {
+      vp.ok = false;
+      t.done(nullptr);
+      continue;
+    }
+    try {
+      arena_.execute([&] { vlm_encode(e_, vp); });
+      vision::BatchRequest req;
+      req.prompt = vp.prompt.ids;
+      req.image_features = std::move(vp.features);
+      req.opt = vlm_begin_generate(e_, *t.options, vp, t.cancelled);
+      req.opt.max_new_tokens = std::min(req.opt.max_new_tokens, opt_.max_new_tokens);
+      if (t.options->speculate) {
+        bool words = vp.text && !vp.text->words.empty();
+        req.drafter = words ? vision::make_page_drafter(e_.tokenizer(), vp.text->words, vp.text->width, vp.text->height)
+                            : vision::make_page_drafter(e_.tokenizer(), {}, 1, 1);
+      }
+      running[batch.submit(std::move(req))] = std::move(t);
+    } catch (const std::exception& ex) {
+      std::string what = ex.what();
+      t.done(&what);
+    }
+  }
+}
+
+void ModelService::finish(vision::BatchResult& r, std::map<uint64_t, ServicePage>& running) {
+  ServicePage t = std::move(running.at(r.id));
+  running.erase(r.id);
+  VlmPage& vp = *t.page;
+  try {
+    if (!r.error.empty()) vp.warnings.push_back("generation stopped: " + r.error);
+    arena_.execute([&] { vlm_end_generate(*t.options, vp, std::move(r.result), t.cancelled); });
+  } catch (const std::exception& ex) {
+    std::string what = ex.what();
+    t.done(&what);
+    return;
+  }
+  t.done(nullptr);
+}
+
+void ModelService::drive() {
+  vision::BatchOptions bo;
+  bo.slots = std::max(1, opt_.batch);
+  bo.capacity = 2048 + opt_.max_new_tokens;  // prompt (<= 17 tiles x 64 + text) + output
+  bo.max_draft = 8;
+  bo.kv = opt_.kv;
+  // A whole prompt (up to 17 tiles x 64 image rows + text) prefills in one forward: one
+  // packing of each weight matrix for all its rows instead of one per 256-row chunk.
+  bo.max_step_rows = 1280;
+  auto batch = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo);
+  std::map<uint64_t, ServicePage> running;
+  for (;;) {
+    admit(*batch, running);
+    if (batch->pending() == 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closing_ && ready_.empty()) return;
+      continue;
+    }
+    try {
+      arena_.execute([&] { batch->step(); });
+    } catch (const std::exception& ex) {
+      // Out of memory, or a bug: the pages in the batch fail, the service goes on with a
+      // fresh decoder (the old one's state is unknown).
+      std::string what = std::string("the decoder failed: ") + ex.what();
+      for (auto& [id, t] : running) t.done(&what);
+      running.clear();
+      batch.reset();
+      batch = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo);
+      continue;
+    }
+    for (vision::BatchResult& r : batch->take_finished()) finish(r, running);
+  }
+}
+
+}  // namespace docling
