@@ -69,10 +69,3 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_CURRENT_BINARY_DIR})
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "pkg-config, libtbb-dev, libpoppler-cpp-dev, libpng-dev, libjpeg-dev")
 include(CPack)
-
-# Should the CLI link libdocling.so, the installed program finds it from its own place (any --prefix;
-# in /usr the system path finds it anyway).
-get_target_property(cli_libs docling-cpp LINK_LIBRARIES)
-if(docling_shared IN_LIST cli_libs OR docling::docling IN_LIST cli_libs)
-  set_target_properties(docling-cpp PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
-endif()
