@@ -158,6 +158,8 @@ int cmd_generate(int argc, char** argv) {
     return kExitUsage;
   }
   try {
+    // An image is the page as it is; a PDF page is rendered as docling renders it.
+    if (!task.instruction && kind_of(f.image) == Kind::Image) task.instruction = docling::Instruction::Page;
     return task.instruction ? run_instruction(*engine, f, c, task) : convert_page(*engine, f, c, page);
   } catch (const std::exception& e) {
     print_error(display(f.image) + ": " + escape(e.what()));

@@ -97,7 +97,7 @@ void configure_kernels(const EngineOptions& o) {
 
 }  // namespace
 
-struct Engine::Impl {
+struct DOCLING_HIDDEN Engine::Impl {
   EngineOptions opt;
   mutable tbb::task_arena arena;  // the model and the CPU-heavy stages run here
   std::unique_ptr<VlmEngine> vlm;
@@ -406,6 +406,7 @@ InstructionResult Engine::run(const PageImage& image, Instruction what, std::opt
               : what == Instruction::Code    ? Task::ConvertCode
               : what == Instruction::Chart   ? Task::ConvertChart
               : what == Instruction::Ocr     ? Task::OcrRegion
+              : what == Instruction::Page    ? Task::ConvertPage
                                              : Task::IdentifyElement;
   vision::LocBox loc;
   if (task == Task::OcrRegion || task == Task::IdentifyElement) {
@@ -416,7 +417,7 @@ InstructionResult Engine::run(const PageImage& image, Instruction what, std::opt
   }
   JobOptions jo = impl_->job_options(options);
   jo.vlm.prompt = vision::instruction(task, loc);
-  jo.vlm.speculate = false;  // the page's text-layer drafts are for whole pages
+  jo.vlm.speculate = false;  // no text layer to draft from
   VlmPage vp;
   vp.page_no = 1;
   vp.page_image.width = image.width, vp.page_image.height = image.height, vp.page_image.rgb = image.rgb;

@@ -160,6 +160,7 @@ enum class Instruction {
   Chart,    // chart -> table
   Ocr,      // the text inside `region`
   Identify, // the element at `region`
+  Page,     // the whole image as a page -> DocTags (the image as it is, no 144-dpi rendering)
 };
 struct InstructionResult {
   std::string doctags;  // the model's output, special tokens kept
