@@ -30,11 +30,12 @@
 #endif
 
 #include "bench/run_together.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/safetensors.h"
 #include "vision/quant.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 

@@ -41,13 +41,14 @@
 #include "exporters/markdown.h"
 #include "layout/pdf.h"
 #include "vision/image_processor.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/model.h"
 #include "vision/prompt.h"
 #include "vision/tokenizer.h"
 
 using namespace docling;
 using namespace docling::vision;
+using namespace docling::kernels;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ordered_json = nlohmann::ordered_json;
@@ -198,7 +199,7 @@ static std::vector<PeakKernel> peak_kernels() {
   __builtin_cpu_init();
   // vdpbf16ps only when the engine's products use it (DOCLING_BF16_DOT=1): by default they
   // widen bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
-  if (docling::vision::bf16_dot())
+  if (docling::kernels::bf16_dot())
     k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
                  16 * 64.0});
   if (__builtin_cpu_supports("avx512f"))

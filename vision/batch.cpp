@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 struct BatchDecoder::Seq {
   uint64_t id = 0;

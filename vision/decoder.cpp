@@ -6,9 +6,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_, KvType type_)
     : layers(cfg.layers), kv_heads(cfg.kv_heads), head_dim(cfg.head_dim), kv_dim(cfg.kv_heads * cfg.head_dim),

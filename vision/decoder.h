@@ -13,13 +13,17 @@
 #include <memory>
 #include <vector>
 
-#include "vision/aligned.h"
+#include "kernels/aligned.h"
 #include "vision/config.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/tap.h"
 #include "vision/weights.h"
 
 namespace docling::vision {
+
+// The KV cache's number format (kernels/kernels.h) is one of this module's options.
+using kernels::KvType;
+using kernels::kv_type_from_env;
 
 // K and V of every layer for `slots` sequences of up to `capacity` tokens each, in f16
 // (default: half the memory and the per-step traffic) or f32 (exact); see KvAttention in
@@ -53,10 +57,10 @@ struct KVCache {
 // Scratch for forward(); grows to the largest batch seen, then is reused.
 struct DecoderWorkspace {
   int rows = 0;  // capacity in rows
-  aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
+  kernels::aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
   std::vector<int32_t> pos;
   std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
-  std::vector<KvAttention> att;  // one per run
+  std::vector<kernels::KvAttention> att;  // one per run
   int nruns = 0;
   void reserve(const TextConfig& cfg, int rows, int logit_rows);
 };

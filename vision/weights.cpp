@@ -8,10 +8,12 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/quant.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vision/aligned.h"
+#include "kernels/aligned.h"
 #include "vision/config.h"
 #include "vision/safetensors.h"
 
@@ -77,7 +77,7 @@ struct Weights {
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
   std::vector<std::vector<float>> qscale;    //            and their scales
-  std::vector<aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
+  std::vector<kernels::aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
 
  private:
   // Every tensor as the file stores it: matrices as views, small vectors as f32 copies.

@@ -11,7 +11,7 @@
 
 #define F16_FN __attribute__((target("avx2,fma,f16c")))
 
-namespace docling::vision::micro {
+namespace docling::kernels::micro {
 
 F16_FN inline __m256 load8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -61,4 +61,4 @@ inline void micro_rows(int mr, int kc, const float* const* xr, const T* b, int64
   micro_kv<MR, NV>(kc, xr, b, ldb, c, ldc, add_c);
 }
 
-}  // namespace docling::vision::micro
+}  // namespace docling::kernels::micro

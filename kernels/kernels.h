@@ -12,7 +12,9 @@
 
 #include <cstdint>
 
-namespace docling::vision {
+#include "kernels/convert.h"
+
+namespace docling::kernels {
 
 enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 
@@ -128,9 +130,7 @@ void kv_attention(const KvAttention* a, int n, bool parallel = true);
 // kv_stride = n rounded up to kKvKeys, times head_dim: kt and vt hold heads * kv_stride floats.
 void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt);
 
-// IEEE half precision, round to nearest even; values beyond the f16 range saturate to +-65504
-// (f16_to_f32 is in vision/safetensors.h).
-uint16_t f32_to_f16(float x);
+// f32_to_f16 (kernels/convert.h) over a row.
 void f32_to_f16_row(const float* x, int n, uint16_t* out);
 
 // One step of an online softmax for a row of raw scores s[0..bk) of which the first n are
@@ -156,4 +156,4 @@ void rope_table(int n_pos, int head_dim, double theta, float* cs);
 // Index of the largest value (first one on ties, like torch.argmax).
 int argmax(const float* x, int n);
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

@@ -1,5 +1,5 @@
-#include "vision/kernels.h"
-#include "vision/parallel.h"
+#include "kernels/kernels.h"
+#include "kernels/parallel.h"
 
 #include <immintrin.h>
 
@@ -24,7 +24,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-namespace docling::vision {
+namespace docling::kernels {
 
 // --- instruction-set selection ---------------------------------------------------------
 
@@ -1375,4 +1375,4 @@ int argmax(const float* x, int n) {
   return best;
 }
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

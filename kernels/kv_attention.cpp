@@ -22,16 +22,34 @@
 #include <vector>
 
 
-#include "vision/aligned.h"
-#include "vision/kernels.h"
-#include "vision/micro.h"
-#include "vision/parallel.h"
-#include "vision/safetensors.h"  // f16_to_f32
+#include "kernels/aligned.h"
+#include "kernels/kernels.h"
+#include "kernels/micro.h"
+#include "kernels/parallel.h"
+#include "kernels/convert.h"  // f16_to_f32
 
 
-namespace docling::vision {
+namespace docling::kernels {
 
 // --- f16 conversion ------------------------------------------------------------------
+
+float f16_to_f32(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;
+  if (exp == 0x1f) {
+    u = sign | 0x7f800000u | (man << 13);
+  } else if (exp != 0) {
+    u = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (man == 0) {
+    u = sign;
+  } else {  // subnormal: normalize
+    int e = -1;
+    do { man <<= 1; ++e; } while (!(man & 0x400));
+    u = sign | uint32_t(112 - e) << 23 | ((man & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
 
 uint16_t f32_to_f16(float x) {
   x = std::clamp(x, -65504.0f, 65504.0f);  // NaN passes through clamp unchanged
@@ -238,4 +256,4 @@ void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int
     }
 }
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

@@ -15,9 +15,9 @@
 // Off by default (DOCLING_BF16_DOT=1 turns it on): the oracle tests fail at their tolerances
 // with x in bf16, and on an Emerald Rapids core (the device machine) vdpbf16ps retires half
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
-#include "vision/kernels.h"
-#include "vision/parallel.h"
-#include "vision/safetensors.h"  // f32_to_bf16
+#include "kernels/kernels.h"
+#include "kernels/parallel.h"
+#include "kernels/convert.h"  // f32_to_bf16
 
 #include <immintrin.h>
 
@@ -35,7 +35,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-namespace docling::vision {
+namespace docling::kernels {
 
 namespace {
 
@@ -263,4 +263,4 @@ void gemm_bf16_emulated(const Gemm& g, bool parallel) {
   if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
 }
 
-}  // namespace docling::vision
+}  // namespace docling::kernels
