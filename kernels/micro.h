@@ -1,7 +1,7 @@
-// Register kernels shared by the matrix products (vision/kernels.cpp) and the attention
-// (vision/kv_attention.cpp): MR rows of x against 8 * NV columns of a B whose rows are
-// contiguous (a packed panel, a row of the transposed K cache, a row of V), f32 or f16 B.
-// Internal to vision/; compiled with AVX2 + FMA + F16C target attributes.
+// The attention's register kernel at the AVX2 level (kernels/avx2.cpp, through
+// kernels/attention.h): MR rows of x against 8 * NV columns of a B whose rows are
+// contiguous (a row of the transposed K cache, a row of V), f32 or f16 B.
+// Private to kernels/; compiled with AVX2 + FMA + F16C target attributes.
 #pragma once
 
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 // Task loops, block sizes and per-thread scratch of the blocked matrix products
-// (vision/kernels.cpp, vision/kernels_bf16.cpp). Internal to vision/.
+// (kernels/avx2.cpp, kernels/avx512_bf16.cpp) and the attention. Private to kernels/.
 #pragma once
 
 #include <cstddef>
