@@ -31,6 +31,7 @@
 
 #include "bench/run_together.h"
 #include "kernels/kernels.h"
+#include "pipeline/cli.h"  // env_kernel_settings: DOCLING_ISA, DOCLING_BF16_DOT, ...
 #include "vision/safetensors.h"
 #include "vision/quant.h"
 
@@ -181,6 +182,7 @@ struct Dnnl {
 }  // namespace
 
 int main(int argc, char** argv) {
+  configure(docling::env_kernel_settings());
   int threads = 2;
   double min_s = 0.3;
   bool libs = true;

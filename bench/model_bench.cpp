@@ -39,9 +39,10 @@
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "exporters/markdown.h"
-#include "layout/pdf.h"
-#include "vision/image_processor.h"
 #include "kernels/kernels.h"
+#include "layout/pdf.h"
+#include "pipeline/cli.h"  // env_kernel_settings, env_load_options (the library reads no env)
+#include "vision/image_processor.h"
 #include "vision/model.h"
 #include "vision/prompt.h"
 #include "vision/tokenizer.h"
@@ -422,6 +423,7 @@ int main(int argc, char** argv) {
     usage(argv[0]);
     return 2;
   }
+  configure(env_kernel_settings());  // DOCLING_ISA, DOCLING_BF16_DOT, ... (a program may read env)
   try {
     tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism, size_t(a.threads));
     ordered_json R;
@@ -458,7 +460,7 @@ int main(int argc, char** argv) {
 
     Stage load;
     load.start();
-    Model model = Model::load(a.model);
+    Model model = Model::load(a.model, env_load_options());
     Tokenizer tok = Tokenizer::load(a.model);
     PromptBuilder builder(tok, PromptConfig::load(a.model));
     ImageProcessorConfig pcfg = ImageProcessorConfig::load(a.model);
@@ -513,7 +515,7 @@ int main(int argc, char** argv) {
 
     const int P = int(prompt.ids.size());
     int max_batch = *std::max_element(a.batches.begin(), a.batches.end());
-    KVCache cache(cfg.text, std::max(max_batch, 1), P + N + 2);
+    KVCache cache(cfg.text, std::max(max_batch, 1), P + N + 2, model.decoder().kv_type());
     DecoderWorkspace ws;
     bool first = true;
     gopt.on_token = [&](int32_t) {

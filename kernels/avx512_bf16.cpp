@@ -12,7 +12,7 @@
 //    y = acc + bias (+ y with `accumulate`), later ones add, as in the f32 paths.
 // The same driver runs with a portable kernel (gemm_bf16_emulated) so that the packing and
 // blocking are tested on every CPU; on AVX512-BF16 hardware the two give identical results.
-// Off by default (DOCLING_BF16_DOT=1 turns it on): the oracle tests fail at their tolerances
+// Off by default (KernelSettings::bf16_dot turns it on): the oracle tests fail at their tolerances
 // with x in bf16, and on an Emerald Rapids core (the device machine) vdpbf16ps retires half
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
 // The level is the AVX-512 one with its large products through this path where it applies.

@@ -4,8 +4,6 @@
 // do the work every level shares (argument checks, the split into tasks) and call the table.
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -79,24 +77,20 @@ void select_table() {  // under g_mu
   g_table.store(&tables().t[int(isa)][act][bf], std::memory_order_release);
 }
 
-void init_from_env() {
-  Isa best = detect();
-  // DOCLING_ISA=scalar|avx2|avx512 caps the level (for comparisons and debugging).
-  if (const char* env = std::getenv("DOCLING_ISA")) {
-    std::string s(env);
-    Isa want = s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512;
-    if (want < best) best = want;
-  }
-  const char* act = std::getenv("DOCLING_INT8_ACTIVATIONS");
-  const char* bf = std::getenv("DOCLING_BF16_DOT");
-  std::lock_guard<std::mutex> lock(g_mu);
-  g_isa.store(best);
-  g_int8_act.store(act && std::strcmp(act, "1") == 0);
-  g_bf16_dot.store(bf && std::strcmp(bf, "1") == 0);
+void apply(const KernelSettings& s) {  // under g_mu
+  g_isa.store(std::min(s.max_isa, detect()));
+  g_int8_act.store(s.int8_activations);
+  g_bf16_dot.store(s.bf16_dot);
   select_table();
 }
 
-void ensure_init() { std::call_once(g_init, init_from_env); }
+// The defaults, on first use (unless configure came first).
+void ensure_init() {
+  std::call_once(g_init, [] {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!g_table.load()) apply(KernelSettings{});
+  });
+}
 
 }  // namespace
 
@@ -115,7 +109,21 @@ const KernelTable& active_kernels() {
 
 using detail::active_kernels;
 
-// --- instruction-set selection ---------------------------------------------------------
+// --- settings ------------------------------------------------------------------------------
+
+void configure(const KernelSettings& s) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  apply(s);
+}
+
+KernelSettings current_settings() {
+  ensure_init();
+  KernelSettings s;
+  s.max_isa = g_isa.load();
+  s.int8_activations = g_int8_act.load();
+  s.bf16_dot = g_bf16_dot.load();
+  return s;
+}
 
 Isa detected_isa() { return detect(); }
 Isa active_isa() { return active_kernels().isa; }
@@ -246,11 +254,6 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 void softmax(float* x, int n) {
   if (n <= 0) return;
   active_kernels().softmax(x, n);
-}
-
-KvType kv_type_from_env() {
-  const char* e = std::getenv("DOCLING_KV");
-  return e && std::string(e) == "f32" ? KvType::F32 : KvType::F16;
 }
 
 }  // namespace docling::kernels

@@ -1,9 +1,11 @@
 #include "pipeline/cli.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 #include <tbb/global_control.h>
 
@@ -40,7 +42,35 @@ void set_threads(int n) {
   if (n > 0) ctl = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(n));
 }
 
+// --- the environment: the only place that reads it (see cli.h) -------------------------------
+
+kernels::KernelSettings env_kernel_settings() {
+  kernels::KernelSettings s;
+  if (const char* e = std::getenv("DOCLING_ISA")) {  // an unknown value leaves the CPU's best
+    const std::string v(e);
+    s.max_isa = v == "scalar" ? kernels::Isa::Scalar : v == "avx2" ? kernels::Isa::Avx2 : kernels::Isa::Avx512;
+  }
+  const char* act = std::getenv("DOCLING_INT8_ACTIVATIONS");
+  s.int8_activations = act && std::strcmp(act, "1") == 0;
+  const char* bf = std::getenv("DOCLING_BF16_DOT");
+  s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
+  return s;
+}
+
+vision::LoadOptions env_load_options() {
+  vision::LoadOptions o;
+  if (const char* e = std::getenv("DOCLING_WEIGHTS"); e && *e && std::strcmp(e, "bf16") != 0) {
+    if (std::strcmp(e, "int8") != 0)
+      throw std::runtime_error(std::string("DOCLING_WEIGHTS=") + e + ": expected bf16 or int8");
+    o.weights = vision::WeightType::INT8;
+  }
+  const char* kv = std::getenv("DOCLING_KV");
+  o.kv = kv && std::strcmp(kv, "f32") == 0 ? vision::KvType::F32 : vision::KvType::F16;
+  return o;
+}
+
 int cli_main(int argc, char** argv) {
+  kernels::configure(env_kernel_settings());
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);

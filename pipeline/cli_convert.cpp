@@ -126,7 +126,7 @@ int cmd_convert(const std::vector<std::string>& argv) {
       ModelSearch ms = find_model(args.get_or("model", ""));
       if (ms.found) {
         try {
-          engine = VlmEngine::load(*ms.found, args.get_or("weights", ""));
+          engine = VlmEngine::load(*ms.found, args.get_or("weights", ""), env_load_options());
         } catch (const std::exception& e) {
           if (opt.pipeline == PipelineKind::Vlm && kind) throw;
           print_warning(std::string("the model could not be loaded (") + e.what() + "); using the text layer");

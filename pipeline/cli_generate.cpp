@@ -67,7 +67,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
       if (page_no != 1) throw ArgError("--page: an image has one page");
       page.model_image = load_image(*image);
     }
-    engine = VlmEngine::load(*ms.found, args.get_or("weights", ""));
+    engine = VlmEngine::load(*ms.found, args.get_or("weights", ""), env_load_options());
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitUsage;

@@ -87,7 +87,7 @@ void DecoderWorkspace::reserve(const TextConfig& c, int n, int logit_rows) {
   if (sel.size() < size_t(logit_rows) * size_t(c.hidden)) sel.resize(size_t(logit_rows) * size_t(c.hidden));
 }
 
-Decoder::Decoder(const ModelConfig& cfg, const Weights& w) : cfg_(&cfg), w_(&w) {
+Decoder::Decoder(const ModelConfig& cfg, const Weights& w, KvType kv) : cfg_(&cfg), w_(&w), kv_(kv) {
   const TextConfig& t = cfg.text;
   rope_.resize(size_t(t.max_positions) * size_t(t.head_dim));
   rope_table(t.max_positions, t.head_dim, t.rope_theta, rope_.data());

@@ -20,8 +20,6 @@ namespace docling::vision {
 // How the linear layers' matrices are kept in memory. INT8: quantized at load (symmetric,
 // one scale per output channel and group of input columns, see vision/quant.h).
 enum class WeightType : uint8_t { BF16, INT8 };
-// DOCLING_WEIGHTS=int8|bf16 (default bf16).
-WeightType weight_type_from_env();
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
 // int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
