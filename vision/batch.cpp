@@ -37,7 +37,8 @@ BatchDecoder::BatchDecoder(const Decoder& dec, const BatchOptions& opt) : dec_(&
                                 std::to_string(opt_.slots) + ") so a prefill can always progress");
   opt_.max_draft = std::max(opt_.max_draft, 0);
   limit_ = std::min(opt_.capacity, t.max_positions);
-  cache_ = KVCache(t, opt_.slots, opt_.capacity, opt_.kv.value_or(dec.kv_type()));
+  if (!opt_.kv) opt_.kv = dec.kv_type();
+  cache_ = KVCache(t, opt_.slots, opt_.capacity, *opt_.kv);
   active_.resize(size_t(opt_.slots));
   embeds_.resize(size_t(opt_.max_step_rows) * size_t(t.hidden));
   row_slot_.resize(size_t(opt_.max_step_rows));
