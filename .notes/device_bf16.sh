@@ -1,5 +1,5 @@
 #!/bin/bash
-# Device check of the AVX512-BF16 product path (vision/kernels_bf16.cpp).
+# Device check of the AVX512-BF16 product path (kernels/avx512_bf16.cpp).
 #
 # The device image has CMake and a compiler but none of the project's libraries (TBB, gtest,
 # libpng, ...), and nothing can be installed there. So the programs are built here, generic
@@ -7,7 +7,8 @@
 # libraries they load:
 #   here:        bash .notes/device_bf16.sh prepare     # fills build-bf16/dev (git-ignored)
 #   run tool:    command "bash .notes/device_bf16.sh run", carry ["build-bf16/dev"], timeout_s 480
-# The run prints the CPU, the tests with DOCLING_BF16_DOT=1 and =0, the register peaks and the
+# The run prints the CPU, the tests (the library reads no environment, so the test programs run
+# with the path as they set it: test_kernels_bf16 turns it on, the others leave it off), the register peaks and the
 # gemm bench on 16 and 2 threads with the path on and off; full logs go to $OUT. "peaks" (a second,
 # short run) measures the instruction peaks with 8/16/28 chains on 1-16 threads and the vision
 # shapes on 1 and 16 threads.
@@ -59,10 +60,8 @@ run_test() {  # run_test 1|0|- PROGRAM: summary lines here, whole log appended t
   grep -E '^\[  (PASSED|FAILED|SKIPPED) |Failure$|actual:|avx512-bf16:|portable:|differ' $tmp | head -40
 }
 run_test - test_kernels_bf16
-run_test 1 test_model_kernels
-run_test 0 test_model_kernels
-run_test 1 test_model_oracle
-run_test 0 test_model_oracle
+run_test - test_model_kernels
+run_test - test_model_oracle
 
 for t in 16 2; do
   echo "=== peaks, $t threads"

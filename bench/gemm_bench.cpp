@@ -30,11 +30,13 @@
 #endif
 
 #include "bench/run_together.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
+#include "bench/bench_env.h"  // env_kernel_settings, env_load_options (the library reads no env)
 #include "vision/safetensors.h"
 #include "vision/quant.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 
@@ -180,6 +182,7 @@ struct Dnnl {
 }  // namespace
 
 int main(int argc, char** argv) {
+  configure(docling::env_kernel_settings());
   int threads = 2;
   double min_s = 0.3;
   bool libs = true;

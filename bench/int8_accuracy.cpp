@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "bench/random_checkpoint.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/model.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 

@@ -39,15 +39,17 @@
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "exporters/markdown.h"
+#include "kernels/kernels.h"
 #include "layout/pdf.h"
+#include "bench/bench_env.h"  // env_kernel_settings, env_load_options (the library reads no env)
 #include "vision/image_processor.h"
-#include "vision/kernels.h"
 #include "vision/model.h"
 #include "vision/prompt.h"
 #include "vision/tokenizer.h"
 
 using namespace docling;
 using namespace docling::vision;
+using namespace docling::kernels;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ordered_json = nlohmann::ordered_json;
@@ -198,7 +200,7 @@ static std::vector<PeakKernel> peak_kernels() {
   __builtin_cpu_init();
   // vdpbf16ps only when the engine's products use it (DOCLING_BF16_DOT=1): by default they
   // widen bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
-  if (docling::vision::bf16_dot())
+  if (docling::kernels::bf16_dot())
     k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
                  16 * 64.0});
   if (__builtin_cpu_supports("avx512f"))
@@ -421,6 +423,7 @@ int main(int argc, char** argv) {
     usage(argv[0]);
     return 2;
   }
+  configure(env_kernel_settings());  // DOCLING_ISA, DOCLING_BF16_DOT, ... (a program may read env)
   try {
     tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism, size_t(a.threads));
     ordered_json R;
@@ -457,7 +460,7 @@ int main(int argc, char** argv) {
 
     Stage load;
     load.start();
-    Model model = Model::load(a.model);
+    Model model = Model::load(a.model, env_load_options());
     Tokenizer tok = Tokenizer::load(a.model);
     PromptBuilder builder(tok, PromptConfig::load(a.model));
     ImageProcessorConfig pcfg = ImageProcessorConfig::load(a.model);
@@ -512,7 +515,7 @@ int main(int argc, char** argv) {
 
     const int P = int(prompt.ids.size());
     int max_batch = *std::max_element(a.batches.begin(), a.batches.end());
-    KVCache cache(cfg.text, std::max(max_batch, 1), P + N + 2);
+    KVCache cache(cfg.text, std::max(max_batch, 1), P + N + 2, model.decoder().kv_type());
     DecoderWorkspace ws;
     bool first = true;
     gopt.on_token = [&](int32_t) {

@@ -29,6 +29,7 @@
 #include <tbb/global_control.h>
 
 #include "layout/pdf.h"
+#include "bench/bench_env.h"  // env_kernel_settings, env_load_options (the library reads no env)
 #include "pipeline/exports.h"
 #include "pipeline/scheduler.h"
 #include "pipeline/vlm.h"
@@ -67,6 +68,7 @@ bool flag(int argc, char** argv, const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  docling::kernels::configure(docling::env_kernel_settings());
   const fs::path root = fs::path(DOCLING_TEST_DATA).parent_path().parent_path();
   std::string model_dir = arg(argc, argv, "--model", (fs::path(DOCLING_TEST_DATA) / "oracle/tiny-idefics3").string());
   int want_pages = std::atoi(arg(argc, argv, "--pages", "200").c_str());
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
   double t_load = 0;
   if (opt.pipeline != PipelineKind::Text) {
     auto t = std::chrono::steady_clock::now();
-    engine = VlmEngine::load(model_dir);
+    engine = VlmEngine::load(model_dir, "", env_load_options());
     t_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
   std::printf("pipeline bench: %zu documents, %d pages, model %s, %d tokens/page, batch %d, %d pages in flight\n",

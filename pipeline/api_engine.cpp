@@ -13,7 +13,7 @@
 #include "pipeline/api_internal.h"
 #include "pipeline/convert.h"
 #include "pipeline/model_service.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/prompt.h"
 
 namespace fs = std::filesystem;
@@ -86,13 +86,13 @@ void check(const EngineOptions& o) {
 }
 
 void configure_kernels(const EngineOptions& o) {
-  using vision::Isa;
-  Isa want = o.max_isa == docling::Isa::Scalar ? Isa::Scalar
-             : o.max_isa == docling::Isa::Avx2 ? Isa::Avx2
-                                               : Isa::Avx512;
-  vision::set_isa(std::min(want, vision::detected_isa()));
-  vision::set_int8_activations(o.int8_activations);
-  vision::set_bf16_dot(o.bf16_dot);
+  kernels::KernelSettings k;
+  k.max_isa = o.max_isa == docling::Isa::Scalar ? kernels::Isa::Scalar
+              : o.max_isa == docling::Isa::Avx2 ? kernels::Isa::Avx2
+                                                : kernels::Isa::Avx512;
+  k.int8_activations = o.int8_activations;
+  k.bf16_dot = o.bf16_dot;
+  kernels::configure(k);
 }
 
 }  // namespace
@@ -126,7 +126,9 @@ Engine::Engine(const EngineOptions& options) {
                      missing_model_message(std::vector<fs::path>{}));
   try {
     impl_->arena.execute([&] {
-      impl_->vlm = VlmEngine::load(options.model_dir, options.weights == Weights::Int8 ? "int8" : "bf16");
+      vision::LoadOptions lo;
+      lo.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
+      impl_->vlm = VlmEngine::load(options.model_dir, options.weights == Weights::Int8 ? "int8" : "bf16", lo);
     });
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::OutOfMemory, options.model_dir + ": out of memory loading the model");
@@ -141,7 +143,7 @@ Engine::Engine(const EngineOptions& options) {
   impl_->service = std::make_unique<ModelService>(*impl_->vlm, so, impl_->arena);
   impl_->log(LogLevel::Info, "model loaded from " + options.model_dir + " (weights " +
                                  (options.weights == Weights::Int8 ? "int8" : "bf16") + ", kernels " +
-                                 vision::isa_name(vision::active_isa()) + ")");
+                                 kernels::isa_name(kernels::active_isa()) + ")");
 }
 
 Engine::~Engine() = default;

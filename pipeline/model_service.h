@@ -20,7 +20,7 @@
 
 #include "pipeline/vlm.h"
 #include "vision/batch.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling {
 

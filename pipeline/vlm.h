@@ -44,9 +44,11 @@ class VlmEngine {
  public:
   // Loads config, weights (memory-mapped), tokenizer, processor and prompt settings.
   // Throws std::runtime_error naming the file.
-  // `weights`: "" (bf16 as stored, or $DOCLING_WEIGHTS), "bf16" or "int8" (quantized at
-  // load: smaller and faster decoding, small accuracy cost; see README).
-  static std::unique_ptr<VlmEngine> load(const std::string& dir, const std::string& weights = "");
+  // `weights`: "" (opt.weights: bf16 as stored by default), "bf16" or "int8" (quantized at
+  // load: less memory, small accuracy cost; see README). `opt`: the model's other load
+  // options (the KV cache's precision).
+  static std::unique_ptr<VlmEngine> load(const std::string& dir, const std::string& weights = "",
+                                         const vision::LoadOptions& opt = {});
 
   const std::string& dir() const { return dir_; }
   const vision::Model& model() const { return model_; }

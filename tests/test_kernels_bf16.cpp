@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/safetensors.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 

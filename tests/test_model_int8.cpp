@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "vision/encoder.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/model.h"
 #include "vision/quant.h"
 #include "vision/safetensors.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 

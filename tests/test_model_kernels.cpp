@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "vision/generate.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/safetensors.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 
 namespace {
 

@@ -18,11 +18,12 @@
 #include "vision/config.h"
 #include "vision/connector.h"
 #include "vision/encoder.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/model.h"
 #include "vision/safetensors.h"
 
 using namespace docling::vision;
+using namespace docling::kernels;
 namespace fs = std::filesystem;
 
 namespace {

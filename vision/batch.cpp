@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 struct BatchDecoder::Seq {
   uint64_t id = 0;
@@ -35,7 +37,8 @@ BatchDecoder::BatchDecoder(const Decoder& dec, const BatchOptions& opt) : dec_(&
                                 std::to_string(opt_.slots) + ") so a prefill can always progress");
   opt_.max_draft = std::max(opt_.max_draft, 0);
   limit_ = std::min(opt_.capacity, t.max_positions);
-  cache_ = KVCache(t, opt_.slots, opt_.capacity, opt_.kv);
+  if (!opt_.kv) opt_.kv = dec.kv_type();
+  cache_ = KVCache(t, opt_.slots, opt_.capacity, *opt_.kv);
   active_.resize(size_t(opt_.slots));
   embeds_.resize(size_t(opt_.max_step_rows) * size_t(t.hidden));
   row_slot_.resize(size_t(opt_.max_step_rows));
@@ -280,6 +283,7 @@ GenerateResult generate_speculative(const Decoder& dec, const std::vector<int32_
   bo.capacity = int(std::min<int64_t>(t.max_positions, int64_t(prompt.size()) + std::max(opt.max_new_tokens, 0) + 1));
   bo.capacity = std::max(bo.capacity, 1);
   bo.max_draft = std::max(max_draft, 0);
+  bo.kv = opt.kv;
   bo.max_step_rows = std::max({int(prompt.size()), bo.max_draft + 1, 2});  // the prompt in one forward
   BatchDecoder bd(dec, bo);
   BatchRequest req;

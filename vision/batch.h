@@ -27,6 +27,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,8 @@ struct BatchOptions {
   int capacity = 4096;      // KV tokens per slot (prompt + generated); fixed for the decoder's life
   int max_step_rows = 256;  // rows per forward (decode + draft + prefill rows)
   int max_draft = 8;        // draft tokens per sequence per step (0: no speculation)
-  KvType kv = kv_type_from_env();  // KV cache precision
+  // KV cache precision; unset: the decoder's (the model's LoadOptions::kv), which options() then shows.
+  std::optional<KvType> kv;
 };
 
 struct BatchRequest {

@@ -3,9 +3,11 @@
 #include <cstring>
 #include <vector>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 void pixel_shuffle(const float* x, int side, int D, int s, float* out) {
   const int nb = side / s;

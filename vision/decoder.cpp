@@ -6,9 +6,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_, KvType type_)
     : layers(cfg.layers), kv_heads(cfg.kv_heads), head_dim(cfg.head_dim), kv_dim(cfg.kv_heads * cfg.head_dim),
@@ -85,7 +87,7 @@ void DecoderWorkspace::reserve(const TextConfig& c, int n, int logit_rows) {
   if (sel.size() < size_t(logit_rows) * size_t(c.hidden)) sel.resize(size_t(logit_rows) * size_t(c.hidden));
 }
 
-Decoder::Decoder(const ModelConfig& cfg, const Weights& w) : cfg_(&cfg), w_(&w) {
+Decoder::Decoder(const ModelConfig& cfg, const Weights& w, KvType kv) : cfg_(&cfg), w_(&w), kv_(kv) {
   const TextConfig& t = cfg.text;
   rope_.resize(size_t(t.max_positions) * size_t(t.head_dim));
   rope_table(t.max_positions, t.head_dim, t.rope_theta, rope_.data());

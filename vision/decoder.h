@@ -13,13 +13,16 @@
 #include <memory>
 #include <vector>
 
-#include "vision/aligned.h"
+#include "kernels/aligned.h"
 #include "vision/config.h"
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/tap.h"
 #include "vision/weights.h"
 
 namespace docling::vision {
+
+// The KV cache's number format (kernels/kernels.h) is one of this module's options.
+using kernels::KvType;
 
 // K and V of every layer for `slots` sequences of up to `capacity` tokens each, in f16
 // (default: half the memory and the per-step traffic) or f32 (exact); see KvAttention in
@@ -33,7 +36,7 @@ struct KVCache {
   std::vector<int> len;     // tokens stored per slot
 
   KVCache() = default;
-  KVCache(const TextConfig& cfg, int slots, int capacity, KvType type = kv_type_from_env());
+  KVCache(const TextConfig& cfg, int slots, int capacity, KvType type = KvType::F16);
   const void* k_at(int slot, int layer) const { return k_.get() + offset(slot, layer); }
   const void* v_at(int slot, int layer) const { return v_.get() + offset(slot, layer); }
   // Stores n rows of K and V ([n][kv_dim] each, f32) at positions pos, pos + 1, ...
@@ -53,19 +56,21 @@ struct KVCache {
 // Scratch for forward(); grows to the largest batch seen, then is reused.
 struct DecoderWorkspace {
   int rows = 0;  // capacity in rows
-  aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
+  kernels::aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
   std::vector<int32_t> pos;
   std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
-  std::vector<KvAttention> att;  // one per run
+  std::vector<kernels::KvAttention> att;  // one per run
   int nruns = 0;
   void reserve(const TextConfig& cfg, int rows, int logit_rows);
 };
 
 class Decoder {
  public:
-  Decoder(const ModelConfig& cfg, const Weights& w);
+  // kv: the precision of the KV caches made for this decoder (Model: LoadOptions::kv).
+  Decoder(const ModelConfig& cfg, const Weights& w, KvType kv = KvType::F16);
 
   const ModelConfig& config() const { return *cfg_; }
+  KvType kv_type() const { return kv_; }
 
   // out[n][hidden] = embedding of ids[i]; rows whose id is the image token take the next
   // row of image_features ([n_image_rows][hidden], in order). Throws if the counts differ.
@@ -84,6 +89,7 @@ class Decoder {
 
   const ModelConfig* cfg_;
   const Weights* w_;
+  KvType kv_;
   std::vector<float> rope_;  // [max_positions][head_dim]: cos | sin
 };
 

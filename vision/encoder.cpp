@@ -5,10 +5,12 @@
 #include <cstring>
 #include <vector>
 
-#include "vision/aligned.h"
-#include "vision/kernels.h"
+#include "kernels/aligned.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 namespace {
 

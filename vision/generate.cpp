@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 RepetitionDetector::RepetitionDetector(const LoopGuard& g) : g_(g) {
   run_.assign(size_t(std::max(g.max_period, 0) + 1), 0);

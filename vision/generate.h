@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,9 @@ struct GenerateOptions {
   std::function<void(int32_t)> on_token;                  // streaming, after each token
   std::function<void(int step, const float* logits, int vocab)> on_logits;  // before argmax
   LoopGuard loop;
-  KvType kv = kv_type_from_env();  // KV cache precision where the call makes the cache (Model::generate)
+  // KV cache precision where the call makes the cache (Model::generate, generate_speculative);
+  // unset: the model's (LoadOptions::kv).
+  std::optional<KvType> kv;
 };
 
 struct GenerateResult {

@@ -24,7 +24,7 @@ Model Model::load(const std::string& dir, const LoadOptions& opt) {
   auto impl = std::make_unique<Impl>();
   impl->cfg = load_config(dir);
   impl->w = Weights::load(dir, impl->cfg, opt.weights, opt.int8_group);
-  impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w);
+  impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w, opt.kv);
   return Model(std::move(impl));
 }
 
@@ -47,7 +47,7 @@ GenerateResult Model::generate(const std::vector<int32_t>& prompt, const float* 
   const TextConfig& t = impl_->cfg.text;
   int capacity = std::min<int64_t>(t.max_positions, int64_t(prompt.size()) + std::max(opt.max_new_tokens, 0) + 1);
   capacity = std::max(capacity, 1);
-  KVCache cache(t, 1, capacity, opt.kv);
+  KVCache cache(t, 1, capacity, opt.kv.value_or(impl_->dec->kv_type()));
   DecoderWorkspace ws;
   return generate_greedy(*impl_->dec, ws, cache, 0, prompt.data(), int(prompt.size()), image_features,
                          n_image_rows, opt, tap);

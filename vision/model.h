@@ -27,9 +27,12 @@ namespace docling::vision {
 // How to load: BF16 keeps the vision tower's matrices as mapped and rearranges the decoder's
 // into panels (faster decoding); INT8 quantizes the linear layers at load (about 200 MB less
 // memory, but slower decoding than the bf16 panels; accuracy in README).
+// kv: the KV cache's precision for generation with this model (f16: half the memory and the
+// attention's traffic; f32: exact); GenerateOptions::kv and BatchOptions::kv may override it.
 struct LoadOptions {
-  WeightType weights = weight_type_from_env();  // DOCLING_WEIGHTS=int8|bf16
-  int int8_group = 64;                          // input columns per int8 scale (0: per output channel)
+  WeightType weights = WeightType::BF16;
+  int int8_group = 64;         // input columns per int8 scale (0: per output channel)
+  KvType kv = KvType::F16;
 };
 
 class Model {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/convert.h"
+
 namespace docling::vision {
 
 enum class DType : uint8_t { BF16, F16, F32, F64, I32, I64, U8, I8, BOOL };
@@ -69,21 +71,9 @@ class SafeTensors {
   std::map<std::string, std::string> metadata_;
 };
 
-// bf16 / f16 bit patterns to float (exact).
-inline float bf16_to_f32(uint16_t v) {
-  uint32_t u = uint32_t(v) << 16;
-  float f;
-  __builtin_memcpy(&f, &u, 4);
-  return f;
-}
-float f16_to_f32(uint16_t v);
-// float to bf16, round to nearest even (NaN stays NaN).
-inline uint16_t f32_to_bf16(float v) {
-  uint32_t u;
-  __builtin_memcpy(&u, &v, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
+// The bf16 / f16 conversions (kernels/convert.h), as this reader's users have called them.
+using kernels::bf16_to_f32;
+using kernels::f16_to_f32;
+using kernels::f32_to_bf16;
 
 }  // namespace docling::vision

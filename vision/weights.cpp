@@ -4,14 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
-#include "vision/kernels.h"
+#include "kernels/kernels.h"
 #include "vision/quant.h"
 
 namespace docling::vision {
+
+using namespace kernels;
 
 namespace {
 
@@ -99,13 +100,6 @@ void panelize(Weights& w, Mat& m) {
 }
 
 }  // namespace
-
-WeightType weight_type_from_env() {
-  const char* e = std::getenv("DOCLING_WEIGHTS");
-  if (!e || !*e || std::strcmp(e, "bf16") == 0) return WeightType::BF16;
-  if (std::strcmp(e, "int8") == 0) return WeightType::INT8;
-  throw std::runtime_error(std::string("DOCLING_WEIGHTS=") + e + ": expected bf16 or int8");
-}
 
 void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate) {
   Gemm g;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vision/aligned.h"
+#include "kernels/aligned.h"
 #include "vision/config.h"
 #include "vision/safetensors.h"
 
@@ -20,8 +20,6 @@ namespace docling::vision {
 // How the linear layers' matrices are kept in memory. INT8: quantized at load (symmetric,
 // one scale per output channel and group of input columns, see vision/quant.h).
 enum class WeightType : uint8_t { BF16, INT8 };
-// DOCLING_WEIGHTS=int8|bf16 (default bf16).
-WeightType weight_type_from_env();
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
 // int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
@@ -77,7 +75,7 @@ struct Weights {
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
   std::vector<std::vector<float>> qscale;    //            and their scales
-  std::vector<aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
+  std::vector<kernels::aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
 
  private:
   // Every tensor as the file stores it: matrices as views, small vectors as f32 copies.

@@ -1,4 +1,4 @@
-// AVX512-BF16 matrix products (vdpbf16ps): see gemm_avx512_bf16 in vision/kernels.h.
+// AVX512-BF16 matrix products (vdpbf16ps): see gemm_avx512_bf16 in kernels/kernels.h.
 //
 // Blocked like BLIS, with bf16 on both sides and f32 accumulation:
 //  - B (already bf16) is packed once per call (per column block when K x N is large) into
@@ -12,22 +12,19 @@
 //    y = acc + bias (+ y with `accumulate`), later ones add, as in the f32 paths.
 // The same driver runs with a portable kernel (gemm_bf16_emulated) so that the packing and
 // blocking are tested on every CPU; on AVX512-BF16 hardware the two give identical results.
-// Off by default (DOCLING_BF16_DOT=1 turns it on): the oracle tests fail at their tolerances
+// Off by default (KernelSettings::bf16_dot turns it on): the oracle tests fail at their tolerances
 // with x in bf16, and on an Emerald Rapids core (the device machine) vdpbf16ps retires half
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
-#include "vision/kernels.h"
-#include "vision/parallel.h"
-#include "vision/safetensors.h"  // f32_to_bf16
-
+// The level is the AVX-512 one with its large products through this path where it applies.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
+#include "kernels/common.h"
+#include "kernels/convert.h"  // f32_to_bf16
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 
@@ -35,7 +32,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-namespace docling::vision {
+namespace docling::kernels {
 
 namespace {
 
@@ -45,12 +42,6 @@ constexpr int KCP = KC / 2;      // dwords per row of the packed-x buffer
 constexpr int MCP = 4;           // most row panels per task (MC = 56 rows)
 constexpr int NGP = 8;           // most column panels per task (NG = 256 columns)
 constexpr int64_t kMaxPackedB = int64_t(4) << 20;  // dwords of packed B per column block (16 MB)
-
-// DOCLING_BF16_DOT=1 turns the path on, =0 (or unset) leaves it off.
-std::atomic<bool> g_enabled{[] {
-  const char* e = std::getenv("DOCLING_BF16_DOT");
-  return e && std::strcmp(e, "1") == 0;
-}()};
 
 // --- kernels: x rows -> bf16 pairs, and the MR x 32 product ---------------------------
 
@@ -241,17 +232,6 @@ bool applies(const Gemm& g) {
 
 }  // namespace
 
-bool has_avx512_bf16() {
-  static const bool cpu = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16") != 0;
-  }();
-  return cpu && active_isa() == Isa::Avx512;
-}
-
-bool bf16_dot() { return g_enabled.load(std::memory_order_relaxed) && has_avx512_bf16(); }
-void set_bf16_dot(bool on) { g_enabled.store(on); }
-
 bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
   if (!applies(g) || !bf16_dot()) return false;
   gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
@@ -263,4 +243,23 @@ void gemm_bf16_emulated(const Gemm& g, bool parallel) {
   if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
 }
 
-}  // namespace docling::vision
+namespace detail {
+
+namespace {
+
+void gemm_large_avx512_bf16(const Gemm& g, bool parallel) {
+  if (applies(g)) gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
+  else gemm_large_avx512(g, parallel);
+}
+
+}  // namespace
+
+KernelTable avx512_bf16_kernels(bool int8_act) {
+  KernelTable t = avx512_kernels(int8_act);
+  t.gemm_large = gemm_large_avx512_bf16;
+  return t;
+}
+
+}  // namespace detail
+
+}  // namespace docling::kernels

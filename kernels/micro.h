@@ -1,7 +1,7 @@
-// Register kernels shared by the matrix products (vision/kernels.cpp) and the attention
-// (vision/kv_attention.cpp): MR rows of x against 8 * NV columns of a B whose rows are
-// contiguous (a packed panel, a row of the transposed K cache, a row of V), f32 or f16 B.
-// Internal to vision/; compiled with AVX2 + FMA + F16C target attributes.
+// The attention's register kernel at the AVX2 level (kernels/avx2.cpp, through
+// kernels/attention.h): MR rows of x against 8 * NV columns of a B whose rows are
+// contiguous (a row of the transposed K cache, a row of V), f32 or f16 B.
+// Private to kernels/; compiled with AVX2 + FMA + F16C target attributes.
 #pragma once
 
 #include <immintrin.h>
@@ -11,7 +11,7 @@
 
 #define F16_FN __attribute__((target("avx2,fma,f16c")))
 
-namespace docling::vision::micro {
+namespace docling::kernels::micro {
 
 F16_FN inline __m256 load8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -61,4 +61,4 @@ inline void micro_rows(int mr, int kc, const float* const* xr, const T* b, int64
   micro_kv<MR, NV>(kc, xr, b, ldb, c, ldc, add_c);
 }
 
-}  // namespace docling::vision::micro
+}  // namespace docling::kernels::micro

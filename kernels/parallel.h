@@ -1,5 +1,5 @@
 // Task loops, block sizes and per-thread scratch of the blocked matrix products
-// (vision/kernels.cpp, vision/kernels_bf16.cpp). Internal to vision/.
+// (kernels/avx2.cpp, kernels/avx512_bf16.cpp) and the attention. Private to kernels/.
 #pragma once
 
 #include <cstddef>
@@ -9,9 +9,9 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
-#include "vision/aligned.h"
+#include "kernels/aligned.h"
 
-namespace docling::vision {
+namespace docling::kernels {
 
 // f(0..n-1), one task each on the TBB threads (or in order on this thread when !parallel).
 // Isolated: while it waits, the calling thread runs only these tasks, so per-thread scratch
@@ -64,4 +64,4 @@ class ScratchHold {
   ThreadScratch<T>& s_;
 };
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

@@ -6,7 +6,7 @@
 #include <new>
 #include <vector>
 
-namespace docling::vision {
+namespace docling::kernels {
 
 template <class T>
 struct CacheLineAllocator {
@@ -24,4 +24,4 @@ struct CacheLineAllocator {
 template <class T>
 using aligned_vector = std::vector<T, CacheLineAllocator<T>>;
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

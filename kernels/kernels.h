@@ -1,8 +1,11 @@
 // Compute kernels of the model: matrix products with BF16 or F32 "B" operands and f32
 // activations/accumulation, attention, and the element-wise ops (norms, activations, RoPE).
 //
-// The instruction set is chosen once at run time (AVX-512 when the CPU has it, else
-// AVX2+FMA, else portable C); set_isa() forces a lower level (tests compare them).
+// The instruction set is chosen at run time (AVX-512 when the CPU has it, else AVX2+FMA, else
+// portable C): one table of kernels per level (kernels/dispatch.cpp), picked from the CPU and
+// the settings below. The settings are process-wide by nature (one table serves every caller):
+// set them once at start-up, before any kernel runs, or between runs (tests compare levels).
+// This library reads no environment variables; a program maps its own options onto them.
 // Large products are split across threads with TBB; `parallel = false` runs on the calling
 // thread (for use inside an outer parallel loop).
 //
@@ -12,19 +15,30 @@
 
 #include <cstdint>
 
-namespace docling::vision {
+#include "kernels/convert.h"
+
+namespace docling::kernels {
 
 enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 
+struct KernelSettings {
+  Isa max_isa = Isa::Avx512;      // highest level to use (the CPU's best when it is lower)
+  // INT8 weights with small M (decode) also quantize the activations to 8 bits per row and
+  // use vpdpbusd (AVX512-VNNI only). Off by default: on a Sapphire Rapids core it was not
+  // faster than the f32 path and doubles the logit error.
+  bool int8_activations = false;
+  bool bf16_dot = false;          // the AVX512-BF16 product path (see gemm_avx512_bf16)
+};
+// Applies all three settings (the defaults: the CPU's best level, both options off).
+void configure(const KernelSettings& s);
+KernelSettings current_settings();
+
 Isa detected_isa();          // best level this CPU supports
 bool has_avx512_vnni();      // AVX512-VNNI (vpdpbusd) present and the active level is Avx512
-// INT8 weights with small M (decode) may also quantize the activations to 8 bits per row
-// and use vpdpbusd (AVX512-VNNI only). Off by default: on a Sapphire Rapids core it was
-// not faster than the f32 path and doubles the logit error; DOCLING_INT8_ACTIVATIONS=1.
 bool int8_activations();     // enabled and the CPU can
 void set_int8_activations(bool on);
 Isa active_isa();            // level in use
-void set_isa(Isa isa);       // throws std::runtime_error if the CPU lacks it
+void set_isa(Isa isa);       // exactly this level; throws std::runtime_error if the CPU lacks it
 const char* isa_name(Isa isa);
 
 enum class BType : uint8_t { F32, BF16, I8 };
@@ -66,13 +80,13 @@ struct Gemm {
 };
 
 void gemm(const Gemm& g, bool parallel = true);
-// The AVX512-BF16 (vdpbf16ps) path for BF16 B and more than a few rows; gemm() calls it first
-// at the Avx512 level. Returns false (doing nothing) where it does not apply.
+// The AVX512-BF16 (vdpbf16ps) path for BF16 B and more than a few rows; gemm() takes it at the
+// Avx512 level when bf16_dot(). Returns false (doing nothing) where it does not apply or is off.
 bool gemm_avx512_bf16(const Gemm& g, bool parallel);
 bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
 // The path rounds x to bf16 (relative error up to 2^-8 per product), more than the f32
 // oracle tolerances allow, and on an Emerald Rapids core vdpbf16ps does half the flops of
-// f32 FMA (bench/README.md): off by default; DOCLING_BF16_DOT=1 (or set_bf16_dot) turns it on.
+// f32 FMA (bench/README.md): off by default; KernelSettings::bf16_dot (or set_bf16_dot) turns it on.
 bool bf16_dot();             // enabled and has_avx512_bf16()
 void set_bf16_dot(bool on);
 // The same blocked driver with a portable kernel of the same arithmetic, for tests on any CPU.
@@ -107,7 +121,6 @@ inline int64_t kv_key_index(int p, int d, int head_dim) {
   return int64_t(p / kKvKeys) * head_dim * kKvKeys + int64_t(d) * kKvKeys + p % kKvKeys;
 }
 enum class KvType : uint8_t { F16, F32 };
-KvType kv_type_from_env();  // DOCLING_KV=f16|f32 (default f16)
 struct KvAttention {
   int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0, q_pos0 = 0;
   const float* q = nullptr;
@@ -128,9 +141,7 @@ void kv_attention(const KvAttention* a, int n, bool parallel = true);
 // kv_stride = n rounded up to kKvKeys, times head_dim: kt and vt hold heads * kv_stride floats.
 void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt);
 
-// IEEE half precision, round to nearest even; values beyond the f16 range saturate to +-65504
-// (f16_to_f32 is in vision/safetensors.h).
-uint16_t f32_to_f16(float x);
+// f32_to_f16 (kernels/convert.h) over a row.
 void f32_to_f16_row(const float* x, int n, uint16_t* out);
 
 // One step of an online softmax for a row of raw scores s[0..bk) of which the first n are
@@ -156,4 +167,4 @@ void rope_table(int n_pos, int head_dim, double theta, float* cs);
 // Index of the largest value (first one on ties, like torch.argmax).
 int argmax(const float* x, int n);
 
-}  // namespace docling::vision
+}  // namespace docling::kernels

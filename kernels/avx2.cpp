@@ -1,173 +1,24 @@
-#include "vision/kernels.h"
-#include "vision/parallel.h"
-
+// The AVX2 + FMA (+ F16C) level: packing, the small-M products (NK rows, bf16 panels, KN),
+// the blocked large-M product with its 6x16 register kernel, the attention's register kernel
+// (kernels/micro.h), the vector exp and the element-wise ops. Every function here carries
+// the target attribute; nothing runs unless the CPU has AVX2 and FMA.
 #include <immintrin.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <stdexcept>
-#include <string>
 #include <vector>
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
+#include "kernels/attention.h"
+#include "kernels/common.h"
+#include "kernels/micro.h"
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
-#define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
-// GCC 12 reports its own _mm512_undefined_*() (used inside the AVX-512 intrinsics) as
-// "may be used uninitialized"; the warning is about the header, not this code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-
-namespace docling::vision {
-
-// --- instruction-set selection ---------------------------------------------------------
+namespace docling::kernels::detail {
 
 namespace {
-
-Isa detect() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl"))
-    return Isa::Avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
-  return Isa::Scalar;
-}
-
-Isa initial_isa() {
-  Isa best = detect();
-  // DOCLING_ISA=scalar|avx2|avx512 caps the level (for comparisons and debugging).
-  if (const char* env = std::getenv("DOCLING_ISA")) {
-    std::string s(env);
-    Isa want = s == "scalar" ? Isa::Scalar : s == "avx2" ? Isa::Avx2 : Isa::Avx512;
-    if (want < best) best = want;
-  }
-  return best;
-}
-
-std::atomic<Isa> g_isa{initial_isa()};
-
-}  // namespace
-
-Isa detected_isa() { return detect(); }
-
-bool has_avx512_vnni() {
-  static const bool cpu = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") != 0;
-  }();
-  return cpu && active_isa() == Isa::Avx512;
-}
-
-namespace {
-std::atomic<bool> g_int8_act{[] {
-  const char* e = std::getenv("DOCLING_INT8_ACTIVATIONS");
-  return e && std::strcmp(e, "1") == 0;
-}()};
-}  // namespace
-
-bool int8_activations() { return g_int8_act.load(std::memory_order_relaxed) && has_avx512_vnni(); }
-void set_int8_activations(bool on) { g_int8_act.store(on); }
-Isa active_isa() { return g_isa.load(std::memory_order_relaxed); }
-
-void set_isa(Isa isa) {
-  if (isa > detect())
-    throw std::runtime_error(std::string("kernels: this CPU does not support ") + isa_name(isa));
-  g_isa.store(isa);
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-  }
-  return "?";
-}
-
-// --- GEMM ------------------------------------------------------------------------------
-//
-// Scalar and AVX-512 (AVX2 has its own driver, gemm_avx2_blocked, below).
-// Blocked like BLIS: a task owns rows [m0, m1) x columns [n0, n0 + NB) of y. y is first set
-// to the bias (or kept, with `accumulate`); then for each KC slice of K the task packs that
-// B block once into f32 panels of NR columns ([kc][NR], zero-padded) and sweeps its rows
-// with an MR x NR register kernel that adds into y. x is read in place.
-
-namespace {
-
-constexpr int MCHUNK = 256, NB = 128, KC = 256;  // NB is a multiple of every NR
-constexpr int kMaxMR = 8, kMaxNR = 32;
-
-inline float bf16f(uint16_t v) {
-  uint32_t u = uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// K values sharing one int8 scale, and scales per output channel.
-inline int group_of(const Gemm& g) { return g.group > 0 && g.group < g.K ? g.group : g.K; }
-inline int groups_of(const Gemm& g) { return (g.K + group_of(g) - 1) / group_of(g); }
-
-inline float i8_scale(const Gemm& g, int n, int k) {
-  return g.bscale[int64_t(n) * groups_of(g) + k / group_of(g)];
-}
-
-// B(k, n) as f32, any type and layout (I8 is NK only).
-inline float b_at(const Gemm& g, int n, int k) {
-  int64_t idx = g.layout == BLayout::NK   ? int64_t(n) * g.ldb + k
-                : g.layout == BLayout::KN ? int64_t(k) * g.ldb + n
-                                          : panel_index(n, k, g.ldb);
-  switch (g.btype) {
-    case BType::BF16: return bf16f(static_cast<const uint16_t*>(g.b)[idx]);
-    case BType::I8: return float(static_cast<const int8_t*>(g.b)[idx]) * i8_scale(g, n, k);
-    case BType::F32: break;
-  }
-  return static_cast<const float*>(g.b)[idx];
-}
-
-// Packs B(k0..k0+kc, n0..n0+NR) into dst[k][j]; columns >= N become 0.
-template <int NR>
-void pack_b(const Gemm& g, int k0, int kc, int n0, float* dst) {
-  int nv = std::min(NR, g.N - n0);
-  if (g.layout == BLayout::Panel) {
-    for (int k = 0; k < kc; ++k)
-      for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < nv ? b_at(g, n0 + j, k0 + k) : 0.0f;
-  } else if (g.layout == BLayout::NK) {
-    for (int j = 0; j < nv; ++j) {
-      int64_t base = int64_t(n0 + j) * g.ldb + k0;
-      if (g.btype == BType::I8) {
-        const int8_t* src = static_cast<const int8_t*>(g.b) + base;
-        for (int k = 0; k < kc; ++k) dst[k * NR + j] = float(src[k]) * i8_scale(g, n0 + j, k0 + k);
-      } else if (g.btype == BType::BF16) {
-        const uint16_t* src = static_cast<const uint16_t*>(g.b) + base;
-        for (int k = 0; k < kc; ++k) dst[k * NR + j] = bf16f(src[k]);
-      } else {
-        const float* src = static_cast<const float*>(g.b) + base;
-        for (int k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
-      }
-    }
-    for (int j = nv; j < NR; ++j)
-      for (int k = 0; k < kc; ++k) dst[k * NR + j] = 0.0f;
-  } else {
-    for (int k = 0; k < kc; ++k) {
-      int64_t base = int64_t(k0 + k) * g.ldb + n0;
-      float* d = dst + k * NR;
-      if (g.btype == BType::BF16) {
-        const uint16_t* src = static_cast<const uint16_t*>(g.b) + base;
-        for (int j = 0; j < nv; ++j) d[j] = bf16f(src[j]);
-      } else {
-        std::memcpy(d, static_cast<const float*>(g.b) + base, sizeof(float) * size_t(nv));
-      }
-      for (int j = nv; j < NR; ++j) d[j] = 0.0f;
-    }
-  }
-}
 
 // Transposes the 8x8 block in r[0..8) (r[i][j] -> r[j][i]).
 AVX2_FN inline void transpose8(__m256* r) {
@@ -253,14 +104,17 @@ AVX2_FN void pack_panel_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) 
   }
 }
 
-// Packs with the fastest routine the level allows.
+
+}  // namespace
+
+// Packs with the fastest routine AVX2 allows (the AVX2 and AVX-512 drivers).
 template <int NR>
-void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
-  if (g.layout == BLayout::Panel && isa >= Isa::Avx2 && n0 % kPanel == 0) {
+void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
+  if (g.layout == BLayout::Panel && n0 % kPanel == 0) {
     pack_panel_avx2<NR>(g, k0, kc, n0, dst);
     return;
   }
-  if (g.layout == BLayout::NK && isa >= Isa::Avx2 && g.N - n0 >= 8) {
+  if (g.layout == BLayout::NK && g.N - n0 >= 8) {
     int done = pack_nk_avx2<NR>(g, k0, kc, n0, dst);
     if (done == NR) return;
     // remaining columns: scalar, into a shifted view
@@ -273,92 +127,12 @@ void pack(const Gemm& g, int k0, int kc, int n0, float* dst, Isa isa) {
   pack_b<NR>(g, k0, kc, n0, dst);
 }
 
-using MicroFn = void (*)(const float* const*, int, const float*, float*, int64_t);
+template void pack_avx2<16>(const Gemm&, int, int, int, float*);
+template void pack_avx2<32>(const Gemm&, int, int, int, float*);
 
-// c[r][0..16) += sum_k x[r][k] * bp[k][0..16), r < 6.
-void micro_scalar(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
-  float acc[6][16] = {};
-  for (int k = 0; k < kc; ++k) {
-    const float* b = bp + k * 16;
-    for (int r = 0; r < 6; ++r) {
-      float a = xr[r][k];
-      for (int j = 0; j < 16; ++j) acc[r][j] += a * b[j];
-    }
-  }
-  for (int r = 0; r < 6; ++r)
-    for (int j = 0; j < 16; ++j) c[r * ldc + j] += acc[r][j];
-}
+namespace {
 
-// 8 rows x 32 columns.
-AVX512_FN void micro_avx512(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
-  for (int k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_load_ps(bp + k * 32), b1 = _mm512_load_ps(bp + k * 32 + 16);
-    for (int r = 0; r < 8; ++r) {  // unrolled by the compiler; acc stays in registers
-      __m512 a = _mm512_set1_ps(xr[r][k]);
-      acc[2 * r] = _mm512_fmadd_ps(a, b0, acc[2 * r]);
-      acc[2 * r + 1] = _mm512_fmadd_ps(a, b1, acc[2 * r + 1]);
-    }
-  }
-  for (int r = 0; r < 8; ++r)
-    for (int h = 0; h < 2; ++h) {
-      float* p = c + r * ldc + h * 16;
-      _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[r * 2 + h]));
-    }
-}
-
-// Packed-B scratch of the calling thread, 64-byte aligned, KC x NB floats.
-float* pack_buffer() {
-  thread_local std::vector<float> buf(size_t(KC) * NB + 16);
-  uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
-  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
-}
-
-template <int MR, int NR>
-void gemm_task(const Gemm& g, int m0, int m1, int n0, int n1, MicroFn micro, Isa isa) {
-  static_assert(MR <= kMaxMR && NR <= kMaxNR && NB % NR == 0);
-  float* bp = pack_buffer();
-  const int ncols = n1 - n0;
-  for (int m = m0; m < m1; ++m) {  // y = bias (+ y)
-    float* y = g.y + int64_t(m) * g.ldy + n0;
-    for (int j = 0; j < ncols; ++j) {
-      float b = g.bias ? g.bias[n0 + j] : 0.0f;
-      y[j] = g.accumulate ? y[j] + b : b;
-    }
-  }
-  for (int k0 = 0; k0 < g.K; k0 += KC) {
-    const int kc = std::min(KC, g.K - k0);
-    for (int p0 = 0; p0 < ncols; p0 += NR) pack<NR>(g, k0, kc, n0 + p0, bp + p0 * kc, isa);
-    for (int r0 = m0; r0 < m1; r0 += MR) {
-      const int mr = std::min(MR, m1 - r0);
-      const float* xr[MR];
-      // Rows past the end repeat the last row; only the edge path below sees their results.
-      for (int i = 0; i < MR; ++i) xr[i] = g.x + int64_t(r0 + std::min(i, mr - 1)) * g.ldx + k0;
-      for (int p0 = 0; p0 < ncols; p0 += NR) {
-        const int nr = std::min(NR, ncols - p0);
-        float* y = g.y + int64_t(r0) * g.ldy + n0 + p0;
-        if (mr == MR && nr == NR) {
-          micro(xr, kc, bp + p0 * kc, y, g.ldy);
-          continue;
-        }
-        alignas(64) float tile[kMaxMR * kMaxNR] = {};
-        for (int i = 0; i < mr; ++i) std::memcpy(tile + i * NR, y + i * g.ldy, sizeof(float) * size_t(nr));
-        micro(xr, kc, bp + p0 * kc, tile, NR);
-        for (int i = 0; i < mr; ++i) std::memcpy(y + i * g.ldy, tile + i * NR, sizeof(float) * size_t(nr));
-      }
-    }
-  }
-}
-
-// --- small M (decode): dot products against rows of B (NK) or axpy over rows of B (KN) ---
-
-// sum over k in [k0, k1) of x[k] * B(k, n) (x indexed from 0 at k = 0).
-float dot_scalar(const float* x, const Gemm& g, int n, int k0, int k1) {
-  float s = 0.0f;
-  for (int k = k0; k < k1; ++k) s += x[k] * b_at(g, n, k);
-  return s;
-}
+// --- small M (decode) ------------------------------------------------------------------------
 
 AVX2_FN inline float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -367,88 +141,6 @@ AVX2_FN inline float hsum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// y[n0..n1) of one row: four B rows at a time.
-template <bool BF16>
-AVX2_FN void gemv_row_avx2(const float* x, const Gemm& g, int n0, int n1, float* out) {
-  const int K = g.K;
-  int n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-      __m256 a = _mm256_loadu_ps(x + k);
-      if constexpr (BF16) {
-        const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(n) * g.ldb + k;
-        s0 = _mm256_fmadd_ps(a, load8_bf16(b), s0);
-        s1 = _mm256_fmadd_ps(a, load8_bf16(b + g.ldb), s1);
-        s2 = _mm256_fmadd_ps(a, load8_bf16(b + 2 * g.ldb), s2);
-        s3 = _mm256_fmadd_ps(a, load8_bf16(b + 3 * g.ldb), s3);
-      } else {
-        const float* b = static_cast<const float*>(g.b) + int64_t(n) * g.ldb + k;
-        s0 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b), s0);
-        s1 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + g.ldb), s1);
-        s2 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 2 * g.ldb), s2);
-        s3 = _mm256_fmadd_ps(a, _mm256_loadu_ps(b + 3 * g.ldb), s3);
-      }
-    }
-    float r[4] = {hsum256(s0), hsum256(s1), hsum256(s2), hsum256(s3)};
-    for (int i = 0; i < 4; ++i)
-      if (k < K) r[i] += dot_scalar(x, g, n + i, k, K);
-    for (int i = 0; i < 4; ++i) out[n + i - n0] = r[i];
-  }
-  for (; n < n1; ++n) {
-    __m256 s = _mm256_setzero_ps();
-    int k = 0;
-    for (; k + 8 <= K; k += 8) {
-      __m256 b;
-      if constexpr (BF16) b = load8_bf16(static_cast<const uint16_t*>(g.b) + int64_t(n) * g.ldb + k);
-      else b = _mm256_loadu_ps(static_cast<const float*>(g.b) + int64_t(n) * g.ldb + k);
-      s = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), b, s);
-    }
-    out[n - n0] = hsum256(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
-  }
-}
-
-AVX512_FN inline __m512 load16_bf16(const uint16_t* p) {
-  return _mm512_castsi512_ps(
-      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
-}
-
-template <bool BF16>
-AVX512_FN __m512 load16_b(const Gemm& g, int64_t off) {
-  if constexpr (BF16) return load16_bf16(static_cast<const uint16_t*>(g.b) + off);
-  else return _mm512_loadu_ps(static_cast<const float*>(g.b) + off);
-}
-
-template <bool BF16>
-AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, float* out) {
-  const int K = g.K;
-  int n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    int64_t off = int64_t(n) * g.ldb;
-    int k = 0;
-    for (; k + 16 <= K; k += 16) {
-      __m512 a = _mm512_loadu_ps(x + k);
-      s0 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + k), s0);
-      s1 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + g.ldb + k), s1);
-      s2 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + 2 * g.ldb + k), s2);
-      s3 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + 3 * g.ldb + k), s3);
-    }
-    float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
-                  _mm512_reduce_add_ps(s3)};
-    for (int i = 0; i < 4; ++i)
-      if (k < K) r[i] += dot_scalar(x, g, n + i, k, K);
-    for (int i = 0; i < 4; ++i) out[n + i - n0] = r[i];
-  }
-  for (; n < n1; ++n) {
-    __m512 s = _mm512_setzero_ps();
-    int64_t off = int64_t(n) * g.ldb;
-    int k = 0;
-    for (; k + 16 <= K; k += 16) s = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), load16_b<BF16>(g, off + k), s);
-    out[n - n0] = _mm512_reduce_add_ps(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
-  }
-}
 
 // I8: per scale group, sum x * q in f32, then add that times the group's scale.
 AVX2_FN void gemv_row_i8_avx2(const float* x, const Gemm& g, int n0, int n1, float* out) {
@@ -498,85 +190,6 @@ AVX2_FN void gemv_row_i8_avx2(const float* x, const Gemm& g, int n0, int n1, flo
     out[n - n0] = hsum256(t) + tail;
   }
 }
-
-// --- AVX512-VNNI int8 x int8 (small M) ---
-// The row of x is quantized per call: xq = round(x / xs) + 128 (u8), xs = max|x| / 127.
-// vpdpbusd(u8 xq, s8 w) sums 4 products into int32 without saturation; the +128 offset is
-// removed with sum(w) of the same group (a second vpdpbusd against ones).
-#define VNNI_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
-
-bool vnni_usable(const Gemm& g) {
-  const int G = group_of(g);
-  return g.K % 64 == 0 && G % 64 == 0;
-}
-
-float quantize_row_u8(const float* x, int K, uint8_t* xq) {
-  float mx = 0.0f;
-  for (int k = 0; k < K; ++k) mx = std::max(mx, std::fabs(x[k]));
-  const float xs = mx > 0.0f ? mx / 127.0f : 1.0f, inv = 1.0f / xs;
-  for (int k = 0; k < K; ++k) xq[k] = uint8_t(int(std::nearbyint(x[k] * inv)) + 128);
-  return xs;
-}
-
-// Four B rows at a time (independent dot products for the pipeline).
-VNNI_FN void gemv_row_i8_vnni(const uint8_t* xq, float xs, const Gemm& g, int n0, int n1, float* out) {
-  const int G = group_of(g), ng = groups_of(g);
-  const int8_t* B = static_cast<const int8_t*>(g.b);
-  const __m512i ones = _mm512_set1_epi8(1);
-  int n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    const int8_t* b = B + int64_t(n) * g.ldb;
-    const float* sc = g.bscale + int64_t(n) * ng;
-    __m512 t[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int gi = 0; gi < ng; ++gi) {
-      __m512i d[4], ws[4];
-      for (int i = 0; i < 4; ++i) d[i] = ws[i] = _mm512_setzero_si512();
-      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
-        const __m512i a = _mm512_loadu_si512(xq + k);
-        for (int i = 0; i < 4; ++i) {
-          const __m512i w = _mm512_loadu_si512(b + int64_t(i) * g.ldb + k);
-          d[i] = _mm512_dpbusd_epi32(d[i], a, w);
-          ws[i] = _mm512_dpbusd_epi32(ws[i], ones, w);
-        }
-      }
-      for (int i = 0; i < 4; ++i)
-        t[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d[i], _mm512_slli_epi32(ws[i], 7))),
-                               _mm512_set1_ps(sc[int64_t(i) * ng + gi]), t[i]);
-    }
-    for (int i = 0; i < 4; ++i) out[n + i - n0] = _mm512_reduce_add_ps(t[i]) * xs;
-  }
-  for (; n < n1; ++n) {
-    const int8_t* b = B + int64_t(n) * g.ldb;
-    __m512 t = _mm512_setzero_ps();
-    for (int gi = 0; gi < ng; ++gi) {
-      __m512i d = _mm512_setzero_si512(), ws = d;
-      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
-        __m512i w = _mm512_loadu_si512(b + k);
-        d = _mm512_dpbusd_epi32(d, _mm512_loadu_si512(xq + k), w);
-        ws = _mm512_dpbusd_epi32(ws, ones, w);
-      }
-      d = _mm512_sub_epi32(d, _mm512_slli_epi32(ws, 7));
-      t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(g.bscale[int64_t(n) * ng + gi]), t);
-    }
-    out[n - n0] = _mm512_reduce_add_ps(t) * xs;
-  }
-}
-
-void gemv_row_scalar(const float* x, const Gemm& g, int n0, int n1, float* out) {
-  for (int n = n0; n < n1; ++n) out[n - n0] = dot_scalar(x, g, n, 0, g.K);
-}
-
-void write_out(const Gemm& g, int m, int n0, int n1, const float* v) {
-  float* y = g.y + int64_t(m) * g.ldy;
-  for (int n = n0; n < n1; ++n) {
-    float r = g.bias ? v[n - n0] + g.bias[n] : v[n - n0];
-    y[n] = g.accumulate ? y[n] + r : r;
-  }
-}
-
-constexpr int kGemvChunk = 64;
-constexpr int kSmallM = 16;
-constexpr int kGemvRows = 4;  // rows of x per pass over a chunk of B (later passes find it in L2)
 
 // Rows of x inside the column chunk loop: a chunk of B is read from memory once and
 // reused from cache by every row (batched decode).
@@ -653,7 +266,7 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
 // R rows (3, 4 or 6) x 16 columns: s[2r], s[2r + 1] += sum over k in [k0, k1) of
 // xr[r][k] * B row k, the row given by load(k, b0, b1) as two 8-column halves; s holds the
 // sums to continue (zeros to start). The sums are named locals (an array is spilled by GCC);
-// after inlining s stays in registers. Serves the prefill micro-kernel (6 rows), the six-row
+
 // decode block and the decode turns (3-4 rows).
 template <int R, class LoadB>
 AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, const float* const* xr, LoadB load,
@@ -690,7 +303,7 @@ AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, cons
   if constexpr (R > 4) s[8] = c40, s[9] = c41, s[10] = c50, s[11] = c51;
 }
 
-// Panel layout, up to six rows (decode). B streams from memory once, in order: per group of
+
 // kGroup panels, one block of rows runs over the group's panels, sums in registers.
 constexpr int kGroup = 4, kPanelRows = 6;
 // Software prefetch distance along a panel: 2 KB. A six-row block takes ~6 cycles per
@@ -858,91 +471,29 @@ AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
   }
 }
 
-void gemv_panel_scalar(const Gemm& g, int n0, int n1) {
-  float tmp[kGemvChunk];
+}  // namespace
+
+// Small M, NK layout: up to kGemvRows rows of x per pass over a chunk of B.
+void gemv_nk_avx2(const Gemm& g, int n0, int n1) {
+  float blk[kGemvRows * kGemvChunk];
   for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
     const int c1 = std::min(n1, c0 + kGemvChunk);
-    for (int m = 0; m < g.M; ++m) {
-      gemv_row_scalar(g.x + int64_t(m) * g.ldx, g, c0, c1, tmp);  // b_at reads any layout
-      write_out(g, m, c0, c1, tmp);
+    for (int m = 0; m < g.M; m += kGemvRows) {
+      const int mr = std::min(kGemvRows, g.M - m);
+      const float* xr[kGemvRows];
+      for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
+      if (g.btype == BType::BF16) gemv_rows_avx2<BType::BF16>(xr, mr, g, c0, c1, blk);
+      else if (g.btype == BType::I8 && mr == 1) gemv_row_i8_avx2(xr[0], g, c0, c1, blk);  // scale per group
+      else if (g.btype == BType::I8) gemv_rows_avx2<BType::I8>(xr, mr, g, c0, c1, blk);
+      else gemv_rows_avx2<BType::F32>(xr, mr, g, c0, c1, blk);
+      for (int r = 0; r < mr; ++r) write_out(g, m + r, c0, c1, blk + r * kGemvChunk);
     }
   }
 }
 
-void gemv_nk(const Gemm& g, int n0, int n1, Isa isa) {
-  float tmp[kGemvChunk];
-  if (isa == Isa::Avx2 || (isa == Isa::Avx512 && g.btype == BType::I8 && !(int8_activations() && vnni_usable(g)))) {
-    float blk[kGemvRows * kGemvChunk];
-    for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
-      const int c1 = std::min(n1, c0 + kGemvChunk);
-      for (int m = 0; m < g.M; m += kGemvRows) {
-        const int mr = std::min(kGemvRows, g.M - m);
-        const float* xr[kGemvRows];
-        for (int r = 0; r < mr; ++r) xr[r] = g.x + int64_t(m + r) * g.ldx;
-        if (g.btype == BType::BF16) gemv_rows_avx2<BType::BF16>(xr, mr, g, c0, c1, blk);
-        else if (g.btype == BType::I8 && mr == 1) gemv_row_i8_avx2(xr[0], g, c0, c1, blk);  // scale per group
-        else if (g.btype == BType::I8) gemv_rows_avx2<BType::I8>(xr, mr, g, c0, c1, blk);
-        else gemv_rows_avx2<BType::F32>(xr, mr, g, c0, c1, blk);
-        for (int r = 0; r < mr; ++r) write_out(g, m + r, c0, c1, blk + r * kGemvChunk);
-      }
-    }
-    return;
-  }
-  const bool bf = g.btype == BType::BF16, i8 = g.btype == BType::I8;
-  const bool vnni = i8 && int8_activations() && vnni_usable(g);
-  thread_local std::vector<uint8_t> xq;
-  float xs[kSmallM] = {};
-  if (vnni) {  // quantize the (few) rows once for all chunks
-    if (xq.size() < size_t(g.M) * size_t(g.K) + 64) xq.resize(size_t(g.M) * size_t(g.K) + 64);
-    for (int m = 0; m < g.M; ++m) xs[m] = quantize_row_u8(g.x + int64_t(m) * g.ldx, g.K, xq.data() + int64_t(m) * g.K);
-  }
-  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
-    const int c1 = std::min(n1, c0 + kGemvChunk);
-    for (int m = 0; m < g.M; ++m) {
-      const float* x = g.x + int64_t(m) * g.ldx;
-      if (vnni) gemv_row_i8_vnni(xq.data() + int64_t(m) * g.K, xs[m], g, c0, c1, tmp);
-      else if (i8 && isa >= Isa::Avx2) gemv_row_i8_avx2(x, g, c0, c1, tmp);
-      else if (i8) gemv_row_scalar(x, g, c0, c1, tmp);
-      else if (isa == Isa::Avx512) bf ? gemv_row_avx512<true>(x, g, c0, c1, tmp) : gemv_row_avx512<false>(x, g, c0, c1, tmp);
-      else if (isa == Isa::Avx2) bf ? gemv_row_avx2<true>(x, g, c0, c1, tmp) : gemv_row_avx2<false>(x, g, c0, c1, tmp);
-      else gemv_row_scalar(x, g, c0, c1, tmp);
-      write_out(g, m, c0, c1, tmp);
-    }
-  }
-}
+namespace {
 
-// KN layout, small M: y[m, n] = sum_k x[m, k] B[k, n]; axpy over contiguous B rows.
-// Plain loops, compiled twice: for the base ISA and (inlined into an AVX2 clone) for AVX2.
-__attribute__((always_inline)) inline void gemv_kn_body(const Gemm& g, int n0, int n1) {
-  float acc[kGemvChunk];
-  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
-    const int w = std::min(n1, c0 + kGemvChunk) - c0;
-    for (int m = 0; m < g.M; ++m) {
-      const float* x = g.x + int64_t(m) * g.ldx;
-      for (int j = 0; j < w; ++j) acc[j] = 0.0f;
-      for (int k = 0; k < g.K; ++k) {
-        float a = x[k];
-        int64_t off = int64_t(k) * g.ldb + c0;
-        if (g.btype == BType::BF16) {
-          const uint16_t* b = static_cast<const uint16_t*>(g.b) + off;
-          for (int j = 0; j < w; ++j) acc[j] += a * bf16f(b[j]);
-        } else {
-          const float* b = static_cast<const float*>(g.b) + off;
-          for (int j = 0; j < w; ++j) acc[j] += a * b[j];
-        }
-      }
-      write_out(g, m, c0, c0 + w, acc);
-    }
-  }
-}
-
-void gemv_kn(const Gemm& g, int n0, int n1) { gemv_kn_body(g, n0, n1); }
 AVX2_FN void gemv_kn_avx2(const Gemm& g, int n0, int n1) { gemv_kn_body(g, n0, n1); }
-
-void run_task(const Gemm& g, int m0, int m1, int n0, int n1, Isa isa) {
-  if (isa == Isa::Avx512) gemm_task<8, 32>(g, m0, m1, n0, n1, micro_avx512, isa);
-  else gemm_task<6, 16>(g, m0, m1, n0, n1, micro_scalar, isa);  // AVX2: gemm_avx2_blocked
-}
 
 // --- AVX2, M > kSmallM: B packed once, shared by the threads --------------------------
 //
@@ -995,7 +546,7 @@ void gemm_avx2_blocked(const Gemm& g, bool parallel) {
     const int bgroups = (npan + 3) / 4;
     run_tasks(nkb * bgroups, parallel, [&](int t) {
       const int kb = t / bgroups, p0 = t % bgroups * 4, k0 = kb * kcb, kc = std::min(kcb, g.K - k0);
-      for (int p = p0; p < std::min(npan, p0 + 4); ++p) pack<NR2>(g, k0, kc, n0 + p * NR2, panel(kb, p), Isa::Avx2);
+      for (int p = p0; p < std::min(npan, p0 + 4); ++p) pack_avx2<NR2>(g, k0, kc, n0 + p * NR2, panel(kb, p));
     });
     const int PP = block_size(npan, NG2 / NR2, 1), mt = (mpan + QP - 1) / QP, nt = (npan + PP - 1) / PP;
     run_tasks(mt * nt, parallel, [&](int t) {
@@ -1033,154 +584,7 @@ void gemm_avx2_blocked(const Gemm& g, bool parallel) {
   }
 }
 
-}  // namespace
-
-void gemm(const Gemm& g, bool parallel) {
-  if (g.M <= 0 || g.N <= 0) return;
-  if (g.btype == BType::I8 &&
-      (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
-    throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
-  if (g.layout == BLayout::Panel && g.btype != BType::BF16)
-    throw std::invalid_argument("gemm: the panel layout holds BF16 only");
-  if (g.K <= 0) {  // empty sum: y = bias (+ y)
-    std::vector<float> zero(size_t(g.N), 0.0f);
-    for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
-    return;
-  }
-  const Isa isa = active_isa();
-  if (g.M <= kSmallM) {
-    auto body = [&](int n0, int n1) {
-      if (g.layout == BLayout::NK) gemv_nk(g, n0, n1, isa);
-      else if (g.layout == BLayout::Panel) isa >= Isa::Avx2 ? gemv_panel_avx2(g, n0, n1) : gemv_panel_scalar(g, n0, n1);
-      else if (isa >= Isa::Avx2) gemv_kn_avx2(g, n0, n1);
-      else gemv_kn(g, n0, n1);
-    };
-    // Panels with 3+ rows work a panel at a time: chunks of 2 panels split the decoder's
-    // 576- and 192-wide products evenly between threads (9:9, 3:3 instead of 5:4, 2:1).
-    const int chunk = g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk;
-    if (!parallel || g.N <= chunk) {
-      body(0, g.N);
-    } else {
-      int chunks = (g.N + chunk - 1) / chunk;
-      tbb::parallel_for(tbb::blocked_range<int>(0, chunks), [&](const tbb::blocked_range<int>& r) {
-        body(r.begin() * chunk, std::min(g.N, r.end() * chunk));
-      });
-    }
-    return;
-  }
-  if (isa == Isa::Avx2) {
-    gemm_avx2_blocked(g, parallel);
-    return;
-  }
-  if (gemm_avx512_bf16(g, parallel)) return;
-  int mb = (g.M + MCHUNK - 1) / MCHUNK, nb = (g.N + NB - 1) / NB;
-  auto task = [&](int t) {
-    int mi = t / nb, ni = t % nb;
-    run_task(g, mi * MCHUNK, std::min(g.M, (mi + 1) * MCHUNK), ni * NB, std::min(g.N, (ni + 1) * NB), isa);
-  };
-  if (!parallel || mb * nb == 1) {
-    for (int t = 0; t < mb * nb; ++t) task(t);
-  } else {
-    tbb::parallel_for(tbb::blocked_range<int>(0, mb * nb, 1), [&](const tbb::blocked_range<int>& r) {
-      for (int t = r.begin(); t < r.end(); ++t) task(t);
-    });
-  }
-}
-
-void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out) {
-  std::fill(out, out + panel_elems(N, K), uint16_t(0));
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k) out[panel_index(n, k, K)] = w[int64_t(n) * ldw + k];
-}
-
-void gemm_reference(const Gemm& g) {
-  for (int m = 0; m < g.M; ++m)
-    for (int n = 0; n < g.N; ++n) {
-      double s = 0.0;
-      for (int k = 0; k < g.K; ++k) s += double(g.x[int64_t(m) * g.ldx + k]) * double(b_at(g, n, k));
-      if (g.bias) s += g.bias[n];
-      float* y = g.y + int64_t(m) * g.ldy + n;
-      *y = g.accumulate ? float(*y + s) : float(s);
-    }
-}
-
-// --- softmax step shared by the attention kernels (vision/kv_attention.cpp) ------------
-
-namespace {
-float exp_scaled_avx2(float* s, int n, float scale, float mx);  // s = exp(s * scale - mx), returns the sum
-float max_avx2(const float* s, int n);
-}  // namespace
-
-float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
-  const bool vec = active_isa() >= Isa::Avx2;
-  float mx = m;
-  if (vec && scale > 0.0f) {
-    mx = std::max(mx, max_avx2(s, n) * scale);
-  } else {
-    for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
-  }
-  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
-  float sum = 0.0f;
-  if (vec) {
-    sum = exp_scaled_avx2(s, n, scale, mx);
-  } else {
-    for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
-  }
-  for (int j = n; j < bk; ++j) s[j] = 0.0f;
-  if (alpha != 1.0f)
-    for (int d = 0; d < hd; ++d) o[d] *= alpha;
-  m = mx;
-  l = l * alpha + sum;
-  return l;
-}
-
-// --- element-wise ----------------------------------------------------------------------
-
-namespace {
-
-template <class F>
-void for_rows(int rows, int64_t row_cost, F&& f) {
-  // Split only when there is enough work to pay for the threads.
-  int grain = int(std::max<int64_t>(1, 16384 / std::max<int64_t>(row_cost, 1)));
-  if (rows <= grain) {
-    for (int r = 0; r < rows; ++r) f(r);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<int>(0, rows, grain), [&](const tbb::blocked_range<int>& br) {
-    for (int r = br.begin(); r < br.end(); ++r) f(r);
-  });
-}
-
-}  // namespace
-
-void layernorm(const float* x, int rows, int n, const float* w, const float* b, float eps, float* out) {
-  for_rows(rows, n, [&](int r) {
-    const float* xi = x + int64_t(r) * n;
-    float* yi = out + int64_t(r) * n;
-    double s = 0.0, ss = 0.0;
-    for (int i = 0; i < n; ++i) s += xi[i];
-    float mean = float(s / n);
-    for (int i = 0; i < n; ++i) {
-      double d = double(xi[i]) - mean;
-      ss += d * d;
-    }
-    float rstd = 1.0f / std::sqrt(float(ss / n) + eps);
-    for (int i = 0; i < n; ++i) yi[i] = (xi[i] - mean) * rstd * w[i] + (b ? b[i] : 0.0f);
-  });
-}
-
-void rmsnorm(const float* x, int rows, int n, const float* w, float eps, float* out) {
-  for_rows(rows, n, [&](int r) {
-    const float* xi = x + int64_t(r) * n;
-    float* yi = out + int64_t(r) * n;
-    double ss = 0.0;
-    for (int i = 0; i < n; ++i) ss += double(xi[i]) * xi[i];
-    float rs = 1.0f / std::sqrt(float(ss / n) + eps);
-    for (int i = 0; i < n; ++i) yi[i] = w[i] * (xi[i] * rs);
-  });
-}
-
-namespace {
+// --- element-wise and softmax ------------------------------------------------------------
 
 // --- vectorized exp (Cephes-style: e^x = 2^n * e^r, |r| <= ln2/2, degree-7 polynomial;
 // about 1 ulp). Inputs are clamped to [-87.3, 88.3], so tiny results come out as ~1e-38
@@ -1281,98 +685,54 @@ AVX2_FN void softmax_avx2(float* x, int n) {
   for (; i < n; ++i) x[i] *= 1.0f / sum;
 }
 
+// --- attention ---------------------------------------------------------------------------
+
+F16_FN void f32_to_f16_row_f16c(const float* x, int n, uint16_t* out) {
+  const __m256 hi = _mm256_set1_ps(65504.0f), lo = _mm256_set1_ps(-65504.0f);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    // max/min with the value as the second operand return it when it is NaN.
+    __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_loadu_ps(x + i)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) out[i] = f32_to_f16(x[i]);
+}
+
+struct Avx2Ops {
+  static constexpr bool kVec = true;
+  static float max(const float* s, int n) { return max_avx2(s, n); }
+  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
+  template <class T>
+  static void micro(int mr, int cols, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
+                    bool add_c) {
+    if (cols == 32) kernels::micro::micro_rows<4>(mr, kc, xr, b, ldb, c, ldc, add_c);
+    else kernels::micro::micro_rows<2>(mr, kc, xr, b, ldb, c, ldc, add_c);
+  }
+};
+
+void attend_f16(const KvAttention& a, int g, int i0, int i1) { attend<Avx2Ops, uint16_t>(a, g, i0, i1); }
+void attend_f32(const KvAttention& a, int g, int i0, int i1) { attend<Avx2Ops, float>(a, g, i0, i1); }
+float online_softmax_row_avx2(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  return softmax_step<Avx2Ops>(s, n, bk, scale, m, l, o, hd);
+}
+
 }  // namespace
 
-void gelu_tanh(float* x, int64_t n) {
-  constexpr int64_t kChunk = 4096;
-  const bool vec = active_isa() >= Isa::Avx2;
-  int chunks = int((n + kChunk - 1) / kChunk);
-  for_rows(chunks, kChunk * 8, [&](int c) {
-    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
-    if (vec) {
-      gelu_avx2(x + b, e - b);
-      return;
-    }
-    for (int64_t i = b; i < e; ++i) {
-      float v = x[i];
-      float inner = 0.7978845608028654f * (v + 0.044715f * v * v * v);
-      x[i] = 0.5f * v * (1.0f + std::tanh(inner));
-    }
-  });
+KernelTable avx2_kernels() {
+  KernelTable t;
+  t.isa = Isa::Avx2;
+  t.gemv_nk = gemv_nk_avx2;
+  t.gemv_panel = gemv_panel_avx2;
+  t.gemv_kn = gemv_kn_avx2;
+  t.gemm_large = gemm_avx2_blocked;
+  t.attend_f16 = attend_f16;
+  t.attend_f32 = attend_f32;
+  t.online_softmax_row = online_softmax_row_avx2;
+  t.f32_to_f16_row = f32_to_f16_row_f16c;
+  t.gelu_tanh = gelu_avx2;
+  t.silu_mul = silu_mul_avx2;
+  t.softmax = softmax_avx2;
+  return t;
 }
 
-void silu_mul(float* gate, const float* up, int64_t n) {
-  constexpr int64_t kChunk = 4096;
-  const bool vec = active_isa() >= Isa::Avx2;
-  int chunks = int((n + kChunk - 1) / kChunk);
-  for_rows(chunks, kChunk * 8, [&](int c) {
-    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
-    if (vec) {
-      silu_mul_avx2(gate + b, up + b, e - b);
-      return;
-    }
-    for (int64_t i = b; i < e; ++i) {
-      float v = gate[i];
-      gate[i] = v / (1.0f + std::exp(-v)) * up[i];
-    }
-  });
-}
-
-void softmax(float* x, int n) {
-  if (n <= 0) return;
-  if (active_isa() >= Isa::Avx2) {
-    softmax_avx2(x, n);
-    return;
-  }
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int i = 0; i < n; ++i) mx = std::max(mx, x[i]);
-  float sum = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  float inv = 1.0f / sum;
-  for (int i = 0; i < n; ++i) x[i] *= inv;
-}
-
-void rope_table(int n_pos, int head_dim, double theta, float* cs) {
-  int half = head_dim / 2;
-  std::vector<float> inv(size_t(half > 0 ? half : 0));
-  for (int i = 0; i < half; ++i) {
-    float e = float(2 * i) / float(head_dim);
-    inv[size_t(i)] = 1.0f / float(std::pow(theta, double(e)));
-  }
-  for (int p = 0; p < n_pos; ++p)
-    for (int i = 0; i < half; ++i) {
-      float ang = float(p) * inv[size_t(i)];
-      cs[int64_t(p) * head_dim + i] = std::cos(ang);
-      cs[int64_t(p) * head_dim + half + i] = std::sin(ang);
-    }
-}
-
-void rope(float* x, int rows, int64_t ld, int heads, int head_dim, const int32_t* pos, const float* cs) {
-  int half = head_dim / 2;
-  for (int r = 0; r < rows; ++r) {
-    const float* c = cs + int64_t(pos[r]) * head_dim;
-    const float* s = c + half;
-    for (int h = 0; h < heads; ++h) {
-      float* v = x + int64_t(r) * ld + h * head_dim;
-      for (int i = 0; i < half; ++i) {
-        float a = v[i], b = v[i + half];
-        // q*cos + rotate_half(q)*sin, each product rounded as torch does
-        float a_cos = a * c[i], b_sin = b * s[i], b_cos = b * c[i], a_sin = a * s[i];
-        v[i] = a_cos - b_sin;
-        v[i + half] = b_cos + a_sin;
-      }
-    }
-  }
-}
-
-int argmax(const float* x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
-
-}  // namespace docling::vision
+}  // namespace docling::kernels::detail

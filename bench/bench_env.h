@@ -1,0 +1,40 @@
+// The environment variables the bench programs honour (the library reads none):
+// DOCLING_ISA=scalar|avx2|avx512, DOCLING_INT8_ACTIVATIONS=1, DOCLING_BF16_DOT=1,
+// DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/kernels.h"
+#include "vision/model.h"
+
+namespace docling {
+
+inline kernels::KernelSettings env_kernel_settings() {
+  kernels::KernelSettings s;
+  if (const char* e = std::getenv("DOCLING_ISA")) {  // an unknown value leaves the CPU's best
+    const std::string v(e);
+    s.max_isa = v == "scalar" ? kernels::Isa::Scalar : v == "avx2" ? kernels::Isa::Avx2 : kernels::Isa::Avx512;
+  }
+  const char* act = std::getenv("DOCLING_INT8_ACTIVATIONS");
+  s.int8_activations = act && std::strcmp(act, "1") == 0;
+  const char* bf = std::getenv("DOCLING_BF16_DOT");
+  s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
+  return s;
+}
+
+inline vision::LoadOptions env_load_options() {
+  vision::LoadOptions o;
+  if (const char* e = std::getenv("DOCLING_WEIGHTS"); e && *e && std::strcmp(e, "bf16") != 0) {
+    if (std::strcmp(e, "int8") != 0) throw std::runtime_error(std::string("DOCLING_WEIGHTS=") + e + ": expected bf16 or int8");
+    o.weights = vision::WeightType::INT8;
+  }
+  const char* kv = std::getenv("DOCLING_KV");
+  o.kv = kv && std::strcmp(kv, "f32") == 0 ? vision::KvType::F32 : vision::KvType::F16;
+  return o;
+}
+
+}  // namespace docling

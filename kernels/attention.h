@@ -1,0 +1,156 @@
+// Private to kernels/: the attention task (see KvAttention in kernels/kernels.h), compiled
+// once per level: scalar.cpp and avx2.cpp instantiate attend<Ops, T> with their register
+// kernel (Ops::micro) and softmax step (Ops::kVec: vector max and exp, Ops::max, Ops::exp_scaled).
+//
+// Decoding is memory-bound: every step reads the whole cache of every sequence in the
+// batch. Keeping K/V in f16 halves that traffic (and the cache's memory) against f32, and
+// F16C widens 8 values per instruction; f32 is kept for exact comparisons (and serves the
+// vision encoder's keys). K is stored transposed in blocks of 16 keys so that q·K for 16 keys
+// is a register kernel with no horizontal sums; V is stored by position, which is already
+// the layout P·V wants.
+//
+// A task takes one kv head of one attention and a block of its query rows, all q heads of
+// the group together (GQA: the cache is read once per group), and walks the keys in blocks
+// of kBlock with an online softmax (running max and sum per row).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/aligned.h"
+#include "kernels/kernels.h"
+
+namespace docling::kernels::detail {
+
+// See online_softmax_row in kernels/kernels.h.
+template <class Ops>
+inline float softmax_step(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  float mx = m;
+  if constexpr (Ops::kVec) {
+    if (scale > 0.0f) mx = std::max(mx, Ops::max(s, n) * scale);
+    else
+      for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  } else {
+    for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  }
+  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
+  float sum = 0.0f;
+  if constexpr (Ops::kVec) {
+    sum = Ops::exp_scaled(s, n, scale, mx);
+  } else {
+    for (int j = 0; j < n; ++j) sum += (s[j] = std::exp(s[j] * scale - mx));
+  }
+  for (int j = n; j < bk; ++j) s[j] = 0.0f;
+  if (alpha != 1.0f)
+    for (int d = 0; d < hd; ++d) o[d] *= alpha;
+  m = mx;
+  l = l * alpha + sum;
+  return l;
+}
+
+// Rows [0, rows) of x (row stride ldx) times `cols` (16 or 32) columns of B: 6 rows x 16
+// or 3 rows x 32 columns per register block (Ops::micro).
+template <class Ops, class T>
+void rows_kv(int rows, int cols, int kc, const float* x, int64_t ldx, const T* b, int64_t ldb, float* c, int64_t ldc,
+             bool add_c) {
+  const int step = cols == 32 ? 3 : 6;
+  for (int r0 = 0; r0 < rows; r0 += step) {
+    const int mr = std::min(step, rows - r0);
+    const float* xr[6];
+    for (int i = 0; i < mr; ++i) xr[i] = x + int64_t(r0 + i) * ldx;
+    float* cr = c + int64_t(r0) * ldc;
+    Ops::micro(mr, cols, kc, xr, b, ldb, cr, ldc, add_c);
+  }
+}
+
+// Asks for [p, p + bytes) in L1 ahead of use (past the cache's stored part is harmless).
+inline void prefetch_bytes(const void* p, size_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+}
+
+constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys)
+constexpr int kPvKeys = 16;     // keys per P · V sub-block (2 KB of f16 V at head_dim 64)
+constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
+
+struct Scratch {
+  aligned_vector<float> q, s, o, m, l;
+  std::vector<int> vis;
+  void reserve(int rows, int hd) {  // each buffer on its own: rows and head_dim vary per call
+    const size_t r = size_t(rows), rh = r * size_t(hd), rs = r * kBlock;
+    if (q.size() < rh) q.resize(rh), o.resize(rh);
+    if (m.size() < r) m.resize(r), l.resize(r), vis.resize(r);
+    if (s.size() < rs) s.resize(rs);
+  }
+};
+
+// Kv head g of `a`, query rows [i0, i1).
+template <class Ops, class T>
+void attend(const KvAttention& a, int g, int i0, int i1) {
+  thread_local Scratch fs;
+  const int gs = a.heads / a.kv_heads, hd = a.head_dim, R = (i1 - i0) * gs;
+  fs.reserve(R, hd);
+  int kv_end = 0;
+  for (int i = i0; i < i1; ++i) {
+    const int vis = a.causal ? std::min(a.n_kv, a.q_pos0 + i + 1) : a.n_kv;
+    kv_end = std::max(kv_end, vis);
+    for (int j = 0; j < gs; ++j) {
+      const int r = (i - i0) * gs + j;  // row r is query i of head g * gs + j
+      std::memcpy(fs.q.data() + int64_t(r) * hd, a.q + int64_t(i) * a.ldq + int64_t(g * gs + j) * hd,
+                  sizeof(float) * size_t(hd));
+      fs.vis[size_t(r)] = vis;
+      fs.m[size_t(r)] = -std::numeric_limits<float>::infinity();
+      fs.l[size_t(r)] = 0.0f;
+    }
+  }
+  std::fill(fs.o.begin(), fs.o.begin() + int64_t(R) * hd, 0.0f);
+  const T* kh = static_cast<const T*>(a.k) + int64_t(g) * a.kv_stride;
+  const T* vh = static_cast<const T*>(a.v) + int64_t(g) * a.kv_stride;
+  for (int j0 = 0; j0 < kv_end; j0 += kBlock) {
+    const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
+    // Scores of 16 keys at a time; keys past n_kv in the last panel are never read back.
+    for (int p = 0; p < panels; ++p)
+      rows_kv<Ops>(R, kKvKeys, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
+               fs.s.data() + p * kKvKeys, kBlock, false);
+    for (int r = 0; r < R; ++r) {
+      const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
+      float* srow = fs.s.data() + int64_t(r) * kBlock;
+      if (n == 0) {
+        std::fill(srow, srow + bk, 0.0f);
+        continue;
+      }
+      softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
+    }
+    // O += P · V over the bk keys (all stored): few rows take 32 output dimensions per pass
+    // (a whole cache line of each V row), many take 16 (more rows per register block). The
+    // passes go over kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass
+    // after the first then reads from L1 while memory keeps streaming (whole-block passes
+    // left it idle during the later ones: batch-8 steps 3-6% slower).
+    const int cols = R <= 3 && hd % 32 == 0 ? 32 : 16;
+    for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
+      const int n = std::min(kPvKeys, bk - s0);
+      const T* vs = vh + int64_t(j0 + s0) * hd;
+      prefetch_bytes(vs + int64_t(n) * hd, size_t(n) * size_t(hd) * sizeof(T));
+      for (int d0 = 0; d0 < hd; d0 += cols)
+        rows_kv<Ops>(R, cols, n, fs.s.data() + s0, kBlock, vs + d0, hd, fs.o.data() + d0, hd, true);
+    }
+  }
+  for (int i = i0; i < i1; ++i)
+    for (int j = 0; j < gs; ++j) {
+      const int r = (i - i0) * gs + j;
+      const float l = fs.l[size_t(r)], inv = l > 0.0f ? 1.0f / l : 0.0f;
+      const float* src = fs.o.data() + int64_t(r) * hd;
+      float* dst = a.out + int64_t(i) * a.ldo + int64_t(g * gs + j) * hd;
+      for (int d = 0; d < hd; ++d) dst[d] = src[d] * inv;
+    }
+}
+
+inline int rows_per_task(const KvAttention& a) { return std::max(1, kTaskRows / (a.heads / a.kv_heads)); }
+inline int tasks_of(const KvAttention& a) { return a.kv_heads * ((a.n_q + rows_per_task(a) - 1) / rows_per_task(a)); }
+
+}  // namespace docling::kernels::detail

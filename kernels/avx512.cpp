@@ -1,0 +1,189 @@
+// The AVX-512 level (F, BW, VL): the small-M NK product (rows of B against 16-wide vectors,
+// and with int8 activations the AVX512-VNNI kernel) and the large-M product's 8x32 register
+// kernel in the blocked driver of kernels/common.h. Everything else is the AVX2 level's.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/common.h"
+
+#define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+
+// GCC 12 reports its own _mm512_undefined_*() (used inside the AVX-512 intrinsics) as
+// "may be used uninitialized"; the warning is about the header, not this code.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace docling::kernels::detail {
+
+namespace {
+
+// 8 rows x 32 columns.
+AVX512_FN void micro_avx512(const float* const* xr, int kc, const float* bp, float* c, int64_t ldc) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(bp + k * 32), b1 = _mm512_load_ps(bp + k * 32 + 16);
+    for (int r = 0; r < 8; ++r) {  // unrolled by the compiler; acc stays in registers
+      __m512 a = _mm512_set1_ps(xr[r][k]);
+      acc[2 * r] = _mm512_fmadd_ps(a, b0, acc[2 * r]);
+      acc[2 * r + 1] = _mm512_fmadd_ps(a, b1, acc[2 * r + 1]);
+    }
+  }
+  for (int r = 0; r < 8; ++r)
+    for (int h = 0; h < 2; ++h) {
+      float* p = c + r * ldc + h * 16;
+      _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[r * 2 + h]));
+    }
+}
+
+// --- small M (decode) ------------------------------------------------------------------------
+
+
+AVX512_FN inline __m512 load16_bf16(const uint16_t* p) {
+  return _mm512_castsi512_ps(
+      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+
+template <bool BF16>
+AVX512_FN __m512 load16_b(const Gemm& g, int64_t off) {
+  if constexpr (BF16) return load16_bf16(static_cast<const uint16_t*>(g.b) + off);
+  else return _mm512_loadu_ps(static_cast<const float*>(g.b) + off);
+}
+
+template <bool BF16>
+AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, float* out) {
+  const int K = g.K;
+  int n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t off = int64_t(n) * g.ldb;
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+      __m512 a = _mm512_loadu_ps(x + k);
+      s0 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + k), s0);
+      s1 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + g.ldb + k), s1);
+      s2 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + 2 * g.ldb + k), s2);
+      s3 = _mm512_fmadd_ps(a, load16_b<BF16>(g, off + 3 * g.ldb + k), s3);
+    }
+    float r[4] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
+                  _mm512_reduce_add_ps(s3)};
+    for (int i = 0; i < 4; ++i)
+      if (k < K) r[i] += dot_scalar(x, g, n + i, k, K);
+    for (int i = 0; i < 4; ++i) out[n + i - n0] = r[i];
+  }
+  for (; n < n1; ++n) {
+    __m512 s = _mm512_setzero_ps();
+    int64_t off = int64_t(n) * g.ldb;
+    int k = 0;
+    for (; k + 16 <= K; k += 16) s = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), load16_b<BF16>(g, off + k), s);
+    out[n - n0] = _mm512_reduce_add_ps(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
+  }
+}
+
+// --- AVX512-VNNI int8 x int8 (small M) ---
+// The row of x is quantized per call: xq = round(x / xs) + 128 (u8), xs = max|x| / 127.
+// vpdpbusd(u8 xq, s8 w) sums 4 products into int32 without saturation; the +128 offset is
+// removed with sum(w) of the same group (a second vpdpbusd against ones).
+#define VNNI_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+bool vnni_usable(const Gemm& g) {
+  const int G = group_of(g);
+  return g.K % 64 == 0 && G % 64 == 0;
+}
+
+float quantize_row_u8(const float* x, int K, uint8_t* xq) {
+  float mx = 0.0f;
+  for (int k = 0; k < K; ++k) mx = std::max(mx, std::fabs(x[k]));
+  const float xs = mx > 0.0f ? mx / 127.0f : 1.0f, inv = 1.0f / xs;
+  for (int k = 0; k < K; ++k) xq[k] = uint8_t(int(std::nearbyint(x[k] * inv)) + 128);
+  return xs;
+}
+
+// Four B rows at a time (independent dot products for the pipeline).
+VNNI_FN void gemv_row_i8_vnni(const uint8_t* xq, float xs, const Gemm& g, int n0, int n1, float* out) {
+  const int G = group_of(g), ng = groups_of(g);
+  const int8_t* B = static_cast<const int8_t*>(g.b);
+  const __m512i ones = _mm512_set1_epi8(1);
+  int n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    const float* sc = g.bscale + int64_t(n) * ng;
+    __m512 t[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int gi = 0; gi < ng; ++gi) {
+      __m512i d[4], ws[4];
+      for (int i = 0; i < 4; ++i) d[i] = ws[i] = _mm512_setzero_si512();
+      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
+        const __m512i a = _mm512_loadu_si512(xq + k);
+        for (int i = 0; i < 4; ++i) {
+          const __m512i w = _mm512_loadu_si512(b + int64_t(i) * g.ldb + k);
+          d[i] = _mm512_dpbusd_epi32(d[i], a, w);
+          ws[i] = _mm512_dpbusd_epi32(ws[i], ones, w);
+        }
+      }
+      for (int i = 0; i < 4; ++i)
+        t[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(d[i], _mm512_slli_epi32(ws[i], 7))),
+                               _mm512_set1_ps(sc[int64_t(i) * ng + gi]), t[i]);
+    }
+    for (int i = 0; i < 4; ++i) out[n + i - n0] = _mm512_reduce_add_ps(t[i]) * xs;
+  }
+  for (; n < n1; ++n) {
+    const int8_t* b = B + int64_t(n) * g.ldb;
+    __m512 t = _mm512_setzero_ps();
+    for (int gi = 0; gi < ng; ++gi) {
+      __m512i d = _mm512_setzero_si512(), ws = d;
+      for (int k = gi * G; k < (gi + 1) * G; k += 64) {
+        __m512i w = _mm512_loadu_si512(b + k);
+        d = _mm512_dpbusd_epi32(d, _mm512_loadu_si512(xq + k), w);
+        ws = _mm512_dpbusd_epi32(ws, ones, w);
+      }
+      d = _mm512_sub_epi32(d, _mm512_slli_epi32(ws, 7));
+      t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(g.bscale[int64_t(n) * ng + gi]), t);
+    }
+    out[n - n0] = _mm512_reduce_add_ps(t) * xs;
+  }
+}
+
+// Small M, NK layout, one row of x at a time. Int8 weights take the VNNI kernel with
+// Act (int8 activations) where the shape allows, else the AVX2 loops (f32 activations).
+template <bool Act>
+void gemv_nk_avx512(const Gemm& g, int n0, int n1) {
+  const bool bf = g.btype == BType::BF16, i8 = g.btype == BType::I8;
+  const bool vnni = i8 && Act && vnni_usable(g);
+  if (i8 && !vnni) {
+    gemv_nk_avx2(g, n0, n1);
+    return;
+  }
+  float tmp[kGemvChunk];
+  thread_local std::vector<uint8_t> xq;
+  float xs[kSmallM] = {};
+  if (vnni) {  // quantize the (few) rows once for all chunks
+    if (xq.size() < size_t(g.M) * size_t(g.K) + 64) xq.resize(size_t(g.M) * size_t(g.K) + 64);
+    for (int m = 0; m < g.M; ++m) xs[m] = quantize_row_u8(g.x + int64_t(m) * g.ldx, g.K, xq.data() + int64_t(m) * g.K);
+  }
+  for (int c0 = n0; c0 < n1; c0 += kGemvChunk) {
+    const int c1 = std::min(n1, c0 + kGemvChunk);
+    for (int m = 0; m < g.M; ++m) {
+      const float* x = g.x + int64_t(m) * g.ldx;
+      if (vnni) gemv_row_i8_vnni(xq.data() + int64_t(m) * g.K, xs[m], g, c0, c1, tmp);
+      else bf ? gemv_row_avx512<true>(x, g, c0, c1, tmp) : gemv_row_avx512<false>(x, g, c0, c1, tmp);
+      write_out(g, m, c0, c1, tmp);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_large_avx512(const Gemm& g, bool parallel) { gemm_chunks<8, 32, pack_avx2<32>>(g, parallel, micro_avx512); }
+
+KernelTable avx512_kernels(bool int8_act) {
+  KernelTable t = avx2_kernels();
+  t.isa = Isa::Avx512;
+  t.gemv_nk = int8_act ? gemv_nk_avx512<true> : gemv_nk_avx512<false>;
+  t.gemm_large = gemm_large_avx512;
+  return t;
+}
+
+}  // namespace docling::kernels::detail

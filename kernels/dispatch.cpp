@@ -1,0 +1,259 @@
+// Chooses the kernels: detects the CPU once, builds one table of kernels per level
+// (detail::KernelTable: scalar.cpp, avx2.cpp, avx512.cpp, avx512_bf16.cpp) and keeps a pointer
+// to the one in use; set_isa and the settings swap that pointer. The public entry points below
+// do the work every level shares (argument checks, the split into tasks) and call the table.
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/common.h"
+
+namespace docling::kernels {
+
+namespace {
+
+using detail::KernelTable;
+
+Isa detect() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+  return Isa::Scalar;
+}
+
+bool cpu_vnni() {
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") != 0;
+  }();
+  return cpu;
+}
+
+bool cpu_bf16() {
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0;
+  }();
+  return cpu;
+}
+
+// Every table, [level][int8 activations][bf16 dot], built once (the options change the
+// Avx512 level only).
+struct Tables {
+  KernelTable t[3][2][2];
+};
+
+const Tables& tables() {
+  static const Tables all = [] {
+    Tables a;
+    for (int act = 0; act < 2; ++act)
+      for (int bf = 0; bf < 2; ++bf) {
+        a.t[int(Isa::Scalar)][act][bf] = detail::scalar_kernels();
+        a.t[int(Isa::Avx2)][act][bf] = detail::avx2_kernels();
+        a.t[int(Isa::Avx512)][act][bf] = bf ? detail::avx512_bf16_kernels(act) : detail::avx512_kernels(act);
+      }
+    return a;
+  }();
+  return all;
+}
+
+// What was asked for; the table in use follows from it and the CPU.
+std::mutex g_mu;  // serializes changes
+std::atomic<Isa> g_isa{Isa::Scalar};
+std::atomic<bool> g_int8_act{false}, g_bf16_dot{false};
+std::atomic<const KernelTable*> g_table{nullptr};
+std::once_flag g_init;
+
+void select_table() {  // under g_mu
+  const Isa isa = g_isa.load();
+  const bool act = g_int8_act.load() && cpu_vnni() && isa == Isa::Avx512;
+  const bool bf = g_bf16_dot.load() && cpu_bf16() && isa == Isa::Avx512;
+  g_table.store(&tables().t[int(isa)][act][bf], std::memory_order_release);
+}
+
+void apply(const KernelSettings& s) {  // under g_mu
+  g_isa.store(std::min(s.max_isa, detect()));
+  g_int8_act.store(s.int8_activations);
+  g_bf16_dot.store(s.bf16_dot);
+  select_table();
+}
+
+// The defaults, on first use (unless configure came first).
+void ensure_init() {
+  std::call_once(g_init, [] {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (!g_table.load()) apply(KernelSettings{});
+  });
+}
+
+}  // namespace
+
+namespace detail {
+
+const KernelTable& active_kernels() {
+  const KernelTable* t = g_table.load(std::memory_order_acquire);
+  if (!t) {
+    ensure_init();
+    t = g_table.load(std::memory_order_acquire);
+  }
+  return *t;
+}
+
+}  // namespace detail
+
+using detail::active_kernels;
+
+// --- settings ------------------------------------------------------------------------------
+
+void configure(const KernelSettings& s) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  apply(s);
+}
+
+KernelSettings current_settings() {
+  ensure_init();
+  KernelSettings s;
+  s.max_isa = g_isa.load();
+  s.int8_activations = g_int8_act.load();
+  s.bf16_dot = g_bf16_dot.load();
+  return s;
+}
+
+Isa detected_isa() { return detect(); }
+Isa active_isa() { return active_kernels().isa; }
+
+void set_isa(Isa isa) {
+  if (isa > detect())
+    throw std::runtime_error(std::string("kernels: this CPU does not support ") + isa_name(isa));
+  ensure_init();
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_isa.store(isa);
+  select_table();
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+bool has_avx512_vnni() { return cpu_vnni() && active_isa() == Isa::Avx512; }
+bool int8_activations() { return has_avx512_vnni() && (ensure_init(), g_int8_act.load(std::memory_order_relaxed)); }
+
+void set_int8_activations(bool on) {
+  ensure_init();
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_int8_act.store(on);
+  select_table();
+}
+
+bool has_avx512_bf16() { return cpu_bf16() && active_isa() == Isa::Avx512; }
+bool bf16_dot() { return has_avx512_bf16() && (ensure_init(), g_bf16_dot.load(std::memory_order_relaxed)); }
+
+void set_bf16_dot(bool on) {
+  ensure_init();
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_bf16_dot.store(on);
+  select_table();
+}
+
+// --- entry points ------------------------------------------------------------------------
+
+using namespace detail;
+
+void gemm(const Gemm& g, bool parallel) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.btype == BType::I8 &&
+      (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
+    throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
+  if (g.layout == BLayout::Panel && g.btype != BType::BF16)
+    throw std::invalid_argument("gemm: the panel layout holds BF16 only");
+  if (g.K <= 0) {  // empty sum: y = bias (+ y)
+    std::vector<float> zero(size_t(g.N), 0.0f);
+    for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
+    return;
+  }
+  const KernelTable& t = active_kernels();
+  if (g.M <= kSmallM) {
+    auto gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? t.gemv_panel : t.gemv_kn;
+    auto body = [&](int n0, int n1) { gemv(g, n0, n1); };
+    // Panels with 3+ rows work a panel at a time: chunks of 2 panels split the decoder's
+    // 576- and 192-wide products evenly between threads (9:9, 3:3 instead of 5:4, 2:1).
+    const int chunk = g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk;
+    if (!parallel || g.N <= chunk) {
+      body(0, g.N);
+    } else {
+      int chunks = (g.N + chunk - 1) / chunk;
+      tbb::parallel_for(tbb::blocked_range<int>(0, chunks), [&](const tbb::blocked_range<int>& r) {
+        body(r.begin() * chunk, std::min(g.N, r.end() * chunk));
+      });
+    }
+    return;
+  }
+  t.gemm_large(g, parallel);
+}
+
+void kv_attention(const KvAttention* list, int n, bool parallel) {
+  int total = 0;
+  for (int i = 0; i < n; ++i) {
+    const KvAttention& a = list[i];
+    if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads || a.head_dim % 16)
+      throw std::invalid_argument("kv_attention: heads must be a multiple of kv_heads, head_dim of 16");
+    if (a.causal && a.n_kv != a.q_pos0 + a.n_q) throw std::invalid_argument("kv_attention: n_kv must be q_pos0 + n_q");
+    total += tasks_of(a);
+  }
+  const KernelTable& t = active_kernels();
+  // Task u: the attention it falls in, then kv head u % kv_heads of query block u / kv_heads.
+  auto run = [&](int u) {
+    int i = 0;
+    while (u >= tasks_of(list[i])) u -= tasks_of(list[i++]);
+    const KvAttention& a = list[i];
+    const int rows = rows_per_task(a), g = u % a.kv_heads, b = u / a.kv_heads;
+    const int i0 = b * rows, i1 = std::min(a.n_q, (b + 1) * rows);
+    if (a.type == KvType::F32) t.attend_f32(a, g, i0, i1);
+    else t.attend_f16(a, g, i0, i1);
+  };
+  run_tasks(total, parallel, run);
+}
+
+void f32_to_f16_row(const float* x, int n, uint16_t* out) { active_kernels().f32_to_f16_row(x, n, out); }
+
+float online_softmax_row(float* s, int n, int bk, float scale, float& m, float& l, float* o, int hd) {
+  return active_kernels().online_softmax_row(s, n, bk, scale, m, l, o, hd);
+}
+
+void gelu_tanh(float* x, int64_t n) {
+  constexpr int64_t kChunk = 4096;
+  const auto f = active_kernels().gelu_tanh;
+  int chunks = int((n + kChunk - 1) / kChunk);
+  for_rows(chunks, kChunk * 8, [&](int c) {
+    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
+    f(x + b, e - b);
+  });
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  constexpr int64_t kChunk = 4096;
+  const auto f = active_kernels().silu_mul;
+  int chunks = int((n + kChunk - 1) / kChunk);
+  for_rows(chunks, kChunk * 8, [&](int c) {
+    int64_t b = c * kChunk, e = std::min(n, b + kChunk);
+    f(gate + b, up + b, e - b);
+  });
+}
+
+void softmax(float* x, int n) {
+  if (n <= 0) return;
+  active_kernels().softmax(x, n);
+}
+
+}  // namespace docling::kernels

@@ -1,0 +1,110 @@
+// The kernels with one portable form at every level: layouts (panels, the f32 attention
+// layout), the reference product, the norms, RoPE and argmax.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/common.h"
+
+namespace docling::kernels {
+
+using detail::b_at;
+using detail::for_rows;
+
+void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out) {
+  std::fill(out, out + panel_elems(N, K), uint16_t(0));
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) out[panel_index(n, k, K)] = w[int64_t(n) * ldw + k];
+}
+
+void gemm_reference(const Gemm& g) {
+  for (int m = 0; m < g.M; ++m)
+    for (int n = 0; n < g.N; ++n) {
+      double s = 0.0;
+      for (int k = 0; k < g.K; ++k) s += double(g.x[int64_t(m) * g.ldx + k]) * double(b_at(g, n, k));
+      if (g.bias) s += g.bias[n];
+      float* y = g.y + int64_t(m) * g.ldy + n;
+      *y = g.accumulate ? float(*y + s) : float(s);
+    }
+}
+
+void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt) {
+  const int64_t stride = int64_t((n + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
+  for (int h = 0; h < heads; ++h)
+    for (int j = 0; j < n; ++j) {
+      const float* kr = k + int64_t(j) * ld + int64_t(h) * head_dim;
+      for (int d = 0; d < head_dim; ++d) kt[h * stride + kv_key_index(j, d, head_dim)] = kr[d];
+      std::memcpy(vt + h * stride + int64_t(j) * head_dim, v + int64_t(j) * ld + int64_t(h) * head_dim,
+                  sizeof(float) * size_t(head_dim));
+    }
+}
+
+void layernorm(const float* x, int rows, int n, const float* w, const float* b, float eps, float* out) {
+  for_rows(rows, n, [&](int r) {
+    const float* xi = x + int64_t(r) * n;
+    float* yi = out + int64_t(r) * n;
+    double s = 0.0, ss = 0.0;
+    for (int i = 0; i < n; ++i) s += xi[i];
+    float mean = float(s / n);
+    for (int i = 0; i < n; ++i) {
+      double d = double(xi[i]) - mean;
+      ss += d * d;
+    }
+    float rstd = 1.0f / std::sqrt(float(ss / n) + eps);
+    for (int i = 0; i < n; ++i) yi[i] = (xi[i] - mean) * rstd * w[i] + (b ? b[i] : 0.0f);
+  });
+}
+
+void rmsnorm(const float* x, int rows, int n, const float* w, float eps, float* out) {
+  for_rows(rows, n, [&](int r) {
+    const float* xi = x + int64_t(r) * n;
+    float* yi = out + int64_t(r) * n;
+    double ss = 0.0;
+    for (int i = 0; i < n; ++i) ss += double(xi[i]) * xi[i];
+    float rs = 1.0f / std::sqrt(float(ss / n) + eps);
+    for (int i = 0; i < n; ++i) yi[i] = w[i] * (xi[i] * rs);
+  });
+}
+
+void rope_table(int n_pos, int head_dim, double theta, float* cs) {
+  int half = head_dim / 2;
+  std::vector<float> inv(size_t(half > 0 ? half : 0));
+  for (int i = 0; i < half; ++i) {
+    float e = float(2 * i) / float(head_dim);
+    inv[size_t(i)] = 1.0f / float(std::pow(theta, double(e)));
+  }
+  for (int p = 0; p < n_pos; ++p)
+    for (int i = 0; i < half; ++i) {
+      float ang = float(p) * inv[size_t(i)];
+      cs[int64_t(p) * head_dim + i] = std::cos(ang);
+      cs[int64_t(p) * head_dim + half + i] = std::sin(ang);
+    }
+}
+
+void rope(float* x, int rows, int64_t ld, int heads, int head_dim, const int32_t* pos, const float* cs) {
+  int half = head_dim / 2;
+  for (int r = 0; r < rows; ++r) {
+    const float* c = cs + int64_t(pos[r]) * head_dim;
+    const float* s = c + half;
+    for (int h = 0; h < heads; ++h) {
+      float* v = x + int64_t(r) * ld + h * head_dim;
+      for (int i = 0; i < half; ++i) {
+        float a = v[i], b = v[i + half];
+        // q*cos + rotate_half(q)*sin, each product rounded as torch does
+        float a_cos = a * c[i], b_sin = b * s[i], b_cos = b * c[i], a_sin = a * s[i];
+        v[i] = a_cos - b_sin;
+        v[i + half] = b_cos + a_sin;
+      }
+    }
+  }
+}
+
+int argmax(const float* x, int n) {
+  int best = 0;
+  for (int i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
+}  // namespace docling::kernels
