@@ -140,7 +140,13 @@ Engine::Engine(const EngineOptions& options) {
   so.pages_in_flight = options.pages_in_flight;
   so.max_new_tokens = options.max_new_tokens;
   so.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
-  impl_->service = std::make_unique<ModelService>(*impl_->vlm, so, impl_->arena);
+  try {
+    impl_->service = std::make_unique<ModelService>(*impl_->vlm, so, impl_->arena);
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::OutOfMemory, "not enough memory for the decoder's cache (batch_size " +
+                                            std::to_string(so.batch) + " x " + std::to_string(2048 + so.max_new_tokens) +
+                                            " tokens): lower batch_size or max_new_tokens");
+  }
   impl_->log(LogLevel::Info, "model loaded from " + options.model_dir + " (weights " +
                                  (options.weights == Weights::Int8 ? "int8" : "bf16") + ", kernels " +
                                  kernels::isa_name(kernels::active_isa()) + ")");

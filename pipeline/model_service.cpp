@@ -10,6 +10,15 @@ namespace docling {
 // CPU work of their own (rendering, the text layer) are never locked out of the arena.
 ModelService::ModelService(const VlmEngine& engine, const ServiceOptions& opt, tbb::task_arena& arena)
     : e_(engine), opt_(opt), arena_(arena), free_slots_(std::max(1, opt.pages_in_flight)) {
+  bo_.slots = std::max(1, opt_.batch);
+  bo_.capacity = 2048 + opt_.max_new_tokens;  // prompt (<= 17 tiles x 64 + text) + output
+  bo_.max_draft = 8;
+  bo_.kv = opt_.kv;
+  // A whole prompt (up to 17 tiles x 64 image rows + text) prefills in one forward: one
+  // packing of each weight matrix for all its rows instead of one per 256-row chunk.
+  bo_.max_step_rows = 1280;
+  // Made here, so that a cache too large for memory is the caller's error, not the driver's.
+  batch_ = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo_);
   driver_ = std::thread([this] { drive(); });
 }
 
@@ -39,10 +48,27 @@ void ModelService::release_slot() {
 
 void ModelService::submit(ServicePage p) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (failed_) {
+      std::string why = failure_;
+      lock.unlock();
+      p.done(&why);
+      return;
+    }
     ready_.push_back(std::move(p));
   }
   cv_.notify_one();
+}
+
+void ModelService::fail_all_waiting(const std::string& why) {
+  std::deque<ServicePage> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failed_ = true;
+    failure_ = why;
+    waiting.swap(ready_);
+  }
+  for (ServicePage& p : waiting) p.done(&why);
 }
 
 // Encodes waiting pages into free decoder slots. Waits for work only when nothing is
@@ -102,36 +128,32 @@ void ModelService::finish(vision::BatchResult& r, std::map<uint64_t, ServicePage
 }
 
 void ModelService::drive() {
-  vision::BatchOptions bo;
-  bo.slots = std::max(1, opt_.batch);
-  bo.capacity = 2048 + opt_.max_new_tokens;  // prompt (<= 17 tiles x 64 + text) + output
-  bo.max_draft = 8;
-  bo.kv = opt_.kv;
-  // A whole prompt (up to 17 tiles x 64 image rows + text) prefills in one forward: one
-  // packing of each weight matrix for all its rows instead of one per 256-row chunk.
-  bo.max_step_rows = 1280;
-  auto batch = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo);
   std::map<uint64_t, ServicePage> running;
   for (;;) {
-    admit(*batch, running);
-    if (batch->pending() == 0) {
+    admit(*batch_, running);
+    if (batch_->pending() == 0) {
       std::lock_guard<std::mutex> lock(mu_);
       if (closing_ && ready_.empty()) return;
       continue;
     }
     try {
-      arena_.execute([&] { batch->step(); });
+      arena_.execute([&] { batch_->step(); });
     } catch (const std::exception& ex) {
       // Out of memory, or a bug: the pages in the batch fail, the service goes on with a
       // fresh decoder (the old one's state is unknown).
       std::string what = std::string("the decoder failed: ") + ex.what();
       for (auto& [id, t] : running) t.done(&what);
       running.clear();
-      batch.reset();
-      batch = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo);
+      batch_.reset();
+      try {
+        batch_ = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo_);
+      } catch (const std::exception&) {
+        fail_all_waiting(what);  // no decoder: every page from now on fails with the reason
+        return;
+      }
       continue;
     }
-    for (vision::BatchResult& r : batch->take_finished()) finish(r, running);
+    for (vision::BatchResult& r : batch_->take_finished()) finish(r, running);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,6 +57,7 @@ class ModelService {
 
  private:
   void drive();
+  void fail_all_waiting(const std::string& why);
   void admit(vision::BatchDecoder& batch, std::map<uint64_t, ServicePage>& running);
   void finish(vision::BatchResult& r, std::map<uint64_t, ServicePage>& running);
 
@@ -68,6 +70,10 @@ class ModelService {
   std::deque<ServicePage> ready_;
   int free_slots_ = 0;
   bool closing_ = false;
+  vision::BatchOptions bo_;
+  std::unique_ptr<vision::BatchDecoder> batch_;
+  bool failed_ = false;  // the decoder could not be remade: pages fail at once
+  std::string failure_;
   std::thread driver_;
 };
 
