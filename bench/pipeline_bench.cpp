@@ -1,5 +1,6 @@
-// The whole convert pipeline over many pages: pages/hour end to end through the TBB graph
-// (render → preprocess → encoder → continuous-batching decoder → parse → export → write),
+// The whole convert pipeline over many pages: pages/hour end to end through the public
+// Engine's convert_all (render → preprocess → encoder → continuous-batching decoder shared by
+// every document in flight → parse → export → write),
 // and resident memory sampled after every document, to show it stays flat over a long run.
 //
 //   bench_pipeline_bench [--model DIR] [--pages N] [--tokens N] [--batch N] [--threads N]
@@ -26,18 +27,28 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <tbb/global_control.h>
 
+#include "bench/bench_env.h"  // env_engine_options (the library reads no env)
+#include "docling/docling.hpp"
 #include "layout/pdf.h"
-#include "bench/bench_env.h"  // env_kernel_settings, env_load_options (the library reads no env)
-#include "pipeline/exports.h"
-#include "pipeline/scheduler.h"
-#include "pipeline/vlm.h"
 
 using namespace docling;
 namespace fs = std::filesystem;
 
 namespace {
+
+// The same settings as public engine options (what a program linking the API sets).
+EngineOptions env_engine_options() {
+  EngineOptions e = engine_defaults();
+  kernels::KernelSettings k = env_kernel_settings();
+  e.max_isa = k.max_isa == kernels::Isa::Scalar ? Isa::Scalar : k.max_isa == kernels::Isa::Avx2 ? Isa::Avx2 : Isa::Best;
+  e.int8_activations = k.int8_activations;
+  e.bf16_dot = k.bf16_dot;
+  vision::LoadOptions l = env_load_options();
+  e.weights = l.weights == vision::WeightType::INT8 ? Weights::Int8 : Weights::Bf16;
+  e.kv_cache = l.kv == vision::KvType::F32 ? KvCache::F32 : KvCache::F16;
+  return e;
+}
 
 double rss_mb(const char* key) {
   std::ifstream f("/proc/self/status");
@@ -68,7 +79,6 @@ bool flag(int argc, char** argv, const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  docling::kernels::configure(docling::env_kernel_settings());
   const fs::path root = fs::path(DOCLING_TEST_DATA).parent_path().parent_path();
   std::string model_dir = arg(argc, argv, "--model", (fs::path(DOCLING_TEST_DATA) / "oracle/tiny-idefics3").string());
   int want_pages = std::atoi(arg(argc, argv, "--pages", "200").c_str());
@@ -76,19 +86,19 @@ int main(int argc, char** argv) {
   std::string out_json = arg(argc, argv, "--out", "");
   const std::string one_pdf = arg(argc, argv, "--pdf", "");
   const int one_page = std::atoi(arg(argc, argv, "--page", "1").c_str());
+  const std::string pipeline = arg(argc, argv, "--pipeline", "vlm");
 
-  JobOptions opt;
-  opt.pipeline = parse_pipeline(arg(argc, argv, "--pipeline", "vlm"));
-  opt.vlm.max_new_tokens = tokens;
-  opt.vlm.loop_guard = false;
-  opt.vlm.speculate = !flag(argc, argv, "--no-speculate");
-  SchedulerOptions sched;
-  sched.batch = std::atoi(arg(argc, argv, "--batch", "4").c_str());
-  sched.threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
-  sched.max_pages_in_flight = std::atoi(arg(argc, argv, "--in-flight", "8").c_str());
-  std::unique_ptr<tbb::global_control> ctl;
-  if (sched.threads > 0)
-    ctl = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(sched.threads));
+  ConvertOptions opt = convert_defaults();
+  opt.pipeline = pipeline == "text" ? Pipeline::Text : pipeline == "auto" ? Pipeline::Auto : Pipeline::Vlm;
+  opt.max_new_tokens = tokens;
+  opt.loop_guard = false;
+  opt.speculate = !flag(argc, argv, "--no-speculate");
+  EngineOptions eo = env_engine_options();
+  eo.batch_size = std::atoi(arg(argc, argv, "--batch", "4").c_str());
+  eo.threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
+  eo.pages_in_flight = std::atoi(arg(argc, argv, "--in-flight", "8").c_str());
+  eo.max_new_tokens = std::max(tokens, 1);
+  if (opt.pipeline != Pipeline::Text) eo.model_dir = model_dir;
 
   // The document list: every sample and test PDF, repeated until enough pages.
   std::vector<std::pair<fs::path, int>> pool;
@@ -96,49 +106,41 @@ int main(int argc, char** argv) {
     for (const auto& e : fs::directory_iterator(dir))
       if (e.path().extension() == ".pdf") pool.push_back({e.path(), open_source(e.path().string())->page_count()});
   std::sort(pool.begin(), pool.end());
-  std::vector<Source> sources;
+  std::vector<Input> inputs;
   int pages = 0;
   if (!one_pdf.empty()) {  // one page, repeated as separate documents
     pool.assign(1, {fs::path(one_pdf), 1});
     opt.pages = std::to_string(one_page);
   }
   for (size_t i = 0; pages < want_pages; ++i) {
-    const auto& [path, n] = pool[i % pool.size()];
-    sources.push_back({path, fs::path("d" + std::to_string(i)) / path.stem()});
-    pages += n;
+    inputs.push_back({pool[i % pool.size()].first, {}});
+    pages += pool[i % pool.size()].second;
   }
   fs::path out_dir = fs::temp_directory_path() / ("docling_pipeline_bench_" + std::to_string(::getpid()));
 
-  std::unique_ptr<VlmEngine> engine;
-  double t_load = 0;
-  if (opt.pipeline != PipelineKind::Text) {
-    auto t = std::chrono::steady_clock::now();
-    engine = VlmEngine::load(model_dir, "", env_load_options());
-    t_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-  }
+  auto t = std::chrono::steady_clock::now();
+  Engine engine(eo);
+  double t_load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   std::printf("pipeline bench: %zu documents, %d pages, model %s, %d tokens/page, batch %d, %d pages in flight\n",
-              sources.size(), pages, engine ? model_dir.c_str() : "(none)", tokens, sched.batch,
-              sched.max_pages_in_flight);
+              inputs.size(), pages, engine.has_model() ? model_dir.c_str() : "(none)", tokens, eo.batch_size,
+              eo.pages_in_flight);
 
   std::vector<double> rss;  // VmRSS after each document
   int done_pages = 0, failed = 0;
   int64_t generated = 0;
   std::vector<Format> formats = {Format::Markdown, Format::Json};
-  ExportSettings es;
-  es.image_mode = ImageMode::Placeholder;
-  Progress progress(int(sources.size()), false);
   auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = cpu_seconds();
-  run_documents(sources, opt, engine.get(), sched, progress, [&](const Source& s, JobResult& r) {
-    if (r.status == DocStatus::Failure) ++failed;
-    else write_outputs(r.doc, formats, es, out_dir.string(), s.stem);
+  engine.convert_all(inputs, opt, BatchOptions{}, [&](size_t i, ConvertResult& r) {
+    if (r.status == Status::Failure) ++failed;
+    else r.document.save(out_dir / ("d" + std::to_string(i)), inputs[i].path.stem().string(), formats);
     done_pages += r.pages;
     generated += r.generated_tokens;
     rss.push_back(rss_mb("VmRSS:"));
   });
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
-  const int threads = sched.threads > 0 ? sched.threads : int(std::thread::hardware_concurrency());
+  const int threads = eo.threads > 0 ? eo.threads : int(std::thread::hardware_concurrency());
   fs::remove_all(out_dir);
 
   // Flatness: mean RSS over the second tenth of the run vs the last tenth.
@@ -159,15 +161,15 @@ int main(int argc, char** argv) {
               late, early > 0 ? (late / early - 1) * 100 : 0.0, hwm);
   if (!out_json.empty()) {
     nlohmann::ordered_json j;
-    j["documents"] = sources.size();
+    j["documents"] = inputs.size();
     j["pages"] = done_pages;
     j["failed_documents"] = failed;
     j["model"] = model_dir;
     j["tokens_per_page"] = tokens;
-    j["batch"] = sched.batch;
-    j["max_pages_in_flight"] = sched.max_pages_in_flight;
+    j["batch"] = eo.batch_size;
+    j["max_pages_in_flight"] = eo.pages_in_flight;
     if (!one_pdf.empty()) j["pdf"] = one_pdf, j["page"] = one_page;
-    j["speculate"] = opt.vlm.speculate;
+    j["speculate"] = opt.speculate;
     j["threads"] = threads;
     j["seconds_per_page"] = secs / std::max(done_pages, 1);
     j["cpu_seconds"] = cpu;

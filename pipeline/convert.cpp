@@ -8,7 +8,6 @@
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "layout/page_range.h"
-#include "pipeline/output.h"
 
 namespace docling {
 
@@ -109,7 +108,7 @@ double now_s() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-std::string display_name(const Source& s) { return s.is_stdin() ? std::string("<stdin>") : s.path.string(); }
+std::string display_name(const Source& s) { return s.path.string(); }
 
 std::string page_msg(const std::string& file, int page, const std::string& what) {
   return file + ": page " + std::to_string(page) + ": " + what;
@@ -117,7 +116,7 @@ std::string page_msg(const std::string& file, int page, const std::string& what)
 
 bool cancelled(const JobOptions& o) { return o.cancel && o.cancel->load(); }
 
-// The input's bytes: given in memory, from stdin, or read from its file (size capped).
+// The input's bytes: given in memory, or read from its file (size capped).
 std::vector<uint8_t> input_bytes(DocJob& job, const JobOptions& opt) {
   if (job.bytes) {
     if (job.bytes->size() > opt.max_input_bytes)
@@ -127,13 +126,12 @@ std::vector<uint8_t> input_bytes(DocJob& job, const JobOptions& opt) {
     job.bytes.reset();
     return b;
   }
-  std::string in = job.src.is_stdin() ? read_stdin() : read_file(job.src.path, opt.max_input_bytes);
+  std::string in = read_file(job.src.path, opt.max_input_bytes);
   return std::vector<uint8_t>(in.begin(), in.end());
 }
 
 // What the input is: by its name's extension, else (bytes without a known name) by content.
 InputKind kind_of(const DocJob& job) {
-  if (job.src.is_stdin()) return InputKind::Pdf;
   InputKind k = input_kind(job.src.path);
   if (k != InputKind::Unknown || !job.bytes) return k;
   const std::vector<uint8_t>& b = *job.bytes;
@@ -267,7 +265,7 @@ void end_document(DocJob& job, const JobOptions& opt) {
         }
         r.doc = std::move(doc);
       }
-      r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.is_stdin() ? "stdin" : job.src.path.filename().string(),
+      r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.path.filename().string(),
                                     job.hash, std::nullopt};
       if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;
       else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
@@ -276,34 +274,10 @@ void end_document(DocJob& job, const JobOptions& opt) {
       r.errors.push_back(file + ": " + e.what());
     }
   }
-  if (r.status != DocStatus::Failure) r.doc.name = job.src.is_stdin() ? "stdin" : job.src.path.stem().string();
+  if (r.status != DocStatus::Failure) r.doc.name = job.src.path.stem().string();
   job.vlm.clear();
   job.source.reset();
   r.seconds = now_s() - job.t0;
-}
-
-JobResult convert_document(const Source& src, const JobOptions& opt, const VlmEngine* engine) {
-  DocJob job;
-  job.src = src;
-  if (begin_document(job, opt, engine)) {
-    std::function<bool()> stop = [&] { return cancelled(opt); };
-    for (size_t i = 0; i < job.vlm.size(); ++i) {
-      if (cancelled(opt)) break;
-      VlmPage& vp = *job.vlm[i];
-      try {
-        vlm_render(*job.source, vp.page_no, *engine, opt.vlm, vp);
-        vlm_prepare(*engine, opt.vlm, vp);
-        vlm_encode(*engine, vp);
-        vlm_generate(*engine, opt.vlm, vp, stop);
-        end_vlm_page(job, i, nullptr);
-      } catch (const std::exception& e) {
-        std::string what = e.what();
-        end_vlm_page(job, i, &what);
-      }
-    }
-  }
-  end_document(job, opt);
-  return std::move(job.result);
 }
 
 }  // namespace docling

@@ -75,9 +75,6 @@ void end_vlm_page(DocJob& job, size_t i, const std::string* error);
 // Assembles the pages (model page, else the text layer's), sets status and time.
 void end_document(DocJob& job, const JobOptions& opt);
 
-// All of it on the calling thread. Never throws for bad input: errors are in the result.
-JobResult convert_document(const Source& src, const JobOptions& opt, const VlmEngine* engine);
-
 // docling-core's create_hash of the file bytes: the low 64 bits of their SHA-256.
 uint64_t binary_hash(const std::vector<uint8_t>& bytes);
 

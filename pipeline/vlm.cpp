@@ -134,20 +134,6 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
   p.ok = !(cancelled && cancelled());
 }
 
-void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p, const std::function<bool()>& cancelled) {
-  vision::GenerateOptions g = vlm_begin_generate(e, o, p, cancelled);
-  int n_rows = p.prompt.n_tiles * e.model().config().image_seq_len;
-  vision::GenerateResult r = e.model().generate(p.prompt.ids, p.features.data(), n_rows, g);
-  vlm_end_generate(o, p, std::move(r), cancelled);
-}
-
-void vlm_convert_image(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
-  if (p.model_image.empty()) p.model_image = p.page_image;
-  vlm_prepare(e, o, p);
-  vlm_encode(e, p);
-  vlm_generate(e, o, p);
-}
-
 int replace_with_text_layer(Document& doc, const TextPage& text, double sx, double sy) {
   int n = 0;
   for (TextItem& t : doc.texts) {

@@ -99,18 +99,12 @@ void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const Vl
 void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p);
 // Vision encoder + connector over the page's tiles.
 void vlm_encode(const VlmEngine& e, VlmPage& p);
-// Greedy generation, fed token by token into a DocTags parser that builds p.doc; stops at
-// </doctag>, end of text, the token limit or a loop. Frees the tiles and features.
-void vlm_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
-                  const std::function<bool()>& cancelled = {});
-// The same in two halves, for a batch decoder: options whose callbacks stream tokens
+// Generation, in two halves around a batch decoder: options whose callbacks stream tokens
 // into the page's parser, then the page's document from the result.
 vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions& o, VlmPage& p,
                                            const std::function<bool()>& cancelled = {});
 void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
                       const std::function<bool()>& cancelled = {});
-// All stages for an image that is already the page (PNG/JPEG input or `generate`).
-void vlm_convert_image(const VlmEngine& e, const VlmOptions& o, VlmPage& p);
 
 // force_backend_text: each text item with a box takes the text layer's text inside it
 // (kept as the model wrote it when the text layer has nothing there).

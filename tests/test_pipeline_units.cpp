@@ -1,4 +1,4 @@
-// Pieces of the pipeline stage: document assembly, export settings, hashes, base64,
+// Pieces of the pipeline stage: document assembly, export options, hashes, base64,
 // text-layer lookups for force_backend_text.
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "core/image.h"
 #include "layout/text_layer.h"
 #include "pipeline/convert.h"
-#include "pipeline/exports.h"
+#include "pipeline/api_internal.h"
 #include "pipeline/vlm.h"
 
 using namespace docling;
@@ -114,11 +114,11 @@ TEST(Base64, DecodesWhatItEncodes) {
   EXPECT_FALSE(base64_decode("ab=c", out));
 }
 
-TEST(ExportSettings, JsonWithPagesKeepsOnlyThosePages) {
+TEST(ExportOptions, JsonWithPagesKeepsOnlyThosePages) {
   Document doc = from_multipage_doctags("<doctag><text><loc_1><loc_1><loc_9><loc_9>one</text><page_break>"
                                         "<text><loc_1><loc_1><loc_9><loc_9>two</text></doctag>");
-  ExportSettings only2;
-  only2.pages = std::set<int>{2};
+  ExportOptions only2;
+  only2.pages = {2};
   Document back = read_docling_json(render(doc, Format::Json, only2));
   ASSERT_EQ(back.texts.size(), 1u);
   EXPECT_EQ(back.texts[0].text, "two");
