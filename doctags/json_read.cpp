@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/json_limits.h"
 #include "doctags/docling_json.h"
 
 namespace docling {
@@ -498,9 +499,11 @@ Document read_docling_json(const Json& root) {
 Document read_docling_json(const std::string& text) {
   Json root;
   try {
-    root = Json::parse(text);
+    root = parse_ordered_json(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw JsonError(std::string("DoclingDocument JSON: not valid JSON: ") + e.what());
+  } catch (const JsonDepthError& e) {
+    throw JsonError(std::string("DoclingDocument JSON: ") + e.what());
   }
   try {
     return read_docling_json(root);

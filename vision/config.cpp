@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_limits.h"
+
 namespace docling::vision {
 
 namespace {
@@ -14,6 +16,12 @@ using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& src, const std::string& what) {
   throw std::runtime_error(src + ": " + what);
+}
+
+// A file beside `src` (config.json) for messages: "dir/processor_config.json".
+std::string sibling(const std::string& src, const char* name) {
+  size_t slash = src.find_last_of('/');
+  return slash == std::string::npos ? name : src.substr(0, slash + 1) + name;
 }
 
 bool read_file(const std::string& path, std::string* out) {
@@ -112,7 +120,7 @@ ModelConfig parse_config(const std::string& config_json, const std::string& src,
                          const std::string& processor_json, const std::string& tokenizer_json) {
   json j;
   try {
-    j = json::parse(config_json);
+    j = parse_json(config_json);  // bounded nesting: the values below are copied recursively
   } catch (const std::exception& e) {
     fail(src, std::string("invalid JSON: ") + e.what());
   }
@@ -140,23 +148,25 @@ ModelConfig parse_config(const std::string& config_json, const std::string& src,
 
   if (!processor_json.empty()) {
     try {
-      json p = json::parse(processor_json);
+      json p = parse_json(processor_json);
       int n = get_int_or(p, "image_seq_len", c.image_seq_len);
       if (n != c.image_seq_len)
         fail(src, "processor_config image_seq_len " + std::to_string(n) + " does not match the model's " +
                       std::to_string(c.image_seq_len));
     } catch (const nlohmann::json::exception& e) {
-      fail(src, std::string("invalid processor_config.json: ") + e.what());
+      fail(sibling(src, "processor_config.json"), std::string("invalid: ") + e.what());
+    } catch (const JsonDepthError& e) {
+      fail(sibling(src, "processor_config.json"), e.what());
     }
   }
   if (!tokenizer_json.empty()) {
     try {
-      json tk = json::parse(tokenizer_json);
+      json tk = parse_json(tokenizer_json);
       if (tk.contains("added_tokens_decoder"))
         for (auto it = tk["added_tokens_decoder"].begin(); it != tk["added_tokens_decoder"].end(); ++it)
           if (it.value().value("content", "") == "</doctag>") c.doctag_end_id = std::stoi(it.key());
-    } catch (const std::exception&) {
-      // The tokenizer is not ours to validate; without it the stop id is simply unknown.
+    } catch (const std::exception& e) {
+      fail(sibling(src, "tokenizer_config.json"), std::string("invalid: ") + e.what());
     }
   }
   return c;

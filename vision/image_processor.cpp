@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/json_limits.h"
 #include <stdexcept>
 
 namespace docling::vision {
@@ -21,7 +23,7 @@ ImageProcessorConfig ImageProcessorConfig::load(const std::string& model_dir) {
   if (!f) throw std::runtime_error(path + ": cannot open");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
+    j = parse_json(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": invalid JSON (" + e.what() + ")");
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/json_limits.h"
 #include <stdexcept>
 
 namespace docling::vision {
@@ -43,9 +45,9 @@ PromptConfig PromptConfig::load(const std::string& dir) {
   std::string text;
   if (!read_text(path, text)) throw std::runtime_error(path + ": cannot open");
   try {
-    auto j = nlohmann::json::parse(text);
+    auto j = parse_json(text);
     c.image_seq_len = j.value("image_seq_len", c.image_seq_len);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // bad JSON, too deep, a wrong type
     throw std::runtime_error(path + ": invalid (" + e.what() + ")");
   }
   if (c.image_seq_len <= 0) throw std::runtime_error(path + ": image_seq_len must be positive");

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_limits.h"
+
 namespace docling::vision {
 
 namespace {
@@ -104,7 +106,7 @@ SafeTensors SafeTensors::open(const std::string& path) {
                    std::to_string(size) + " (truncated or not safetensors)");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes + 8, bytes + 8 + hlen);
+    header = parse_json(std::string_view(reinterpret_cast<const char*>(bytes) + 8, hlen));
   } catch (const std::exception& e) {
     fail(path, std::string("invalid safetensors header JSON: ") + e.what());
   }

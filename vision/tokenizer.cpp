@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/json_limits.h"
 #include "vision/unicode_tables.h"
 
 // Pre-tokenizer choice. The oracle used the slow GPT2Tokenizer (GPT-2 regex) because the real
@@ -470,8 +471,8 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   const std::string cfg_path = dir + "/tokenizer_config.json";
   nlohmann::json cfg;
   try {
-    cfg = nlohmann::json::parse(read_file(cfg_path));
-  } catch (const nlohmann::json::exception& e) {
+    cfg = parse_json(read_file(cfg_path));
+  } catch (const std::exception& e) {  // bad JSON, too deep
     throw std::runtime_error(cfg_path + ": invalid JSON (" + e.what() + ")");
   }
   auto add_added = [&](int32_t id, const std::string& text, bool special) {
@@ -489,11 +490,11 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   const std::string added_path = dir + "/added_tokens.json";
   if (file_exists(added_path)) {
     try {
-      auto j = nlohmann::json::parse(read_file(added_path));
+      auto j = parse_json(read_file(added_path));
       for (auto& [k, v] : j.items())
         if (!(v.get<int32_t>() < t.size() && t.is_added(v.get<int32_t>())))
           add_added(v.get<int32_t>(), k, false);
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const std::exception& e) {
       throw std::runtime_error(added_path + ": invalid (" + e.what() + ")");
     }
   }
@@ -503,11 +504,11 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   // Special token names: tokenizer_config.json, else special_tokens_map.json. Either a string or
   // an object with "content".
   nlohmann::json smap;
-  if (file_exists(dir + "/special_tokens_map.json")) {
+  if (const std::string smap_path = dir + "/special_tokens_map.json"; file_exists(smap_path)) {
     try {
-      smap = nlohmann::json::parse(read_file(dir + "/special_tokens_map.json"));
-    } catch (const nlohmann::json::exception&) {
-      smap = nlohmann::json::object();
+      smap = parse_json(read_file(smap_path));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(smap_path + ": invalid JSON (" + e.what() + ")");
     }
   }
   auto special_id = [&](const char* key) -> int32_t {
