@@ -146,6 +146,7 @@ const char* to_string(WarningKind k) {
     case WarningKind::Repeated: return "repeated";
     case WarningKind::Truncated: return "truncated";
     case WarningKind::Suppressed: return "suppressed";
+    case WarningKind::BadLocation: return "bad-location";
   }
   return "?";
 }
@@ -485,7 +486,7 @@ struct DocTagsParser::Impl {
     TagInfo t = doctags::classify_tag(inner);
     std::string_view name = t.closing ? inner.substr(1) : inner;
     if (t.tag == Tag::Loc && !t.closing) {
-      add_loc(t.value);
+      add_loc(t.value, at);
       return;
     }
     if (stack.empty()) {
@@ -595,10 +596,14 @@ struct DocTagsParser::Impl {
     warn(WarningKind::UnknownTag, at, "tag <" + valid_utf8(inner) + "> ignored");
   }
 
-  void add_loc(int v) {
+  void add_loc(int v, size_t at) {
     if (stack.empty()) return;
     Frame& f = stack.back();
     if (f.kind == FrameKind::KvRegion && !f.cells.empty()) return;  // region box comes first
+    if (v > int(kLocGrid)) {  // a box far past the page would poison crops and exports
+      warn(WarningKind::BadLocation, at, "<loc_" + std::to_string(v) + "> is past the 0..500 grid; clamped to 500");
+      v = int(kLocGrid);
+    }
     f.locs.add(v);
   }
 

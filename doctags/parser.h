@@ -47,6 +47,7 @@ enum class WarningKind : uint8_t {
   Repeated,       // exact repeat of the previous element or a loop (dropped)
   Truncated,      // page ended inside the document (no </doctag>, open elements, cut tag)
   Suppressed,     // too many warnings on this page; the rest are not recorded
+  BadLocation,    // <loc_N> past the 0..500 grid (clamped to 500)
 };
 
 struct ParseWarning {

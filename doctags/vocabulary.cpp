@@ -1,6 +1,8 @@
 #include "doctags/vocabulary.h"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 #include <unordered_map>
 
 namespace docling::doctags {
@@ -115,13 +117,16 @@ const Tables& tables() {
   return t;
 }
 
-// Parses a non-negative decimal number filling all of s; caps huge values (never UB).
+// Parses a non-negative decimal number filling all of s; huge values saturate at INT_MAX
+// (never UB), so "<loc_99999999999>" is still a location the parser can clamp and report.
 std::optional<int> parse_number(std::string_view s) {
-  if (s.empty() || s.size() > 9) return std::nullopt;
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  if (s.empty()) return std::nullopt;
+  long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = std::min<long long>(v * 10 + (c - '0'), INT_MAX);
+  }
+  return int(v);
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }

@@ -2,6 +2,7 @@
 // malformed model output (with their warnings).
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -597,7 +598,9 @@ TEST(Vocabulary, Tags) {
   EXPECT_EQ(classify_tag("column_header").tag, Tag::ColumnHeader);
   EXPECT_EQ(classify_tag("key_12").value, 12);
   EXPECT_EQ(classify_tag("loc_x").tag, Tag::Unknown);
-  EXPECT_EQ(classify_tag("loc_99999999999").tag, Tag::Unknown);
+  // Huge numbers saturate (the parser clamps locations to the grid with a warning).
+  EXPECT_EQ(classify_tag("loc_99999999999").tag, Tag::Loc);
+  EXPECT_EQ(classify_tag("loc_99999999999").value, INT_MAX);
   EXPECT_EQ(code_language_count(), 57);
   EXPECT_EQ(open_tag(Tag::SectionHeader, 3), "<section_header_level_3>");
   EXPECT_EQ(close_tag(Tag::Otsl), "</otsl>");
