@@ -70,7 +70,9 @@ PageSelection select_pages(const std::string& spec, int page_count) {
   PageSelection sel;
   std::vector<PageSpan> spans = parse_page_spans(spec);
   if (spans.empty()) spans.push_back({1, -1});
-  std::vector<char> on(page_count > 0 ? page_count + 1 : 1, 0);
+  // Spans clamped to the document, then merged: the work follows the selected pages, never the
+  // numbers asked for (a flag per page, or p <= INT_MAX; ++p, would not end or not fit).
+  std::vector<std::pair<int, int>> keep;
   for (const PageSpan& s : spans) {
     int last = s.last < 0 ? page_count : s.last;
     if (s.first > page_count) {
@@ -86,10 +88,14 @@ PageSelection select_pages(const std::string& spec, int page_count) {
                              std::to_string(page_count) + " pages)");
       last = page_count;
     }
-    for (int p = s.first; p <= last; ++p) on[p] = 1;
+    keep.push_back({s.first, last});
   }
-  for (int p = 1; p <= page_count; ++p)
-    if (on[p]) sel.pages.push_back(p);
+  std::sort(keep.begin(), keep.end());
+  long long next = 1;  // first page not yet selected (64-bit: INT_MAX + 1)
+  for (auto [first, last] : keep) {
+    for (long long p = std::max<long long>(first, next); p <= last; ++p) sel.pages.push_back(int(p));
+    next = std::max<long long>(next, last + 1LL);
+  }
   if (sel.pages.empty())
     throw PageRangeError("page range '" + spec + "' selects no page (document has " +
                          std::to_string(page_count) + " pages)");

@@ -1,6 +1,8 @@
 // Page range specs: "1-3,7", "5-", validation and clamping.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "layout/page_range.h"
 
 using namespace docling;
@@ -51,4 +53,42 @@ TEST(PageRange, ClampsPastTheEndWithWarning) {
   EXPECT_NE(sel.warnings[0].find("page 8"), std::string::npos) << sel.warnings[0];
 
   EXPECT_THROW(select_pages("6-9", 5), PageRangeError);  // nothing left
+}
+
+// Issue 19 #12: numbers up to INT_MAX neither loop forever (p <= INT_MAX; ++p) nor allocate
+// per requested page; the work follows the document's pages.
+TEST(PageRange, IntMaxDoesNotOverflowOrAllocate) {
+  auto spans = parse_page_spans("2147483647, 1-2147483647, 2147483647-");
+  ASSERT_EQ(spans.size(), 3u);
+  EXPECT_EQ(spans[0].first, INT_MAX);
+  EXPECT_EQ(spans[0].last, INT_MAX);
+  EXPECT_EQ(spans[1].last, INT_MAX);
+  EXPECT_EQ(spans[2].last, -1);
+  EXPECT_THROW(parse_page_spans("2147483648"), PageRangeError);
+  EXPECT_THROW(parse_page_spans("1-99999999999999999999"), PageRangeError);
+
+  EXPECT_THROW(select_pages("2147483647", 5), PageRangeError);
+  EXPECT_THROW(select_pages("2147483647-", 5), PageRangeError);
+  PageSelection sel = select_pages("1-2147483647", 3);
+  EXPECT_EQ(sel.pages, (std::vector<int>{1, 2, 3}));
+  ASSERT_EQ(sel.warnings.size(), 1u);
+  EXPECT_NE(sel.warnings[0].find("clamped"), std::string::npos) << sel.warnings[0];
+}
+
+TEST(PageRange, DocumentOfIntMaxPages) {
+  // Only the selected pages cost anything, even when the count is the largest int.
+  EXPECT_EQ(select_pages("2147483647", INT_MAX).pages, (std::vector<int>{INT_MAX}));
+  EXPECT_EQ(select_pages("2, 1-3, 2147483646-", INT_MAX).pages,
+            (std::vector<int>{1, 2, 3, INT_MAX - 1, INT_MAX}));
+  PageSelection sel = select_pages("2147483640-2147483647,2147483645", INT_MAX);
+  ASSERT_EQ(sel.pages.size(), 8u);
+  EXPECT_EQ(sel.pages.front(), INT_MAX - 7);
+  EXPECT_EQ(sel.pages.back(), INT_MAX);
+  EXPECT_TRUE(sel.warnings.empty());
+}
+
+TEST(PageRange, OverlapsMergeAndEmptyDocumentsSelectNothing) {
+  EXPECT_EQ(select_pages("4-6,1-2,5-9,2", 8).pages, (std::vector<int>{1, 2, 4, 5, 6, 7, 8}));
+  EXPECT_THROW(select_pages("", 0), PageRangeError);
+  EXPECT_THROW(select_pages("1", 0), PageRangeError);
 }
