@@ -17,6 +17,10 @@ namespace docling::vision {
 // ---------------------------------------------------------------------------------------------
 // Config
 
+// Longest edge a configuration may ask for: far past any checkpoint (2048), short of sizes
+// whose pixel buffers would not fit in memory.
+constexpr int64_t kMaxEdge = 1 << 14;
+
 ImageProcessorConfig ImageProcessorConfig::load(const std::string& model_dir) {
   std::string path = model_dir + "/preprocessor_config.json";
   std::ifstream f(path);
@@ -27,14 +31,25 @@ ImageProcessorConfig ImageProcessorConfig::load(const std::string& model_dir) {
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": invalid JSON (" + e.what() + ")");
   }
+  if (!j.is_object()) throw std::runtime_error(path + ": not a JSON object");
   ImageProcessorConfig c;
+  // {"longest_edge": N} with N a pixel count a page could have (2^40 would wrap in an int).
+  auto edge = [&](const char* key, int dflt) {
+    if (!j.contains(key)) return dflt;
+    const auto& o = j[key];
+    if (!o.is_object()) throw std::runtime_error(std::string("'") + key + "' must be {\"longest_edge\": N}");
+    if (!o.contains("longest_edge")) return dflt;
+    const auto& v = o["longest_edge"];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > kMaxEdge)
+      throw std::runtime_error(std::string(key) + ".longest_edge " + v.dump() + " is not in 1.." +
+                               std::to_string(kMaxEdge));
+    return v.get<int>();
+  };
   try {
     c.do_resize = j.value("do_resize", c.do_resize);
-    if (j.contains("size") && j["size"].contains("longest_edge"))
-      c.longest_edge = j["size"]["longest_edge"].get<int>();
+    c.longest_edge = edge("size", c.longest_edge);
     c.do_image_splitting = j.value("do_image_splitting", c.do_image_splitting);
-    if (j.contains("max_image_size") && j["max_image_size"].contains("longest_edge"))
-      c.tile_size = j["max_image_size"]["longest_edge"].get<int>();
+    c.tile_size = edge("max_image_size", c.tile_size);
     c.resample = j.value("resample", c.resample);
     c.do_rescale = j.value("do_rescale", c.do_rescale);
     c.rescale_factor = j.value("rescale_factor", c.rescale_factor);
@@ -52,8 +67,16 @@ ImageProcessorConfig ImageProcessorConfig::load(const std::string& model_dir) {
   if (c.resample != 1)
     throw std::runtime_error(path + ": resample " + std::to_string(c.resample) +
                              " not supported (only 1 = LANCZOS)");
-  if (c.longest_edge <= 0 || c.tile_size <= 0)
-    throw std::runtime_error(path + ": size/max_image_size must be positive");
+  if (c.tile_size > c.longest_edge)
+    throw std::runtime_error(path + ": max_image_size.longest_edge " + std::to_string(c.tile_size) +
+                             " (the tile) is larger than size.longest_edge " + std::to_string(c.longest_edge));
+  if (!(std::isfinite(c.rescale_factor) && c.rescale_factor > 0))
+    throw std::runtime_error(path + ": rescale_factor must be a positive number");
+  for (int i = 0; i < 3; ++i) {
+    if (!std::isfinite(c.mean[i])) throw std::runtime_error(path + ": image_mean must be finite numbers");
+    if (!(std::isfinite(c.std[i]) && c.std[i] > 0))
+      throw std::runtime_error(path + ": image_std must be positive numbers (it divides)");
+  }
   return c;
 }
 

@@ -46,7 +46,13 @@ PromptConfig PromptConfig::load(const std::string& dir) {
   if (!read_text(path, text)) throw std::runtime_error(path + ": cannot open");
   try {
     auto j = parse_json(text);
-    c.image_seq_len = j.value("image_seq_len", c.image_seq_len);
+    if (!j.is_object()) throw std::runtime_error("not a JSON object");
+    if (j.contains("image_seq_len")) {
+      const auto& v = j["image_seq_len"];
+      if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > (1 << 16))
+        throw std::runtime_error("image_seq_len " + v.dump() + " is not an integer in 1.." + std::to_string(1 << 16));
+      c.image_seq_len = v.get<int>();
+    }
   } catch (const std::exception& e) {  // bad JSON, too deep, a wrong type
     throw std::runtime_error(path + ": invalid (" + e.what() + ")");
   }

@@ -475,15 +475,25 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   } catch (const std::exception& e) {  // bad JSON, too deep
     throw std::runtime_error(cfg_path + ": invalid JSON (" + e.what() + ")");
   }
+  if (!cfg.is_object()) throw std::runtime_error(cfg_path + ": not a JSON object");
+  // An id as written in a file: decimal digits, inside the tokenizer's range (no wrap to int32).
+  auto parse_id = [](const std::string& k) {
+    if (k.empty() || k.size() > 10 || k.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(k) > (1 << 24))
+      throw std::runtime_error("token id '" + k + "' is not an id in 0.." + std::to_string(1 << 24));
+    return int32_t(std::stoll(k));
+  };
   auto add_added = [&](int32_t id, const std::string& text, bool special) {
     if (text.empty()) return;
     if (!t.valid_id(id) || t.token_bytes(id) != text) t.add_token(id, text);
     t.flags_[id] |= uint8_t(1 | (special ? 2 : 0));
   };
   try {
+    if (cfg.contains("added_tokens_decoder") && !cfg["added_tokens_decoder"].is_object())
+      throw std::runtime_error("'added_tokens_decoder' must be an object {id: {content}}");
     if (cfg.contains("added_tokens_decoder"))
       for (auto& [k, v] : cfg["added_tokens_decoder"].items())
-        add_added(int32_t(std::stol(k)), v.at("content").get<std::string>(), v.value("special", false));
+        add_added(parse_id(k), v.at("content").get<std::string>(), v.value("special", false));
   } catch (const std::exception& e) {
     throw std::runtime_error(cfg_path + ": bad added_tokens_decoder (" + e.what() + ")");
   }
@@ -491,6 +501,10 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   if (file_exists(added_path)) {
     try {
       auto j = parse_json(read_file(added_path));
+      if (!j.is_object()) throw std::runtime_error("not a JSON object {token: id}");
+      for (auto& [k, v] : j.items())
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 24))
+          throw std::runtime_error("token '" + k + "': id " + v.dump() + " is not in 0.." + std::to_string(1 << 24));
       for (auto& [k, v] : j.items())
         if (!(v.get<int32_t>() < t.size() && t.is_added(v.get<int32_t>())))
           add_added(v.get<int32_t>(), k, false);
@@ -510,6 +524,7 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
     } catch (const std::exception& e) {
       throw std::runtime_error(smap_path + ": invalid JSON (" + e.what() + ")");
     }
+    if (!smap.is_object()) throw std::runtime_error(smap_path + ": not a JSON object");
   }
   auto special_id = [&](const char* key) -> int32_t {
     for (const nlohmann::json* src : {&cfg, &smap}) {
@@ -521,17 +536,21 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
     }
     return -1;
   };
-  t.bos_id = special_id("bos_token");
-  t.eos_id = special_id("eos_token");
-  t.pad_id = special_id("pad_token");
-  t.unk_id = special_id("unk_token");
-  for (const char* key : {"additional_special_tokens"}) {
-    if (!cfg.contains(key) || !cfg[key].is_array()) continue;
-    for (const auto& v : cfg[key]) {
-      std::string s = v.is_string() ? v.get<std::string>() : v.value("content", std::string());
-      int32_t id = s.empty() ? -1 : t.token_id(s);
-      if (id >= 0) t.flags_[id] |= 3;
+  try {  // a "content" that is not a string, an entry that is not an object
+    t.bos_id = special_id("bos_token");
+    t.eos_id = special_id("eos_token");
+    t.pad_id = special_id("pad_token");
+    t.unk_id = special_id("unk_token");
+    for (const char* key : {"additional_special_tokens"}) {
+      if (!cfg.contains(key) || !cfg[key].is_array()) continue;
+      for (const auto& v : cfg[key]) {
+        std::string s = v.is_string() ? v.get<std::string>() : v.value("content", std::string());
+        int32_t id = s.empty() ? -1 : t.token_id(s);
+        if (id >= 0) t.flags_[id] |= 3;
+      }
     }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(cfg_path + " (or special_tokens_map.json): bad special token (" + e.what() + ")");
   }
 
   for (int b = 0; b < 256; ++b) {
