@@ -74,6 +74,10 @@ class PdfSource final : public PageSource {
       throw PdfError(PdfError::Kind::Corrupt, name_, 0,
                      "'" + name_ + "': damaged or truncated PDF, cannot be parsed" +
                          poppler_detail());
+    // Poppler tries the password as owner and as user password, but not the empty user
+    // password: a file that opens without one (owner password only) would be refused when
+    // the caller gives a password it does not need.
+    if (doc_->is_locked() && !password.empty()) doc_->unlock("", "");
     if (doc_->is_locked()) {
       if (password.empty())
         throw PdfError(PdfError::Kind::Encrypted, name_, 0,
