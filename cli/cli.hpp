@@ -109,11 +109,27 @@ struct Source {
 enum class Kind { Pdf, Image, DocTags, Json, Other };
 Kind kind_of(const std::filesystem::path& p);  // by extension
 // Files as given (a wrong kind fails later, with its name); folders searched recursively for
-// `wanted` kinds, sorted, outputs keeping the relative path. Throws UsageError for a missing path.
+// `wanted` kinds, sorted, outputs keeping the relative path as walked (a linked file is
+// named by the link, never by its target; linked folders inside are not followed, with a
+// warning). Throws UsageError for a missing path.
 std::vector<Source> collect_sources(const std::vector<std::string>& args, const std::vector<Kind>& wanted);
-// Two inputs with the same output name: the later ones get "-2", "-3" (with a warning).
+// Two inputs with the same output name: the later ones get "-2", "-3" (with a warning), never
+// the name of another input.
 void rename_duplicates(std::vector<Source>& sources);
-std::vector<uint8_t> read_stdin();
+// Throws std::runtime_error when OUTDIR/STEM.<ext> (or STEM_artifacts/) would not lie
+// inside `outdir` after normalization.
+void check_output_name(const std::filesystem::path& outdir, const std::string& stem);
+// Removes temporaries that killed earlier runs left in the folders this run writes (OUTDIR,
+// the folders of the stems, their _artifacts folders), with one warning.
+void remove_stale_temporaries(const std::filesystem::path& outdir, const std::vector<Source>& sources);
+
+// Input is capped: a file or stdin over `max_bytes` is refused (std::runtime_error saying
+// so), and only regular files are read (a device or pipe could be endless).
+std::vector<uint8_t> read_stdin(uint64_t max_bytes);
+std::string read_input_file(const std::filesystem::path& path, uint64_t max_bytes);
+// --max-input-bytes N: the option, and its value (the library's default when not given).
+void add_max_input_flag(CLI::App& app, std::string& value);
+uint64_t max_input_bytes(const std::string& value);
 
 // --- the terminal -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 // Messages and argument parsing shared by the commands (see cli.hpp).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -35,8 +36,26 @@ std::string escape(std::string_view s) {
 
 std::string display(const std::filesystem::path& p) { return escape(p.string()); }
 
-void print_error(const std::string& msg) { std::fprintf(stderr, "docling-cpp: error: %s\n", msg.c_str()); }
-void print_warning(const std::string& msg) { std::fprintf(stderr, "docling-cpp: warning: %s\n", msg.c_str()); }
+namespace {
+
+// Names are escaped where messages are made; this is the second line of defence: whatever
+// slips through sends no control character to the terminal (the newlines of a multi-line
+// message stay, and escape() leaves escaped text as it is).
+void print_message(const char* kind, const std::string& msg) {
+  std::string safe;
+  for (size_t start = 0; start <= msg.size();) {
+    size_t end = std::min(msg.find('\n', start), msg.size());
+    if (start) safe += '\n';
+    safe += escape(std::string_view(msg).substr(start, end - start));
+    start = end + 1;
+  }
+  std::fprintf(stderr, "docling-cpp: %s: %s\n", kind, safe.c_str());
+}
+
+}  // namespace
+
+void print_error(const std::string& msg) { print_message("error", msg); }
+void print_warning(const std::string& msg) { print_message("warning", msg); }
 
 namespace {
 

@@ -18,7 +18,7 @@ namespace {
 
 struct Flags {
   std::vector<std::string> inputs;
-  std::string output = ".", to = "md", pipeline, pages, password, max_new_tokens;
+  std::string output = ".", to = "md", pipeline, pages, password, max_new_tokens, max_input;
   bool force_backend_text = false, render_direct = false, no_loop_guard = false, no_page_images = false,
        no_speculate = false, ordered = false, strict = false, quiet = false;
   EngineFlags engine;
@@ -43,6 +43,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--password", f.password, "password of encrypted PDFs")->type_name("PW");
   add_engine_flags(app, f.engine, true);
   app.add_option("--max-new-tokens", f.max_new_tokens, "token limit per page (default: 8192)")->type_name("N");
+  add_max_input_flag(app, f.max_input);
   app.add_flag("--force-backend-text", f.force_backend_text, "text items take the PDF's text inside the model's boxes");
   app.add_flag("--render-direct", f.render_direct, "render pages straight at the model's input size");
   app.add_flag("--no-loop-guard", f.no_loop_guard, "do not stop pages that repeat themselves");
@@ -87,8 +88,8 @@ std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOpti
     try {
       engine = std::make_unique<docling::Engine>(eo);
     } catch (const docling::ModelError& e) {
-      if (pipeline == docling::Pipeline::Vlm && given) throw UsageError(e.what());
-      print_warning(std::string("the model could not be loaded (") + e.what() + "); using the text layer");
+      if (pipeline == docling::Pipeline::Vlm && given) throw UsageError(escape(e.what()));
+      print_warning("the model could not be loaded (" + escape(e.what()) + "); using the text layer");
     }
   } else if (given && pipeline == docling::Pipeline::Vlm) {
     throw UsageError(missing_model(m));
@@ -127,6 +128,7 @@ Setup setup(const Flags& f) {
   c.loop_guard = !f.no_loop_guard;
   c.page_images = !f.no_page_images;
   c.speculate = !f.no_speculate;
+  c.limits.max_input_bytes = max_input_bytes(f.max_input);
   s.sources = collect_sources(f.inputs, {Kind::Pdf, Kind::Image});
   if (s.sources.empty()) throw UsageError("no PDF or image files found in the given inputs");
   c.pipeline = f.pipeline.empty() ? docling::Pipeline::Default : parse_pipeline(f.pipeline);
@@ -152,19 +154,31 @@ int cmd_convert(int argc, char** argv) {
     print_error(e.what());
     return kExitUsage;
   } catch (const docling::Error& e) {  // options out of range, a model that does not load
-    print_error(e.what());
+    print_error(escape(e.what()));
     return kExitUsage;
   }
   rename_duplicates(s.sources);
+  if (f.output != "-") remove_stale_temporaries(f.output, s.sources);
 
-  std::vector<docling::Input> inputs(s.sources.size());
+  Summary sum;
+  std::vector<docling::Input> inputs;
+  std::vector<size_t> source_of;  // inputs[k] is s.sources[source_of[k]]
   for (size_t i = 0; i < s.sources.size(); ++i) {
+    docling::Input in;
     if (!s.sources[i].is_stdin()) {
-      inputs[i].path = s.sources[i].path;
+      in.path = s.sources[i].path;
     } else {  // the CLI reads stdin; the library gets bytes (named "stdin": its document's name)
-      inputs[i].path = "stdin";
-      inputs[i].bytes = read_stdin();
+      in.path = "stdin";
+      try {
+        in.bytes = read_stdin(s.convert.limits.max_input_bytes);
+      } catch (const std::exception& e) {
+        print_error(s.sources[i].name() + ": " + e.what());
+        ++sum.failed;
+        continue;
+      }
     }
+    inputs.push_back(std::move(in));
+    source_of.push_back(i);
   }
 
   docling::CancelToken cancel;
@@ -172,20 +186,22 @@ int cmd_convert(int argc, char** argv) {
   docling::BatchOptions batch;
   batch.ordered = f.ordered;
   std::mutex mu;
-  Summary sum;
   Progress progress(int(s.sources.size()), !f.quiet && isatty(STDERR_FILENO));
-  auto done = [&](size_t i, docling::ConvertResult& r) {
+  auto done = [&](size_t k, docling::ConvertResult& r) {
     std::lock_guard<std::mutex> lock(mu);
-    const Source& src = s.sources[i];
+    const Source& src = s.sources[source_of[k]];
     progress.clear_line();
     std::vector<docling::PageMessage> errors = std::move(r.errors);
     if (r.status == docling::Status::Success || r.status == docling::Status::Partial) {
       try {
         if (f.output == "-") write_stdout(r.document, s.formats.front(), s.exports);
-        else r.document.save(f.output, src.stem, s.formats, s.exports);
+        else {
+          check_output_name(f.output, src.stem);
+          r.document.save(f.output, src.stem, s.formats, s.exports);
+        }
       } catch (const std::exception& e) {
         r.status = docling::Status::Failure;
-        errors.push_back({0, src.name() + ": " + e.what()});
+        errors.push_back({0, src.name() + ": " + escape(e.what())});
       }
     }
     for (const docling::PageMessage& e : errors)
@@ -210,7 +226,7 @@ int cmd_convert(int argc, char** argv) {
     try {
       s.engine->convert_all(inputs, s.convert, batch, done);
     } catch (const docling::Error& e) {
-      print_error(e.what());
+      print_error(escape(e.what()));
       return kExitUsage;
     }
     interrupted = signals.signalled();

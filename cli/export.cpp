@@ -1,7 +1,5 @@
 // docling-cpp export: DocTags or DoclingDocument JSON → md, html, json, doctags, text.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -15,7 +13,7 @@ namespace {
 
 struct Flags {
   std::vector<std::string> inputs, page_images;
-  std::string output = ".", to = "md";
+  std::string output = ".", to = "md", max_input;
   bool verbose = false;
   ExportFlags exports;
 };
@@ -33,21 +31,17 @@ void add_flags(CLI::App& app, Flags& f) {
                  "(sets page sizes and picture crops, as docling-core)")
       ->type_name("PNG")
       ->allow_extra_args(false);
+  add_max_input_flag(app, f.max_input);
   app.add_flag("--verbose", f.verbose, "report DocTags problems the reader tolerated");
   add_export_flags(app, f.exports, true, "placeholder");
 }
 
-std::string read_all(const Source& src) {
+std::string read_all(const Source& src, uint64_t max_bytes) {
   if (src.is_stdin()) {
-    std::vector<uint8_t> b = read_stdin();
+    std::vector<uint8_t> b = read_stdin(max_bytes);
     return std::string(b.begin(), b.end());
   }
-  std::ifstream in(src.path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot be read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("read error");
-  return ss.str();
+  return read_input_file(src.path, max_bytes);
 }
 
 bool looks_like_json(const std::string& text) {
@@ -62,15 +56,17 @@ size_t count_pages(const std::string& doctags) {
   return n;
 }
 
-docling::DoclingDocument load(const Source& src, const std::vector<docling::PageImage>& images,
+docling::DoclingDocument load(const Source& src, const std::vector<docling::PageImage>& images, uint64_t max_bytes,
                               std::vector<std::string>& warnings) {
-  std::string text = read_all(src);
-  Kind kind = src.is_stdin() ? (looks_like_json(text) ? Kind::Json : Kind::DocTags) : kind_of(src.path);
+  Kind kind = src.is_stdin() ? Kind::Other : kind_of(src.path);
+  if (!src.is_stdin() && kind != Kind::Json && kind != Kind::DocTags)  // before reading it
+    throw std::runtime_error("not a DocTags (.doctags, .dt) or DoclingDocument (.json) file");
+  std::string text = read_all(src, max_bytes);
+  if (src.is_stdin()) kind = looks_like_json(text) ? Kind::Json : Kind::DocTags;
   if (kind == Kind::Json) {
     if (!images.empty()) throw std::runtime_error("--page-image applies to DocTags input only");
     return docling::DoclingDocument::from_json(text);
   }
-  if (kind != Kind::DocTags) throw std::runtime_error("not a DocTags (.doctags, .dt) or DoclingDocument (.json) file");
   if (!images.empty() && images.size() != count_pages(text))
     throw std::runtime_error(std::to_string(count_pages(text)) + " page(s) of DocTags but " +
                              std::to_string(images.size()) + " --page-image file(s)");
@@ -89,6 +85,7 @@ int cmd_export(int argc, char** argv) {
   std::vector<PageSpan> pages;
   std::vector<Source> sources;
   std::vector<docling::PageImage> images;
+  uint64_t max_bytes = 0;
   try {
     if (f.inputs.empty()) throw UsageError("no input (a .doctags or .json file, or -)");
     try {
@@ -97,6 +94,7 @@ int cmd_export(int argc, char** argv) {
       throw UsageError(std::string("--to: ") + e.what());
     }
     options = export_options(f.exports, docling::ImageMode::Placeholder);
+    max_bytes = max_input_bytes(f.max_input);
     if (!f.exports.pages.empty()) pages = parse_page_list(f.exports.pages);
     sources = collect_sources(f.inputs, {Kind::DocTags, Kind::Json});
     if (sources.empty()) throw UsageError("no .doctags or .json files in the given folders");
@@ -112,12 +110,14 @@ int cmd_export(int argc, char** argv) {
     print_error(e.what());
     return kExitUsage;
   }
+  rename_duplicates(sources);  // as convert: two inputs never write one file
+  if (f.output != "-") remove_stale_temporaries(f.output, sources);
 
   int failed = 0;
   for (const Source& src : sources) {
     try {
       std::vector<std::string> warnings;
-      docling::DoclingDocument doc = load(src, images, warnings);
+      docling::DoclingDocument doc = load(src, images, max_bytes, warnings);
       if (f.verbose)
         for (const std::string& w : warnings) print_warning(src.name() + ": " + escape(w));
       docling::ExportOptions o = options;
@@ -125,6 +125,7 @@ int cmd_export(int argc, char** argv) {
       if (f.output == "-") {
         for (docling::Format fmt : formats) write_stdout(doc, fmt, o);
       } else {
+        check_output_name(f.output, src.stem);
         doc.save(f.output, src.stem, formats, o);
       }
     } catch (const std::exception& e) {

@@ -1,9 +1,18 @@
 // Input discovery: the files and folders named on the command line become documents, each
-// with the relative name its outputs get (see cli.hpp).
+// with the relative name its outputs get; capped reads of files and stdin; the output
+// folder's safety checks (see cli.hpp).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <set>
+
+#include <CLI/CLI.hpp>
 
 #include "cli.hpp"
 
@@ -21,6 +30,39 @@ Kind kind_of(const fs::path& p) {
   return Kind::Other;
 }
 
+namespace {
+
+// The wanted files under `root`, named by the path below root as walked: the names come
+// from directory entries, so they hold no ".." and never follow a link's target (which
+// fs::relative would). Linked folders are not entered: no loops, no escape from the tree.
+void walk(const fs::path& root, const std::vector<Kind>& wanted, std::vector<Source>& out) {
+  std::vector<Source> found;
+  std::vector<std::pair<fs::path, fs::path>> todo{{root, fs::path()}};  // a folder, its name below root
+  while (!todo.empty()) {
+    auto [dir, rel] = todo.back();
+    todo.pop_back();
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::error_code e2;
+      fs::path name = rel / it->path().filename();
+      if (it->is_directory(e2)) {
+        if (it->is_symlink(e2)) print_warning(display(it->path()) + ": a link to a folder; not followed");
+        else todo.push_back({it->path(), name});
+        continue;
+      }
+      if (!it->is_regular_file(e2)) continue;  // devices, pipes, sockets, broken links
+      if (std::find(wanted.begin(), wanted.end(), kind_of(name)) == wanted.end()) continue;
+      found.push_back({it->path(), name.replace_extension().generic_string()});
+    }
+    if (ec) print_warning(display(dir) + ": cannot be listed: " + escape(ec.message()));
+  }
+  std::sort(found.begin(), found.end(), [](const Source& x, const Source& y) { return x.path < y.path; });
+  out.insert(out.end(), found.begin(), found.end());
+}
+
+}  // namespace
+
 std::vector<Source> collect_sources(const std::vector<std::string>& args, const std::vector<Kind>& wanted) {
   std::vector<Source> out;
   for (const std::string& a : args) {
@@ -31,16 +73,7 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, const 
     fs::path p(a);
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      std::vector<Source> found;
-      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        if (std::find(wanted.begin(), wanted.end(), kind_of(it->path())) == wanted.end()) continue;
-        fs::path rel = fs::relative(it->path(), p, ec);
-        found.push_back({it->path(), rel.replace_extension().generic_string()});
-      }
-      std::sort(found.begin(), found.end(), [](const Source& x, const Source& y) { return x.path < y.path; });
-      out.insert(out.end(), found.begin(), found.end());
+      walk(p, wanted, out);
     } else if (fs::exists(p, ec)) {
       out.push_back({p, p.filename().replace_extension().string()});
     } else {
@@ -51,21 +84,110 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, const 
 }
 
 void rename_duplicates(std::vector<Source>& sources) {
+  std::set<std::string> taken;  // every input's own name: a renamed output takes none of them
+  for (const Source& s : sources) taken.insert(s.stem);
   std::set<std::string> used;
   for (Source& s : sources) {
-    std::string name = s.stem;
-    for (int k = 2; !used.insert(name).second; ++k) name = s.stem + "-" + std::to_string(k);
-    if (name != s.stem) print_warning(s.name() + ": output renamed to " + escape(name));
+    if (used.insert(s.stem).second) continue;
+    std::string name;
+    for (int k = 2; taken.count(name = s.stem + "-" + std::to_string(k)); ++k) {
+    }
+    taken.insert(name);
+    used.insert(name);
+    print_warning(s.name() + ": output renamed to " + escape(name) + " (an earlier input has the same name)");
     s.stem = name;
   }
 }
 
-std::vector<uint8_t> read_stdin() {
+void check_output_name(const fs::path& outdir, const std::string& stem) {
+  // The stem gets an extension or "_artifacts" appended: check it with one.
+  fs::path base = outdir.lexically_normal();
+  fs::path rel = (outdir / (stem + ".x")).lexically_normal().lexically_relative(base);
+  if (stem.empty() || rel.empty() || *rel.begin() == ".." || rel.is_absolute())
+    throw std::runtime_error("output name '" + escape(stem) + "' would leave the output folder");
+}
+
+void remove_stale_temporaries(const fs::path& outdir, const std::vector<Source>& sources) {
+  std::set<fs::path> dirs{outdir};
+  for (const Source& s : sources) {
+    fs::path base = outdir / s.stem;
+    dirs.insert(base.parent_path());
+    dirs.insert(base.parent_path() / (base.filename().string() + "_artifacts"));
+  }
+  std::vector<fs::path> removed;
+  for (const fs::path& d : dirs)
+    for (fs::path& p : docling::DoclingDocument::remove_stale_temporaries(d)) removed.push_back(std::move(p));
+  if (removed.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < removed.size() && i < 3; ++i) list += (i ? ", " : "") + display(removed[i]);
+  if (removed.size() > 3) list += ", ...";
+  print_warning("removed " + std::to_string(removed.size()) +
+                " stale temporary file(s) left by an interrupted earlier run: " + list);
+}
+
+namespace {
+
+[[noreturn]] void over_limit(uint64_t max_bytes) {
+  throw std::runtime_error("over the input limit of " + std::to_string(max_bytes) +
+                           " bytes (see --max-input-bytes)");
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_stdin(uint64_t max_bytes) {
   std::vector<uint8_t> bytes;
   uint8_t buf[65536];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    if (bytes.size() + n > max_bytes) over_limit(max_bytes);  // stdin may never end (/dev/zero)
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  if (std::ferror(stdin)) throw std::runtime_error(std::string("read error: ") + std::strerror(errno));
   return bytes;
+}
+
+std::string read_input_file(const fs::path& path, uint64_t max_bytes) {
+  // Opened without blocking (a FIFO with no writer would wait forever), then checked on the
+  // descriptor itself, so the file cannot be swapped between the check and the read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  std::string out;
+  try {
+    if (::fstat(fd, &st) != 0) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw std::runtime_error("is a folder");
+    if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file (a device, pipe or socket)");
+    if (uint64_t(st.st_size) > max_bytes)
+      throw std::runtime_error(std::to_string(st.st_size) + " bytes, " + "over the input limit of " +
+                               std::to_string(max_bytes) + " bytes (see --max-input-bytes)");
+    out.resize(size_t(st.st_size));
+    size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::runtime_error(std::string("read error: ") + std::strerror(errno));
+      if (n == 0) break;  // it shrank since fstat; it never reads past the cap
+      got += size_t(n);
+    }
+    out.resize(got);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  return out;
+}
+
+void add_max_input_flag(CLI::App& app, std::string& value) {
+  app.add_option("--max-input-bytes", value,
+                 "refuse an input file (or stdin) larger than N bytes\n(default: " +
+                     std::to_string(docling::convert_defaults().limits.max_input_bytes) + ", 2 GiB)")
+      ->type_name("N");
+}
+
+uint64_t max_input_bytes(const std::string& value) {
+  if (value.empty()) return docling::convert_defaults().limits.max_input_bytes;
+  return uint64_t(whole_number("max-input-bytes", value, 1, long(1) << 50));
 }
 
 }  // namespace dcli

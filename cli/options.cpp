@@ -118,7 +118,9 @@ ModelLookup find_model(const std::string& flag) {
 }
 
 std::string missing_model(const ModelLookup& m) {
-  return docling::missing_model_message(m.tried) +
+  std::vector<fs::path> shown;  // the folders as messages show names
+  for (const fs::path& p : m.tried) shown.emplace_back(display(p));
+  return docling::missing_model_message(shown) +
          "\nPass the folder with --model DIR or set DOCLING_MODEL=DIR (the first default folder above\n"
          "needs neither).";
 }

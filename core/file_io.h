@@ -26,6 +26,12 @@ std::string read_file(const std::filesystem::path& path, uint64_t max_bytes = kD
 // (or a crash) never sees a half-written file. Creates parent folders.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Temporaries that a killed process left in `dir` (not below it): names of the pattern
+// write_file_atomic and FileBatch use ("<name>.tmp<PID>.<N>", ".dl<PID>.<N>.tmp") whose
+// process is gone, or that are older than a day (the PID may have been reused). Removes
+// them and returns their paths; a missing folder gives none. Never throws.
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir);
+
 // Files that appear together or not at all (a document's formats): add() writes each to a
 // temporary beside its final name, commit() renames them all into place. Destroyed without
 // commit(), or when a write fails, the temporaries are removed and no final file appears.

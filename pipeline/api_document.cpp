@@ -353,4 +353,8 @@ std::vector<fs::path> DoclingDocument::save(const fs::path& dir, const std::stri
   }
 }
 
+std::vector<fs::path> DoclingDocument::remove_stale_temporaries(const fs::path& dir) {
+  return docling::remove_stale_temporaries(dir);
+}
+
 }  // namespace docling

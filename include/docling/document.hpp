@@ -97,6 +97,10 @@ class DOCLING_API DoclingDocument {
   std::vector<std::filesystem::path> save(const std::filesystem::path& dir, const std::string& stem,
                                           const std::vector<Format>& formats,
                                           const ExportOptions& options = export_defaults()) const;
+  // Temporaries that a save() killed mid-write (SIGKILL, power loss) left in `dir` (not
+  // below it): removed when their process is gone or they are a day old. Returns them.
+  // Only the library's own temporary names are touched. Never throws.
+  static std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& dir);
 
   struct Impl;
   // For the library's own use: the internal tree.
