@@ -148,6 +148,8 @@ class PdfSource final : public PageSource {
         w.mono = is_mono_font(w.font_name);
         w.horizontal = tb.get_wmode(0) != poppler::text_box::vertical_wmode;
       }
+      w.vertical_mode = !w.horizontal;
+      w.quarter = tb.rotation();  // 0..3; on a page with /Rotate 90, upright text is 1
       if (tb.rotation() != 0) w.horizontal = false;
       w.space_after = tb.has_space_after();
       out.push_back(std::move(w));

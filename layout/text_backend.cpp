@@ -719,8 +719,18 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
                                      const TextBackendOptions& opt) {
   TextBackendResult res;
   res.doc.name = name;
+  // Rotated pages are read in their own frame (text left to right), and their boxes are put
+  // back on the displayed page at the end.
+  std::map<int, std::pair<int, Size>> shown;  // page_no -> rotation, displayed size
   for (TextPage& p : pages) {
-    res.doc.add_page(p.page_no, {p.width, p.height});
+    Size display{p.width, p.height};
+    if (p.upright && p.rotation % 180 != 0) std::swap(display.width, display.height);
+    if (p.rotation % 360 != 0) shown[p.page_no] = {p.rotation, display};
+    if (p.rotation % 360 != 0 && !p.upright) {
+      make_upright(p);
+      build_lines(p, opt.line_gap_em);
+    }
+    res.doc.add_page(p.page_no, display);
     if (p.words.empty()) {
       res.pages_without_text.push_back(p.page_no);
       res.warnings.push_back("'" + name + "' page " + std::to_string(p.page_no) +
@@ -734,6 +744,26 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
   for (size_t p = 0; p < pages.size(); ++p) {
     if (!opt.furniture) furn.push_back(std::vector<Furn>(pages[p].lines.size(), Furn::No));
     build_page(pages[p], furn[p], bld);
+  }
+  if (!shown.empty()) {
+    auto back = [&](BoundingBox& b, int page_no) {
+      auto it = shown.find(page_no);
+      if (it == shown.end()) return;
+      to_display(b.l, b.t, b.r, b.b, it->second.first, it->second.second.width, it->second.second.height);
+    };
+    auto items = [&](auto& vec) {
+      for (auto& it : vec)
+        for (ProvenanceItem& pr : it.prov) back(pr.bbox, pr.page_no);
+    };
+    items(res.doc.texts);
+    items(res.doc.pictures);
+    items(res.doc.key_value_items);
+    for (TableItem& t : res.doc.tables) {
+      if (t.prov.empty()) continue;
+      for (TableCell& cell : t.data.cells)
+        if (cell.bbox) back(*cell.bbox, t.prov.front().page_no);
+      for (ProvenanceItem& pr : t.prov) back(pr.bbox, pr.page_no);
+    }
   }
   if (opt.heading_levels && !bld.headings.empty()) {
     std::vector<int> sizes;
@@ -763,7 +793,9 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
       tp.page_no = p;
       Size s = src.page_size(p);
       tp.width = s.width, tp.height = s.height;
+      tp.rotation = src.page_rotation(p);
       tp.words = src.words(p);
+      make_upright(tp);
       build_lines(tp, opt.line_gap_em);
       read.push_back(std::move(tp));
     } catch (const std::exception& e) {

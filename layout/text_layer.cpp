@@ -227,11 +227,37 @@ void build_lines(TextPage& page, double gap_em) {
     if (!l.words.empty() && !W[l.words[0]].horizontal) finish_line(page, l);
 }
 
+void make_upright(TextPage& page) {
+  const int q = ((page.rotation / 90) % 4 + 4) % 4;
+  if (q == 0 || page.upright) return;
+  page.upright = true;
+  const double W = page.width, H = page.height;  // displayed size
+  for (TextWord& w : page.words) {
+    double l = w.l, t = w.t, r = w.r, b = w.b;
+    if (q == 1) w.l = t, w.t = W - r, w.r = b, w.b = W - l;
+    else if (q == 2) w.l = W - r, w.t = H - b, w.r = W - l, w.b = H - t;
+    else w.l = H - b, w.t = l, w.r = H - t, w.b = r;
+    w.quarter = (w.quarter - q + 4) % 4;
+    w.horizontal = w.quarter == 0 && !w.vertical_mode;
+  }
+  if (q != 2) std::swap(page.width, page.height);
+}
+
+void to_display(double& l, double& t, double& r, double& b, int rotation, double W, double H) {
+  const int q = ((rotation / 90) % 4 + 4) % 4;
+  const double l0 = l, t0 = t, r0 = r, b0 = b;
+  // The inverse of make_upright's maps; the upright page is H x W for 90 and 270.
+  if (q == 1) l = W - b0, t = l0, r = W - t0, b = r0;
+  else if (q == 2) l = W - r0, t = H - b0, r = W - l0, b = H - t0;
+  else if (q == 3) l = t0, t = H - r0, r = b0, b = H - l0;
+}
+
 TextPage read_text_page(const PageSource& src, int page_no) {
   TextPage page;
   page.page_no = page_no;
   Size s = src.page_size(page_no);
   page.width = s.width, page.height = s.height;
+  page.rotation = src.page_rotation(page_no);
   page.words = src.words(page_no);
   build_lines(page);
   return page;

@@ -21,6 +21,8 @@ struct TextWord {
   bool bold = false, italic = false, mono = false;  // guessed from the font name
   bool space_after = false; // Poppler saw a space after this word
   bool horizontal = true;   // false for rotated or vertical text
+  int quarter = 0;          // Poppler's rotation of the word on the displayed page (quarter turns)
+  bool vertical_mode = false;  // vertical writing mode (horizontal is false then at any rotation)
 };
 
 // One line: words on one baseline, without a column-sized gap between them.
@@ -36,6 +38,8 @@ struct TextLine {
 struct TextPage {
   int page_no = 1;
   double width = 0, height = 0;  // points, rotation applied
+  int rotation = 0;              // the page's rotation (0, 90, 180, 270); see make_upright
+  bool upright = false;          // make_upright ran: words and size are in the unrotated frame
   std::vector<TextWord> words;   // Poppler's reading order
   std::vector<TextLine> lines;   // top to bottom, then left to right
   bool empty() const { return words.empty(); }
@@ -45,6 +49,15 @@ struct TextPage {
 // cut where the horizontal gap exceeds `gap_em` times the font size (columns, table
 // cells); a lone bullet glyph stays with the text that follows it.
 void build_lines(TextPage& page, double gap_em = 1.5);
+
+// A rotated page's words in the page's own (unrotated) frame, where its text reads left to
+// right, and the page's size swapped back for 90 and 270: lines, columns and paragraphs are
+// then found as on an upright page. Call before build_lines; boxes found in that frame go back
+// to the displayed page with to_display. A page with rotation 0 is left as it is.
+void make_upright(TextPage& page);
+// A box (top-left origin) in the upright frame of a page of display size `display` and
+// rotation `rotation`, in the displayed page's coordinates.
+void to_display(double& l, double& t, double& r, double& b, int rotation, double display_w, double display_h);
 
 // Words + lines of one page of a source (empty for image sources).
 TextPage read_text_page(const PageSource& src, int page_no);
