@@ -134,6 +134,7 @@ int cmd_generate(int argc, char** argv) {
   try {
     if (f.image.empty()) throw UsageError("--image PAGE.png is required");
     docling::EngineOptions eo = engine_options(f.engine);
+    eo.batch_size = 1;  // one page: one decoder cache, not a batch's worth
     if (!f.max_new_tokens.empty()) {
       c.max_new_tokens = int(whole_number("max-new-tokens", f.max_new_tokens, 1, 131072));
       eo.max_new_tokens = std::max(eo.max_new_tokens, c.max_new_tokens);
