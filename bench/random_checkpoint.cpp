@@ -118,10 +118,10 @@ void fill(const TensorSpec& s, uint64_t& state, uint16_t* out, int64_t n) {
   int64_t i = 0;
   for (; i + 1 < n; i += 2) {
     uint64_t r = splitmix64(state);
-    out[i] = vision::f32_to_bf16(s.mean - half + (float((r >> 40) & 0xFFFFFF) + 0.5f) * scale);
-    out[i + 1] = vision::f32_to_bf16(s.mean - half + (float((r >> 8) & 0xFFFFFF) + 0.5f) * scale);
+    out[i] = f32_to_bf16(s.mean - half + (float((r >> 40) & 0xFFFFFF) + 0.5f) * scale);
+    out[i + 1] = f32_to_bf16(s.mean - half + (float((r >> 8) & 0xFFFFFF) + 0.5f) * scale);
   }
-  if (i < n) out[i] = vision::f32_to_bf16(s.mean - half + (float(splitmix64(state) >> 40) + 0.5f) * scale);
+  if (i < n) out[i] = f32_to_bf16(s.mean - half + (float(splitmix64(state) >> 40) + 0.5f) * scale);
 }
 
 std::string header_json(const std::vector<TensorSpec>& specs, int64_t* data_bytes) {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "kernels/common.h"
-#include "kernels/convert.h"  // f32_to_bf16
+#include "core/half.h"  // f32_to_bf16
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 

@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "kernels/convert.h"
+#include "core/half.h"
 
 namespace docling::kernels {
 

@@ -11,6 +11,10 @@
 #include "kernels/kernels.h"
 
 using namespace docling::kernels;
+using docling::bf16_to_f32;
+using docling::f32_to_bf16;
+using docling::f16_to_f32;
+using docling::f32_to_bf16;
 
 namespace {
 

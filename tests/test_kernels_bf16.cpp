@@ -20,6 +20,9 @@
 
 using namespace docling::vision;
 using namespace docling::kernels;
+using docling::bf16_to_f32;
+using docling::f32_to_bf16;
+using docling::f16_to_f32;
 
 namespace {
 

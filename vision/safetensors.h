@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/convert.h"
+#include "core/half.h"
 
 namespace docling::vision {
 
@@ -70,10 +70,5 @@ class SafeTensors {
   std::map<std::string, TensorView> tensors_;
   std::map<std::string, std::string> metadata_;
 };
-
-// The bf16 / f16 conversions (kernels/convert.h), as this reader's users have called them.
-using kernels::bf16_to_f32;
-using kernels::f16_to_f32;
-using kernels::f32_to_bf16;
 
 }  // namespace docling::vision

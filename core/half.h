@@ -1,10 +1,12 @@
-// Number formats of the kernels' operands: bf16 and IEEE half (f16) bit patterns to and from
+// Number formats of the weights and caches: bf16 and IEEE half (f16) bit patterns to and from
 // f32. Plain scalar functions (the vector forms live in the kernels that use them).
+//
+// Takes: floats or bit patterns. Gives: the other.
 #pragma once
 
 #include <cstdint>
 
-namespace docling::kernels {
+namespace docling {
 
 // bf16 / f16 bit patterns to float (exact).
 inline float bf16_to_f32(uint16_t v) {
@@ -26,4 +28,4 @@ inline uint16_t f32_to_bf16(float v) {
 // float to IEEE half, round to nearest even; values beyond the f16 range saturate to +-65504.
 uint16_t f32_to_f16(float x);
 
-}  // namespace docling::kernels
+}  // namespace docling
