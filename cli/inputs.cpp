@@ -181,7 +181,7 @@ std::string read_input_file(const fs::path& path, uint64_t max_bytes) {
 void add_max_input_flag(CLI::App& app, std::string& value) {
   app.add_option("--max-input-bytes", value,
                  "refuse an input file (or stdin) larger than N bytes\n(default: " +
-                     std::to_string(docling::convert_defaults().limits.max_input_bytes) + ", 2 GiB)")
+                     std::to_string(docling::convert_defaults().limits.max_input_bytes) + ")")
       ->type_name("N");
 }
 

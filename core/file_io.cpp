@@ -137,6 +137,13 @@ void FileBatch::add(const fs::path& path, const std::string& content) {
 }
 
 std::vector<fs::path> FileBatch::commit() {
+  // What makes a rename fail once its temporary is written beside it: a folder in the way.
+  // Checked for all first, so a failing batch replaces no earlier file.
+  for (auto& [tmp, path] : files_) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      throw FileError(path.string() + ": cannot write: a folder is in the way");
+  }
   std::vector<fs::path> done;
   try {
     for (auto& [tmp, path] : files_) {

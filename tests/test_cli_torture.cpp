@@ -258,6 +258,15 @@ TEST(CliTorture, FailedWriteLeavesNoFormatOfTheDocument) {
   EXPECT_TRUE(fs::exists(out / "good.html"));
   EXPECT_FALSE(has_temporary(out));
   EXPECT_NE(r.err.find("1 succeeded, 0 partial, 1 failed"), std::string::npos) << r.err;
+  // Files of an earlier run of that document are left as they were (none replaced, then
+  // removed: the write fails before any file is renamed into place).
+  std::ofstream(out / "bad.md") << "earlier run\n";
+  std::ofstream(out / "bad.html") << "earlier run\n";
+  CliRun again = cli("convert " + q(in / "bad.pdf") + " --pipeline text --to md,json,html -o " + q(out) + " -q");
+  EXPECT_EQ(again.code, 1) << again.err;
+  EXPECT_EQ(slurp(out / "bad.md"), "earlier run\n");
+  EXPECT_EQ(slurp(out / "bad.html"), "earlier run\n");
+  EXPECT_FALSE(has_temporary(out));
   // export alike.
   fs::path eout = temp_dir("fail_eout");
   fs::create_directories(eout / "input.html");
