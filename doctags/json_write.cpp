@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/utf8.h"
 #include "doctags/docling_json.h"
 
 namespace docling {
@@ -237,17 +238,9 @@ void put_escaped(std::string& out, const std::string& s) {
       continue;
     }
     // Non-ASCII: decode UTF-8 (invalid bytes become U+FFFD), escape as \uXXXX pairs.
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    uint32_t cp = n == 4 ? c & 0x07 : n == 3 ? c & 0x0F : c & 0x1F;
-    bool ok = n >= 2 && c >= 0xC2 && c <= 0xF4 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      ok = (cc & 0xC0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (ok) ok = !((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-                   (cp >= 0xD800 && cp <= 0xDFFF));
-    if (!ok) {
+    uint32_t cp = 0;
+    size_t n = utf8_decode_strict(s, i, &cp);
+    if (n == 0) {
       u(0xFFFD);
       ++i;
       continue;

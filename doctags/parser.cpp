@@ -29,6 +29,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/utf8.h"
 #include "doctags/docling_json.h"
 #include "doctags/vocabulary.h"
 
@@ -37,58 +38,7 @@ namespace docling {
 using doctags::Tag;
 using doctags::TagInfo;
 
-// --- UTF-8 helpers -----------------------------------------------------------------------
-
 namespace {
-
-// Decodes one code point at s[i]; returns its length, or 0 for an invalid sequence.
-size_t decode_utf8(std::string_view s, size_t i, uint32_t* cp) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned c = b(i);
-  size_t n;
-  uint32_t v;
-  if (c < 0x80) { *cp = c; return 1; }
-  if (c >= 0xC2 && c <= 0xDF) { n = 2; v = c & 0x1F; }
-  else if (c >= 0xE0 && c <= 0xEF) { n = 3; v = c & 0x0F; }
-  else if (c >= 0xF0 && c <= 0xF4) { n = 4; v = c & 0x07; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (b(i + k) & 0x3F);
-  }
-  if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
-      (v >= 0xD800 && v <= 0xDFFF))
-    return 0;
-  *cp = v;
-  return n;
-}
-
-// Python's str.isspace().
-bool py_space(uint32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-// Model output is decoded byte-level BPE and may hold invalid UTF-8: replace it by U+FFFD
-// so that every string in the document is valid.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp;
-    size_t n = decode_utf8(s, i, &cp);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
 
 bool is_blank(std::string_view s) { return python_strip(s).empty(); }
 
@@ -108,30 +58,18 @@ std::string_view python_strip(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e) {
     uint32_t cp;
-    size_t n = decode_utf8(s, b, &cp);
-    if (n == 0 || !py_space(cp)) break;
+    size_t n = utf8_decode_strict(s, b, &cp);
+    if (n == 0 || !py_isspace(cp)) break;
     b += n;
   }
   while (e > b) {
-    size_t k = e - 1;
-    while (k > b && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80) --k;
+    size_t k = std::max(b, utf8_prev(s, e));
     uint32_t cp;
-    size_t n = decode_utf8(s, k, &cp);
-    if (n == 0 || k + n != e || !py_space(cp)) break;
+    size_t n = utf8_decode_strict(s, k, &cp);
+    if (n == 0 || k + n != e || !py_isspace(cp)) break;
     e = k;
   }
   return s.substr(b, e - b);
-}
-
-size_t utf8_length(std::string_view s) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp;
-    size_t k = decode_utf8(s, i, &cp);
-    i += k ? k : 1;
-    ++n;
-  }
-  return n;
 }
 
 const char* to_string(WarningKind k) {
@@ -264,7 +202,7 @@ TableData build_otsl(const std::vector<OtslToken>& toks, bool header_flags, int*
       cell.row_span = rs, cell.col_span = cs;
       cell.start_row = r, cell.end_row = r + rs;
       cell.start_col = c, cell.end_col = c + cs;
-      cell.text = valid_utf8(python_strip(t.text));
+      cell.text = utf8_valid_copy(python_strip(t.text));
       if (header_flags) {
         cell.column_header = t.kind == Tag::Ched;
         cell.row_header = t.kind == Tag::Rhed;
@@ -371,7 +309,8 @@ struct DocTagsParser::Impl {
   void finish() {
     if (!page_open) return;
     if (pending.size() > 1) {
-      warn(WarningKind::Truncated, pending_at, "page ends inside a tag '" + valid_utf8(pending) + "'");
+      warn(WarningKind::Truncated, pending_at,
+           "page ends inside a tag '" + utf8_valid_copy(pending) + "'");
       status().truncated = true;
     } else if (!pending.empty()) {
       if (run.empty()) run_at = pending_at;
@@ -593,7 +532,7 @@ struct DocTagsParser::Impl {
       }
       return;
     }
-    warn(WarningKind::UnknownTag, at, "tag <" + valid_utf8(inner) + "> ignored");
+    warn(WarningKind::UnknownTag, at, "tag <" + utf8_valid_copy(inner) + "> ignored");
   }
 
   void add_loc(int v, size_t at) {
@@ -748,7 +687,7 @@ struct DocTagsParser::Impl {
     std::string t = clean_text(raw, Tag::Text);
     if (t == it.text) return;
     it.text = it.orig = t;
-    for (ProvenanceItem& p : it.prov) p.charspan[1] = int(utf8_length(t));
+    for (ProvenanceItem& p : it.prov) p.charspan[1] = int(utf8_length_strict(t));
   }
 
   // --- closing ---
@@ -766,7 +705,7 @@ struct DocTagsParser::Impl {
     if (i == size_t(-1)) {
       bool known = t.tag != Tag::Unknown;
       if (!(stack.size() && text_frame(stack.back().kind) && !known))
-        warn(WarningKind::StrayClose, at, "</" + valid_utf8(name) + "> without an open element");
+        warn(WarningKind::StrayClose, at, "</" + utf8_valid_copy(name) + "> without an open element");
       return;
     }
     while (stack.size() > i + 1) {
@@ -805,7 +744,7 @@ struct DocTagsParser::Impl {
           KvCellData c;
           c.key = f.tag == Tag::Key;
           c.id = f.value;
-          c.text = valid_utf8(python_strip(f.text));
+          c.text = utf8_valid_copy(python_strip(f.text));
           c.locs = f.locs;
           c.links = std::move(f.links);
           stack.back().cells.push_back(std::move(c));
@@ -813,17 +752,17 @@ struct DocTagsParser::Impl {
         break;
       case FrameKind::Caption:
         if (!stack.empty())
-          stack.back().captions.push_back({valid_utf8(python_strip(f.text)), f.locs});
+          stack.back().captions.push_back({utf8_valid_copy(python_strip(f.text)), f.locs});
         break;
       case FrameKind::Smiles:
-        if (!stack.empty()) stack.back().smiles = valid_utf8(python_strip(f.text));
+        if (!stack.empty()) stack.back().smiles = utf8_valid_copy(python_strip(f.text));
         break;
       case FrameKind::List: case FrameKind::Inline: case FrameKind::Ignore:
         break;
     }
   }
 
-  static std::string clean_text(const std::string& raw, Tag) { return valid_utf8(python_strip(raw)); }
+  static std::string clean_text(const std::string& raw, Tag) { return utf8_valid_copy(python_strip(raw)); }
 
   // --- items ---
 
@@ -873,7 +812,7 @@ struct DocTagsParser::Impl {
     if (tag == Tag::Smiles) return {};
     std::optional<Label> label = doctags::label_for(tag);
     if (!label) label = Label::Text;
-    text = valid_utf8(text);
+    text = utf8_valid_copy(text);
     std::string tname = doctags::tag_name(tag, level);
     if (!accept(tname, text, own, at)) return {};
     std::vector<Ref> caps;
@@ -896,7 +835,7 @@ struct DocTagsParser::Impl {
     if (!stack.empty() && stack.back().kind == FrameKind::Inline && stack.back().locs.full())
       box = &stack.back().locs;
     std::optional<ProvenanceItem> p;
-    if (box->full()) p = prov(*box, utf8_length(text));
+    if (box->full()) p = prov(*box, utf8_length_strict(text));
     ContentLayer layer = tag == Tag::PageHeader || tag == Tag::PageFooter ? ContentLayer::Furniture
                                                                           : ContentLayer::Body;
     Ref r = doc.add_text(*label, text, container(), p, layer);
@@ -909,8 +848,8 @@ struct DocTagsParser::Impl {
 
   Ref add_list_item(Frame& list, std::string text, const Locs& l) {
     std::optional<ProvenanceItem> p;
-    if (image && l.full()) p = prov(l, utf8_length(text));  // quirk kept: prov only with an image
-    Ref r = doc.add_text(Label::ListItem, valid_utf8(text), list.ref, p);
+    if (image && l.full()) p = prov(l, utf8_length_strict(text));  // quirk kept: prov only with an image
+    Ref r = doc.add_text(Label::ListItem, utf8_valid_copy(text), list.ref, p);
     TextItem& it = doc.text(r);
     it.enumerated = list.tag == Tag::OrderedList;
     ++list.count;
@@ -940,7 +879,7 @@ struct DocTagsParser::Impl {
     std::vector<Ref> refs;
     for (const CaptionData& c : caps) {
       std::optional<ProvenanceItem> p;
-      if (c.locs.full()) p = prov(c.locs, utf8_length(c.text));
+      if (c.locs.full()) p = prov(c.locs, utf8_length_strict(c.text));
       refs.push_back(doc.add_text(Label::Caption, c.text, container(), p));
     }
     return refs;

@@ -24,6 +24,7 @@
 
 #include "core/document.h"
 #include "core/image.h"
+#include "core/utf8.h"
 
 namespace docling {
 
@@ -127,8 +128,8 @@ Document from_multipage_doctags(std::string_view doctags,
 
 const char* to_string(WarningKind kind);
 
-// Python str.strip() (Unicode whitespace) and len() (code points) on UTF-8 text.
+// Python str.strip() (Unicode whitespace) on UTF-8 text. (len(): utf8_length_strict in
+// core/utf8.h.)
 std::string_view python_strip(std::string_view s);
-size_t utf8_length(std::string_view s);
 
 }  // namespace docling

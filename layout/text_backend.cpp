@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/utf8.h"
 #include "layout/pdf.h"
 
 namespace docling {
@@ -13,12 +14,6 @@ namespace docling {
 namespace {
 
 // --- small text helpers -------------------------------------------------------------
-
-size_t count_codepoints(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 bool ascii_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 bool ascii_alpha(unsigned char c) { return std::isalpha(c) != 0; }
@@ -76,7 +71,7 @@ Marker list_marker(const std::string& text) {
   Marker m;
   if (text.empty()) return m;
   size_t i = 0;
-  unsigned cp = next_codepoint(text, i);
+  unsigned cp = utf8_next(text, i);
   if (is_bullet_cp(cp) && (i >= text.size() || text[i] == ' ')) {
     if ((cp == '-' || cp == '*') && i >= text.size()) return m;
     m.text = text.substr(0, i);
@@ -324,7 +319,7 @@ struct Builder {
     p.page_no = page_no;
     p.bbox = {b.l, b.t, b.r, b.b, CoordOrigin::TopLeft};
     p.charspan[0] = 0;
-    p.charspan[1] = int(count_codepoints(text));
+    p.charspan[1] = int(utf8_length(text));
     return p;
   }
 
@@ -537,7 +532,7 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
     for (const LLine& l : b.lines) append_line(text, l.text);
   }
   const std::string& first = b.lines[0].text;
-  size_t nchars = count_codepoints(text);
+  size_t nchars = utf8_length(text);
   int page_no = pg.page_no;
   bool low_on_page = b.box.t > 0.5 * pg.height;
   unsigned char c0 = static_cast<unsigned char>(first[0]);

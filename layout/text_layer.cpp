@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/utf8.h"
 #include "layout/pdf.h"
 
 namespace docling {
@@ -32,7 +33,7 @@ bool is_bullet_text(const std::string& s) {
 
 bool has_rtl(const std::string& s) {
   for (size_t i = 0; i < s.size();)
-    if (is_rtl_codepoint(next_codepoint(s, i))) return true;
+    if (is_rtl_codepoint(utf8_next(s, i))) return true;
   return false;
 }
 
@@ -42,8 +43,7 @@ bool has_rtl(const std::string& s) {
 void append_reversed(std::string& out, const std::string& s) {
   size_t end = s.size();
   while (end > 0) {
-    size_t start = end - 1;
-    while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    size_t start = utf8_prev(s, end);
     out.append(s, start, end - start);
     end = start;
   }
@@ -96,30 +96,6 @@ void finish_line(const TextPage& page, TextLine& line) {
 }
 
 }  // namespace
-
-unsigned next_codepoint(const std::string& s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  int n = c >= 0xF8 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-  if (n == 0 || i + n >= s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  unsigned cp = c & (0x3F >> n);
-  for (int k = 1; k <= n; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  i += n + 1;
-  return cp;
-}
 
 bool is_rtl_codepoint(unsigned cp) {
   return (cp >= 0x0590 && cp <= 0x08FF) || (cp >= 0xFB1D && cp <= 0xFDFF) ||
@@ -201,7 +177,7 @@ void build_lines(TextPage& page, double gap_em) {
       size_t rtl = 0, all = 0;
       for (int wi : line.words)
         for (size_t i = 0; i < W[wi].text.size();) {
-          unsigned cp = next_codepoint(W[wi].text, i);
+          unsigned cp = utf8_next(W[wi].text, i);
           if (cp > 0x40) ++all, rtl += is_rtl_codepoint(cp);
         }
       line.rtl = rtl * 2 > all;

@@ -71,7 +71,5 @@ bool is_bold_font(const std::string& font_name);
 bool is_italic_font(const std::string& font_name);
 bool is_mono_font(const std::string& font_name);
 bool is_rtl_codepoint(unsigned cp);
-// Decode one UTF-8 code point at s[i], advancing i (invalid bytes give U+FFFD).
-unsigned next_codepoint(const std::string& s, size_t& i);
 
 }  // namespace docling

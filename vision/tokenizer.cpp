@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/json_limits.h"
+#include "core/utf8.h"
 #include "vision/unicode_tables.h"
 
 // Pre-tokenizer choice. The oracle used the slow GPT2Tokenizer (GPT-2 regex) because the real
@@ -57,100 +58,19 @@ struct ByteMap {
 };
 const ByteMap kByteMap;
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
-
 // A vocab/merges token (byte-mapped code points) back to raw bytes. Code points outside the map
 // (only in added tokens) are kept as UTF-8.
 void unmap_cp(std::string& out, uint32_t cp) {
   if (cp < 324 && kByteMap.to_byte[cp] >= 0)
     out += char(kByteMap.to_byte[cp]);
   else
-    append_utf8(out, cp);
+    utf8_append(out, cp);
 }
 
 // ---------------------------------------------------------------------------------------------
 // UTF-8
 
 constexpr uint32_t kInvalid = 0xFFFFFFFFu;  // stands for one ill-formed byte
-
-// The sequence starting at s[0] (n bytes available), by Unicode's table of well-formed byte
-// sequences: the length its lead byte announces and how many leading bytes are well-formed.
-struct SeqCheck {
-  int need;  // full length of the sequence the lead byte announces (0 = invalid lead)
-  int ok;    // leading bytes that are well-formed so far (<= need)
-};
-
-SeqCheck check_seq(const unsigned char* s, size_t n) {
-  unsigned char c = s[0];
-  if (c < 0x80) return {1, 1};
-  int need;
-  unsigned char lo = 0x80, hi = 0xBF;  // range for the second byte
-  if (c >= 0xC2 && c <= 0xDF) need = 2;
-  else if (c == 0xE0) need = 3, lo = 0xA0;
-  else if (c >= 0xE1 && c <= 0xEC) need = 3;
-  else if (c == 0xED) need = 3, hi = 0x9F;
-  else if (c >= 0xEE && c <= 0xEF) need = 3;
-  else if (c == 0xF0) need = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) need = 4;
-  else if (c == 0xF4) need = 4, hi = 0x8F;
-  else return {0, 0};
-  int ok = 1;
-  for (int k = 1; k < need && size_t(k) < n; ++k) {
-    unsigned char b = s[k];
-    if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
-    ++ok;
-  }
-  return {need, ok};
-}
-
-uint32_t decode_cp(const unsigned char* s, int len) {
-  if (len == 1) return s[0];
-  uint32_t cp = s[0] & (0x7F >> len);
-  for (int k = 1; k < len; ++k) cp = (cp << 6) | (s[k] & 0x3F);
-  return cp;
-}
-
-// Appends the valid UTF-8 of s[0..n) to out, each maximal ill-formed subpart as one U+FFFD
-// (what Python's bytes.decode("utf-8", "replace") does). Unless `final`, an unfinished but so far
-// well-formed sequence at the end is left unconsumed. Returns the bytes consumed.
-size_t utf8_sanitize(const char* data, size_t n, std::string& out, bool final) {
-  const unsigned char* s = reinterpret_cast<const unsigned char*>(data);
-  size_t i = 0;
-  while (i < n) {
-    size_t run = i;  // copy runs of ASCII at once
-    while (run < n && s[run] < 0x80) ++run;
-    out.append(data + i, run - i);
-    i = run;
-    if (i >= n) break;
-    SeqCheck c = check_seq(s + i, n - i);
-    if (c.need && c.ok == c.need) {
-      out.append(data + i, size_t(c.need));
-      i += size_t(c.need);
-    } else if (c.need && i + size_t(c.ok) == n && !final) {
-      break;  // may still be completed by the next bytes
-    } else {
-      out += "\xEF\xBF\xBD";
-      i += size_t(std::max(c.ok, 1));
-    }
-  }
-  return i;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Character classes
@@ -194,10 +114,10 @@ struct CodePoints {
     cp.reserve(t.size());
     off.reserve(t.size() + 1);
     for (size_t i = 0; i < t.size();) {
-      SeqCheck c = check_seq(s + i, t.size() - i);
+      Utf8Check c = utf8_check(s + i, t.size() - i);
       off.push_back(i);
       if (c.need && c.ok == c.need) {
-        cp.push_back(decode_cp(s + i, c.need));
+        cp.push_back(utf8_value(s + i, c.need));
         i += size_t(c.need);
       } else {
         cp.push_back(kInvalid);
@@ -350,9 +270,9 @@ struct VocabParser {
           default: fail("bad escape");
         }
       } else {
-        SeqCheck c = check_seq(reinterpret_cast<const unsigned char*>(p), size_t(end - p));
+        Utf8Check c = utf8_check(reinterpret_cast<const unsigned char*>(p), size_t(end - p));
         if (!c.need || c.ok != c.need) fail("invalid UTF-8");
-        cp = decode_cp(reinterpret_cast<const unsigned char*>(p), c.need);
+        cp = utf8_value(reinterpret_cast<const unsigned char*>(p), c.need);
         p += c.need;
       }
       unmap_cp(out, cp);
@@ -582,9 +502,9 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
         out.clear();
         const unsigned char* u = reinterpret_cast<const unsigned char*>(s.data());
         for (size_t k = 0; k < s.size();) {
-          SeqCheck c = check_seq(u + k, s.size() - k);
+          Utf8Check c = utf8_check(u + k, s.size() - k);
           if (!c.need || c.ok != c.need) return false;
-          unmap_cp(out, decode_cp(u + k, c.need));
+          unmap_cp(out, utf8_value(u + k, c.need));
           k += size_t(c.need);
         }
         return true;
@@ -735,21 +655,21 @@ std::string Tokenizer::decode(const int32_t* ids, size_t n) const {
   for (size_t i = 0; i < n; ++i) bytes += token_bytes(ids[i]);
   std::string out;
   out.reserve(bytes.size());
-  utf8_sanitize(bytes.data(), bytes.size(), out, true);
+  utf8_sanitize(bytes, out, Utf8Replace::MaximalSubpart, true);
   return out;
 }
 
 std::string IncrementalDecoder::push(int32_t id) {
   pending_ += tok_->token_bytes(id);
   std::string out;
-  size_t used = utf8_sanitize(pending_.data(), pending_.size(), out, false);
+  size_t used = utf8_sanitize(pending_, out, Utf8Replace::MaximalSubpart, false);
   pending_.erase(0, used);
   return out;
 }
 
 std::string IncrementalDecoder::flush() {
   std::string out;
-  utf8_sanitize(pending_.data(), pending_.size(), out, true);
+  utf8_sanitize(pending_, out, Utf8Replace::MaximalSubpart, true);
   pending_.clear();
   return out;
 }
