@@ -5,6 +5,7 @@
 
 #include "doctags/parser.h"
 #include "layout/pdf.h"
+#include "vision/model_files.h"
 #include "vision/tile_cache.h"
 
 namespace fs = std::filesystem;
@@ -23,10 +24,12 @@ std::unique_ptr<VlmEngine> VlmEngine::load(const std::string& dir, const std::st
   if (weights == "int8") lo.weights = vision::WeightType::INT8;
   else if (weights == "bf16") lo.weights = vision::WeightType::BF16;
   else if (!weights.empty()) throw std::invalid_argument("--weights: expected bf16 or int8, got '" + weights + "'");
-  vision::Model m = vision::Model::load(dir, lo);
-  vision::Tokenizer t = vision::Tokenizer::load(dir);
-  vision::ImageProcessorConfig p = vision::ImageProcessorConfig::load(dir);
-  vision::PromptConfig pc = vision::PromptConfig::load(dir);
+  // Each config and tokenizer file is read and parsed once, for all four loaders.
+  const vision::ModelFiles files = vision::ModelFiles::read(dir);
+  vision::Model m = vision::Model::load(files, lo);
+  vision::Tokenizer t = vision::Tokenizer::load(files);
+  vision::ImageProcessorConfig p = vision::ImageProcessorConfig::load(files);
+  vision::PromptConfig pc = vision::PromptConfig::load(files);
   return std::unique_ptr<VlmEngine>(new VlmEngine(dir, std::move(m), std::move(t), p, pc));
 }
 

@@ -3,14 +3,14 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "core/json_limits.h"
 #include "vision/image_processor.h"
+#include "vision/model_files.h"
 
 namespace docling::vision {
 
@@ -26,15 +26,6 @@ using nlohmann::json;
 std::string sibling(const std::string& src, const char* name) {
   size_t slash = src.find_last_of('/');
   return slash == std::string::npos ? name : src.substr(0, slash + 1) + name;
-}
-
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
 }
 
 // A value for a message: short, whatever it is.
@@ -184,8 +175,8 @@ void check_positions(const ModelConfig& c, int max_images, const std::string& sr
                   " positions" + why);
 }
 
-ModelConfig parse_config_json(const json& j, const std::string& src, const std::string& processor_json,
-                              const std::string& tokenizer_json) {
+// `processor` and `tokenizer` (processor_config.json, tokenizer_config.json) may be null.
+ModelConfig parse_config_json(const json& j, const std::string& src, const json* processor, const json* tokenizer) {
   if (!j.is_object()) fail(src, "not a JSON object");
   std::string type = get_str_or(j, "model_type", "");
   if (type != "idefics3") {
@@ -209,31 +200,36 @@ ModelConfig parse_config_json(const json& j, const std::string& src, const std::
   c.tie_word_embeddings = j.value("tie_word_embeddings", t.value("tie_word_embeddings", true));
   check_positions(c, 1, src, "");
 
-  if (!processor_json.empty()) {
+  if (processor) {
     const std::string psrc = sibling(src, "processor_config.json");
-    json p;
-    try {
-      p = parse_json(processor_json);
-    } catch (const std::exception& e) {
-      fail(psrc, std::string("invalid: ") + e.what());
-    }
+    const json& p = *processor;
     if (!p.is_object()) fail(psrc, "not a JSON object");
     int n = get_int(p, "image_seq_len", psrc, "", 1, 1 << 16, c.image_seq_len);
     if (n != c.image_seq_len)
       fail(src, "processor_config image_seq_len " + std::to_string(n) + " does not match the model's " +
                     std::to_string(c.image_seq_len));
   }
-  if (!tokenizer_json.empty()) {
-    const std::string tsrc = sibling(src, "tokenizer_config.json");
-    json tk;
-    try {
-      tk = parse_json(tokenizer_json);
-    } catch (const std::exception& e) {
-      fail(tsrc, std::string("invalid: ") + e.what());
-    }
-    check_added_tokens(tk, c, src, tsrc);
-  }
+  if (tokenizer) check_added_tokens(*tokenizer, c, src, sibling(src, "tokenizer_config.json"));
   return c;
+}
+
+// An optional JSON text of a file beside `src`, parsed; null when empty.
+std::optional<json> parse_optional(const std::string& text, const std::string& src, const char* name) {
+  if (text.empty()) return std::nullopt;
+  try {
+    return parse_json(text);
+  } catch (const std::exception& e) {
+    fail(sibling(src, name), std::string("invalid: ") + e.what());
+  }
+}
+
+// parse_config_json with json type errors (a value of another type than expected) named.
+ModelConfig parse_checked(const json& j, const std::string& src, const json* processor, const json* tokenizer) {
+  try {
+    return parse_config_json(j, src, processor, tokenizer);
+  } catch (const nlohmann::json::exception& e) {
+    fail(src, e.what());
+  }
 }
 
 }  // namespace
@@ -246,24 +242,22 @@ ModelConfig parse_config(const std::string& config_json, const std::string& src,
   } catch (const std::exception& e) {
     fail(src, std::string("invalid JSON: ") + e.what());
   }
-  try {
-    return parse_config_json(j, src, processor_json, tokenizer_json);
-  } catch (const nlohmann::json::exception& e) {  // a value of another type than expected
-    fail(src, e.what());
-  }
+  std::optional<json> p = parse_optional(processor_json, src, "processor_config.json");
+  std::optional<json> tk = parse_optional(tokenizer_json, src, "tokenizer_config.json");
+  return parse_checked(j, src, p ? &*p : nullptr, tk ? &*tk : nullptr);
 }
 
-ModelConfig load_config(const std::string& dir) {
-  std::string path = dir + "/config.json", text, proc, tok;
-  if (!read_file(path, &text)) fail(path, "cannot read model config (is this a model folder?)");
-  read_file(dir + "/processor_config.json", &proc);
-  read_file(dir + "/tokenizer_config.json", &tok);
-  ModelConfig c = parse_config(text, path, proc, tok);
+ModelConfig load_config(const std::string& dir) { return load_config(ModelFiles::read(dir)); }
+
+ModelConfig load_config(const ModelFiles& files) {
+  const std::string path = files.path("config.json");
+  const json* j = files.json("config.json");
+  if (!j) fail(path, "cannot read model config (is this a model folder?)");
+  ModelConfig c = parse_checked(*j, path, files.json("processor_config.json"), files.json("tokenizer_config.json"));
   // The page prompt's size follows the image processor: the longest edge in tiles, squared,
   // plus the global image.
-  std::string pre;
-  if (read_file(dir + "/preprocessor_config.json", &pre)) {
-    ImageProcessorConfig ip = ImageProcessorConfig::load(dir);  // validated there, errors name it
+  if (files.json("preprocessor_config.json")) {
+    ImageProcessorConfig ip = ImageProcessorConfig::load(files);  // validated there, errors name it
     int per_side = ip.do_image_splitting ? (ip.longest_edge + ip.tile_size - 1) / ip.tile_size : 0;
     check_positions(c, per_side * per_side + 1, path,
                     " (preprocessor_config.json: longest edge " + std::to_string(ip.longest_edge) +

@@ -9,6 +9,8 @@
 
 namespace docling::vision {
 
+class ModelFiles;
+
 struct VisionConfig {
   int hidden = 0;        // D
   int layers = 0;
@@ -55,6 +57,8 @@ struct ModelConfig {
 // Reads `<dir>/config.json`. Throws std::runtime_error naming the file on missing or
 // malformed files, missing keys and unsupported architectures / options.
 ModelConfig load_config(const std::string& dir);
+// Same, from a folder's files read once (vision/model_files.h).
+ModelConfig load_config(const ModelFiles& files);
 
 // Same, from the JSON text of config.json (`source` names it in messages); the optional
 // processor/tokenizer JSON texts may be empty.

@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/json_limits.h"
+#include "vision/model_files.h"
 #include <stdexcept>
 
 namespace docling::vision {
@@ -22,15 +21,14 @@ namespace docling::vision {
 constexpr int64_t kMaxEdge = 1 << 14;
 
 ImageProcessorConfig ImageProcessorConfig::load(const std::string& model_dir) {
-  std::string path = model_dir + "/preprocessor_config.json";
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error(path + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = parse_json(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": invalid JSON (" + e.what() + ")");
-  }
+  return load(ModelFiles::read(model_dir));
+}
+
+ImageProcessorConfig ImageProcessorConfig::load(const ModelFiles& files) {
+  const std::string path = files.path("preprocessor_config.json");
+  const nlohmann::json* jp = files.json("preprocessor_config.json");
+  if (!jp) throw std::runtime_error(path + ": cannot open");
+  const nlohmann::json& j = *jp;
   if (!j.is_object()) throw std::runtime_error(path + ": not a JSON object");
   ImageProcessorConfig c;
   // {"longest_edge": N} with N a pixel count a page could have (2^40 would wrap in an int).

@@ -14,6 +14,8 @@
 
 namespace docling::vision {
 
+class ModelFiles;
+
 // preprocessor_config.json of an Idefics3 checkpoint. Defaults are granite-docling's.
 struct ImageProcessorConfig {
   bool do_resize = true;
@@ -29,6 +31,7 @@ struct ImageProcessorConfig {
 
   // Reads <model_dir>/preprocessor_config.json; throws std::runtime_error naming the file.
   static ImageProcessorConfig load(const std::string& model_dir);
+  static ImageProcessorConfig load(const ModelFiles& files);  // files read once (model_files.h)
 };
 
 struct PreprocessOptions {

@@ -4,6 +4,7 @@
 
 #include "vision/connector.h"
 #include "vision/encoder.h"
+#include "vision/model_files.h"
 
 namespace docling::vision {
 
@@ -20,10 +21,12 @@ Model::~Model() = default;
 
 Model Model::load(const std::string& dir) { return load(dir, LoadOptions{}); }
 
-Model Model::load(const std::string& dir, const LoadOptions& opt) {
+Model Model::load(const std::string& dir, const LoadOptions& opt) { return load(ModelFiles::read(dir), opt); }
+
+Model Model::load(const ModelFiles& files, const LoadOptions& opt) {
   auto impl = std::make_unique<Impl>();
-  impl->cfg = load_config(dir);
-  impl->w = Weights::load(dir, impl->cfg, opt.weights, opt.int8_group);
+  impl->cfg = load_config(files);
+  impl->w = Weights::load(files.dir(), impl->cfg, opt.weights, opt.int8_group);
   impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w, opt.kv);
   return Model(std::move(impl));
 }

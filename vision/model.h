@@ -39,6 +39,8 @@ class Model {
  public:
   static Model load(const std::string& dir);
   static Model load(const std::string& dir, const LoadOptions& opt);
+  // From a folder's files read once (model_files.h); the weights are mapped from files.dir().
+  static Model load(const ModelFiles& files, const LoadOptions& opt = {});
 
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;

@@ -1,10 +1,9 @@
 #include "vision/prompt.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/json_limits.h"
+#include "vision/model_files.h"
 #include <stdexcept>
 
 namespace docling::vision {
@@ -28,24 +27,15 @@ std::string instruction(Task task, const LocBox& box) {
   throw std::invalid_argument("instruction: unknown task");
 }
 
-namespace {
+PromptConfig PromptConfig::load(const std::string& dir) { return load(ModelFiles::read(dir)); }
 
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return true;
-}
-
-}  // namespace
-
-PromptConfig PromptConfig::load(const std::string& dir) {
+PromptConfig PromptConfig::load(const ModelFiles& files) {
   PromptConfig c;
-  const std::string path = dir + "/processor_config.json";
-  std::string text;
-  if (!read_text(path, text)) throw std::runtime_error(path + ": cannot open");
+  const std::string path = files.path("processor_config.json");
+  const nlohmann::json* jp = files.json("processor_config.json");
+  if (!jp) throw std::runtime_error(path + ": cannot open");
   try {
-    auto j = parse_json(text);
+    const nlohmann::json& j = *jp;
     if (!j.is_object()) throw std::runtime_error("not a JSON object");
     if (j.contains("image_seq_len")) {
       const auto& v = j["image_seq_len"];
@@ -58,8 +48,10 @@ PromptConfig PromptConfig::load(const std::string& dir) {
   }
   if (c.image_seq_len <= 0) throw std::runtime_error(path + ": image_seq_len must be positive");
   // Only the template's style is recognized (no Jinja engine): look for its role markers.
+  // The template is chat_template.jinja, else inside tokenizer_config.json (searched as text).
   std::string tmpl;
-  if (!read_text(dir + "/chat_template.jinja", tmpl)) read_text(dir + "/tokenizer_config.json", tmpl);
+  if (const std::string* t = files.text("chat_template.jinja")) tmpl = *t;
+  else if (const nlohmann::json* tc = files.json("tokenizer_config.json")) tmpl = tc->dump();
   if (tmpl.find("<|start_of_role|>") != std::string::npos) c.style = ChatStyle::Granite;
   else if (tmpl.find("<|im_start|>") != std::string::npos) c.style = ChatStyle::SmolVlm;
   return c;

@@ -16,6 +16,8 @@
 
 namespace docling::vision {
 
+class ModelFiles;
+
 // The instructions granite-docling was trained with (model card).
 enum class Task {
   ConvertPage,     // "Convert this page to docling." -> DocTags of the whole page
@@ -48,6 +50,7 @@ struct PromptConfig {
   // Reads processor_config.json and picks the style from chat_template.jinja (or
   // tokenizer_config.json's chat_template). Throws std::runtime_error naming the file.
   static PromptConfig load(const std::string& model_dir);
+  static PromptConfig load(const ModelFiles& files);  // files read once (model_files.h)
 };
 
 struct Prompt {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "core/json_limits.h"
+#include "vision/model_files.h"
 #include "core/utf8.h"
 #include "vision/unicode_tables.h"
 
@@ -30,14 +30,12 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Files
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error(path + ": cannot open");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  return s;
+// A required text file of the folder; a missing one is an error naming it.
+const std::string& need_text(const ModelFiles& files, const char* name) {
+  const std::string* s = files.text(name);
+  if (!s) throw std::runtime_error(files.path(name) + ": cannot open");
+  return *s;
 }
-
-bool file_exists(const std::string& path) { return bool(std::ifstream(path)); }
 
 // ---------------------------------------------------------------------------------------------
 // GPT-2 byte <-> printable code point map (bytes_to_unicode): printable Latin-1 bytes map to
@@ -358,13 +356,17 @@ const Tokenizer::Merge* Tokenizer::find_merge(int32_t a, int32_t b) const {
 }
 
 Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
+  return load(ModelFiles::read(dir), opt);
+}
+
+Tokenizer Tokenizer::load(const ModelFiles& files, const TokenizerOptions& opt) {
   Tokenizer t;
   t.arena_.reserve(1 << 20);
 
   // vocab.json
-  const std::string vocab_path = dir + "/vocab.json";
+  const std::string vocab_path = files.path("vocab.json");
   {
-    std::string text = read_file(vocab_path);
+    const std::string& text = need_text(files, "vocab.json");
     VocabParser vp{vocab_path, text.data(), text.data() + text.size()};
     std::string bytes;
     vp.ws();
@@ -388,13 +390,9 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   }
 
   // Added tokens: tokenizer_config.json's added_tokens_decoder, then added_tokens.json.
-  const std::string cfg_path = dir + "/tokenizer_config.json";
-  nlohmann::json cfg;
-  try {
-    cfg = parse_json(read_file(cfg_path));
-  } catch (const std::exception& e) {  // bad JSON, too deep
-    throw std::runtime_error(cfg_path + ": invalid JSON (" + e.what() + ")");
-  }
+  const std::string cfg_path = files.path("tokenizer_config.json");
+  if (!files.json("tokenizer_config.json")) throw std::runtime_error(cfg_path + ": cannot open");
+  const nlohmann::json& cfg = *files.json("tokenizer_config.json");
   if (!cfg.is_object()) throw std::runtime_error(cfg_path + ": not a JSON object");
   // An id as written in a file: decimal digits, inside the tokenizer's range (no wrap to int32).
   auto parse_id = [](const std::string& k) {
@@ -417,10 +415,10 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   } catch (const std::exception& e) {
     throw std::runtime_error(cfg_path + ": bad added_tokens_decoder (" + e.what() + ")");
   }
-  const std::string added_path = dir + "/added_tokens.json";
-  if (file_exists(added_path)) {
+  const std::string added_path = files.path("added_tokens.json");
+  if (const nlohmann::json* added = files.json("added_tokens.json")) {
     try {
-      auto j = parse_json(read_file(added_path));
+      const nlohmann::json& j = *added;
       if (!j.is_object()) throw std::runtime_error("not a JSON object {token: id}");
       for (auto& [k, v] : j.items())
         if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 24))
@@ -437,15 +435,11 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
 
   // Special token names: tokenizer_config.json, else special_tokens_map.json. Either a string or
   // an object with "content".
-  nlohmann::json smap;
-  if (const std::string smap_path = dir + "/special_tokens_map.json"; file_exists(smap_path)) {
-    try {
-      smap = parse_json(read_file(smap_path));
-    } catch (const std::exception& e) {
-      throw std::runtime_error(smap_path + ": invalid JSON (" + e.what() + ")");
-    }
-    if (!smap.is_object()) throw std::runtime_error(smap_path + ": not a JSON object");
-  }
+  const nlohmann::json null_json;
+  const nlohmann::json* smap_file = files.json("special_tokens_map.json");
+  const nlohmann::json& smap = smap_file ? *smap_file : null_json;
+  if (smap_file && !smap.is_object())
+    throw std::runtime_error(files.path("special_tokens_map.json") + ": not a JSON object");
   auto special_id = [&](const char* key) -> int32_t {
     for (const nlohmann::json* src : {&cfg, &smap}) {
       if (!src->is_object() || !src->contains(key)) continue;
@@ -481,9 +475,9 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
 
   // merges.txt: "left right" per line, rank = line order; optional "#version" header. The id
   // lookups (three per line, cache-missing) run in parallel; insertion stays in rank order.
-  const std::string merges_path = dir + "/merges.txt";
+  const std::string merges_path = files.path("merges.txt");
   {
-    std::string text = read_file(merges_path);
+    const std::string& text = need_text(files, "merges.txt");
     std::vector<std::string_view> lines;
     for (size_t i = 0; i < text.size();) {
       size_t eol = text.find('\n', i);
@@ -554,8 +548,8 @@ Tokenizer Tokenizer::load(const std::string& dir, const TokenizerOptions& opt) {
   t.pre_ = PreTokenizer::Cl100k;
   if (opt.force_pre_tokenizer) {
     t.pre_ = opt.pre_tokenizer;
-  } else if (file_exists(dir + "/tokenizer.json")) {
-    std::string tj = read_file(dir + "/tokenizer.json");
+  } else if (const std::string* tjp = files.text("tokenizer.json")) {
+    const std::string& tj = *tjp;
     size_t at = tj.find("\"pre_tokenizer\"");
     if (at != std::string::npos) {
       std::string_view rest = std::string_view(tj).substr(at, 4096);

@@ -13,6 +13,8 @@
 
 namespace docling::vision {
 
+class ModelFiles;
+
 // The regex that cuts text into pieces before BPE (hand-written matchers, same semantics).
 enum class PreTokenizer {
   Cl100k,  // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
@@ -30,6 +32,7 @@ class Tokenizer {
  public:
   // Throws std::runtime_error naming the file on any missing or malformed input.
   static Tokenizer load(const std::string& model_dir, const TokenizerOptions& opt = {});
+  static Tokenizer load(const ModelFiles& files, const TokenizerOptions& opt = {});  // model_files.h
 
   // Added tokens (exact, leftmost-longest) are matched first; the text between them goes through
   // the pre-tokenizer and BPE. No BOS/EOS is added. Any bytes are accepted (invalid UTF-8 is
