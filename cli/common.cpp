@@ -1,6 +1,7 @@
 // Messages and argument parsing shared by the commands (see cli.hpp).
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -118,11 +119,12 @@ long whole_number(const std::string& name, const std::string& v, long lo, long h
 
 namespace {
 
-// A page number at s[i..]; advances i. 0 when there is none.
+// A page number at s[i..]; advances i over its digits. -1 when there is none, -2 past INT_MAX.
 long page_number(const std::string& s, size_t& i) {
   long n = 0;
   size_t start = i;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && n < 100000000) n = n * 10 + (s[i++] - '0');
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i)
+    if (n >= 0) n = n * 10 + (s[i] - '0') > INT_MAX ? -2 : n * 10 + (s[i] - '0');
   return i == start ? -1 : n;
 }
 
@@ -141,6 +143,7 @@ std::vector<PageSpan> parse_page_list(const std::string& spec) {
   for (;;) {
     skip_spaces(spec, i);
     long first = page_number(spec, i);
+    if (first == -2) throw bad("a page number past 2147483647");
     if (first < 0) throw bad("a page number is missing");
     if (first == 0) throw bad("pages count from 1");
     PageSpan span{int(first), int(first)};
@@ -149,6 +152,7 @@ std::vector<PageSpan> parse_page_list(const std::string& spec) {
       ++i;
       skip_spaces(spec, i);
       long last = page_number(spec, i);
+      if (last == -2) throw bad("a page number past 2147483647");
       span.last = last < 0 ? -1 : int(last);
       if (last >= 0 && last < first) throw bad("a range runs backwards");
       skip_spaces(spec, i);
@@ -163,11 +167,14 @@ std::vector<PageSpan> parse_page_list(const std::string& spec) {
 std::vector<int> expand_pages(const std::vector<PageSpan>& spans, int page_count) {
   std::vector<int> pages;
   for (const PageSpan& s : spans) {
-    // Pages past the end select nothing: stop there (an open end or 1-99999999 alike).
-    int end = std::max(page_count, s.first);
-    int last = s.last < 0 ? end : std::min(s.last, end);
-    for (int p = s.first; p <= last; ++p) pages.push_back(p);
+    // Only pages the document has (a document without pages keeps each span's first page):
+    // the loop is bounded by the document, never by the numbers asked for.
+    int64_t end = page_count > 0 ? page_count : s.first;
+    int64_t last = s.last < 0 ? end : std::min<int64_t>(s.last, end);
+    for (int64_t p = s.first; p <= last; ++p) pages.push_back(int(p));
   }
+  if (pages.empty())
+    throw UsageError("--pages: no page selected (the document has " + std::to_string(page_count) + " page(s))");
   return pages;
 }
 

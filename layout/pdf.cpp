@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "core/geometry.h"
 
@@ -206,6 +207,8 @@ class PdfSource final : public PageSource {
     Image out(width, height);
     int w = std::min(width, im.width()), h = std::min(height, im.height());
     const char* data = im.const_data();
+    // Poppler hands back an image without pixels when its allocation failed.
+    if (!data) throw std::bad_alloc();
     int stride = im.bytes_per_row();
     for (int y = 0; y < h; ++y) {
       const uint32_t* src = reinterpret_cast<const uint32_t*>(data + size_t(y) * stride);

@@ -419,3 +419,26 @@ TEST(CliTorture, HugeBatchUnderAMemoryLimitIsAClearError) {
   EXPECT_EQ(cli(args + " --batch 65").code, 2);
 #endif
 }
+
+// Issue 19 #12: page numbers at INT_MAX neither loop forever nor allocate per asked page.
+TEST(CliTorture, HugePageNumbersAreBoundedByTheDocument) {
+  fs::path out = temp_dir("huge_pages");
+  fs::path in = kConf / "doc2out_docling_multi_page" / "input.json";
+  CliRun none = cli("export " + q(in) + " --pages 2147483647 --to md -o " + q(out));
+  EXPECT_EQ(none.code, 1) << none.err;
+  EXPECT_NE(none.err.find("no page selected"), std::string::npos) << none.err;
+  EXPECT_FALSE(fs::exists(out / "input.md"));
+  CliRun all = cli("export " + q(in) + " --pages 1-2147483647 --to md -o " + q(out));
+  EXPECT_EQ(all.code, 0) << all.err;
+  CliRun plain = cli("export " + q(in) + " --to md -o " + q(out / "plain"));
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  std::ifstream a(out / "input.md"), b(out / "plain" / "input.md");
+  std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(sa, sb);
+  CliRun past = cli("export " + q(in) + " --pages 1-99999999999 --to md -o " + q(out / "past"));
+  EXPECT_EQ(past.code, 2);
+  EXPECT_NE(past.err.find("past 2147483647"), std::string::npos) << past.err;
+  CliRun conv = cli("convert " + q(kArticle) + " --pipeline text --pages 2147483647 --to md -o " + q(out / "c"));
+  EXPECT_NE(conv.code, 0);
+  EXPECT_NE(conv.err.find("article.pdf"), std::string::npos) << conv.err;
+}
