@@ -245,3 +245,37 @@ TEST(Document, SaveWritesEveryFormatOrNone) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   fs::remove_all(dir);
 }
+
+// The library prints nothing: messages go to results (and the log callback), even for
+// broken files whose parser (Poppler) has something to say.
+TEST(Engine, PrintsNothingOnStdoutOrStderr) {
+  fs::path dir = fs::temp_directory_path() / ("docling_engine_quiet_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::vector<fs::path> inputs;
+  for (const auto& e : fs::directory_iterator(kData / "pdfs" / "robustness")) inputs.push_back(e.path());
+  inputs.push_back(kData / "pdfs" / "multi_page.pdf");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int saved_out = ::dup(1), saved_err = ::dup(2);
+  FILE* out = std::fopen((dir / "out").c_str(), "w");
+  FILE* err = std::fopen((dir / "err").c_str(), "w");
+  ::dup2(::fileno(out), 1);
+  ::dup2(::fileno(err), 2);
+  int failures = 0;
+  {
+    Engine engine(tiny_engine());
+    for (const fs::path& f : inputs) failures += engine.convert(f, first_page(4)).status == Status::Failure;
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::dup2(saved_out, 1);
+  ::dup2(saved_err, 2);
+  ::close(saved_out);
+  ::close(saved_err);
+  std::fclose(out);
+  std::fclose(err);
+  EXPECT_GT(failures, 0);  // the robustness set has broken files
+  EXPECT_EQ(fs::file_size(dir / "out"), 0u);
+  EXPECT_EQ(fs::file_size(dir / "err"), 0u);
+  fs::remove_all(dir);
+}
