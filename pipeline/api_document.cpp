@@ -329,6 +329,11 @@ int externalize_into(Document& doc, const fs::path& dir, const fs::path& relativ
 std::vector<fs::path> DoclingDocument::save(const fs::path& dir, const std::string& stem,
                                             const std::vector<Format>& formats, const ExportOptions& options) const {
   if (stem.empty()) throw InvalidArgumentError("save: empty file name");
+  // The files stay inside `dir`: no absolute stem, no step up.
+  fs::path rel(stem);
+  if (rel.is_absolute()) throw InvalidArgumentError("save: '" + stem + "' is an absolute path");
+  for (const fs::path& part : rel)
+    if (part == "..") throw InvalidArgumentError("save: '" + stem + "' leaves the output folder");
   try {
     fs::path base = dir / stem;
     const Document* d = &impl_->doc;

@@ -236,6 +236,10 @@ TEST(Document, SaveWritesEveryFormatOrNone) {
   fs::remove_all(dir);
   std::vector<fs::path> written = r.document.save(dir, "doc", parse_formats("md,json,html"));
   EXPECT_EQ(written.size(), 3u);
+  EXPECT_THROW(r.document.save(dir, "../escape", parse_formats("md")), InvalidArgumentError);
+  EXPECT_THROW(r.document.save(dir, "/tmp/abs", parse_formats("md")), InvalidArgumentError);
+  EXPECT_FALSE(fs::exists(dir.parent_path() / "escape.md"));
+  EXPECT_NO_THROW(r.document.save(dir, "sub/inner", parse_formats("md")));
   for (const fs::path& p : written) EXPECT_TRUE(fs::exists(p)) << p;
   // A format whose place is taken by a folder: nothing of the second save appears.
   fs::create_directories(dir / "other.html");

@@ -93,7 +93,8 @@ class DOCLING_API DoclingDocument {
 
   // Writes DIR/STEM.<ext> for each format, atomically (a file is whole or absent; either all
   // formats are written or none), with referenced images in DIR/STEM_artifacts/.
-  // Returns the files written. Throws OutputError.
+  // STEM may name a subfolder but not leave DIR (InvalidArgumentError). Returns the files written.
+  // Throws OutputError.
   std::vector<std::filesystem::path> save(const std::filesystem::path& dir, const std::string& stem,
                                           const std::vector<Format>& formats,
                                           const ExportOptions& options = export_defaults()) const;
