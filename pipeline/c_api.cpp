@@ -12,6 +12,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "docling/docling.hpp"
@@ -165,16 +166,25 @@ docling_status read_struct(const T* in, T& v, size_t min_size, const char* what)
   return DOCLING_OK;
 }
 
-docling_status bad_enum(const char* field, int value) {
+// An enum as the integer the caller stored: a C caller may put any int there, and reading it
+// as the C++ enum type before it is checked would be undefined behaviour.
+template <class E>
+long raw(const E& e) {
+  std::underlying_type_t<E> v;
+  std::memcpy(&v, &e, sizeof v);
+  return long(v);
+}
+
+docling_status bad_enum(const char* field, long value) {
   return fail(DOCLING_ERR_INVALID_ARGUMENT, std::string(field) + ": " + std::to_string(value) + " is out of range");
 }
 
 docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& o) {
   docling_engine_options c;
   if (docling_status s = read_struct(in, c, kEngineOptionsV1, "docling_engine_options")) return s;
-  if (unsigned(c.weights) > DOCLING_WEIGHTS_INT8) return bad_enum("docling_engine_options.weights", c.weights);
-  if (unsigned(c.kv_cache) > DOCLING_KV_CACHE_F32) return bad_enum("docling_engine_options.kv_cache", c.kv_cache);
-  if (unsigned(c.max_isa) > DOCLING_ISA_SCALAR) return bad_enum("docling_engine_options.max_isa", c.max_isa);
+  if (raw(c.weights) < 0 || raw(c.weights) > DOCLING_WEIGHTS_INT8) return bad_enum("docling_engine_options.weights", raw(c.weights));
+  if (raw(c.kv_cache) < 0 || raw(c.kv_cache) > DOCLING_KV_CACHE_F32) return bad_enum("docling_engine_options.kv_cache", raw(c.kv_cache));
+  if (raw(c.max_isa) < 0 || raw(c.max_isa) > DOCLING_ISA_SCALAR) return bad_enum("docling_engine_options.max_isa", raw(c.max_isa));
   o = docling::engine_defaults();
   o.model_dir = str(c.model_dir);
   o.weights = docling::Weights(int(c.weights));
@@ -197,7 +207,7 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
 docling_status to_cpp(const docling_convert_options* in, docling::ConvertOptions& o) {
   docling_convert_options c;
   if (docling_status s = read_struct(in, c, kConvertOptionsV1, "docling_convert_options")) return s;
-  if (unsigned(c.pipeline) > DOCLING_PIPELINE_AUTO) return bad_enum("docling_convert_options.pipeline", c.pipeline);
+  if (raw(c.pipeline) < 0 || raw(c.pipeline) > DOCLING_PIPELINE_AUTO) return bad_enum("docling_convert_options.pipeline", raw(c.pipeline));
   o = docling::convert_defaults();
   o.pipeline = docling::Pipeline(int(c.pipeline));
   o.pages = str(c.pages);
@@ -236,7 +246,7 @@ docling_status to_cpp(const docling_convert_options* in, docling::ConvertOptions
 docling_status to_cpp(const docling_export_options* in, docling::ExportOptions& o) {
   docling_export_options c;
   if (docling_status s = read_struct(in, c, kExportOptionsV1, "docling_export_options")) return s;
-  if (unsigned(c.image_mode) > DOCLING_IMAGE_REFERENCED) return bad_enum("docling_export_options.image_mode", c.image_mode);
+  if (raw(c.image_mode) < 0 || raw(c.image_mode) > DOCLING_IMAGE_REFERENCED) return bad_enum("docling_export_options.image_mode", raw(c.image_mode));
   if ((c.n_pages && !c.pages) || (c.n_excluded_labels && !c.excluded_labels))
     return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_export_options: a list with a count but no array");
   o = docling::export_defaults();
@@ -252,7 +262,7 @@ docling_status to_cpp(const docling_export_options* in, docling::ExportOptions& 
   return DOCLING_OK;
 }
 
-bool valid(docling_format f) { return unsigned(f) <= DOCLING_FORMAT_TEXT; }
+bool valid(const docling_format& f) { return raw(f) >= 0 && raw(f) <= DOCLING_FORMAT_TEXT; }
 
 docling_status give_text(const std::string& s, char** out, size_t* len) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));
@@ -266,7 +276,7 @@ docling_status give_text(const std::string& s, char** out, size_t* len) {
 
 docling_status export_doc(const docling::DoclingDocument& doc, docling_format format, const docling_export_options* opts,
                           char** out, size_t* len) {
-  if (!valid(format)) return bad_enum("format", format);
+  if (!valid(format)) return bad_enum("format", raw(format));
   docling::ExportOptions eo;
   if (docling_status s = to_cpp(opts, eo)) return s;
   return give_text(doc.export_to(docling::Format(int(format)), eo), out, len);
@@ -424,7 +434,7 @@ docling_status docling_convert_file_to(const docling_engine* engine, const char*
   return guard([&] {
     if (!engine || !path || !out)
       return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_convert_file_to: engine, path and out must not be NULL");
-    if (!valid(format)) return bad_enum("format", format);
+    if (!valid(format)) return bad_enum("format", raw(format));
     docling::ConvertOptions co;
     if (docling_status s = to_cpp(options, co)) return s;
     docling::ConvertResult r = engine->engine.convert(std::filesystem::path(path), co);
@@ -557,7 +567,7 @@ docling_status docling_document_save(const docling_document* document, const cha
       return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_document_save: document, dir, stem and formats must not be NULL");
     std::vector<docling::Format> f;
     for (size_t i = 0; i < n_formats; ++i) {
-      if (!valid(formats[i])) return bad_enum("formats[i]", formats[i]);
+      if (!valid(formats[i])) return bad_enum("formats[i]", raw(formats[i]));
       f.push_back(docling::Format(int(formats[i])));
     }
     docling::ExportOptions eo;
