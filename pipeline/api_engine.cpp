@@ -227,25 +227,12 @@ Status to_public(DocStatus s) {
   return Status::Failure;
 }
 
-// "file: page 3: what" -> page 3; messages without a page are about the whole document.
-int page_of(const std::string& m) {
-  size_t p = m.find(": page ");
-  if (p == std::string::npos) return 0;
-  return std::atoi(m.c_str() + p + 7);
-}
-
-std::vector<PageMessage> messages(const std::vector<std::string>& v) {
-  std::vector<PageMessage> out;
-  for (const std::string& m : v) out.push_back({page_of(m), m});
-  return out;
-}
-
 ConvertResult to_public(JobResult r) {
   ConvertResult out;
   out.status = to_public(r.status);
   tree(out.document) = std::move(r.doc);
-  out.errors = messages(r.errors);
-  out.warnings = messages(r.warnings);
+  out.errors = std::move(r.errors);
+  out.warnings = std::move(r.warnings);
   out.pages = r.pages;
   out.model_pages = r.vlm_pages;
   out.text_pages = r.text_pages;

@@ -110,8 +110,13 @@ double now_s() {
 
 std::string display_name(const Source& s) { return s.path.string(); }
 
-std::string page_msg(const std::string& file, int page, const std::string& what) {
-  return file + ": page " + std::to_string(page) + ": " + what;
+PageMessage page_msg(const std::string& file, int page, const std::string& what) {
+  return {page, file + ": page " + std::to_string(page) + ": " + what};
+}
+
+// A message about the whole document, naming the file once (many messages already do).
+PageMessage doc_msg(const std::string& file, const std::string& what, int page = 0) {
+  return {page, what.find(file) == std::string::npos ? file + ": " + what : what};
 }
 
 bool cancelled(const JobOptions& o) { return o.cancel && o.cancel->load(); }
@@ -180,7 +185,7 @@ bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine)
     job.hash = binary_hash(bytes);
     job.source = open_source_bytes(std::move(bytes), file, oo);
     PageSelection sel = select_pages(opt.pages, job.source->page_count());
-    for (const std::string& w : sel.warnings) r.warnings.push_back(file + ": " + w);
+    for (const std::string& w : sel.warnings) r.warnings.push_back(doc_msg(file, w));
     r.pages = int(sel.pages.size());
     job.selected = sel.pages;
     bool model = engine != nullptr;
@@ -209,13 +214,10 @@ bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine)
     return !job.vlm.empty();
   } catch (const PdfError& e) {
     r.status = DocStatus::Failure;
-    std::string what = e.what();
-    if (what.find(file) == std::string::npos) what = file + ": " + what;  // messages usually name it
-    r.errors.push_back(what);
+    r.errors.push_back(doc_msg(file, e.what(), e.page));
   } catch (const std::exception& e) {
     r.status = DocStatus::Failure;
-    std::string what = e.what();
-    r.errors.push_back(what.rfind(file + ":", 0) == 0 ? what : file + ": " + what);
+    r.errors.push_back(doc_msg(file, e.what()));
   }
   job.vlm.clear();
   job.vlm_pages.clear();
@@ -271,7 +273,7 @@ void end_document(DocJob& job, const JobOptions& opt) {
       else r.status = r.errors.empty() ? DocStatus::Success : DocStatus::Partial;
     } catch (const std::exception& e) {
       r.status = DocStatus::Failure;
-      r.errors.push_back(file + ": " + e.what());
+      r.errors.push_back(doc_msg(file, e.what()));
     }
   }
   if (r.status != DocStatus::Failure) r.doc.name = job.src.path.stem().string();

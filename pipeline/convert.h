@@ -13,6 +13,7 @@
 
 #include "core/document.h"
 #include "core/file_io.h"
+#include "docling/engine.hpp"  // PageMessage
 #include "layout/pdf.h"
 #include "layout/text_backend.h"
 #include "pipeline/sources.h"
@@ -45,8 +46,8 @@ const char* to_string(DocStatus s);
 struct JobResult {
   Document doc;
   DocStatus status = DocStatus::Failure;
-  std::vector<std::string> errors;    // "file: page N: what" — the reason for failure/partial
-  std::vector<std::string> warnings;  // noted, output still complete
+  std::vector<PageMessage> errors;    // {page, "file: page N: what"}: the reason for failure/partial
+  std::vector<PageMessage> warnings;  // noted, output still complete
   int pages = 0, vlm_pages = 0, text_pages = 0;
   double seconds = 0;
   int generated_tokens = 0;
