@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_runner.h"
 #include "tests/pdf_fixtures.h"
 #include "vision/safetensors.h"
 
@@ -24,51 +25,22 @@ const fs::path kConf = kData / "conformance";
 const fs::path kRoot = kData.parent_path().parent_path();
 const fs::path kTiny = kData / "oracle" / "tiny-idefics3";
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using docling::testing::CliRun;
+using docling::testing::q;
+using docling::testing::slurp;
 
 std::string chomp(std::string s) {
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("docling_cli_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path temp_dir(const std::string& name) { return docling::testing::temp_dir("cli", name); }
 
-// Runs the CLI with HOME and DOCLING_MODEL pointing nowhere (no model unless --model);
-// `env` adds NAME=VALUE settings.
+// No model unless --model; `env` adds NAME=VALUE settings.
 CliRun cli(const std::string& args, const std::string& stdin_file = "", const std::string& env = "") {
   static fs::path home = temp_dir("home");
-  fs::path err = home / "stderr.txt";
-  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME -u DOCLING_KV -u DOCLING_WEIGHTS -u DOCLING_ISA HOME='" +
-                    home.string() + "' " + env + " timeout 300 '" DOCLING_CLI "' " + args + " 2>'" + err.string() + "'";
-  if (!stdin_file.empty()) cmd += " <'" + stdin_file + "'";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = slurp(err);
-  return r;
+  return docling::testing::run_cli(DOCLING_CLI, args, home, 300, stdin_file, env);
 }
-
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 
 #include "core/file_io.h"
 #include "docling/document.hpp"
+#include "tests/cli_runner.h"
 #include "tests/pdf_fixtures.h"
 
 namespace fs = std::filesystem;
@@ -29,46 +30,16 @@ const fs::path kRoot = kData.parent_path().parent_path();
 const fs::path kTiny = kData / "oracle" / "tiny-idefics3";
 const fs::path kArticle = kRoot / "samples" / "article.pdf";
 
-struct CliRun {
-  int code = -1;
-  bool signalled = false;
-  std::string out, err;
-};
+using docling::testing::CliRun;
+using docling::testing::q;
+using docling::testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+fs::path temp_dir(const std::string& name) { return docling::testing::temp_dir("torture", name); }
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("docling_torture_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// Runs the CLI (no model unless --model) with a 60 s limit: a hang fails the test instead
-// of the suite. `prefix` goes before the program (e.g. a memory limit).
+// No model unless --model; 60 s at most. `prefix` goes before the program (e.g. a memory limit).
 CliRun cli(const std::string& args, const std::string& stdin_file = "", const std::string& prefix = "") {
   static fs::path home = temp_dir("home");
-  fs::path err = home / "stderr.txt";
-  std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME HOME='" + home.string() + "' " + prefix +
-                    " timeout 60 '" DOCLING_CLI "' " + args + " 2>'" + err.string() + "'";
-  cmd += " <'" + (stdin_file.empty() ? std::string("/dev/null") : stdin_file) + "'";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = slurp(err);
-  return r;
+  return docling::testing::run_cli(DOCLING_CLI, args, home, 60, stdin_file, prefix);
 }
 
 // Every file under `dir` (links not followed), relative names.
