@@ -17,6 +17,7 @@
 #include "vision/prompt.h"
 #include "vision/safetensors.h"
 #include "vision/tokenizer.h"
+#include "tests/error_of.h"
 
 namespace fs = std::filesystem;
 using namespace docling;
@@ -45,14 +46,7 @@ std::string doc_with_text_field(const std::string& field) {
          field + "}]}";
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using docling::testing::error_of;
 
 struct TempDir {
   fs::path path;

@@ -18,6 +18,7 @@
 #include "vision/prompt.h"
 #include "vision/safetensors.h"
 #include "vision/tokenizer.h"
+#include "tests/error_of.h"
 
 namespace fs = std::filesystem;
 using namespace docling::vision;
@@ -65,14 +66,7 @@ std::vector<int32_t> oracle_ids(const std::string& name) {
   return ids;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using docling::testing::error_of;
 
 void expect_same(const ImageProcessorConfig& a, const ImageProcessorConfig& b) {
   EXPECT_EQ(a.do_resize, b.do_resize);

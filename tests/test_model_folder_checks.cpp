@@ -18,6 +18,7 @@
 #include "vision/image_processor.h"
 #include "vision/prompt.h"
 #include "vision/tokenizer.h"
+#include "tests/error_of.h"
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
@@ -54,14 +55,7 @@ struct TempModel {
   }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using docling::testing::error_of;
 
 void load_all(const std::string& dir) {
   docling::vision::load_config(dir);
