@@ -284,7 +284,6 @@ void Engine::Impl::run_model_pages(DocJob& job, const JobOptions& jo, const Conv
     if (outstanding == 0) continue;
     for (auto& [i, error] : arrivals.take(started ? 0 : 20)) {
       --outstanding;
-      service->release_slot();
       VlmPage& vp = *job.vlm[i];
       end_vlm_page(job, i, error ? &*error : nullptr);
       if (c.on_page && !error && vp.ok) {
@@ -425,7 +424,6 @@ InstructionResult Engine::run(const PageImage& image, Instruction what, std::opt
   impl_->service->submit(ServicePage{&vp, &jo.vlm, cancelled, [&arrivals](const std::string* e) { arrivals.put(0, e); }});
   std::deque<std::pair<size_t, std::optional<std::string>>> got;
   while (got.empty()) got = arrivals.take(50);
-  impl_->service->release_slot();
   if (got.front().second) throw InputError("run: " + *got.front().second);
   if (!vp.ok) throw CancelledError("run: cancelled");
   InstructionResult r;

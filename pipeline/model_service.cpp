@@ -46,13 +46,19 @@ void ModelService::release_slot() {
   slot_cv_.notify_one();
 }
 
+// Every page leaves through here: its slot comes free before its caller hears of it.
+void ModelService::complete(ServicePage& p, const std::string* error) {
+  release_slot();
+  p.done(error);
+}
+
 void ModelService::submit(ServicePage p) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (failed_) {
       std::string why = failure_;
       lock.unlock();
-      p.done(&why);
+      complete(p, &why);
       return;
     }
     ready_.push_back(std::move(p));
@@ -68,7 +74,7 @@ void ModelService::fail_all_waiting(const std::string& why) {
     failure_ = why;
     waiting.swap(ready_);
   }
-  for (ServicePage& p : waiting) p.done(&why);
+  for (ServicePage& p : waiting) complete(p, &why);
 }
 
 // Encodes waiting pages into free decoder slots. Waits for work only when nothing is
@@ -89,7 +95,7 @@ void ModelService::admit(vision::BatchDecoder& batch, std::map<uint64_t, Service
     VlmPage& vp = *t.page;
     if (t.cancelled && t.cancelled()) {
       vp.ok = false;
-      t.done(nullptr);
+      complete(t, nullptr);
       continue;
     }
     try {
@@ -107,7 +113,7 @@ void ModelService::admit(vision::BatchDecoder& batch, std::map<uint64_t, Service
       running[batch.submit(std::move(req))] = std::move(t);
     } catch (const std::exception& ex) {
       std::string what = ex.what();
-      t.done(&what);
+      complete(t, &what);
     }
   }
 }
@@ -121,10 +127,10 @@ void ModelService::finish(vision::BatchResult& r, std::map<uint64_t, ServicePage
     arena_.execute([&] { vlm_end_generate(*t.options, vp, std::move(r.result), t.cancelled); });
   } catch (const std::exception& ex) {
     std::string what = ex.what();
-    t.done(&what);
+    complete(t, &what);
     return;
   }
-  t.done(nullptr);
+  complete(t, nullptr);
 }
 
 void ModelService::drive() {
@@ -142,7 +148,7 @@ void ModelService::drive() {
       // Out of memory, or a bug: the pages in the batch fail, the service goes on with a
       // fresh decoder (the old one's state is unknown).
       std::string what = std::string("the decoder failed: ") + ex.what();
-      for (auto& [id, t] : running) t.done(&what);
+      for (auto& [id, t] : running) complete(t, &what);
       running.clear();
       batch_.reset();
       try {

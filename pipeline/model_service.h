@@ -51,12 +51,14 @@ class ModelService {
   // Takes a page slot, waiting at most `wait_ms`; false when none came free in time.
   bool try_acquire_slot(int wait_ms);
   void release_slot();
+  // Hands over a page that holds a slot; the service gives the slot back before done().
   void submit(ServicePage p);
 
   const ServiceOptions& options() const { return opt_; }
 
  private:
   void drive();
+  void complete(ServicePage& p, const std::string* error);
   void fail_all_waiting(const std::string& why);
   void admit(vision::BatchDecoder& batch, std::map<uint64_t, ServicePage>& running);
   void finish(vision::BatchResult& r, std::map<uint64_t, ServicePage>& running);
