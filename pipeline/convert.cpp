@@ -11,32 +11,6 @@
 
 namespace docling {
 
-PipelineKind parse_pipeline(const std::string& s) {
-  if (s == "text") return PipelineKind::Text;
-  if (s == "vlm") return PipelineKind::Vlm;
-  if (s == "auto") return PipelineKind::Auto;
-  throw std::invalid_argument("--pipeline: expected text, vlm or auto, got '" + s + "'");
-}
-
-const char* to_string(PipelineKind k) {
-  switch (k) {
-    case PipelineKind::Text: return "text";
-    case PipelineKind::Vlm: return "vlm";
-    case PipelineKind::Auto: return "auto";
-  }
-  return "?";
-}
-
-const char* to_string(DocStatus s) {
-  switch (s) {
-    case DocStatus::Success: return "success";
-    case DocStatus::Partial: return "partial";
-    case DocStatus::Failure: return "failure";
-    case DocStatus::Cancelled: return "cancelled";
-  }
-  return "?";
-}
-
 // --- SHA-256 (FIPS 180-4), for the document's binary_hash -------------------------------
 
 namespace {

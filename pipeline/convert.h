@@ -26,8 +26,6 @@ enum class PipelineKind {
   Vlm,   // the model on every page; the text layer is the fallback for a failed page
   Auto,  // text layer where the page has text, the model for pages without (scans)
 };
-PipelineKind parse_pipeline(const std::string& s);  // throws std::invalid_argument
-const char* to_string(PipelineKind k);
 
 struct JobOptions {
   PipelineKind pipeline = PipelineKind::Auto;
@@ -41,7 +39,6 @@ struct JobOptions {
 };
 
 enum class DocStatus { Success, Partial, Failure, Cancelled };
-const char* to_string(DocStatus s);
 
 struct JobResult {
   Document doc;
