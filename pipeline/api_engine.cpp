@@ -127,8 +127,9 @@ Engine::Engine(const EngineOptions& options) {
   try {
     impl_->arena.execute([&] {
       vision::LoadOptions lo;
+      lo.weights = options.weights == Weights::Int8 ? vision::WeightType::INT8 : vision::WeightType::BF16;
       lo.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
-      impl_->vlm = VlmEngine::load(options.model_dir, options.weights == Weights::Int8 ? "int8" : "bf16", lo);
+      impl_->vlm = VlmEngine::load(options.model_dir, lo);
     });
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::OutOfMemory, options.model_dir + ": out of memory loading the model");

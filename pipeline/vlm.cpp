@@ -18,12 +18,7 @@ VlmEngine::VlmEngine(std::string dir, vision::Model m, vision::Tokenizer t, visi
   prompts_ = std::make_unique<vision::PromptBuilder>(tok_, prompt_cfg_);
 }
 
-std::unique_ptr<VlmEngine> VlmEngine::load(const std::string& dir, const std::string& weights,
-                                           const vision::LoadOptions& opt) {
-  vision::LoadOptions lo = opt;
-  if (weights == "int8") lo.weights = vision::WeightType::INT8;
-  else if (weights == "bf16") lo.weights = vision::WeightType::BF16;
-  else if (!weights.empty()) throw std::invalid_argument("--weights: expected bf16 or int8, got '" + weights + "'");
+std::unique_ptr<VlmEngine> VlmEngine::load(const std::string& dir, const vision::LoadOptions& lo) {
   // Each config and tokenizer file is read and parsed once, for all four loaders.
   const vision::ModelFiles files = vision::ModelFiles::read(dir);
   vision::Model m = vision::Model::load(files, lo);

@@ -42,13 +42,10 @@ struct VlmOptions {
 
 class VlmEngine {
  public:
-  // Loads config, weights (memory-mapped), tokenizer, processor and prompt settings.
+  // Loads config, weights (memory-mapped), tokenizer, processor and prompt settings with the
+  // model's load options (weights bf16 or int8, the KV cache's precision).
   // Throws std::runtime_error naming the file.
-  // `weights`: "" (opt.weights: bf16 as stored by default), "bf16" or "int8" (quantized at
-  // load: less memory, small accuracy cost; see README). `opt`: the model's other load
-  // options (the KV cache's precision).
-  static std::unique_ptr<VlmEngine> load(const std::string& dir, const std::string& weights = "",
-                                         const vision::LoadOptions& opt = {});
+  static std::unique_ptr<VlmEngine> load(const std::string& dir, const vision::LoadOptions& opt = {});
 
   const std::string& dir() const { return dir_; }
   const vision::Model& model() const { return model_; }
