@@ -30,6 +30,8 @@ constexpr int kExitInterrupted = 130;
 int cmd_convert(int argc, char** argv);  // argv[0] is the command's name
 int cmd_export(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
+int cmd_serve(int argc, char** argv);   // cli/serve.cpp
+int cmd_status(int argc, char** argv);  // cli/status.cpp
 
 // A bad argument, a bad environment variable or a missing model: exit 2.
 struct UsageError : std::runtime_error {

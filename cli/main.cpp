@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     if (cmd == "convert") return dcli::cmd_convert(argc - 1, argv + 1);
     if (cmd == "export") return dcli::cmd_export(argc - 1, argv + 1);
     if (cmd == "generate") return dcli::cmd_generate(argc - 1, argv + 1);
+    if (cmd == "serve") return dcli::cmd_serve(argc - 1, argv + 1);
+    if (cmd == "status") return dcli::cmd_status(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     dcli::print_error(dcli::escape(e.what()));
     return dcli::kExitFailed;
