@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -105,6 +106,7 @@ void write_stdout(const docling::DoclingDocument& doc, docling::Format f, const 
 struct Source {
   std::filesystem::path path;  // empty for stdin
   std::string stem;            // output name without extension, relative to OUTDIR
+  std::string key;             // the ledger's name: path relative to its input root ("-": stdin)
   bool is_stdin() const { return path.empty(); }
   std::string name() const { return is_stdin() ? "<stdin>" : display(path); }  // for messages
 };
@@ -115,6 +117,11 @@ Kind kind_of(const std::filesystem::path& p);  // by extension
 // named by the link, never by its target; linked folders inside are not followed, with a
 // warning). Throws UsageError for a missing path.
 std::vector<Source> collect_sources(const std::vector<std::string>& args, const std::vector<Kind>& wanted);
+// --from-list: one path a line ("-" reads the list from stdin); empty lines and lines
+// starting with '#' are skipped. An entry keeps its path as written (lexically normalized),
+// so outputs mirror the tree; an absolute entry, or one that climbs out with "..", is keyed
+// by its absolute path without the leading '/'. Throws UsageError for an unreadable list.
+std::vector<Source> list_sources(const std::string& list_file);
 // Two inputs with the same output name: the later ones get "-2", "-3" (with a warning), never
 // the name of another input.
 void rename_duplicates(std::vector<Source>& sources);
@@ -135,20 +142,32 @@ uint64_t max_input_bytes(const std::string& value);
 
 // --- the terminal -----------------------------------------------------------------------------
 
-// Documents done, pages, pages/hour and ETA on one stderr line; silent when disabled. Not
-// thread-safe: callers serialize.
+// Documents done, pages, pages/hour, ETA and the file being converted on one stderr line
+// (silent when disabled), moving per page where pages stream (the model's pipelines).
+// Thread-safe: workers report pages, the batch reports documents.
 class Progress {
  public:
   Progress(int documents, bool enabled);
-  void document_done(int pages);
+  void document_done(int pages);  // a document finished, none of its pages streamed
   void clear_line();  // before printing a message
   double elapsed() const;
 
+  // A batch in detail. `id` is the document's index in the batch.
+  void skipped(size_t id);                      // a started document the ledger already has
+  void started(size_t id, const std::string& name);  // name as shown (escaped)
+  void page_done(size_t id);                    // a page of a started document finished
+  void finished(size_t id, int pages, const char* status);  // status: "success", ... as to_string
+  void redraw();                                // now, if enabled (a timer calls it)
+  // The state as one JSON object (for --progress-json): counts, pages/hour, ETA, current files.
+  std::string json(const std::string& state) const;
+
  private:
-  void draw();
-  int total_, done_ = 0, pages_ = 0;
+  void draw(bool force);
+  mutable std::mutex mu_;
+  int total_, done_ = 0, pages_ = 0, skipped_ = 0, ok_ = 0, partial_ = 0, failed_ = 0, cancelled_ = 0;
+  std::vector<std::pair<size_t, std::pair<std::string, int>>> current_;  // id, (name, pages so far)
   bool enabled_, drawn_ = false;
-  double start_;
+  double start_, last_draw_ = 0;
 };
 
 // SIGINT and SIGTERM cancel `token` while alive; a second signal ends the process at once

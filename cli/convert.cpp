@@ -1,14 +1,29 @@
 // docling-cpp convert: PDFs and page images → documents → md, json, html, doctags, text.
+//
+// A batch keeps a ledger in the output folder (ledger.hpp): each finished document gets a line
+// after its files are renamed into place, and a rerun skips what a ledger already lists with
+// the same bytes and settings, so a run killed at any moment is finished by running it again.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "ledger.hpp"
+#include "shard.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,13 +38,38 @@ struct Flags {
        no_speculate = false, ordered = false, strict = false, quiet = false;
   EngineFlags engine;
   ExportFlags exports;
+  // Archives: the ledger, resuming, shards, progress for schedulers.
+  bool resume = false, no_resume = false, redo_failed = false, dry_run = false;
+  std::string from_list, shard, shards, progress_json;
 };
+
+void add_batch_flags(CLI::App& app, Flags& f) {
+  const char* g = "Batches and archives";
+  app.add_option("--from-list", f.from_list, "convert the files named in FILE, one a line ('-': stdin)")
+      ->type_name("FILE")->group(g);
+  app.add_flag("--resume", f.resume,
+               "skip documents the output folder's ledger lists with the same bytes and\n"
+               "settings (the default: a rerun finishes an interrupted batch)")->group(g);
+  app.add_flag("--no-resume", f.no_resume, "convert every document again, whatever the ledger says")->group(g);
+  app.add_flag("--redo-failed", f.redo_failed, "convert only the documents the ledger lists as failed")->group(g);
+  app.add_option("--shard", f.shard,
+                 "convert shard I of N (0-based; a stable hash of each input's path);\n"
+                 "default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")->type_name("I/N")->group(g);
+  app.add_option("--shards", f.shards, "the number of shards of a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)")
+      ->type_name("N")->group(g);
+  app.add_option("--progress-json", f.progress_json,
+                 "rewrite FILE (atomically, every 2 s and at the end) with the batch's progress")
+      ->type_name("FILE")->group(g);
+  app.add_flag("--dry-run", f.dry_run, "print the inputs this run would convert (after shard and ledger), one a line")
+      ->group(g);
+}
 
 void add_flags(CLI::App& app, Flags& f) {
   setup_app(app, "usage: docling-cpp convert FILES|DIRS|- [-o OUTDIR] [--to FORMATS] [options]",
             "Converts PDFs and PNG/JPEG pages (folders are searched recursively) and writes\n"
             "OUTDIR/<relative path without extension>.{md,json,html,doctags,txt}, each file as soon\n"
-            "as its document is done (atomically: a file is whole or absent). '-' reads stdin.");
+            "as its document is done (atomically: a file is whole or absent). '-' reads stdin.\n"
+            "OUTDIR/docling-cpp.ledger.jsonl records each finished document; a rerun skips those.");
   app.add_option("inputs", f.inputs, "PDF and PNG/JPEG files, folders, or - for stdin")->type_name("FILES|DIRS|-");
   app.add_option("-o,--output", f.output, "output folder (default: .); '-' writes one format to stdout")
       ->type_name("DIR");
@@ -55,7 +95,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_flag("--strict", f.strict, "exit 3 when some pages are incomplete (default: 0, with warnings)");
   app.add_flag("-q,--quiet", f.quiet, "no progress and no per-document lines");
   add_export_flags(app, f.exports, false, "embedded");
+  add_batch_flags(app, f);
   app.footer(std::string(kEnvironmentHelp) +
+             "  SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT (or _MIN, _MAX)   the shard, as --shard\n"
+             "  JOB_COMPLETION_INDEX         the shard of a Kubernetes Indexed Job (with --shards N)\n"
              "\nExit codes: 0 all written (incomplete pages are warned about), 1 some inputs failed,\n"
              "2 usage or setup error, 3 (--strict) some pages incomplete, 130 interrupted (SIGINT or\n"
              "SIGTERM: finished documents stay written; a second signal ends at once).\n");
@@ -68,6 +111,8 @@ struct Setup {
   docling::ConvertOptions convert = docling::convert_defaults();
   std::vector<Source> sources;
   std::unique_ptr<docling::Engine> engine;
+  Shard shard;
+  std::string settings;  // settings_hash()
 };
 
 docling::Pipeline parse_pipeline(const std::string& s) {
@@ -104,9 +149,74 @@ std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOpti
   return engine;
 }
 
+// The model as its bytes define it, not by where it lies (each node of a cluster may keep its
+// own copy): the config's hash and the weights' size.
+std::string model_identity(const std::string& dir) {
+  if (dir.empty()) return "none";
+  std::error_code ec;
+  uint64_t weights = fs::file_size(fs::path(dir) / "model.safetensors", ec);
+  std::string config;
+  try {
+    config = sha256_file(fs::path(dir) / "config.json", uint64_t(1) << 24, nullptr);
+  } catch (const std::exception&) {
+    config = "?";
+  }
+  return config + "/" + std::to_string(ec ? 0 : weights);
+}
+
+// Every setting that can change a document's output bytes or its outcome, one per line. Not
+// here, on purpose: threads, batch size and drafts (the output is the same by design; the
+// tests check it), the password itself (only whether one was given: a hash of it would be a
+// way to guess it). A new option that changes outputs belongs here.
+std::string settings_text(const Setup& s) {
+  const docling::ConvertOptions& c = s.convert;
+  const docling::EngineOptions& e = s.engine->options();
+  const docling::ExportOptions& x = s.exports;
+  std::ostringstream o;
+  o << "version=" << docling::version() << "\nformats=";
+  for (docling::Format fm : s.formats) o << docling::extension(fm) << ",";
+  o << "\npipeline=" << int(c.pipeline) << "\nmodel=" << model_identity(e.model_dir) << "\nweights=" << int(e.weights)
+    << "\nkv=" << int(e.kv_cache) << "\nisa=" << int(e.max_isa) << "\nint8_activations=" << e.int8_activations
+    << "\nbf16_dot=" << e.bf16_dot << "\npages=" << c.pages << "\npassword=" << !c.password.empty()
+    << "\nmax_new_tokens=" << c.max_new_tokens << "\nforce_backend_text=" << c.force_backend_text
+    << "\nrender_direct=" << c.render_direct << "\nloop_guard=" << c.loop_guard << "\npage_images=" << c.page_images
+    << "\nmax_input_bytes=" << c.limits.max_input_bytes << "\nmax_side=" << c.limits.max_side
+    << "\nmax_pixels=" << c.limits.max_pixels << "\nimage_mode=" << int(x.image_mode)
+    << "\npage_break=" << (x.page_break_placeholder ? "1:" + *x.page_break_placeholder : "0")
+    << "\nmd_compact_tables=" << x.md_compact_tables << "\ndoctags_minified=" << x.doctags_minified
+    << "\nexcluded_labels=";
+  for (const std::string& l : x.excluded_labels) o << l << ",";
+  o << "\n";
+  return o.str();
+}
+
+Shard pick_shard(const Flags& f) {
+  try {
+    int shards = f.shards.empty() ? 0 : int(whole_number("shards", f.shards, 1, 1000000));
+    if (!f.shard.empty()) return parse_shard(f.shard);
+    std::optional<Shard> env = shard_from_environment([](const char* n) { return std::getenv(n); }, shards);
+    if (!env && shards) throw UsageError("--shards is for JOB_COMPLETION_INDEX, which is not set (or give --shard I/N)");
+    return env.value_or(Shard{});
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
+std::vector<Source> gather(const Flags& f) {
+  if (f.inputs.empty() && f.from_list.empty()) throw UsageError("no input (PDF or image files, folders, or -)");
+  std::vector<Source> all = collect_sources(f.inputs, {Kind::Pdf, Kind::Image});
+  if (!f.from_list.empty()) {
+    if (f.from_list == "-" && std::find(f.inputs.begin(), f.inputs.end(), "-") != f.inputs.end())
+      throw UsageError("stdin cannot hold both a document and --from-list");
+    std::vector<Source> listed = list_sources(f.from_list);
+    all.insert(all.end(), listed.begin(), listed.end());
+  }
+  if (all.empty()) throw UsageError("no PDF or image files found in the given inputs");
+  return all;
+}
+
 Setup setup(const Flags& f) {
   Setup s;
-  if (f.inputs.empty()) throw UsageError("no input (PDF or image files, folders, or -)");
   try {
     s.formats = docling::parse_formats(f.to);
   } catch (const docling::InvalidArgumentError& e) {
@@ -114,6 +224,7 @@ Setup setup(const Flags& f) {
   }
   s.exports = export_options(f.exports, docling::ImageMode::Embedded);
   if (f.output == "-" && s.formats.size() != 1) throw UsageError("-o - writes one format; pick it with --to");
+  if (f.resume + f.no_resume + f.redo_failed > 1) throw UsageError("--resume, --no-resume and --redo-failed exclude each other");
   docling::ConvertOptions& c = s.convert;
   if (!f.pages.empty()) parse_page_list(f.pages);  // syntax errors are usage errors
   c.pages = f.pages;
@@ -129,16 +240,334 @@ Setup setup(const Flags& f) {
   c.page_images = !f.no_page_images;
   c.speculate = !f.no_speculate;
   c.limits.max_input_bytes = max_input_bytes(f.max_input);
-  s.sources = collect_sources(f.inputs, {Kind::Pdf, Kind::Image});
-  if (s.sources.empty()) throw UsageError("no PDF or image files found in the given inputs");
+  s.shard = pick_shard(f);
+  s.sources = gather(f);
   c.pipeline = f.pipeline.empty() ? docling::Pipeline::Default : parse_pipeline(f.pipeline);
   s.engine = make_engine(f, eo, c.pipeline);
+  s.settings = sha256_hex(settings_text(s)).substr(0, 16);
   return s;
 }
 
-struct Summary {
-  int ok = 0, partial = 0, failed = 0, cancelled = 0, pages = 0;
+// --- the ledger ---------------------------------------------------------------------------------
+
+enum class Mode { Resume, All, RedoFailed };
+
+struct Books {
+  Mode mode = Mode::Resume;
+  fs::path outdir;
+  LedgerIndex index;   // what earlier runs finished (entries of this shard's inputs)
+  LedgerWriter writer; // this shard's ledger; closed when writing to stdout
 };
+
+// Reads every ledger in the folder: shards may have been cut differently before, and a
+// document done by any run counts. Only this shard's inputs are kept (memory for 10^7 lines).
+void load_ledgers(Books& b, const Shard& shard, bool quiet) {
+  for (const fs::path& file : find_ledgers(b.outdir)) {
+    LedgerRead r = read_ledger(file);
+    if (r.bad_lines) print_warning(display(file) + ": " + std::to_string(r.bad_lines) + " line(s) that are not ledger lines were skipped");
+    for (LedgerEntry& e : r.entries)
+      if (owns(shard, e.input)) b.index.add(std::move(e));
+    (void)quiet;
+  }
+}
+
+bool outputs_exist(const fs::path& outdir, const LedgerEntry& e) {
+  std::error_code ec;
+  for (const std::string& o : e.outputs)
+    if (!fs::exists(outdir / o, ec)) return false;
+  return true;
+}
+
+// Whether a document with these bytes is left to do. Resume: not when a line lists the same
+// bytes and settings and its files are still there (a failure counts as done: broken files
+// fail again; --redo-failed retries them). RedoFailed: only documents whose last line failed.
+bool wanted(const Books& b, const std::string& key, const std::string& sha, const std::string& settings) {
+  if (b.mode == Mode::All) return true;
+  const LedgerEntry* e = b.index.find(json_key(key));
+  if (b.mode == Mode::RedoFailed) return e && e->status == "FAILURE";
+  return !(e && e->sha256 == sha && e->settings == settings && outputs_exist(b.outdir, *e));
+}
+
+const char* ledger_status(docling::Status s) {
+  return s == docling::Status::Success ? "SUCCESS" : s == docling::Status::Partial ? "PARTIAL" : "FAILURE";
+}
+
+// --- one document -------------------------------------------------------------------------------
+
+// A document as the workers hand it to the writer.
+struct Done {
+  bool skipped = false;
+  docling::ConvertResult result;
+  std::string sha256;
+  uint64_t size = 0;
+};
+
+struct Summary {
+  int ok = 0, partial = 0, failed = 0, cancelled = 0, skipped = 0, pages = 0;
+};
+
+// Reads (capped), hashes and, unless the ledger has it, converts one input. Errors reading
+// become the document's failure. Bytes are hashed and converted from one read, so the
+// ledger's hash is of what was converted even if the file changes meanwhile.
+Done run_one(const Setup& s, const Books& b, const Source& src, std::vector<uint8_t>* stdin_bytes,
+             const docling::ConvertOptions& options) {
+  Done d;
+  std::string bytes;
+  try {
+    if (stdin_bytes) bytes.assign(stdin_bytes->begin(), stdin_bytes->end());
+    else bytes = read_input_file(src.path, s.convert.limits.max_input_bytes);
+  } catch (const std::exception& e) {
+    d.result.errors.push_back({0, src.name() + ": " + e.what()});
+    return d;  // sha256 "" and size 0: a rerun that cannot read it either finds this line
+  }
+  d.size = bytes.size();
+  d.sha256 = sha256_hex(bytes);
+  if (!wanted(b, src.key, d.sha256, s.settings)) {
+    d.skipped = true;
+    return d;
+  }
+  std::string name = src.is_stdin() ? "stdin" : src.path.string();
+  d.result = s.engine->convert(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name, options);
+  return d;
+}
+
+struct Batch {
+  const Flags& f;
+  Setup& s;
+  Books& books;
+  Progress& progress;
+  Summary sum;
+  std::mutex mu;  // the writer's: saving, printing, the ledger, the summary
+};
+
+LedgerEntry entry_for(const Batch& bt, const Source& src, const Done& d, const std::vector<fs::path>& written) {
+  LedgerEntry e;
+  e.input = json_key(src.key);
+  e.size = d.size;
+  e.sha256 = d.sha256;
+  e.status = ledger_status(d.result.status);
+  std::vector<int> bad;
+  for (const docling::PageMessage& m : d.result.errors) {
+    e.errors.push_back({m.page, m.message});
+    if (m.page > 0 && std::find(bad.begin(), bad.end(), m.page) == bad.end()) bad.push_back(m.page);
+  }
+  e.pages_failed = int(bad.size());
+  e.pages_ok = d.result.status == docling::Status::Failure ? 0 : std::max(0, d.result.pages - e.pages_failed);
+  for (const fs::path& p : written) e.outputs.push_back(p.lexically_relative(bt.books.outdir).generic_string());
+  std::sort(e.outputs.begin(), e.outputs.end());
+  e.seconds = d.result.timings.total_s;
+  e.finished = double(std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count()) / 1000;
+  e.version = docling::version();
+  e.settings = bt.s.settings;
+  return e;
+}
+
+// Saves a finished document (all formats or none), then records it: a line is written only
+// after its files are in place, so a line always means "done". Cancelled documents get
+// neither files nor a line nor messages (their unfinished pages are not failures).
+void write_one(Batch& bt, const Source& src, Done& d) {
+  docling::ConvertResult& r = d.result;
+  if (r.status == docling::Status::Cancelled) {
+    ++bt.sum.cancelled;
+    return;
+  }
+  std::vector<fs::path> written;
+  if (r.status == docling::Status::Success || r.status == docling::Status::Partial) {
+    try {
+      if (bt.f.output == "-") write_stdout(r.document, bt.s.formats.front(), bt.s.exports);
+      else {
+        check_output_name(bt.f.output, src.stem);
+        written = r.document.save(bt.f.output, src.stem, bt.s.formats, bt.s.exports);
+      }
+    } catch (const std::exception& e) {
+      r.status = docling::Status::Failure;
+      r.errors.push_back({0, src.name() + ": " + escape(e.what())});
+    }
+  }
+  bt.progress.clear_line();
+  for (const docling::PageMessage& e : r.errors)
+    (r.status == docling::Status::Failure ? print_error : print_warning)(escape(e.message));
+  if (bt.books.writer.is_open()) bt.books.writer.append(entry_for(bt, src, d, written));  // throws: the batch stops
+  switch (r.status) {
+    case docling::Status::Success: ++bt.sum.ok; break;
+    case docling::Status::Partial: ++bt.sum.partial; break;
+    default: ++bt.sum.failed; break;
+  }
+  bt.sum.pages += r.pages;
+  if (!bt.f.quiet && r.status != docling::Status::Failure)
+    std::fprintf(stderr, "%s %s: %d page(s) in %.2f s\n", docling::to_string(r.status), src.name().c_str(), r.pages,
+                 r.timings.total_s);
+}
+
+// --- the batch ----------------------------------------------------------------------------------
+
+// Workers take documents in order; results go to the writer as they finish, or in input
+// order with --ordered (finished ones wait for the earlier ones).
+class Pool {
+ public:
+  Pool(Batch& bt, const std::vector<Source>& todo, std::vector<uint8_t>* stdin_bytes, const docling::CancelToken& cancel)
+      : bt_(bt), todo_(todo), stdin_(stdin_bytes), cancel_(cancel), parked_(bt.f.ordered ? todo.size() : 0) {}
+
+  void run(int workers) {
+    std::vector<std::thread> threads;
+    for (int w = 1; w < workers; ++w) threads.emplace_back([this] { work(); });
+    work();
+    for (std::thread& t : threads) t.join();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void work() {
+    for (size_t i; !cancel_.cancelled() && !failed_ && (i = next_++) < todo_.size();) {
+      const Source& src = todo_[i];
+      docling::ConvertOptions o = bt_.s.convert;
+      if (streams_pages()) o.on_page = [this, i](const docling::PageResult&) { bt_.progress.page_done(i); };
+      bt_.progress.started(i, src.name());
+      Done d = run_one(bt_.s, bt_.books, src, src.is_stdin() ? stdin_ : nullptr, o);
+      deliver(i, std::move(d));
+    }
+  }
+
+  // The model's pages come one by one; the text layer's arrive together at the end (and
+  // cost a copy each when asked for), so they are counted with their document.
+  bool streams_pages() const { return bt_.s.engine->has_model() && bt_.s.convert.pipeline != docling::Pipeline::Text; }
+
+  void deliver(size_t i, Done d) {
+    std::lock_guard<std::mutex> lock(bt_.mu);
+    if (!bt_.f.ordered) return finish(i, d);
+    parked_[i] = std::move(d);
+    for (; next_out_ < parked_.size() && parked_[next_out_]; ++next_out_) {
+      finish(next_out_, *parked_[next_out_]);
+      parked_[next_out_].reset();
+    }
+  }
+
+  void finish(size_t i, Done& d) {
+    if (failed_) return;
+    try {
+      if (d.skipped) {
+        ++bt_.sum.skipped;
+        bt_.progress.skipped(i);
+        return;
+      }
+      write_one(bt_, todo_[i], d);
+      bt_.progress.finished(i, d.result.pages, docling::to_string(d.result.status));
+    } catch (...) {  // the ledger cannot be written: stop taking documents, report once
+      error_ = std::current_exception();
+      failed_ = true;
+    }
+  }
+
+  Batch& bt_;
+  const std::vector<Source>& todo_;
+  std::vector<uint8_t>* stdin_;
+  const docling::CancelToken& cancel_;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+  std::vector<std::optional<Done>> parked_;
+  size_t next_out_ = 0;
+};
+
+int worker_count(const docling::Engine& e, size_t documents) {
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  const docling::EngineOptions& o = e.options();
+  // As Engine::convert_all: with a model, enough documents to keep its pages in flight.
+  int w = e.has_model() ? std::max(o.pages_in_flight, 2) : (o.threads > 0 ? o.threads : cores);
+  return std::max(1, std::min<int>(w, int(documents)));
+}
+
+// Rewrites the --progress-json file atomically (temporary + rename: a poller never reads
+// half a file) and redraws the terminal line, every 2 s until stopped.
+class Ticker {
+ public:
+  Ticker(Progress& p, std::string file) : progress_(p), file_(std::move(file)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Ticker() { stop("finished"); }
+  void stop(const std::string& state) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    write(state);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopped_; })) {
+      lock.unlock();
+      progress_.redraw();
+      write("running");
+      lock.lock();
+    }
+  }
+  void write(const std::string& state) {
+    if (file_.empty()) return;
+    std::string tmp = file_ + ".tmp." + std::to_string(getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << progress_.json(state);
+      if (!out) return;  // a status file is a courtesy: never stops the batch
+    }
+    std::error_code ec;
+    fs::rename(tmp, file_, ec);
+    if (ec) fs::remove(tmp, ec);
+  }
+
+  Progress& progress_;
+  std::string file_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+// This shard's inputs (in input order), and the output folder's books opened for writing.
+std::vector<Source> plan(const Flags& f, Setup& s, Books& b) {
+  rename_duplicates(s.sources);  // before sharding: every shard names outputs the same way
+  std::vector<Source> mine;
+  for (const Source& src : s.sources)
+    if (owns(s.shard, json_key(src.key))) mine.push_back(src);
+  b.mode = f.no_resume ? Mode::All : f.redo_failed ? Mode::RedoFailed : Mode::Resume;
+  if (f.output == "-") {
+    b.mode = Mode::All;  // nothing is kept on disk: nothing to resume
+    return mine;
+  }
+  b.outdir = f.output;
+  fs::create_directories(b.outdir);
+  if (!f.dry_run) {
+    fs::path file = b.outdir / ledger_file_name(s.shard.label());
+    if (uint64_t cut = b.writer.open(file))
+      print_warning(display(file) + ": removed a torn last line (" + std::to_string(cut) +
+                    " bytes) left by a run killed while writing it");
+    remove_stale_temporaries(f.output, mine);
+  }
+  if (b.mode != Mode::All) load_ledgers(b, s.shard, f.quiet);
+  return mine;
+}
+
+// --dry-run: the inputs left to do, one a line (escaped), hashing each as a run would.
+int dry_run(const Setup& s, const Books& b, const std::vector<Source>& todo) {
+  for (const Source& src : todo) {
+    if (src.is_stdin()) {
+      std::printf("-\n");
+      continue;
+    }
+    std::string sha;
+    try {
+      sha = sha256_file(src.path, s.convert.limits.max_input_bytes, nullptr);
+    } catch (const std::exception&) {
+    }
+    if (wanted(b, src.key, sha, s.settings)) std::printf("%s\n", escape(src.key).c_str());
+  }
+  return kExitOk;
+}
 
 }  // namespace
 
@@ -148,93 +577,65 @@ int cmd_convert(int argc, char** argv) {
   add_flags(app, f);
   if (int code = parse(app, argc, argv); code >= 0) return code;
   Setup s;
+  Books books;
+  std::vector<Source> todo;
   try {
     s = setup(f);
+    todo = plan(f, s, books);
   } catch (const UsageError& e) {
     print_error(e.what());
     return kExitUsage;
   } catch (const docling::Error& e) {  // options out of range, a model that does not load
     print_error(escape(e.what()));
     return kExitUsage;
+  } catch (const std::exception& e) {  // the output folder or its ledger
+    print_error(escape(e.what()));
+    return kExitUsage;
   }
-  rename_duplicates(s.sources);
-  if (f.output != "-") remove_stale_temporaries(f.output, s.sources);
+  if (f.dry_run) return dry_run(s, books, todo);
 
-  Summary sum;
-  std::vector<docling::Input> inputs;
-  std::vector<size_t> source_of;  // inputs[k] is s.sources[source_of[k]]
-  for (size_t i = 0; i < s.sources.size(); ++i) {
-    docling::Input in;
-    if (!s.sources[i].is_stdin()) {
-      in.path = s.sources[i].path;
-    } else {  // the CLI reads stdin; the library gets bytes (named "stdin": its document's name)
-      in.path = "stdin";
-      try {
-        in.bytes = read_stdin(s.convert.limits.max_input_bytes);
-      } catch (const std::exception& e) {
-        print_error(s.sources[i].name() + ": " + e.what());
-        ++sum.failed;
-        continue;
-      }
+  Summary pre;
+  std::vector<uint8_t> stdin_bytes;
+  for (const Source& src : todo) {
+    if (!src.is_stdin()) continue;
+    try {  // the CLI reads stdin; the library gets bytes (named "stdin": its document's name)
+      stdin_bytes = read_stdin(s.convert.limits.max_input_bytes);
+    } catch (const std::exception& e) {
+      print_error(src.name() + ": " + e.what());
+      ++pre.failed;
+      todo.erase(std::find_if(todo.begin(), todo.end(), [](const Source& x) { return x.is_stdin(); }));
     }
-    inputs.push_back(std::move(in));
-    source_of.push_back(i);
+    break;
   }
 
   docling::CancelToken cancel;
   s.convert.cancel = &cancel;
-  docling::BatchOptions batch;
-  batch.ordered = f.ordered;
-  std::mutex mu;
-  Progress progress(int(s.sources.size()), !f.quiet && isatty(STDERR_FILENO));
-  auto done = [&](size_t k, docling::ConvertResult& r) {
-    std::lock_guard<std::mutex> lock(mu);
-    const Source& src = s.sources[source_of[k]];
-    progress.clear_line();
-    std::vector<docling::PageMessage> errors = std::move(r.errors);
-    if (r.status == docling::Status::Success || r.status == docling::Status::Partial) {
-      try {
-        if (f.output == "-") write_stdout(r.document, s.formats.front(), s.exports);
-        else {
-          check_output_name(f.output, src.stem);
-          r.document.save(f.output, src.stem, s.formats, s.exports);
-        }
-      } catch (const std::exception& e) {
-        r.status = docling::Status::Failure;
-        errors.push_back({0, src.name() + ": " + escape(e.what())});
-      }
-    }
-    for (const docling::PageMessage& e : errors)
-      (r.status == docling::Status::Failure ? print_error : print_warning)(escape(e.message));
-    switch (r.status) {
-      case docling::Status::Success: ++sum.ok; break;
-      case docling::Status::Partial: ++sum.partial; break;
-      case docling::Status::Failure: ++sum.failed; break;
-      case docling::Status::Cancelled: ++sum.cancelled; break;
-    }
-    sum.pages += r.pages;
-    if (!f.quiet && r.status != docling::Status::Failure)
-      std::fprintf(stderr, "%s %s: %d page(s) in %.2f s\n", docling::to_string(r.status), src.name().c_str(), r.pages,
-                   r.timings.total_s);
-    progress.document_done(r.pages);
-  };
-
-  double t0 = progress.elapsed();
+  Progress progress(int(todo.size()), !f.quiet && isatty(STDERR_FILENO));
+  Batch bt{f, s, books, progress, pre, {}};
   bool interrupted = false;
+  std::string fatal;
   {
+    Ticker ticker(progress, f.progress_json);
     SignalScope signals(cancel);
     try {
-      s.engine->convert_all(inputs, s.convert, batch, done);
+      Pool(bt, todo, &stdin_bytes, cancel).run(worker_count(*s.engine, todo.size()));
     } catch (const docling::Error& e) {
-      print_error(escape(e.what()));
-      return kExitUsage;
+      fatal = escape(e.what());
+    } catch (const std::exception& e) {
+      fatal = escape(e.what());
     }
     interrupted = signals.signalled();
+    ticker.stop(!fatal.empty() ? "failed" : interrupted ? "interrupted" : "finished");
   }
-  double secs = progress.elapsed() - t0;
+  double secs = progress.elapsed();
   progress.clear_line();
-  std::fprintf(stderr, "docling-cpp: %zu document(s): %d succeeded, %d partial, %d failed%s (%d pages, %.1f s)\n",
-               s.sources.size(), sum.ok, sum.partial, sum.failed, interrupted ? ", interrupted" : "", sum.pages, secs);
+  if (!fatal.empty()) print_error(fatal + " (the batch stopped; finished documents stay written)");
+  Summary& sum = bt.sum;
+  std::string skipped = sum.skipped ? ", " + std::to_string(sum.skipped) + " already done" : "";
+  std::fprintf(stderr, "docling-cpp: %zu document(s): %d succeeded, %d partial, %d failed%s%s (%d pages, %.1f s)\n",
+               todo.size(), sum.ok, sum.partial, sum.failed, skipped.c_str(), interrupted ? ", interrupted" : "",
+               sum.pages, secs);
+  if (!fatal.empty()) return kExitUsage;
   if (interrupted) return kExitInterrupted;
   if (sum.failed) return kExitFailed;
   return sum.partial && f.strict ? kExitPartial : kExitOk;

@@ -10,11 +10,16 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iostream>
 #include <set>
+
+#include <openssl/evp.h>
 
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "ledger.hpp"
 
 namespace fs = std::filesystem;
 
@@ -53,7 +58,8 @@ void walk(const fs::path& root, const std::vector<Kind>& wanted, std::vector<Sou
       }
       if (!it->is_regular_file(e2)) continue;  // devices, pipes, sockets, broken links
       if (std::find(wanted.begin(), wanted.end(), kind_of(name)) == wanted.end()) continue;
-      found.push_back({it->path(), name.replace_extension().generic_string()});
+      std::string key = name.generic_string();
+      found.push_back({it->path(), name.replace_extension().generic_string(), key});
     }
     if (ec) print_warning(display(dir) + ": cannot be listed: " + escape(ec.message()));
   }
@@ -67,7 +73,7 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, const 
   std::vector<Source> out;
   for (const std::string& a : args) {
     if (a == "-") {
-      out.push_back({fs::path(), "stdin"});
+      out.push_back({fs::path(), "stdin", "-"});
       continue;
     }
     fs::path p(a);
@@ -75,11 +81,44 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, const 
     if (fs::is_directory(p, ec)) {
       walk(p, wanted, out);
     } else if (fs::exists(p, ec)) {
-      out.push_back({p, p.filename().replace_extension().string()});
+      out.push_back({p, p.filename().replace_extension().string(), p.filename().string()});
     } else {
       throw UsageError(display(a) + ": no such file or folder");
     }
   }
+  return out;
+}
+
+namespace {
+
+// A list entry's key: as written when it stays below the current folder, else its absolute
+// path without the root (so two lists naming the same files agree, and no key climbs out).
+std::string list_key(const fs::path& entry) {
+  fs::path p = entry.lexically_normal();
+  bool climbs = !p.empty() && *p.begin() == "..";
+  if (p.is_absolute() || climbs) p = fs::absolute(entry).lexically_normal().relative_path();
+  return p.generic_string();
+}
+
+}  // namespace
+
+std::vector<Source> list_sources(const std::string& list_file) {
+  std::ifstream file;
+  if (list_file != "-") {
+    file.open(list_file, std::ios::binary);
+    if (!file) throw UsageError("--from-list: " + display(list_file) + ": cannot be read: " + std::strerror(errno));
+  }
+  std::istream& in = list_file == "-" ? std::cin : file;
+  std::vector<Source> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // lists written on Windows
+    if (line.empty() || line[0] == '#') continue;
+    std::string key = list_key(line);
+    if (key.empty()) throw UsageError("--from-list: " + escape(line) + ": not a file name");
+    out.push_back({fs::path(line), fs::path(key).replace_extension().generic_string(), key});
+  }
+  if (in.bad()) throw UsageError("--from-list: " + display(list_file) + ": read error");
   return out;
 }
 
@@ -176,6 +215,24 @@ std::string read_input_file(const fs::path& path, uint64_t max_bytes) {
   }
   ::close(fd);
   return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr)) throw std::runtime_error("SHA-256 failed");
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) out += {hex[md[i] >> 4], hex[md[i] & 15]};
+  return out;
+}
+
+std::string sha256_file(const fs::path& path, uint64_t max_bytes, uint64_t* size) {
+  // Whole-file reads are capped and checked as for conversion (read_input_file), so hashing
+  // never reads more than converting would.
+  std::string bytes = read_input_file(path, max_bytes);
+  if (size) *size = bytes.size();
+  return sha256_hex(bytes);
 }
 
 void add_max_input_flag(CLI::App& app, std::string& value) {
