@@ -1,11 +1,170 @@
-// docling-cpp serve: being written (see the open issue); refuses to run until then.
+// docling-cpp serve: a docling-serve v1 compatible HTTP service on one shared Engine.
+// The API follows docling-serve 1.x (v1 paths; request and response shapes from its
+// docs/usage.md, datamodel and docling-jobkit's result models). The routes are in
+// serve_http.cpp, options in serve_options.cpp, the queue in serve_tasks.cpp, answers in
+// serve_respond.cpp, the schema in serve_openapi.cpp.
+#include <httplib.h>
+
+#include <atomic>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
 #include "cli.hpp"
+#include "serve.hpp"
 
 namespace dcli {
 
-int cmd_serve(int, char**) {
-  print_error("'serve' is not available in this build yet");
-  return kExitUsage;
+namespace {
+
+struct Flags {
+  std::string host = "127.0.0.1", port = "5001", api_key, max_queue = "64", max_file_mb = "100", max_request_mb,
+              workers, pipeline, max_new_tokens, document_timeout = "0", grace = "30";
+  EngineFlags engine;
+};
+
+void add_flags(CLI::App& app, Flags& f) {
+  setup_app(app, "usage: docling-cpp serve [--host H] [--port N] [--api-key KEY] [--max-queue N] [--max-file-mb N] [options]",
+            "A docling-serve v1 compatible HTTP service (POST /v1/convert/file, /v1/convert/source and\n"
+            "their /async forms, GET /v1/status/poll/{id}, /v1/result/{id}, /health, /version,\n"
+            "/openapi.json). One engine serves every request; concurrent requests share the model's\n"
+            "decoder steps. Logs one JSON line per request on stderr. SIGTERM or SIGINT: stops taking\n"
+            "requests, fails queued tasks, lets running ones finish (--shutdown-grace), then exits.");
+  app.add_option("--host", f.host, "address to listen on (default: 127.0.0.1)")->type_name("ADDR");
+  app.add_option("--port", f.port, "port (default: 5001; 0 picks a free one, printed on stderr)")->type_name("N");
+  app.add_option("--api-key", f.api_key, "requests to /v1/ must carry this X-Api-Key header")->type_name("KEY");
+  app.add_option("--max-queue", f.max_queue, "tasks waiting to start; past that 503 + Retry-After (default: 64)")
+      ->type_name("N");
+  app.add_option("--max-file-mb", f.max_file_mb, "largest document, MiB (default: 100); larger: 413")->type_name("N");
+  app.add_option("--max-request-mb", f.max_request_mb, "largest request body, MiB (default: 4 x --max-file-mb + 1)")
+      ->type_name("N");
+  app.add_option("--workers", f.workers, "documents converted at once (default: cores; with a model\nat least 2 x --batch)")
+      ->type_name("N");
+  app.add_option("--document-timeout", f.document_timeout,
+                 "seconds per document, 0 = none (default); caps a request's\ndocument_timeout")
+      ->type_name("S");
+  app.add_option("--shutdown-grace", f.grace, "seconds running tasks may take after SIGTERM (default: 30)")
+      ->type_name("S");
+  app.add_option("--pipeline", f.pipeline,
+                 "what docling-serve's 'standard' pipeline means here: vlm, text or auto\n"
+                 "(default: vlm with a model, else auto)")
+      ->type_name("KIND");
+  add_engine_flags(app, f.engine, true);
+  app.add_option("--max-new-tokens", f.max_new_tokens, "token limit per page (default: 8192)")->type_name("N");
+  app.footer(kEnvironmentHelp);
+}
+
+double seconds_flag(const char* name, const std::string& v) {
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(d >= 0) || d > 1e7)
+    throw UsageError(std::string("--") + name + " wants a number of seconds, got '" + escape(v) + "'");
+  return d;
+}
+
+// The engine, with the model when --pipeline vlm needs it, auto can use it, or one is found.
+std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOptions eo, docling::Pipeline& standard) {
+  bool given = !f.pipeline.empty();
+  if (given && f.pipeline != "vlm" && f.pipeline != "text" && f.pipeline != "auto")
+    throw UsageError("--pipeline: expected vlm, text or auto, got '" + escape(f.pipeline) + "'");
+  standard = f.pipeline == "vlm" ? docling::Pipeline::Vlm : f.pipeline == "text" ? docling::Pipeline::Text
+                                                                                  : docling::Pipeline::Auto;
+  if (f.pipeline != "text") {
+    ModelLookup m = find_model(f.engine.model);
+    if (!m.found.empty()) eo.model_dir = m.found;
+    else if (f.pipeline == "vlm") throw UsageError(missing_model(m));
+    else print_warning(missing_model(m) + "\nServing from the text layer only.");
+  }
+  auto engine = std::make_unique<docling::Engine>(eo);  // a model that does not load is exit 2
+  if (!given && engine->has_model()) standard = docling::Pipeline::Vlm;
+  return engine;
+}
+
+serve::Settings settings(const Flags& f, const docling::Engine& engine, docling::Pipeline standard) {
+  serve::Settings s;
+  s.host = f.host;
+  s.port = int(whole_number("port", f.port, 0, 65535));
+  s.api_key = f.api_key;
+  s.max_queue = int(whole_number("max-queue", f.max_queue, 0, 100000));
+  long file_mb = whole_number("max-file-mb", f.max_file_mb, 1, 1 << 20);
+  s.max_file_bytes = uint64_t(file_mb) << 20;
+  long req_mb = f.max_request_mb.empty() ? 4 * file_mb + 1 : whole_number("max-request-mb", f.max_request_mb, 1, 1 << 22);
+  s.max_request_bytes = uint64_t(req_mb) << 20;
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  int dflt = engine.has_model() ? std::max(cores, 2 * engine.options().batch_size) : cores;
+  s.workers = f.workers.empty() ? dflt : int(whole_number("workers", f.workers, 1, 1024));
+  s.document_timeout_s = seconds_flag("document-timeout", f.document_timeout);
+  s.shutdown_grace_s = seconds_flag("shutdown-grace", f.grace);
+  s.standard_pipeline = standard;
+  s.has_model = engine.has_model();
+  return s;
+}
+
+docling::EngineOptions engine_setup(const Flags& f) {
+  docling::EngineOptions eo = engine_options(f.engine);
+  if (!f.max_new_tokens.empty())
+    eo.max_new_tokens = int(whole_number("max-new-tokens", f.max_new_tokens, 1, 131072));
+  eo.log = [](docling::LogLevel level, const std::string& msg) {
+    static const char* names[] = {"debug", "info", "warning", "error"};
+    if (level != docling::LogLevel::Debug)
+      serve::log_line({{"time", serve::iso_time()}, {"level", names[int(level)]}, {"message", msg}});
+  };
+  return eo;
+}
+
+// Serves until SIGINT/SIGTERM (or the listener fails), then shuts down in order.
+int run(httplib::Server& svr, serve::Scheduler& sched, const serve::Settings& s) {
+  docling::CancelToken stop;
+  SignalScope signals(stop);
+  std::atomic<bool> ended{false};
+  std::thread listener([&] {
+    svr.listen_after_bind();
+    ended = true;
+  });
+  while (!stop.cancelled() && !ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  serve::log_line({{"time", serve::iso_time()}, {"event", "shutdown"}, {"queued_tasks_failed", sched.queued()},
+                   {"grace_s", s.shutdown_grace_s}});
+  sched.shutdown(s.shutdown_grace_s);  // waiting requests get their answers
+  svr.stop();
+  listener.join();
+  serve::log_line({{"time", serve::iso_time()}, {"event", "stopped"}});
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_serve(int argc, char** argv) {
+  CLI::App app;
+  Flags f;
+  add_flags(app, f);
+  if (int code = parse(app, argc, argv); code >= 0) return code;
+  std::unique_ptr<docling::Engine> engine;
+  serve::Settings s;
+  try {
+    docling::Pipeline standard;
+    engine = make_engine(f, engine_setup(f), standard);
+    s = settings(f, *engine, standard);
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    return kExitUsage;
+  } catch (const docling::Error& e) {
+    print_error(escape(e.what()));
+    return kExitUsage;
+  }
+  httplib::Server svr;
+  size_t threads = size_t(s.workers + s.max_queue + 16);  // waiting requests + status and health calls
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  serve::Scheduler sched(*engine, s);
+  serve::install_routes(svr, sched, s);
+  int port = s.port == 0 ? svr.bind_to_any_port(s.host) : (svr.bind_to_port(s.host, s.port) ? s.port : -1);
+  if (port < 0) {
+    print_error("cannot listen on " + escape(s.host) + ":" + std::to_string(s.port));
+    return kExitUsage;
+  }
+  serve::log_line({{"time", serve::iso_time()}, {"event", "listening"}, {"host", s.host}, {"port", port},
+                   {"workers", s.workers}, {"max_queue", s.max_queue}, {"model", engine->has_model()},
+                   {"api_key", !s.api_key.empty()}, {"docling-cpp", docling::version()}});
+  return run(svr, sched, s);
 }
 
 }  // namespace dcli
