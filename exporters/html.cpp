@@ -196,9 +196,48 @@ std::string tag(const std::string& name, const std::string& text, const std::str
   return "<" + name + (attrs.empty() ? "" : " " + attrs) + ">" + text + "</" + name + ">";
 }
 
+std::string cell_tag_attrs(const TableCell& c, const std::string& content) {
+  std::string a;
+  if (c.row_span > 1) a += " rowspan=\"" + std::to_string(c.row_span) + "\"";
+  if (c.col_span > 1) a += " colspan=\"" + std::to_string(c.col_span) + "\"";
+  if (is_rtl_text(content)) a += " dir=\"rtl\"";
+  return a;
+}
+
+}  // namespace
+
+std::string html_table_body(ser::DocSerializer& s, const TableData& data) {
+  std::string body;
+  auto grid = data.grid();
+  for (int i = 0; i < static_cast<int>(grid.size()); ++i) {
+    body += "<tr>";
+    for (int j = 0; j < static_cast<int>(grid[i].size()); ++j) {
+      const TableCell& c = grid[i][j];
+      if (c.start_row != i || c.start_col != j) continue;
+      std::string content;
+      bool rich = false;
+      if (c.extra.is_object() && c.extra.contains("ref")) {
+        auto ref = Ref::parse(c.extra["ref"].value("$ref", ""));
+        if (ref && s.doc().node(*ref)) content = s.serialize(*ref, s.root_ctx()).text, rich = true;
+      }
+      if (!rich) content = html_escape(py_strip(c.text), true);
+      std::string name = (c.column_header || c.row_header || c.row_section) ? "th" : "td";
+      body += "<" + name + cell_tag_attrs(c, content) + ">" + content + "</" + name + ">";
+    }
+    body += "</tr>";
+  }
+  return body.empty() ? "" : "<tbody>" + body + "</tbody>";
+}
+
+namespace {
+
+void append_spans(Part& to, const Part& from) {
+  to.spans.insert(to.spans.end(), from.spans.begin(), from.spans.end());
+}
+
 class HtmlSerializer : public ser::DocSerializer {
  public:
-  HtmlSerializer(const Document& doc, const HtmlOptions& o) : DocSerializer(doc, o.filter), o_(o) {}
+  HtmlSerializer(const Document& doc, HtmlOptions o) : DocSerializer(doc, o.filter), o_(std::move(o)) {}
 
  protected:
   bool requires_page_break() const override { return false; }
@@ -293,36 +332,7 @@ class HtmlSerializer : public ser::DocSerializer {
     return Part{text, {t.self}};
   }
 
-  std::string cell_tag_attrs(const TableCell& c, const std::string& content) {
-    std::string a;
-    if (c.row_span > 1) a += " rowspan=\"" + std::to_string(c.row_span) + "\"";
-    if (c.col_span > 1) a += " colspan=\"" + std::to_string(c.col_span) + "\"";
-    if (is_rtl_text(content)) a += " dir=\"rtl\"";
-    return a;
-  }
-
-  std::string table_body(const TableData& data) {
-    std::string body;
-    auto grid = data.grid();
-    for (int i = 0; i < static_cast<int>(grid.size()); ++i) {
-      body += "<tr>";
-      for (int j = 0; j < static_cast<int>(grid[i].size()); ++j) {
-        const TableCell& c = grid[i][j];
-        if (c.start_row != i || c.start_col != j) continue;
-        std::string content;
-        bool rich = false;
-        if (c.extra.is_object() && c.extra.contains("ref")) {
-          auto ref = Ref::parse(c.extra["ref"].value("$ref", ""));
-          if (ref && doc_.node(*ref)) content = serialize(*ref, root_ctx()).text, rich = true;
-        }
-        if (!rich) content = html_escape(py_strip(c.text), true);
-        std::string name = (c.column_header || c.row_header || c.row_section) ? "th" : "td";
-        body += "<" + name + cell_tag_attrs(c, content) + ">" + content + "</" + name + ">";
-      }
-      body += "</tr>";
-    }
-    return body.empty() ? "" : "<tbody>" + body + "</tbody>";
-  }
+  std::string table_body(const TableData& data) { return html_table_body(*this, data); }
 
   std::string captions(const Floating& f, const std::string& tag_name) {
     if (!(filter_.labels & label_bit(Label::Caption))) return "";
@@ -453,26 +463,32 @@ class HtmlSerializer : public ser::DocSerializer {
     Ctx sub = ctx;
     sub.list_level = ctx.list_level + 1;
     std::vector<std::string> t;
-    for (Part& p : get_parts(g.self, sub)) t.push_back(p.text);
+    Part out;
+    for (Part& p : get_parts(g.self, sub)) t.push_back(p.text), append_spans(out, p);
     std::string text = join(t, "\n");
     if (text.empty()) return {};
     std::string name = first_item_enumerated(g) ? "ol" : "ul";
-    return Part{"<" + name + ">\n" + text + "\n</" + name + ">", {}};
+    out.text = "<" + name + ">\n" + text + "\n</" + name + ">";
+    return out;
   }
 
   Part inline_group(const GroupItem& g, const Ctx& ctx) override {
     Ctx sub = ctx;
     sub.inline_scope = true;
     std::vector<std::string> t;
-    for (Part& p : get_parts(g.self, sub)) t.push_back(p.text);
+    Part out;
+    for (Part& p : get_parts(g.self, sub)) t.push_back(p.text), append_spans(out, p);
     std::string text = join(t, " ");
-    return Part{text.empty() ? "" : "<span class='inline-group'>" + text + "</span>", {}};
+    out.text = text.empty() ? "" : "<span class='inline-group'>" + text + "</span>";
+    return out;
   }
 
   Part other_group(const GroupItem& g, const Ctx&) override {
     std::vector<std::string> t;
-    for (Part& p : get_parts(g.self, root_ctx())) t.push_back(p.text);
-    return Part{join(t, "\n"), {}};
+    Part out;
+    for (Part& p : get_parts(g.self, root_ctx())) t.push_back(p.text), append_spans(out, p);
+    out.text = join(t, "\n");
+    return out;
   }
 
   std::string meta(const Node& n) override {
@@ -509,7 +525,7 @@ class HtmlSerializer : public ser::DocSerializer {
   }
 
  private:
-  const HtmlOptions& o_;
+  const HtmlOptions o_;
 };
 
 }  // namespace
@@ -517,6 +533,10 @@ class HtmlSerializer : public ser::DocSerializer {
 std::string export_html(const Document& doc, const HtmlOptions& opts) {
   HtmlSerializer s(doc, opts);
   return s.run();
+}
+
+std::unique_ptr<ser::DocSerializer> html_serializer(const Document& doc, HtmlOptions opts) {
+  return std::make_unique<HtmlSerializer>(doc, std::move(opts));
 }
 
 }  // namespace docling

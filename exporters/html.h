@@ -4,6 +4,7 @@
 // Takes: a Document. Gives: a complete HTML document (no final newline).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,5 +28,11 @@ struct HtmlOptions {
 };
 
 std::string export_html(const Document& doc, const HtmlOptions& opts = {});
+
+namespace ser { class DocSerializer; }
+// The serializer behind export_html, for callers that render items one by one (the chunkers).
+std::unique_ptr<ser::DocSerializer> html_serializer(const Document& doc, HtmlOptions opts);
+// "<tbody><tr><th>..</th>..</tr>..</tbody>" ("" for no rows); rich cells rendered by `s`.
+std::string html_table_body(ser::DocSerializer& s, const TableData& data);
 
 }  // namespace docling

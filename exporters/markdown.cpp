@@ -81,8 +81,8 @@ std::vector<std::vector<std::string>> grid_rows(const TableData& data,
 
 class MarkdownSerializer : public ser::DocSerializer {
  public:
-  MarkdownSerializer(const Document& doc, const MarkdownOptions& o)
-      : DocSerializer(doc, o.filter), o_(o) {}
+  MarkdownSerializer(const Document& doc, MarkdownOptions o)
+      : DocSerializer(doc, o.filter), o_(std::move(o)) {}
 
  protected:
   bool requires_page_break() const override { return o_.page_break_placeholder.has_value(); }
@@ -185,15 +185,18 @@ class MarkdownSerializer : public ser::DocSerializer {
     return compact ? compact_table(rows) : tabulate_github(rows);
   }
 
+  // Spans: the captions, then the item if it rendered something (the chunkers' doc_items).
   Part table_item(const TableItem& t, const Ctx&) override {
     std::vector<std::string> res;
-    Part cap = base_captions(t);
-    if (!cap.text.empty()) res.push_back(cap.text);
+    Part out = base_captions(t);
+    if (!out.text.empty()) res.push_back(out.text);
+    else out.spans.clear();
     if (!excluded(t.self)) {
       std::string tt = table_text(t.data, o_.compact_tables);
-      if (!tt.empty()) res.push_back(tt);
+      if (!tt.empty()) res.push_back(tt), out.spans.push_back(t.self);
     }
-    return Part{join(res, "\n\n"), {t.self}};
+    out.text = join(res, "\n\n");
+    return out;
   }
 
   std::string image_part(const PictureItem& p) {
@@ -212,13 +215,15 @@ class MarkdownSerializer : public ser::DocSerializer {
 
   Part picture_item(const PictureItem& p, const Ctx&) override {
     std::vector<std::string> res;
-    Part cap = base_captions(p);
-    if (!cap.text.empty()) res.push_back(cap.text);
+    Part out = base_captions(p);
+    if (!out.text.empty()) res.push_back(out.text);
+    else out.spans.clear();
     if (!excluded(p.self)) {
       std::string img = image_part(p);
-      if (!img.empty()) res.push_back(img);
+      if (!img.empty()) res.push_back(img), out.spans.push_back(p.self);
     }
-    return Part{join(res, "\n\n"), {p.self}};
+    out.text = join(res, "\n\n");
+    return out;
   }
 
   Part key_value_item(const KeyValueItem& k, const Ctx&) override {
@@ -310,7 +315,7 @@ class MarkdownSerializer : public ser::DocSerializer {
   }
 
  private:
-  const MarkdownOptions& o_;
+  const MarkdownOptions o_;
 };
 
 }  // namespace
@@ -318,6 +323,10 @@ class MarkdownSerializer : public ser::DocSerializer {
 std::string export_markdown(const Document& doc, const MarkdownOptions& opts) {
   MarkdownSerializer s(doc, opts);
   return s.run();
+}
+
+std::unique_ptr<ser::DocSerializer> markdown_serializer(const Document& doc, MarkdownOptions opts) {
+  return std::make_unique<MarkdownSerializer>(doc, std::move(opts));
 }
 
 std::string table_markdown(const Document& doc, const TableData& data) {

@@ -3,6 +3,7 @@
 // Takes: a Document. Gives: Markdown text (no final newline, like upstream).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,10 @@ struct MarkdownOptions {
 };
 
 std::string export_markdown(const Document& doc, const MarkdownOptions& opts = {});
+
+namespace ser { class DocSerializer; }
+// The serializer behind export_markdown, for callers that render items one by one (the chunkers).
+std::unique_ptr<ser::DocSerializer> markdown_serializer(const Document& doc, MarkdownOptions opts);
 
 // A table's Markdown exactly as TableItem.export_to_markdown gives it (github layout).
 std::string table_markdown(const Document& doc, const TableData& data);

@@ -212,15 +212,21 @@ Part DocSerializer::serialize(const Step& step, const Ctx& ctx) {
       if (!excluded(step.ref)) part = text_item(doc_.texts[step.ref.index], ctx);
       break;
     }
-    case RefKind::Table: part = table_item(doc_.tables[step.ref.index], ctx); break;
+    case RefKind::Table:
+      part = table_renderer_ ? table_renderer_(*this, doc_.tables[step.ref.index], ctx)
+                             : table_item(doc_.tables[step.ref.index], ctx);
+      break;
     case RefKind::Picture: part = picture_item(doc_.pictures[step.ref.index], ctx); break;
     case RefKind::KeyValue: part = key_value_item(doc_.key_value_items[step.ref.index], ctx); break;
     case RefKind::Form: part = form_item(doc_.form_items[step.ref.index], ctx); break;
     case RefKind::None: break;
   }
   if (meta_text.empty()) return part;
-  if (part.text.empty()) return Part{meta_text, part.spans};
-  part.text += delim() + meta_text;
+  // The meta text comes from the item itself: it joins the spans (once).
+  bool has_self = false;
+  for (Ref r : part.spans) has_self = has_self || r == step.ref;
+  if (!has_self && step.ref.kind != RefKind::Body && step.ref.kind != RefKind::Group) part.spans.push_back(step.ref);
+  part.text = part.text.empty() ? meta_text : part.text + delim() + meta_text;
   return part;
 }
 

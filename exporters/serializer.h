@@ -7,6 +7,7 @@
 // Takes: a Document and an ExportFilter. Gives: the exported text via run().
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -34,6 +35,10 @@ struct Step {
   int pb_index = 0, prev_page = 0, next_page = 0;
 };
 
+class DocSerializer;
+// Renders a table in place of the format's own table_item (the chunkers' triplet form).
+using TableRenderer = std::function<Part(DocSerializer&, const TableItem&, const Ctx&)>;
+
 class DocSerializer {
  public:
   DocSerializer(const Document& doc, ExportFilter filter);
@@ -50,6 +55,11 @@ class DocSerializer {
   std::vector<Part> get_parts(Ref root, const Ctx& ctx);
 
   const Document& doc() const { return doc_; }
+  // Whether serialize() or a container's walk has already rendered `r`.
+  bool visited(Ref r) const { return visited_.count(key(Step{r})) > 0; }
+  void set_table_renderer(TableRenderer r) { table_renderer_ = std::move(r); }
+  // Forget what was rendered (items rendered one by one, each as if alone).
+  void clear_visited() { visited_.clear(); }
   const ExportFilter& filter() const { return filter_; }
   bool excluded(Ref r) const;
   bool is_list(Ref r) const;
@@ -100,6 +110,7 @@ class DocSerializer {
   void compute_excluded();
   void walk(Ref r, std::vector<Ref>& out, bool with_all_layers, bool traverse_pictures) const;
 
+  TableRenderer table_renderer_;
   std::unordered_set<uint64_t> visited_;
   std::unordered_set<uint64_t> excluded_;
   std::unordered_set<uint64_t> captions_, footnotes_;  // of some floating item

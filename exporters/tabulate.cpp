@@ -118,10 +118,33 @@ bool py_float_parses(const std::string& s) {
   return parse_float(s, &v);
 }
 
+namespace {
+
+// tabulate also reads "379,592" (int) and "1,234.5" (float): [+-]d{1,3}(,ddd)+ with an optional fraction.
+PyType thousands_type(const std::string& s) {
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0, lead = i;
+  auto digit = [&](size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
+  while (digit(i)) ++i;
+  if (i == lead || i - lead > 3) return PyType::Str;
+  int groups = 0;
+  while (i < s.size() && s[i] == ',') {
+    if (!(digit(i + 1) && digit(i + 2) && digit(i + 3))) return PyType::Str;
+    i += 4, ++groups;
+  }
+  if (groups == 0 || digit(i)) return PyType::Str;
+  if (i == s.size()) return PyType::Int;
+  if (s[i] != '.' || !digit(i + 1)) return PyType::Str;
+  for (++i; digit(i);) ++i;
+  return i == s.size() ? PyType::Float : PyType::Str;
+}
+
+}  // namespace
+
 PyType tabulate_type(const std::string& s) {
   if (s.empty()) return PyType::None;
   if (s == "True" || s == "False") return PyType::Bool;
   if (py_int_parses(s)) return PyType::Int;
+  if (PyType t = thousands_type(s); t != PyType::Str) return t;
   double v = 0;
   if (parse_float(s, &v)) {
     if (!std::isinf(v) && !std::isnan(v)) return PyType::Float;
