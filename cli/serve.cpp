@@ -96,14 +96,17 @@ serve::Settings settings(const Flags& f, const docling::Engine& engine, docling:
   s.document_timeout_s = seconds_flag("document-timeout", f.document_timeout);
   s.shutdown_grace_s = seconds_flag("shutdown-grace", f.grace);
   s.standard_pipeline = standard;
+  s.max_new_tokens = engine.options().max_new_tokens;
   s.has_model = engine.has_model();
   return s;
 }
 
 docling::EngineOptions engine_setup(const Flags& f) {
   docling::EngineOptions eo = engine_options(f.engine);
-  if (!f.max_new_tokens.empty())
+  if (!f.max_new_tokens.empty())  // the engine's bound and every request's limit
     eo.max_new_tokens = int(whole_number("max-new-tokens", f.max_new_tokens, 1, 131072));
+  else
+    eo.max_new_tokens = std::max(eo.max_new_tokens, docling::convert_defaults().max_new_tokens);
   eo.log = [](docling::LogLevel level, const std::string& msg) {
     static const char* names[] = {"debug", "info", "warning", "error"};
     if (level != docling::LogLevel::Debug)

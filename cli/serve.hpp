@@ -44,6 +44,7 @@ struct Settings {
   double document_timeout_s = 0;       // 0 = none; a request's document_timeout is capped by it
   double shutdown_grace_s = 30;        // running tasks may finish this long after SIGTERM
   double result_ttl_s = 3600;          // finished tasks are kept this long for /v1/result
+  int max_new_tokens = 8192;           // per page (--max-new-tokens)
   docling::Pipeline standard_pipeline = docling::Pipeline::Auto;  // what "standard" means here
   bool has_model = false;
 };

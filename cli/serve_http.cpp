@@ -174,7 +174,9 @@ void install_routes(httplib::Server& svr, Scheduler& sched, const Settings& s) {
   });
   svr.set_payload_max_length(s.max_request_bytes);
 
-  svr.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"status", "ok"}}); });
+  svr.Get("/health", [&sched](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}, {"queued", sched.queued()}});  // "queued": docling-cpp's
+  });
   svr.Get("/version", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, version_json()); });
   svr.Get("/openapi.json", [&s](const httplib::Request&, httplib::Response& res) {
     res.set_content(openapi_json(s), "application/json");

@@ -180,7 +180,7 @@ void Scheduler::run(Task& t) {
   }
   t.processing_time = seconds_since(start);
   try {
-    if (t.results.size() == 1 && !t.options.zip) {
+    if (t.results.size() == 1 && !t.options.zip) {  // as docling-serve: one document in the body, else a zip
       t.body = response_json(t);
       t.content_type = "application/json";
     } else {
@@ -218,14 +218,20 @@ void Scheduler::convert_one(Task& t, Document& doc, DocResult& d) {
   docling::ConvertOptions co = docling::convert_defaults();
   co.pipeline = t.options.pipeline;
   co.pages = t.options.pages;
+  co.max_new_tokens = s_.max_new_tokens;
   co.limits.max_input_bytes = s_.max_file_bytes;
   co.cancel = &token;
   double limit = t.options.document_timeout_s;
   if (s_.document_timeout_s > 0 && (limit <= 0 || limit > s_.document_timeout_s)) limit = s_.document_timeout_s;
   arm(t, &token, limit);
   Clock::time_point start = Clock::now();
-  docling::ConvertResult r = engine_.convert(reinterpret_cast<const uint8_t*>(doc.bytes.data()), doc.bytes.size(),
-                                             doc.filename, co);
+  docling::ConvertResult r;
+  try {  // bad input is a result; what is left (options out of range, memory) fails this document only
+    r = engine_.convert(reinterpret_cast<const uint8_t*>(doc.bytes.data()), doc.bytes.size(), doc.filename, co);
+  } catch (const std::exception& e) {
+    r.status = docling::Status::Failure;
+    r.errors.push_back({0, escape(doc.filename) + ": " + escape(e.what())});
+  }
   d.seconds = seconds_since(start);
   bool timed_out = disarm(t, &token) && r.status == docling::Status::Cancelled;
   d.status = status_name(r.status, timed_out, r.pages);
@@ -236,7 +242,7 @@ void Scheduler::convert_one(Task& t, Document& doc, DocResult& d) {
                                                          : ": cancelled (the server is shutting down)"));
   if (d.status == "failure" || d.status == "skipped") return;
   export_all(r, t.options, d);
-  if (t.options.zip) d.document = std::move(r.document);
+  if (t.options.zip || t.docs.size() > 1) d.document = std::move(r.document);  // for the zip
 }
 
 // A document's deadline: the watchdog cancels `token` at that time.
