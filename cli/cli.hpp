@@ -88,12 +88,23 @@ struct ModelLookup {
 ModelLookup find_model(const std::string& flag);
 std::string missing_model(const ModelLookup& m);  // the library's message plus how to pass it
 
+// The --chunk* flags (cli/chunk_flags.cpp); empty = the default.
+struct ChunkFlags {
+  std::string chunker, tokenizer, max_tokens, delim, table_format, doc_format, merge_peers, merge_list_items,
+      always_emit_headings, repeat_table_header, omit_header_on_overflow;
+};
+void add_chunk_flags(CLI::App& app, ChunkFlags& f);
+// Also finds the tokenizer (--chunk-tokenizer, $DOCLING_CHUNK_TOKENIZER, the Hugging Face cache)
+// and loads it once to check it. Throws UsageError.
+docling::ChunkOptions chunk_options(const ChunkFlags& f);
+
 // Export options shared by convert and export.
 struct ExportFlags {
   std::string image_mode, page_break, pages;
   CLI::Option* page_break_given = nullptr;
   bool md_compact_tables = false, doctags_minified = false;
   std::vector<std::string> exclude_labels;
+  ChunkFlags chunks;
 };
 void add_export_flags(CLI::App& app, ExportFlags& f, bool with_pages, const char* default_mode);
 // Checks every value (labels included); throws UsageError. Pages are not set (see expand_pages).

@@ -25,7 +25,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("inputs", f.inputs, ".doctags or DoclingDocument .json files, folders, or - for stdin")
       ->type_name("FILES|DIRS|-");
   app.add_option("-o,--output", f.output, "output folder (default: .), '-' for stdout")->type_name("DIR");
-  app.add_option("--to", f.to, "md,html,json,doctags,text (default: md)")->type_name("LIST");
+  app.add_option("--to", f.to, "md,html,json,doctags,text,chunks (default: md)")->type_name("LIST");
   app.add_option("--page-image", f.page_images,
                  "page image of a DocTags input, one per page, in order\n"
                  "(sets page sizes and picture crops, as docling-core)")

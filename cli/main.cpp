@@ -18,7 +18,7 @@ void usage(FILE* to) {
                "docling-cpp %s - PDF and page images to Markdown, HTML, JSON, DocTags and text\n"
                "\n"
                "usage:\n"
-               "  docling-cpp convert FILES|DIRS|- [-o OUTDIR] [--to md,json,html,doctags,text] [options]\n"
+               "  docling-cpp convert FILES|DIRS|- [-o OUTDIR] [--to md,json,html,doctags,text,chunks] [options]\n"
                "      PDFs and PNG/JPEG pages (folders searched recursively) through the text layer\n"
                "      and/or granite-docling-258M. Outputs keep each input's relative path.\n"
                "  docling-cpp export FILE.doctags|FILE.json|- [-o OUTDIR|-] [--to ...] [options]\n"

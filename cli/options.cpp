@@ -19,7 +19,9 @@ const char* const kEnvironmentHelp =
     "  DOCLING_KV=f16|f32           as --kv-cache\n"
     "  DOCLING_ISA=scalar|avx2|avx512  as --isa\n"
     "  DOCLING_INT8_ACTIVATIONS=1   as --int8-activations\n"
-    "  DOCLING_BF16_DOT=1           as --bf16-dot\n";
+    "  DOCLING_BF16_DOT=1           as --bf16-dot\n"
+    "  DOCLING_CHUNK_TOKENIZER=PATH as --chunk-tokenizer; HF_HOME, HF_HUB_CACHE: the Hugging Face\n"
+    "                               cache searched for all-MiniLM-L6-v2\n";
 
 namespace {
 
@@ -145,6 +147,7 @@ void add_export_flags(CLI::App& app, ExportFlags& f, bool with_pages, const char
       ->type_name("LIST")
       ->allow_extra_args(false)
       ->group(g);
+  add_chunk_flags(app, f.chunks);
 }
 
 docling::ExportOptions export_options(const ExportFlags& f, docling::ImageMode default_mode) {
@@ -177,12 +180,14 @@ docling::ExportOptions export_options(const ExportFlags& f, docling::ImageMode d
   } catch (const docling::InvalidArgumentError& e) {
     throw UsageError(std::string("--exclude-labels: ") + e.what());
   }
+  o.chunks = chunk_options(f.chunks);
   return o;
 }
 
 void write_stdout(const docling::DoclingDocument& doc, docling::Format f, const docling::ExportOptions& o) {
   std::string text = doc.export_to(f, o);
-  std::cout << text << (text.empty() || text.back() != '\n' ? "\n" : "");
+  bool lines = f == docling::Format::Chunks;  // JSON lines: an empty document is an empty stream
+  std::cout << text << (!lines && (text.empty() || text.back() != '\n') ? "\n" : "");
   std::cout.flush();
 }
 

@@ -39,6 +39,7 @@ const char* extension(Format f) {
     case Format::Json: return "json";
     case Format::DocTags: return "doctags";
     case Format::Text: return "txt";
+    case Format::Chunks: return "chunks.jsonl";
   }
   return "out";
 }
@@ -55,7 +56,8 @@ std::vector<Format> parse_formats(const std::string& list) {
     else if (name == "json") f = Format::Json;
     else if (name == "doctags" || name == "dt") f = Format::DocTags;
     else if (name == "text" || name == "txt") f = Format::Text;
-    else throw InvalidArgumentError("unknown output format '" + name + "' (use md, html, json, doctags, text)");
+    else if (name == "chunks") f = Format::Chunks;
+    else throw InvalidArgumentError("unknown output format '" + name + "' (use md, html, json, doctags, text, chunks)");
     bool seen = false;
     for (Format g : out) seen |= g == f;
     if (!seen) out.push_back(f);
@@ -278,6 +280,9 @@ std::string render(const Document& doc, Format f, const ExportOptions& s) {
       o.page_break_placeholder = s.page_break_placeholder;
       return export_text(doc, o);
     }
+    case Format::Chunks:
+      label_set(s.excluded_labels);
+      return chunk_lines(doc, s.chunks);
     case Format::Json:
       label_set(s.excluded_labels);  // the same names are checked for every format
       if (!s.pages.empty()) return write_docling_json(select_pages_of(doc, s.pages));
@@ -349,7 +354,7 @@ std::vector<fs::path> DoclingDocument::save(const fs::path& dir, const std::stri
       path += std::string(".") + extension(f);
       std::string text = render(*d, f, options);
       // Text files end with a newline (as docling-core's reference files do); JSON as saved.
-      if (f != Format::Json && (text.empty() || text.back() != '\n')) text += '\n';
+      if (f != Format::Json && f != Format::Chunks && (text.empty() || text.back() != '\n')) text += '\n';
       batch.add(path, text);
     }
     return batch.commit();

@@ -25,6 +25,10 @@ DoclingDocument wrap(Document doc);
 // The document in one format (images must already be files for ImageMode::Referenced).
 std::string render(const Document& doc, Format f, const ExportOptions& o);
 
+// RAG chunks (pipeline/api_chunks.cpp), and as JSON lines (Format::Chunks).
+std::vector<Chunk> chunk_document(const Document& doc, const ChunkOptions& o);
+std::string chunk_lines(const Document& doc, const ChunkOptions& o);
+
 // Labels by docling-core's names; throws InvalidArgumentError naming an unknown one.
 LabelSet label_set(const std::vector<std::string>& names);
 

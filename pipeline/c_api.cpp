@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -55,7 +56,7 @@ namespace {
 // They stay fixed when fields are appended.
 constexpr size_t kEngineOptionsV1 = sizeof(docling_engine_options);
 constexpr size_t kConvertOptionsV1 = sizeof(docling_convert_options);
-constexpr size_t kExportOptionsV1 = sizeof(docling_export_options);
+constexpr size_t kExportOptionsV1 = offsetof(docling_export_options, chunker);  // before the chunk fields
 constexpr size_t kItemV1 = sizeof(docling_item);
 
 thread_local std::string t_error;
@@ -140,6 +141,9 @@ void defaults(docling_export_options& o) {
   o.image_mode = docling_image_mode(int(d.image_mode));
   o.md_compact_tables = d.md_compact_tables;
   o.doctags_minified = d.doctags_minified;
+  o.chunker = docling_chunker(int(d.chunks.chunker));
+  o.chunk_tokenizer = nullptr;
+  o.chunk_max_tokens = d.chunks.max_tokens;
 }
 
 template <class T>
@@ -259,10 +263,14 @@ docling_status to_cpp(const docling_export_options* in, docling::ExportOptions& 
     if (!c.excluded_labels[i]) return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_export_options.excluded_labels: NULL entry");
     o.excluded_labels.emplace_back(c.excluded_labels[i]);
   }
+  if (raw(c.chunker) < 0 || raw(c.chunker) > DOCLING_CHUNKER_HYBRID) return bad_enum("docling_export_options.chunker", raw(c.chunker));
+  o.chunks.chunker = docling::Chunker(int(c.chunker));
+  o.chunks.tokenizer = str(c.chunk_tokenizer);
+  o.chunks.max_tokens = c.chunk_max_tokens;
   return DOCLING_OK;
 }
 
-bool valid(const docling_format& f) { return raw(f) >= 0 && raw(f) <= DOCLING_FORMAT_TEXT; }
+bool valid(const docling_format& f) { return raw(f) >= 0 && raw(f) <= DOCLING_FORMAT_CHUNKS; }
 
 docling_status give_text(const std::string& s, char** out, size_t* len) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));

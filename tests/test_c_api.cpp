@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 
@@ -294,5 +297,47 @@ TEST(CApi, ItemsOfADocTagsDocument) {
   past.struct_size = sizeof past;
   EXPECT_EQ(docling_document_item(d, n, &past), DOCLING_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(past.ref, nullptr);
+  docling_document_free(d);
+}
+
+TEST(CApi, Chunks) {
+  const fs::path dir = kData / "conformance" / "chunks" / "hybrid_wiki_merge_64";
+  std::string json = slurp(dir / "input.json");
+  docling_document* d = nullptr;
+  ASSERT_EQ(docling_document_from_json(json.data(), json.size(), &d), DOCLING_OK) << docling_last_error();
+  docling_export_options o;
+  ASSERT_EQ(docling_export_default_options(&o, sizeof o), DOCLING_OK);
+  EXPECT_EQ(o.chunker, DOCLING_CHUNKER_HYBRID);
+  // Hybrid without a tokenizer: refused with a reason.
+  Text none;
+  EXPECT_EQ(docling_document_export(d, DOCLING_FORMAT_CHUNKS, &o, &none.p, &none.n), DOCLING_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(docling_last_error()).find("tokenizer"), std::string::npos);
+  const std::string tok = (kData / "conformance" / "chunks" / "tokenizers" / "all-MiniLM-L6-v2").string();
+  o.chunk_tokenizer = tok.c_str();
+  o.chunk_max_tokens = 64;
+  std::string lines = export_doc(d, DOCLING_FORMAT_CHUNKS, &o);
+  // The same chunks as docling-core's fixture, one JSON line each.
+  auto expected = nlohmann::json::parse(slurp(dir / "expected.json"))["root"];
+  std::stringstream ss(lines);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(ss, line)) {
+    auto j = nlohmann::json::parse(line);
+    ASSERT_LT(n, expected.size());
+    EXPECT_EQ(j["text"], expected[n]["text"]);
+    EXPECT_LE(j["num_tokens"].get<int>(), 64);
+    ++n;
+  }
+  EXPECT_EQ(n, expected.size());
+  // A caller built against the struct before the chunk fields: the defaults (hybrid, no
+  // tokenizer) apply to the fields it does not have.
+  docling_export_options old = o;
+  old.struct_size = offsetof(docling_export_options, chunker);
+  Text t;
+  EXPECT_EQ(docling_document_export(d, DOCLING_FORMAT_CHUNKS, &old, &t.p, &t.n), DOCLING_ERR_INVALID_ARGUMENT);
+  o.chunker = DOCLING_CHUNKER_HIERARCHICAL;
+  o.chunk_tokenizer = nullptr;
+  EXPECT_NE(export_doc(d, DOCLING_FORMAT_CHUNKS, &o).find("\"num_tokens\":null"), std::string::npos);
+  EXPECT_STREQ(docling_format_extension(DOCLING_FORMAT_CHUNKS), "chunks.jsonl");
   docling_document_free(d);
 }

@@ -158,8 +158,14 @@ typedef enum docling_format {
   DOCLING_FORMAT_HTML = 1,
   DOCLING_FORMAT_JSON = 2, /* DoclingDocument JSON */
   DOCLING_FORMAT_DOCTAGS = 3,
-  DOCLING_FORMAT_TEXT = 4
+  DOCLING_FORMAT_TEXT = 4,
+  DOCLING_FORMAT_CHUNKS = 5 /* RAG chunks, one JSON object a line (see the chunk_* export options) */
 } docling_format;
+
+typedef enum docling_chunker {
+  DOCLING_CHUNKER_HIERARCHICAL = 0, /* a chunk per paragraph, list, table, picture, with headings */
+  DOCLING_CHUNKER_HYBRID = 1        /* the same fitted to a token budget (needs chunk_tokenizer) */
+} docling_chunker;
 
 typedef enum docling_image_mode {
   DOCLING_IMAGE_PLACEHOLDER = 0, /* "<!-- image -->" where a picture stands */
@@ -177,6 +183,10 @@ typedef struct docling_export_options {
   bool doctags_minified;                /* DocTags without newlines between elements */
   const char* const* excluded_labels;   /* e.g. {"picture", "page_header"} */
   size_t n_excluded_labels;
+  /* DOCLING_FORMAT_CHUNKS (fields added in 0.2; an older struct_size leaves their defaults) */
+  docling_chunker chunker;              /* default DOCLING_CHUNKER_HYBRID */
+  const char* chunk_tokenizer;          /* Hugging Face tokenizer folder or file; NULL = none */
+  int32_t chunk_max_tokens;             /* 0 = the tokenizer's own limit */
 } docling_export_options;
 
 /* Fill `options` with the defaults; `struct_size` = sizeof(*options) as the caller knows it.
@@ -186,9 +196,9 @@ DOCLING_C_API docling_status docling_engine_default_options(docling_engine_optio
 DOCLING_C_API docling_status docling_convert_default_options(docling_convert_options* options, size_t struct_size);
 DOCLING_C_API docling_status docling_export_default_options(docling_export_options* options, size_t struct_size);
 
-/* "md", "markdown", "html", "json", "doctags", "dt", "text", "txt". */
+/* "md", "markdown", "html", "json", "doctags", "dt", "text", "txt", "chunks". */
 DOCLING_C_API docling_status docling_parse_format(const char* name, docling_format* out);
-/* "md", "html", "json", "doctags", "txt"; NULL for an unknown value. */
+/* "md", "html", "json", "doctags", "txt", "chunks.jsonl"; NULL for an unknown value. */
 DOCLING_C_API const char* docling_format_extension(docling_format format);
 
 /* ---- engine ------------------------------------------------------------------------------- */

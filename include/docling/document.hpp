@@ -44,8 +44,11 @@ struct Item {
   bool furniture = false;  // page header/footer layer
 };
 
-enum class Format { Markdown, Html, Json, DocTags, Text };
-DOCLING_API const char* extension(Format f);                              // "md", "html", "json", "doctags", "txt"
+enum class Format {
+  Markdown, Html, Json, DocTags, Text,
+  Chunks,  // RAG chunks, one JSON object a line (".chunks.jsonl"); see ChunkOptions
+};
+DOCLING_API const char* extension(Format f);  // "md", "html", "json", "doctags", "txt", "chunks.jsonl"
 // "md,html,json,doctags,text" (also "markdown", "txt", "dt"). Throws InvalidArgumentError.
 DOCLING_API std::vector<Format> parse_formats(const std::string& list);
 
@@ -55,6 +58,49 @@ enum class ImageMode {
   Referenced,   // files beside the output (save() writes them)
 };
 
+// RAG chunks as docling-core's chunkers make them (HierarchicalChunker, HybridChunker).
+enum class Chunker {
+  Hierarchical,  // one chunk per paragraph, list, table or picture, with its heading path
+  Hybrid,        // the same, fitted to a token budget: split by items and text, small peers merged
+};
+enum class ChunkTableFormat {
+  Triplets,         // "row, column = value. ..." (docling-core's default for chunks)
+  Markdown,         // padded Markdown table
+  MarkdownCompact,  // compact Markdown table, with Markdown-export escaping and "<!-- image -->"
+                    // placeholders (what docling-core gives for MarkdownParams(compact_tables=True))
+  Html,             // one-line <table>
+};
+enum class ChunkItemFormat { Markdown, Html };  // how the other items render
+
+struct ChunkOptions {
+  Chunker chunker = Chunker::Hybrid;    // docling-core's HybridChunker
+  // A Hugging Face tokenizer: a folder (tokenizer.json, vocab.txt, or vocab.json + merges.txt)
+  // or one of those files. Hybrid needs one; with Hierarchical it only fills num_tokens.
+  std::string tokenizer;
+  int max_tokens = 0;                   // 0: the tokenizer's own limit (sentence_bert_config.json
+                                        // max_seq_length, else model_max_length)
+  bool merge_peers = true;              // hybrid: join neighbours with equal headings that fit
+  bool repeat_table_header = true;      // hybrid: a split table repeats its header in each piece
+  bool omit_header_on_overflow = false; // hybrid: a header too big for the first row goes alone
+  bool always_emit_headings = false;    // sections without content still give a heading chunk
+  bool merge_list_items = true;         // deprecated upstream: lists are always one chunk
+  std::string delim = "\n";             // between headings and text, and between merged chunks
+  ChunkTableFormat table_format = ChunkTableFormat::Triplets;
+  ChunkItemFormat item_format = ChunkItemFormat::Markdown;
+};
+
+// One chunk: what to embed, and where it came from.
+struct Chunk {
+  std::string text;             // the content
+  std::string contextualized;   // headings and text joined by ChunkOptions::delim (embed this)
+  std::vector<std::string> headings;  // outermost first
+  std::vector<std::string> items;     // refs of the document items, "#/texts/3"
+  std::vector<int> pages;             // pages those items are on, ascending
+  int num_tokens = -1;                // tokens of `contextualized`; -1 without a tokenizer
+  std::string json;  // the chunk as one JSON line: docling-core's DocChunk.export_json_dict()
+                     // plus "contextualized" and "num_tokens"
+};
+
 struct ExportOptions {
   ImageMode image_mode = ImageMode::Placeholder;   // docling-core's default
   std::optional<std::string> page_break_placeholder;  // text between pages (Markdown, text)
@@ -62,6 +108,7 @@ struct ExportOptions {
   bool md_compact_tables = false;                  // Markdown tables without padding
   bool doctags_minified = false;                   // DocTags without newlines between elements
   std::vector<std::string> excluded_labels;        // e.g. {"picture", "page_header"}
+  ChunkOptions chunks;                             // Format::Chunks
 };
 DOCLING_API ExportOptions export_defaults();
 
@@ -89,6 +136,9 @@ class DOCLING_API DoclingDocument {
   // The document in one format. Referenced images need save() (they must be files).
   std::string export_to(Format format, const ExportOptions& options = export_defaults()) const;
   std::string to_markdown() const { return export_to(Format::Markdown); }
+  // RAG chunks. Throws InvalidArgumentError for a tokenizer that does not load or options that
+  // cannot work (Hybrid without a tokenizer, a tokenizer with no limit and max_tokens 0).
+  std::vector<Chunk> chunk(const ChunkOptions& options = ChunkOptions{}) const;
   std::string to_json() const { return export_to(Format::Json); }
 
   // Writes DIR/STEM.<ext> for each format, atomically (a file is whole or absent; either all

@@ -1,0 +1,114 @@
+// The --chunk* flags of convert and export, and where the chunk tokenizer is found.
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dcli {
+
+namespace {
+
+bool truth(const std::string& flag, const std::string& v, bool fallback) {
+  if (v.empty()) return fallback;
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  throw UsageError("--" + flag + ": expected true or false, got '" + escape(v) + "'");
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// A snapshot of sentence-transformers/all-MiniLM-L6-v2 in the Hugging Face cache (docling-core's
+// default chunk tokenizer), as huggingface_hub lays it out: hub/models--ORG--NAME/snapshots/REV/.
+std::string cached_default_tokenizer() {
+  std::vector<fs::path> hubs;
+  if (std::string h = env("HF_HUB_CACHE"); !h.empty()) hubs.emplace_back(h);
+  if (std::string h = env("HF_HOME"); !h.empty()) hubs.push_back(fs::path(h) / "hub");
+  std::string cache = env("XDG_CACHE_HOME");
+  if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
+  if (!cache.empty()) hubs.push_back(fs::path(cache) / "huggingface" / "hub");
+  std::error_code ec;
+  for (const fs::path& hub : hubs) {
+    fs::path snaps = hub / "models--sentence-transformers--all-MiniLM-L6-v2" / "snapshots";
+    for (const fs::directory_entry& e : fs::directory_iterator(snaps, ec))
+      if (fs::exists(e.path() / "tokenizer.json", ec) || fs::exists(e.path() / "vocab.txt", ec))
+        return e.path().string();
+  }
+  return "";
+}
+
+}  // namespace
+
+void add_chunk_flags(CLI::App& app, ChunkFlags& f) {
+  const char* g = "Chunks (--to chunks)";
+  app.add_option("--chunker", f.chunker,
+                 "hierarchical or hybrid (default: hybrid when a tokenizer is given or found, else hierarchical)")
+      ->type_name("KIND")->group(g);
+  app.add_option("--chunk-tokenizer", f.tokenizer,
+                 "Hugging Face tokenizer: a folder or tokenizer.json / vocab.txt / vocab.json+merges.txt\n"
+                 "(default: $DOCLING_CHUNK_TOKENIZER, else all-MiniLM-L6-v2 in the Hugging Face cache)")
+      ->type_name("PATH")->group(g);
+  app.add_option("--chunk-max-tokens", f.max_tokens, "token budget per chunk (default: the tokenizer's limit)")
+      ->type_name("N")->group(g);
+  app.add_option("--chunk-delim", f.delim, "between headings and text, and merged chunks (default: newline)")
+      ->type_name("TEXT")->group(g);
+  app.add_option("--chunk-table-format", f.table_format, "triplets, markdown, markdown-compact or html (default: triplets)")
+      ->type_name("FORMAT")->group(g);
+  app.add_option("--chunk-doc-format", f.doc_format, "markdown or html (default: markdown)")->type_name("FORMAT")->group(g);
+  app.add_option("--chunk-merge-peers", f.merge_peers, "true or false (default: true)")->type_name("BOOL")->group(g);
+  app.add_option("--chunk-merge-list-items", f.merge_list_items, "true or false (default: true)")->type_name("BOOL")->group(g);
+  app.add_option("--chunk-always-emit-headings", f.always_emit_headings, "true or false (default: false)")
+      ->type_name("BOOL")->group(g);
+  app.add_option("--chunk-repeat-table-header", f.repeat_table_header, "true or false (default: true)")
+      ->type_name("BOOL")->group(g);
+  app.add_option("--chunk-omit-header-on-overflow", f.omit_header_on_overflow, "true or false (default: false)")
+      ->type_name("BOOL")->group(g);
+}
+
+docling::ChunkOptions chunk_options(const ChunkFlags& f) {
+  docling::ChunkOptions o;
+  o.tokenizer = !f.tokenizer.empty() ? f.tokenizer : env("DOCLING_CHUNK_TOKENIZER");
+  bool explicit_tokenizer = !o.tokenizer.empty();
+  if (o.tokenizer.empty()) o.tokenizer = cached_default_tokenizer();
+  if (f.chunker == "hierarchical") o.chunker = docling::Chunker::Hierarchical;
+  else if (f.chunker == "hybrid") o.chunker = docling::Chunker::Hybrid;
+  else if (f.chunker.empty()) o.chunker = o.tokenizer.empty() ? docling::Chunker::Hierarchical : docling::Chunker::Hybrid;
+  else throw UsageError("--chunker: expected hierarchical or hybrid, got '" + escape(f.chunker) + "'");
+  if (o.chunker == docling::Chunker::Hybrid && o.tokenizer.empty())
+    throw UsageError("--chunker hybrid needs a tokenizer: --chunk-tokenizer PATH (e.g. a download of "
+                     "sentence-transformers/all-MiniLM-L6-v2), or --chunker hierarchical");
+  if (!f.max_tokens.empty()) o.max_tokens = int(whole_number("chunk-max-tokens", f.max_tokens, 1, 1 << 30));
+  if (!f.delim.empty()) o.delim = f.delim;
+  if (f.table_format == "triplets") o.table_format = docling::ChunkTableFormat::Triplets;
+  else if (f.table_format == "markdown") o.table_format = docling::ChunkTableFormat::Markdown;
+  else if (f.table_format == "markdown-compact") o.table_format = docling::ChunkTableFormat::MarkdownCompact;
+  else if (f.table_format == "html") o.table_format = docling::ChunkTableFormat::Html;
+  else if (!f.table_format.empty())
+    throw UsageError("--chunk-table-format: expected triplets, markdown, markdown-compact or html, got '" +
+                     escape(f.table_format) + "'");
+  if (f.doc_format == "html") o.item_format = docling::ChunkItemFormat::Html;
+  else if (!f.doc_format.empty() && f.doc_format != "markdown")
+    throw UsageError("--chunk-doc-format: expected markdown or html, got '" + escape(f.doc_format) + "'");
+  o.merge_peers = truth("chunk-merge-peers", f.merge_peers, o.merge_peers);
+  o.merge_list_items = truth("chunk-merge-list-items", f.merge_list_items, o.merge_list_items);
+  o.always_emit_headings = truth("chunk-always-emit-headings", f.always_emit_headings, o.always_emit_headings);
+  o.repeat_table_header = truth("chunk-repeat-table-header", f.repeat_table_header, o.repeat_table_header);
+  o.omit_header_on_overflow = truth("chunk-omit-header-on-overflow", f.omit_header_on_overflow, o.omit_header_on_overflow);
+  // A tokenizer that does not load, or a budget it cannot give, is a usage error now rather
+  // than a failure of every document later (the library keeps the loaded tokenizer).
+  if (explicit_tokenizer || o.chunker == docling::Chunker::Hybrid) {
+    try {
+      (void)docling::DoclingDocument().chunk(o);
+    } catch (const docling::InvalidArgumentError& e) {
+      throw UsageError(escape(e.what()));
+    }
+  }
+  return o;
+}
+
+}  // namespace dcli
