@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exporters/chunk_tokenizer.h"
+#include "vision/tokenizer.h"
 
 namespace {
 
@@ -153,6 +154,17 @@ TEST(ChunkTokenizer, LoadErrorsNameTheFile) {
   fs::remove_all(dir);
 }
 
+// Byte-level BPE goes through the VLM's tokenizer: same counts, longest token in bytes.
+TEST(ChunkTokenizer, ByteLevelBpeFolder) {
+  const std::string dir = kData + "/models/granite-docling-258M";
+  auto tc = load_tokenizer(dir);
+  auto ref = docling::vision::Tokenizer::load(dir);
+  for (const char* text : {"", "hello world", "Revenue  (US$ bn)\n\n| a | b |", "caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87"})
+    EXPECT_EQ(tc->count(text), ref.encode(text).size()) << text;
+  EXPECT_GT(tc->count("hello world"), 0u);
+  EXPECT_GE(tc->longest_token(), 8u);
+}
+
 TEST(ChunkTokenizer, Speed) {
   nlohmann::json cases = read_json(kChunks + "/hybrid_wiki_contextualize_64/expected.json")["root"];
   std::string text;
@@ -161,8 +173,16 @@ TEST(ChunkTokenizer, Speed) {
   auto t0 = std::chrono::steady_clock::now();
   for (int r = 0; r < 200; ++r) tokens += from_vocab_txt().count(text), bytes += text.size();
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("count(): %.1f MB/s, %.2f M tokens/s\n", bytes / s / 1e6, tokens / s / 1e6);
+  std::printf("count(), English: %.1f MB/s, %.2f M tokens/s\n", bytes / s / 1e6, tokens / s / 1e6);
   EXPECT_GT(tokens, 0u);
+  // Accented and CJK text takes the ICU path (NFD per character).
+  std::string intl;
+  for (int r = 0; r < 200; ++r) intl += "R\xC3\xA9sum\xC3\xA9 na\xC3\xAFve \xC3\x9C" "ber \xE4\xB8\xAD\xE6\x96\x87 \xC4\xB0stanbul. ";
+  tokens = 0;
+  t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < 50; ++r) tokens += from_vocab_txt().count(intl);
+  s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("count(), accented/CJK: %.1f MB/s, %.2f M tokens/s\n", 50 * intl.size() / s / 1e6, tokens / s / 1e6);
 }
 
 }  // namespace
