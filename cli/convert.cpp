@@ -297,6 +297,7 @@ const char* ledger_status(docling::Status s) {
 // A document as the workers hand it to the writer.
 struct Done {
   bool skipped = false;
+  std::string skipped_status;  // the ledger's, when skipped
   docling::ConvertResult result;
   std::string sha256;
   uint64_t size = 0;
@@ -304,6 +305,7 @@ struct Done {
 
 struct Summary {
   int ok = 0, partial = 0, failed = 0, cancelled = 0, skipped = 0, pages = 0;
+  int failed_before = 0, partial_before = 0;  // skipped documents whose line says so
 };
 
 // Reads (capped), hashes and, unless the ledger has it, converts one input. Errors reading
@@ -324,6 +326,7 @@ Done run_one(const Setup& s, const Books& b, const Source& src, std::vector<uint
   d.sha256 = sha256_hex(bytes);
   if (!wanted(b, src.key, d.sha256, s.settings)) {
     d.skipped = true;
+    if (const LedgerEntry* e = b.index.find(json_key(src.key))) d.skipped_status = e->status;
     return d;
   }
   std::string name = src.is_stdin() ? "stdin" : src.path.string();
@@ -448,6 +451,8 @@ class Pool {
     try {
       if (d.skipped) {
         ++bt_.sum.skipped;
+        bt_.sum.failed_before += d.skipped_status == "FAILURE";
+        bt_.sum.partial_before += d.skipped_status == "PARTIAL";
         bt_.progress.skipped(i);
         return;
       }
@@ -631,14 +636,18 @@ int cmd_convert(int argc, char** argv) {
   progress.clear_line();
   if (!fatal.empty()) print_error(fatal + " (the batch stopped; finished documents stay written)");
   Summary& sum = bt.sum;
-  std::string skipped = sum.skipped ? ", " + std::to_string(sum.skipped) + " already done" : "";
+  std::string skipped;
+  if (sum.skipped) skipped = ", " + std::to_string(sum.skipped) + " already done";
+  if (sum.failed_before) skipped += " (" + std::to_string(sum.failed_before) + " of them failed: --redo-failed retries)";
   std::fprintf(stderr, "docling-cpp: %zu document(s): %d succeeded, %d partial, %d failed%s%s (%d pages, %.1f s)\n",
                todo.size(), sum.ok, sum.partial, sum.failed, skipped.c_str(), interrupted ? ", interrupted" : "",
                sum.pages, secs);
   if (!fatal.empty()) return kExitUsage;
   if (interrupted) return kExitInterrupted;
-  if (sum.failed) return kExitFailed;
-  return sum.partial && f.strict ? kExitPartial : kExitOk;
+  // The exit code is the archive's, not this run's: documents an earlier run finished count as
+  // they ended, so a batch resumed after a kill exits as an uninterrupted one would.
+  if (sum.failed || sum.failed_before) return kExitFailed;
+  return (sum.partial || sum.partial_before) && f.strict ? kExitPartial : kExitOk;
 }
 
 }  // namespace dcli
