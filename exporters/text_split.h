@@ -21,7 +21,9 @@ namespace docling::chunk {
 std::vector<std::string> semchunk(std::string_view utf8, size_t chunk_size, const TokenCounter& tc);
 
 // docling-core's LineBasedTokenChunker as HybridChunker's table path uses it (§6.4): lines,
-// prefix (header lines joined), limit.
+// prefix (header lines joined), limit. omit_header_on_overflow (no fixture covers it): a line
+// that fits alone but not with the prefix closes the current piece (the prefix alone, if nothing
+// else was added) and goes into a piece without the prefix.
 std::vector<std::string> line_chunk(const std::vector<std::string>& lines, const std::string& prefix,
                                     size_t max_tokens, bool omit_header_on_overflow,
                                     const TokenCounter& tc);
