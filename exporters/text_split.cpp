@@ -175,7 +175,12 @@ void chunk_rec(std::string_view t, const Counter& f, std::vector<std::string>& o
   for (size_t i = 0; i < np;) {
     std::string_view piece = joined(t, s, i, i + 1);
     size_t next = i + 1;
-    if (f(piece) > f.n) {
+    if (f(piece) > f.n && piece.size() == t.size()) {
+      // Nothing smaller to split into (one character worth more tokens than the budget, e.g.
+      // a Hangul syllable into jamo pieces under a budget of 1): upstream recurses until Python
+      // gives up; the piece goes out over budget instead.
+      out.emplace_back(piece);
+    } else if (f(piece) > f.n) {
       chunk_rec(piece, f, out);
     } else {
       size_t end = find_end(t, s, cum, i, f);

@@ -169,13 +169,19 @@ TEST(CliChunks, PropertiesOnOtherDocuments) {
         bool table = false;
         for (const Json& it : c["meta"]["doc_items"]) {
           covered.insert(it["self_ref"].get<std::string>());
-          table = table || it["label"] == "table";
+          table = table || it["self_ref"].get<std::string>().rfind("#/tables/", 0) == 0;
         }
-        if (!table) EXPECT_LE(c["num_tokens"].get<int>(), budget) << in << ": " << c["contextualized"];
+        // One character cannot be split further (a Hangul syllable is 2-3 WordPiece tokens, and
+        // under a heading of budget - 1 tokens it does not fit): it goes out whole.
+        std::string text = c["text"];
+        size_t chars = 0;
+        for (unsigned char ch : text) chars += (ch & 0xC0) != 0x80;
+        if (!table && chars > 1) EXPECT_LE(c["num_tokens"].get<int>(), budget) << in << ": " << c["contextualized"];
       }
       for (const Json& t : doc.value("texts", Json::array())) {
         std::string label = t.value("label", ""), text = t.value("text", "");
-        bool body = t.value("content_layer", "body") == "body";
+        bool body = t.value("content_layer", "body") == "body" &&
+                    !(t.contains("parent") && t["parent"].value("$ref", "") == "#/furniture");
         bool in_picture = t.contains("parent") && t["parent"].value("$ref", "").rfind("#/pictures/", 0) == 0;
         if (!body || in_picture || text.empty() || label == "title" || label == "section_header" ||
             label == "caption" || label == "footnote" || label == "chart" || label == "grading_scale")

@@ -165,3 +165,13 @@ TEST(Semchunk, WikiMerge64Pieces) {
 }
 
 }  // namespace
+
+// A character worth more tokens than the budget cannot be split: it goes out whole instead of
+// recursing without end (found chunking Korean text under a long heading).
+TEST(Semchunk, UnsplittableCharacterOverBudget) {
+  struct TwoPerChar : TokenCounter {
+    size_t count(std::string_view s) const override { return 2 * s.size(); }
+    size_t longest_token() const override { return 1; }
+  };
+  EXPECT_EQ(semchunk("ab", 1, TwoPerChar()), (V{"a", "b"}));
+}
