@@ -294,9 +294,11 @@ TEST(CliLedger, FailuresAreRecordedAndRedoneOnlyWhenAsked) {
     EXPECT_NE(e.errors[0].reason.find(e.input), std::string::npos) << e.errors[0].reason;  // names the file
   }
   EXPECT_EQ(failures, 2);
-  // A plain rerun does not try broken files again; status says what failed and why.
+  // A plain rerun does not try broken files again, and exits as the archive stands (1: some
+  // documents failed), as the first run did; status says what failed and why.
   CliRun r2 = cli(base);
-  EXPECT_EQ(r2.code, 0) << r2.err;
+  EXPECT_EQ(r2.code, 1) << r2.err;
+  EXPECT_NE(r2.err.find("3 already done (2 of them failed"), std::string::npos) << r2.err;
   EXPECT_EQ(ledger(out / "docling-cpp.ledger.jsonl").size(), 3u);
   CliRun st = cli("status " + q(out));
   EXPECT_EQ(st.code, 1) << st.out << st.err;
@@ -310,7 +312,7 @@ TEST(CliLedger, FailuresAreRecordedAndRedoneOnlyWhenAsked) {
   EXPECT_EQ((std::set<std::string>{l[3].input, l[4].input}), (std::set<std::string>{"broken.pdf", "empty.pdf"}));
   // Fixed by the user: the new bytes convert on a plain rerun.
   fs::copy_file(kData / "pdfs" / "multi_page.pdf", in / "broken.pdf", fs::copy_options::overwrite_existing);
-  EXPECT_EQ(cli(base).code, 0);
+  EXPECT_EQ(cli(base).code, 1);  // empty.pdf still fails
   l = ledger(out / "docling-cpp.ledger.jsonl");
   ASSERT_EQ(l.size(), 6u);
   EXPECT_EQ(l[5].input, "broken.pdf");
