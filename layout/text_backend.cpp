@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/utf8.h"
+#include "layout/heading_levels.h"
 #include "layout/pdf.h"
 
 namespace docling {
@@ -125,14 +126,50 @@ std::string furniture_key(const std::string& s) {
   return k;
 }
 
-bool is_caption_text(const std::string& s) {
-  static const char* kHeads[] = {"Table ", "Figure ", "Fig. ", "Fig ", "Listing ", "Algorithm ", "Chart "};
-  for (const char* h : kHeads) {
-    size_t n = std::strlen(h);
-    if (s.compare(0, n, h) == 0 && s.size() > n && ascii_digit(s[n])) return true;
+enum class CaptionKind : uint8_t { None, Table, Figure, Other };
+
+// Length of a caption number at i: "3", "2.1", "4-2", "IV", "A1", "S2" (0 if none).
+size_t caption_number_len(const std::string& s, size_t i) {
+  size_t j = i;
+  if (j < s.size() && std::isupper(static_cast<unsigned char>(s[j])) && j + 1 < s.size() && ascii_digit(s[j + 1])) ++j;
+  size_t d = j;
+  while (j < s.size() && ascii_digit(s[j])) ++j;
+  if (j > d) {
+    while (j + 1 < s.size() && (s[j] == '.' || s[j] == '-') && ascii_digit(s[j + 1]))
+      for (++j; j < s.size() && ascii_digit(s[j]);) ++j;
+    return j - i;
   }
-  return false;
+  while (j < s.size() && std::strchr("IVXL", s[j])) ++j;
+  return j - i;
 }
+
+// A caption starts with its label and number and then punctuation or the end: "Table 1:",
+// "Figure 2.", "Fig. 3 - ...", "TABLE IV". A sentence that mentions an object ("Table 1
+// lists ...", "Figure 2.3 shows ...") continues with a word instead.
+CaptionKind caption_kind(const std::string& s) {
+  static const struct { const char* head; CaptionKind kind; } kHeads[] = {
+      {"Table", CaptionKind::Table},   {"TABLE", CaptionKind::Table},   {"Figure", CaptionKind::Figure},
+      {"FIGURE", CaptionKind::Figure}, {"Fig.", CaptionKind::Figure},   {"FIG.", CaptionKind::Figure},
+      {"Fig", CaptionKind::Figure},    {"Chart", CaptionKind::Figure},  {"Listing", CaptionKind::Other},
+      {"Algorithm", CaptionKind::Other}};
+  for (const auto& h : kHeads) {
+    size_t i = std::strlen(h.head);
+    if (s.compare(0, i, h.head) != 0) continue;
+    if (i < s.size() && s[i] == ' ') ++i;
+    else if (h.head[i - 1] != '.') continue;
+    size_t n = caption_number_len(s, i);
+    if (!n) continue;
+    i += n;
+    if (i == s.size()) return h.kind;
+    if (std::strchr(":.|)", s[i])) return h.kind;
+    if (s[i] != ' ' || i + 1 >= s.size()) continue;
+    unsigned char next = static_cast<unsigned char>(s[i + 1]);
+    if (next == ':' || next == '-' || next == 0xE2 /* en or em dash */) return h.kind;
+  }
+  return CaptionKind::None;
+}
+
+bool is_caption_text(const std::string& s) { return caption_kind(s) != CaptionKind::None; }
 
 bool ends_sentence(const std::string& s) {
   if (s.empty()) return false;
@@ -312,7 +349,7 @@ struct Builder {
   const TextBackendOptions& opt;
   double body_fs = 10;
   Ref list;                                  // open list group, if any
-  std::vector<std::pair<Ref, double>> headings;  // for levels by size
+  std::vector<std::pair<Ref, HeadingInfo>> headings;  // for levels and the title
 
   ProvenanceItem prov(int page_no, const Box& b, const std::string& text) const {
     ProvenanceItem p;
@@ -336,18 +373,51 @@ struct Builder {
     doc.text(r).marker = m.text;
   }
 
-  // A caption right before a table belongs to it (docling nests captions under tables).
-  void attach_caption(Ref table) {
+  // docling nests a caption under its object; a caption is the object's only when it sits
+  // right above or below it (within about two lines) and overlaps it horizontally.
+  bool adjacent(const BoundingBox& cap, const BoundingBox& obj) const {
+    double gap = 2.5 * body_fs;
+    bool above = cap.b <= obj.t + 0.5 * body_fs && obj.t - cap.b <= gap;
+    bool below = cap.t >= obj.b - 0.5 * body_fs && cap.t - obj.b <= gap;
+    return (above || below) && cap.l < obj.r && cap.r > obj.l;
+  }
+
+  void attach(Ref caption, Ref table) {
+    auto& kids = doc.body.children;
+    kids.erase(std::find(kids.begin(), kids.end(), caption));
+    doc.text(caption).parent = table;
+    doc.table(table).children.push_back(caption);
+    doc.table(table).captions.push_back(caption);
+  }
+
+  // Pairs the two newest body items when one is a table and the other its caption (in
+  // either order: captions above or below).
+  void pair_caption() {
     auto& kids = doc.body.children;
     if (kids.size() < 2) return;
-    Ref prev = kids[kids.size() - 2];
-    if (prev.kind != RefKind::Text || doc.text(prev).label != Label::Caption) return;
-    kids.erase(kids.end() - 2);
-    doc.text(prev).parent = table;
-    doc.table(table).children.push_back(prev);
-    doc.table(table).captions.push_back(prev);
+    Ref a = kids[kids.size() - 2], b = kids.back();
+    Ref cap = a.kind == RefKind::Text ? a : b, tab = a.kind == RefKind::Table ? a : b;
+    if (cap.kind != RefKind::Text || tab.kind != RefKind::Table) return;
+    const TextItem& c = doc.text(cap);
+    const TableItem& t = doc.table(tab);
+    if (c.label != Label::Caption || !t.captions.empty() || c.prov.empty() || t.prov.empty()) return;
+    CaptionKind k = caption_kind(c.text);
+    if (k == CaptionKind::Figure || c.prov[0].page_no != t.prov[0].page_no) return;
+    if (adjacent(c.prov[0].bbox, t.prov[0].bbox)) attach(cap, tab);
   }
 };
+
+double band_top(const Ctx& cx, const Band& b) {
+  double t = 1e300;
+  for (int id : b) t = std::min(t, cx.page->lines[size_t(id)].t);
+  return t;
+}
+
+double band_bottom(const Ctx& cx, const Band& b) {
+  double v = -1e300;
+  for (int id : b) v = std::max(v, cx.page->lines[size_t(id)].b);
+  return v;
+}
 
 // How many bands from i on read as a table (0: none). Rows need two or more cells;
 // a lone short cell between rows (a wrapped cell) is allowed.
@@ -355,6 +425,8 @@ size_t table_rows(const Ctx& cx, const std::vector<Band>& bands, size_t i) {
   const auto& L = cx.page->lines;
   size_t j = i, multi = 0, wide = 0;
   while (j < bands.size()) {
+    // A row far below the previous one starts something else (another table, a figure).
+    if (j > i && band_top(cx, bands[j]) - band_bottom(cx, bands[j - 1]) > 1.5 * cx.body_fs) break;
     if (bands[j].size() >= 2) {
       ++multi;
       wide += bands[j].size() >= 3;
@@ -397,7 +469,8 @@ bool split_words_into_columns(const TextPage& page, const TextLine& l, const Cov
   return true;
 }
 
-void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j, Builder& bld) {
+// Column extents of a table: the rows with the most cells.
+Cover table_columns(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j) {
   const auto& L = cx.page->lines;
   size_t most = 0;
   for (size_t k = i; k < j; ++k) most = std::max(most, bands[k].size());
@@ -405,7 +478,83 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
   for (size_t k = i; k < j; ++k)
     if (bands[k].size() == most)
       for (int id : bands[k]) cover_add(cols, L[id].l, L[id].r);
+  return cols;
+}
+
+// Whether a band directly above a table is its header row: set close above it, inside
+// the table's width, and with its words standing over two or more of the table's columns
+// (a header set with narrow gaps reads as one line, so it never counted as a table row).
+// Prose and captions above a table put words between the columns or are not that close.
+bool header_band_fits(const Ctx& cx, const Band& band, const Band& below, const Cover& cols) {
+  const auto& L = cx.page->lines;
+  const auto& W = cx.page->words;
+  double fs = cx.body_fs;
+  if (cols.size() < 2 || band_top(cx, below) - band_bottom(cx, band) > 1.0 * fs) return false;
+  int prev = -1, hit = 0;
+  for (int id : band) {
+    if (is_caption_text(L[id].text)) return false;
+    for (int w : L[id].words) {
+      const TextWord& tw = W[size_t(w)];
+      int col = -1;
+      for (int c = 0; c < int(cols.size()); ++c)
+        if (tw.l < cols[c].second + 0.3 * fs && tw.r > cols[c].first - 0.3 * fs) col = c;
+      if (col < 0 || col < prev) return false;
+      hit += col != prev;
+      prev = col;
+    }
+  }
+  return hit >= 2 && 2 * hit >= int(cols.size());
+}
+
+// Header bands (0..2) placed directly above a table that starts at i + k.
+size_t header_bands_before(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t& used) {
+  for (size_t k = 1; k <= 2 && i + k < bands.size(); ++k) {
+    if (bands[i + k].size() < 2 || !(used = table_rows(cx, bands, i + k))) continue;
+    Cover cols = table_columns(cx, bands, i + k, i + k + used);
+    for (size_t h = i + k; h-- > i;)
+      if (!header_band_fits(cx, bands[h], bands[h + 1], cols)) return used = 0;
+    return k;
+  }
+  return 0;
+}
+
+bool numeric_cell(const std::string& s) {
+  int digits = 0;
+  for (unsigned char c : s) {
+    if (ascii_digit(c)) ++digits;
+    else if (c < 0x80 && !std::strchr(" ,.%+-()$", c)) return false;  // bytes >= 0x80: currency, minus
+  }
+  return digits > 0;
+}
+
+// How many leading rows are the header: rows placed above the body as a header, else
+// leading rows set in bold over a regular body, else a first row of labels over columns
+// of numbers. A first row with no such evidence is data.
+int header_rows(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& bold,
+                int placed) {
+  int n = int(rows.size());
+  if (placed > 0) return placed;
+  int lead = 0;
+  while (lead < n && bold[size_t(lead)]) ++lead;
+  if (lead > 0 && lead < n && lead <= 3) return lead;
+  if (n < 2) return 0;
+  for (const std::string& c : rows[0])
+    if (numeric_cell(c)) return 0;
+  for (size_t c = 0; c < rows[0].size(); ++c) {
+    int num = 0;
+    for (int r = 1; r < n; ++r) num += c < rows[size_t(r)].size() && numeric_cell(rows[size_t(r)][c]);
+    if (2 * num >= n - 1) return 1;
+  }
+  return 0;
+}
+
+void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j, size_t placed_header,
+               Builder& bld) {
+  const auto& L = cx.page->lines;
+  Cover cols = table_columns(cx, bands, i + placed_header, j);
   int ncols = int(cols.size());
+  std::vector<std::vector<std::string>> row_text;
+  std::vector<bool> row_bold;
 
   TableData data;
   data.num_rows = int(j - i);
@@ -420,6 +569,9 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
     std::sort(ids.begin(), ids.end(), [&](int a, int b) {
       return std::fabs(L[a].t - L[b].t) > 2 ? L[a].t < L[b].t : L[a].l < L[b].l;
     });
+    bool bold = true;
+    for (int id : ids) bold &= L[id].bold;
+    row_bold.push_back(bold);
     for (int id : ids) {
       const TextLine& l = L[id];
       int c0 = -1, c1 = -1;
@@ -446,6 +598,7 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
       span_end[c0] = std::max(span_end[c0], c1);
       cbox[c0].add(line_box(l));
     }
+    row_text.push_back(text);
     for (int c = 0; c < ncols;) {
       int e = span_end[c];
       for (int x = c + 1; x <= e; ++x) {  // text inside a span joins the span cell
@@ -461,16 +614,18 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
       cell.start_col = c, cell.end_col = e + 1;
       cell.col_span = e - c + 1;
       cell.text = text[c];
-      cell.column_header = k == i;
       if (!text[c].empty()) cell.bbox = BoundingBox{cbox[c].l, cbox[c].t, cbox[c].r, cbox[c].b, CoordOrigin::TopLeft};
       data.cells.push_back(std::move(cell));
       c = e + 1;
     }
   }
+  int head = header_rows(row_text, row_bold, int(placed_header));
+  for (TableCell& cell : data.cells) cell.column_header = cell.start_row < head;
   bld.list = Ref{};
   ProvenanceItem p = bld.prov(cx.page->page_no, tbox, "");
   Ref t = bld.doc.add_table(std::move(data), Ref::body(), p);
-  bld.attach_caption(t);
+  (void)t;
+  bld.pair_caption();
 }
 
 // The segments of a band become one logical line; segments of very different font
@@ -519,6 +674,12 @@ struct Block {
   bool all_bold = true;
 };
 
+void add_heading(const Ctx& cx, const Block& b, const std::string& text, double fs, Builder& bld) {
+  Ref r = bld.add_text(Label::SectionHeader, text, cx.page->page_no, b.box);
+  double h = cx.page->height > 0 ? cx.page->height : 1;
+  bld.headings.push_back({r, HeadingInfo{text, fs, b.all_bold, cx.page->page_no, b.box.t / h}});
+}
+
 void emit_block(const Ctx& cx, Block& b, Builder& bld) {
   if (b.lines.empty()) return;
   const TextPage& pg = *cx.page;
@@ -546,21 +707,19 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
   } else if (b.marker.enumerated && !leaders && (b.all_bold || fs >= 1.05 * bld.body_fs) &&
              b.lines.size() <= 2 && nchars <= 150 &&
              !ends_sentence(text)) {  // "1. Introduction" in bold: a numbered heading
-    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
-    bld.headings.push_back({r, fs});
+    add_heading(cx, b, text, fs, bld);
   } else if (b.marker.len && !mono) {
     std::string body = trim(text.substr(b.marker.len));
     bld.add_list_item(body, b.marker, page_no, b.box);
   } else if (!mono && !leaders && nchars <= 200 && b.lines.size() <= 3 && fs >= 1.12 * bld.body_fs) {
-    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
-    bld.headings.push_back({r, fs});
+    add_heading(cx, b, text, fs, bld);
   } else if (!mono && !leaders && nchars <= 150 && b.lines.size() <= 2 && b.all_bold &&
              !ends_sentence(text) &&
              fs >= 0.95 * bld.body_fs) {
-    Ref r = bld.add_text(Label::SectionHeader, text, page_no, b.box);
-    bld.headings.push_back({r, fs});
+    add_heading(cx, b, text, fs, bld);
   } else if (is_caption_text(first)) {
     bld.add_text(Label::Caption, text, page_no, b.box);
+    bld.pair_caption();
   } else if (mono) {
     Ref r = bld.add_text(Label::Code, text, page_no, b.box);
     (void)r;
@@ -576,12 +735,13 @@ void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld);
 void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
   Block cur;
   for (size_t i = 0; i < bands.size();) {
-    if (cx.opt->tables && bands[i].size() >= 2) {
-      size_t used = table_rows(cx, bands, i);
+    if (cx.opt->tables) {
+      size_t used = bands[i].size() >= 2 ? table_rows(cx, bands, i) : 0, head = 0;
+      if (!used) head = header_bands_before(cx, bands, i, used);
       if (used) {
         emit_block(cx, cur, bld);
-        add_table(cx, bands, i, i + used, bld);
-        i += used;
+        add_table(cx, bands, i, i + head + used, head, bld);
+        i += head + used;
         continue;
       }
     }
@@ -600,8 +760,9 @@ void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld) {
       const LLine& prev = cur.lines.back();
       double fs = std::max(ln.fs, prev.fs);
       double gap = ln.box.t - prev.box.b;
+      // A caption starts its own block even when set without space after a paragraph.
       bool brk = m.len > 0 || std::fabs(ln.fs - prev.fs) > 0.6 || ln.mono != prev.mono ||
-                 gap > 0.6 * fs;
+                 gap > 0.6 * fs || is_caption_text(ln.text);
       if (!brk && ln.bold != prev.bold && (cur.all_bold || (ln.bold && ends_sentence(prev.text))))
         brk = !cur.marker.len;
       if (!brk && cur.marker.len && ln.box.l < cur.box.l + 0.3 * fs) brk = true;
@@ -708,6 +869,18 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
     }
 }
 
+// Levels from numbering and style, and the title (docling labels it apart from sections).
+void assign_levels(Builder& bld, int first_page) {
+  std::vector<HeadingInfo> info;
+  for (auto& h : bld.headings) info.push_back(h.second);
+  HeadingLevels hl = assign_heading_levels(info, first_page);
+  for (size_t i = 0; i < info.size(); ++i) {
+    TextItem& t = bld.doc.text(bld.headings[i].first);
+    t.level = bld.opt.heading_levels ? hl.level[i] : 1;
+    if (int(i) == hl.title) t.label = Label::Title;
+  }
+}
+
 }  // namespace
 
 TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::string& name,
@@ -760,16 +933,7 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
       for (ProvenanceItem& pr : t.prov) back(pr.bbox, pr.page_no);
     }
   }
-  if (opt.heading_levels && !bld.headings.empty()) {
-    std::vector<int> sizes;
-    for (auto& h : bld.headings) sizes.push_back(int(std::lround(h.second * 2)));
-    std::sort(sizes.begin(), sizes.end(), std::greater<int>());
-    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-    for (auto& h : bld.headings) {
-      int k = int(std::find(sizes.begin(), sizes.end(), int(std::lround(h.second * 2))) - sizes.begin());
-      res.doc.text(h.first).level = std::min(k + 1, 6);
-    }
-  }
+  assign_levels(bld, pages.empty() ? 1 : pages.front().page_no);
   return res;
 }
 

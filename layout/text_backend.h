@@ -3,7 +3,7 @@
 // Per page: words -> lines (layout/text_layer.h) -> reading order (columns found by
 // whitespace gutters, then top to bottom) -> blocks (paragraphs joined across lines
 // with de-hyphenation, headings from font size / weight, list items from bullets and
-// numbering, captions, footnotes, code in monospace fonts, simple tables where cells
+// numbering, captions attached to the table next to them, footnotes, code in monospace fonts, simple tables where cells
 // align). Across pages: text repeated at the same place near the top or bottom of
 // several pages, and page numbers, go to the furniture layer.
 //
@@ -25,8 +25,8 @@ class PageSource;
 struct TextBackendOptions {
   bool tables = true;          // detect aligned cells as tables
   bool furniture = true;       // page headers / footers / numbers -> furniture layer
-  bool heading_levels = false; // false: every section header is level 1, as docling's
-                               // standard pipeline writes them; true: levels by font size
+  bool heading_levels = true;  // levels from numbering ("3.1" -> 2), then font size / weight
+                               // (layout/heading_levels.h); false: every one is level 1
   double line_gap_em = 1.5;    // horizontal gap (in font sizes) that splits a line
 };
 

@@ -153,19 +153,22 @@ TEST(TextBackend, HeadingsFromSizeAndWeight) {
                            {std::string(kLong) + " more body.", 72, 140},
                            {"Mid Heading", 72, 170, 14, false},
                            {std::string(kLong) + " last body.", 72, 195}};
-  TextBackendResult flat = convert_text_pages({make_page(1, lines)}, "h");
-  std::vector<const TextItem*> heads;
-  for (const TextItem& t : flat.doc.texts)
-    if (t.label == Label::SectionHeader) heads.push_back(&t);
-  ASSERT_EQ(heads.size(), 3u);
-  for (const TextItem* h : heads) EXPECT_EQ(h->level, 1);
-  TextBackendOptions opt;
-  opt.heading_levels = true;
-  TextBackendResult lev = convert_text_pages({make_page(1, lines)}, "h", opt);
+  // The first, largest heading is the title; the others get levels by size, then weight.
+  TextBackendResult lev = convert_text_pages({make_page(1, lines)}, "h");
+  ASSERT_EQ(lev.doc.texts[0].label, Label::Title);
+  EXPECT_EQ(lev.doc.texts[0].text, "Big Heading");
   std::vector<int> levels;
   for (const TextItem& t : lev.doc.texts)
     if (t.label == Label::SectionHeader) levels.push_back(t.level);
-  EXPECT_EQ(levels, (std::vector<int>{1, 3, 2}));
+  EXPECT_EQ(levels, (std::vector<int>{2, 1}));
+  TextBackendOptions opt;
+  opt.heading_levels = false;  // every section header level 1
+  TextBackendResult flat = convert_text_pages({make_page(1, lines)}, "h", opt);
+  std::vector<const TextItem*> heads;
+  for (const TextItem& t : flat.doc.texts)
+    if (t.label == Label::SectionHeader) heads.push_back(&t);
+  ASSERT_EQ(heads.size(), 2u);
+  for (const TextItem* h : heads) EXPECT_EQ(h->level, 1);
 }
 
 TEST(TextBackend, AlignedCellsBecomeATableWithCaption) {
