@@ -623,8 +623,7 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
   for (TableCell& cell : data.cells) cell.column_header = cell.start_row < head;
   bld.list = Ref{};
   ProvenanceItem p = bld.prov(cx.page->page_no, tbox, "");
-  Ref t = bld.doc.add_table(std::move(data), Ref::body(), p);
-  (void)t;
+  bld.doc.add_table(std::move(data), Ref::body(), p);
   bld.pair_caption();
 }
 
