@@ -120,7 +120,8 @@ bool py_float_parses(const std::string& s) {
 
 namespace {
 
-// tabulate also reads "379,592" (int) and "1,234.5" (float): [+-]d{1,3}(,ddd)+ with an optional fraction.
+// tabulate (0.9) also reads "379,592" (int) and "1,234.5" (float): [+-]d{1,3}(,ddd)+ with an
+// optional fraction (docling-core's fixtures right-align such columns).
 PyType thousands_type(const std::string& s) {
   size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0, lead = i;
   auto digit = [&](size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
@@ -133,7 +134,7 @@ PyType thousands_type(const std::string& s) {
   }
   if (groups == 0 || digit(i)) return PyType::Str;
   if (i == s.size()) return PyType::Int;
-  if (s[i] != '.' || !digit(i + 1)) return PyType::Str;
+  if (s[i] != '.') return PyType::Str;
   for (++i; digit(i);) ++i;
   return i == s.size() ? PyType::Float : PyType::Str;
 }

@@ -107,10 +107,11 @@ TEST(Geometry, LocTokensRoundHalfEvenAndClamp) {
 }
 
 TEST(Tabulate, NumberDetectionFollowsPython) {
-  for (const char* s : {"12", " 12 ", "+1", "-3", "1_000", "٣"}) EXPECT_EQ(tabulate_type(s), PyType::Int) << s;
-  for (const char* s : {"1.5", ".5", "1e5", "1E-3", "nan", "inf", "-inf", "1_0.5"})
+  for (const char* s : {"12", " 12 ", "+1", "-3", "1_000", "٣", "1,000", "-379,592"})
+    EXPECT_EQ(tabulate_type(s), PyType::Int) << s;
+  for (const char* s : {"1.5", ".5", "1e5", "1E-3", "nan", "inf", "-inf", "1_0.5", "1,000.25", "1,000."})
     EXPECT_EQ(tabulate_type(s), PyType::Float) << s;
-  for (const char* s : {"1,000", "12%", "n/a", "1__0", "_1", "infinity", "1e999", "0x10", "."})
+  for (const char* s : {"1,0000", "1000,000", ",000", "1,00", "12%", "n/a", "1__0", "_1", "infinity", "1e999", "0x10", "."})
     EXPECT_EQ(tabulate_type(s), PyType::Str) << s;
   EXPECT_EQ(tabulate_type(""), PyType::None);
   EXPECT_EQ(tabulate_type("True"), PyType::Bool);
