@@ -26,6 +26,8 @@ void usage(FILE* to) {
                "  docling-cpp generate --image PAGE.png|FILE.pdf [--model DIR] [--prompt TEXT]\n"
                "      [--max-new-tokens N] [--print-ids] [--page N]\n"
                "      The model's raw output for one page (special tokens kept).\n"
+               "  docling-cpp serve [--host H] [--port 5001] [--api-key KEY] [--max-queue N] [options]\n"
+               "      A docling-serve v1 compatible HTTP service on one shared engine.\n"
                "\n"
                "Run 'docling-cpp COMMAND --help' for a command's options and environment variables.\n"
                "Exit codes: 0 all written (incomplete pages are warned about), 1 some inputs failed,\n"

@@ -1,5 +1,5 @@
 // docling-cpp serve: a docling-serve v1 compatible HTTP service on one shared Engine.
-// The API follows docling-serve 1.x (v1 paths; request and response shapes from its
+// The API follows docling-serve 1.x, checked against v1.22.0 (v1 paths; request and response shapes from its
 // docs/usage.md, datamodel and docling-jobkit's result models). The routes are in
 // serve_http.cpp, options in serve_options.cpp, the queue in serve_tasks.cpp, answers in
 // serve_respond.cpp, the schema in serve_openapi.cpp.

@@ -1,5 +1,5 @@
 // docling-cpp serve: what the serve_*.cpp files share. A docling-serve v1 compatible HTTP
-// service (the API of docling-serve 1.x, read from its docs/usage.md, datamodel and
+// service (the API of docling-serve 1.x up to v1.22.0, read from its docs/usage.md, datamodel and
 // docling-jobkit's result models) on one shared docling::Engine.
 //
 // Takes: parsed HTTP requests (multipart forms, JSON bodies). Gives: tasks run on a bounded

@@ -153,7 +153,7 @@ std::string response_zip(Task& t) {
 }
 
 Json version_json() {
-  return {{"docling-serve", "1.x (v1 API, as implemented by docling-cpp)"},
+  return {{"docling-serve", "1.22.0 (v1 API shapes, as implemented by docling-cpp)"},
           {"docling-cpp", docling::version()},
           {"docling-core", "DoclingDocument 1.x JSON (docling-core exports)"}};
 }
