@@ -90,6 +90,42 @@ BoundingBox BoundingBox::to_top_left(double page_height) const {
   return {l, page_height - t, r, page_height - b, CoordOrigin::TopLeft};
 }
 
+BoundingBox BoundingBox::to_bottom_left(double page_height) const {
+  if (origin == CoordOrigin::BottomLeft) return *this;
+  return {l, page_height - t, r, page_height - b, CoordOrigin::BottomLeft};
+}
+
+namespace {
+
+template <class Items, class F>
+void for_each_prov(Items& items, F f) {
+  for (auto& it : items)
+    for (ProvenanceItem& p : it.prov) f(p);
+}
+
+}  // namespace
+
+void set_coord_origin(Document& doc, CoordOrigin to, bool cells) {
+  auto height = [&](int page_no) -> std::optional<double> {
+    const PageItem* p = doc.page(page_no);
+    return p ? std::optional<double>(p->size.height) : std::nullopt;
+  };
+  auto move = [&](ProvenanceItem& p) {
+    if (auto h = height(p.page_no)) p.bbox = p.bbox.with_origin(to, *h);
+  };
+  for_each_prov(doc.texts, move);
+  for_each_prov(doc.tables, move);
+  for_each_prov(doc.pictures, move);
+  for_each_prov(doc.key_value_items, move);
+  for_each_prov(doc.form_items, move);
+  if (!cells) return;
+  for (TableItem& t : doc.tables) {
+    auto h = t.prov.empty() ? std::nullopt : height(t.prov[0].page_no);
+    for (TableCell& c : t.data.cells)
+      if (c.bbox && h) c.bbox = c.bbox->with_origin(to, *h);
+  }
+}
+
 std::vector<std::vector<TableCell>> TableData::grid() const {
   std::vector<std::vector<TableCell>> g(num_rows, std::vector<TableCell>(num_cols));
   for (int i = 0; i < num_rows; ++i)

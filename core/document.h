@@ -74,8 +74,12 @@ struct BoundingBox {
   double l = 0, t = 0, r = 0, b = 0;
   CoordOrigin origin = CoordOrigin::TopLeft;
 
-  // The same box with a top-left origin on a page of the given height.
+  // The same box with a top-left (bottom-left) origin on a page of the given height.
   BoundingBox to_top_left(double page_height) const;
+  BoundingBox to_bottom_left(double page_height) const;
+  BoundingBox with_origin(CoordOrigin o, double page_height) const {
+    return o == CoordOrigin::TopLeft ? to_top_left(page_height) : to_bottom_left(page_height);
+  }
 };
 
 struct ProvenanceItem {
@@ -242,6 +246,10 @@ struct Document {
   PictureItem& picture(Ref r) { return pictures.at(r.index); }
   GroupItem& group(Ref r) { return groups.at(r.index); }
 };
+
+// Every provenance box in `to` origin (page heights from doc.pages; a page the document does
+// not list keeps its boxes); table-cell boxes too when `cells`.
+void set_coord_origin(Document& doc, CoordOrigin to, bool cells);
 
 // Copies the body and furniture content of `src` onto the end of `dst` (references
 // remapped, page numbers shifted by `page_offset`). With `pages`, only the top-level

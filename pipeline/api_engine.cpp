@@ -190,6 +190,12 @@ JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   j.limits.max_side = c.limits.max_side;
   j.limits.max_pixels = c.limits.max_pixels;
   j.max_input_bytes = c.limits.max_input_bytes;
+  switch (c.box_origin) {
+    case BoxOrigin::Default: break;
+    case BoxOrigin::TopLeft: j.coord_origin = CoordOrigin::TopLeft; break;
+    case BoxOrigin::BottomLeft: j.coord_origin = CoordOrigin::BottomLeft; break;
+    default: throw InvalidArgumentError("box_origin: not a BoxOrigin value");
+  }
   return j;
 }
 
@@ -290,6 +296,7 @@ void Engine::Impl::run_model_pages(DocJob& job, const JobOptions& jo, const Conv
       if (c.on_page && !error && vp.ok) {
         DoclingDocument one;
         append_document(tree(one), vp.doc, vp.page_no - 1);
+        if (jo.coord_origin) set_coord_origin(tree(one), *jo.coord_origin, true);
         c.on_page(PageResult{vp.page_no, true, &one, vp.doctags, vp.warnings, vp.tokens});
       }
     }

@@ -55,7 +55,7 @@ namespace {
 // The first release's struct sizes: a caller's struct_size below these is not a struct of ours.
 // They stay fixed when fields are appended.
 constexpr size_t kEngineOptionsV1 = sizeof(docling_engine_options);
-constexpr size_t kConvertOptionsV1 = sizeof(docling_convert_options);
+constexpr size_t kConvertOptionsV1 = offsetof(docling_convert_options, box_origin);  // before 0.2's fields
 constexpr size_t kExportOptionsV1 = offsetof(docling_export_options, chunker);  // before the chunk fields
 constexpr size_t kItemV1 = sizeof(docling_item);
 
@@ -129,6 +129,7 @@ void defaults(docling_convert_options& o) {
   o.loop_guard = d.loop_guard;
   o.page_images = d.page_images;
   o.speculate = d.speculate;
+  o.box_origin = docling_box_origin(int(d.box_origin));
   o.max_input_bytes = d.limits.max_input_bytes;
   o.max_side = d.limits.max_side;
   o.max_pixels = d.limits.max_pixels;
@@ -222,6 +223,9 @@ docling_status to_cpp(const docling_convert_options* in, docling::ConvertOptions
   o.loop_guard = c.loop_guard;
   o.page_images = c.page_images;
   o.speculate = c.speculate;
+  if (raw(c.box_origin) < 0 || raw(c.box_origin) > DOCLING_BOX_ORIGIN_BOTTOM_LEFT)
+    return bad_enum("docling_convert_options.box_origin", raw(c.box_origin));
+  o.box_origin = docling::BoxOrigin(int(c.box_origin));
   o.limits.max_input_bytes = c.max_input_bytes;
   o.limits.max_side = c.max_side;
   o.limits.max_pixels = c.max_pixels;

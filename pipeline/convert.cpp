@@ -140,6 +140,11 @@ void convert_parsed_input(DocJob& job, const JobOptions& opt, InputKind kind, Jo
 
 }  // namespace
 
+void set_text_layer_origin(Document& doc, const JobOptions& opt) {
+  // docling's standard (text-layer) pipeline writes bottom-left item boxes, top-left cells.
+  set_coord_origin(doc, opt.coord_origin.value_or(CoordOrigin::BottomLeft), opt.coord_origin.has_value());
+}
+
 bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine) {
   job.t0 = now_s();
   JobResult& r = job.result;
@@ -169,6 +174,7 @@ bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine)
     // Text layer first (all its pages at once: headers and footers need several pages).
     if (!job.text_pages.empty()) {
       job.text = convert_text_layer(*job.source, job.text_pages, opt.text);
+      set_text_layer_origin(job.text.doc, opt);
       job.have_text = true;
       for (int p : job.text.failed_pages) r.errors.push_back(page_msg(file, p, "cannot read the page"));
       for (int p : job.text.pages_without_text) {
@@ -236,11 +242,13 @@ void end_document(DocJob& job, const JobOptions& opt) {
             append_document(doc, job.text.doc, 0, &one);
           } else {
             TextBackendResult t = convert_text_layer(*job.source, one, opt.text);
+            set_text_layer_origin(t.doc, opt);
             append_document(doc, t.doc, 0, &one);
           }
         }
         r.doc = std::move(doc);
       }
+      if (opt.coord_origin) set_coord_origin(r.doc, *opt.coord_origin, true);
       r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.path.filename().string(),
                                     job.hash, std::nullopt};
       if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;

@@ -36,7 +36,13 @@ struct JobOptions {
   RasterLimits limits;
   uint64_t max_input_bytes = kDefaultMaxFileBytes;  // a larger file or buffer is refused
   const std::atomic<bool>* cancel = nullptr;  // set by Ctrl-C: stop between pages
+  // Boxes of every item and table cell in this origin; unset: as docling's pipelines write
+  // them (text-layer pages bottom-left with top-left table cells, model pages top-left).
+  std::optional<CoordOrigin> coord_origin;
 };
+
+// A text-layer page's boxes as JobOptions::coord_origin says (unset: docling's choice).
+void set_text_layer_origin(Document& doc, const JobOptions& opt);
 
 enum class DocStatus { Success, Partial, Failure, Cancelled };
 

@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "docling/docling.hpp"
 
 namespace fs = std::filesystem;
@@ -282,4 +284,55 @@ TEST(Engine, PrintsNothingOnStdoutOrStderr) {
   EXPECT_EQ(fs::file_size(dir / "out"), 0u);
   EXPECT_EQ(fs::file_size(dir / "err"), 0u);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// Every "bbox" object under `j` (items' prov and table cells), with whether it is a cell's.
+void collect_boxes(const nlohmann::json& j, bool in_cells, std::vector<std::pair<nlohmann::json, bool>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (k == "bbox" && v.is_object()) out.push_back({v, in_cells});
+      else collect_boxes(v, in_cells || k == "table_cells" || k == "grid", out);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) collect_boxes(v, in_cells, out);
+  }
+}
+
+}  // namespace
+
+// Boxes as docling writes them for the text-layer pipeline (items bottom-left, table cells
+// top-left), or every box in the origin asked for, at the same place on the page.
+TEST(Engine, BoxOrigin) {
+  Engine engine(engine_defaults());
+  const fs::path pdf = kData / "pdfs" / "2305.03393v1-pg9.pdf";
+  auto boxes = [&](BoxOrigin o) {
+    ConvertOptions c = convert_defaults();
+    c.pipeline = Pipeline::Text;
+    c.box_origin = o;
+    ConvertResult r = engine.convert(pdf, c);
+    EXPECT_EQ(r.status, Status::Success);
+    std::vector<std::pair<nlohmann::json, bool>> b;
+    collect_boxes(nlohmann::json::parse(r.document.to_json()), false, b);
+    return b;
+  };
+  auto def = boxes(BoxOrigin::Default), tl = boxes(BoxOrigin::TopLeft), bl = boxes(BoxOrigin::BottomLeft);
+  ASSERT_GT(def.size(), 20u);
+  ASSERT_EQ(tl.size(), def.size());
+  ASSERT_EQ(bl.size(), def.size());
+  size_t cells = 0;
+  for (size_t i = 0; i < def.size(); ++i) {
+    cells += def[i].second;
+    EXPECT_EQ(def[i].first["coord_origin"], def[i].second ? "TOPLEFT" : "BOTTOMLEFT") << i;
+    EXPECT_EQ(tl[i].first["coord_origin"], "TOPLEFT");
+    EXPECT_EQ(bl[i].first["coord_origin"], "BOTTOMLEFT");
+    // The same box: left/right unchanged, top and bottom mirrored (t + t' = page height).
+    EXPECT_EQ(tl[i].first["l"], bl[i].first["l"]);
+    double h1 = tl[i].first["t"].get<double>() + bl[i].first["t"].get<double>();
+    double h2 = tl[i].first["b"].get<double>() + bl[i].first["b"].get<double>();
+    EXPECT_NEAR(h1, h2, 1e-6);
+    EXPECT_NEAR(h1, 792.0, 1.0);  // US Letter
+  }
+  EXPECT_GT(cells, 0u);
 }

@@ -134,6 +134,13 @@ typedef struct docling_page_info {
 /* Called on the thread that called convert, as pages finish. */
 typedef void (*docling_page_callback)(const docling_page_info* page, void* user_data);
 
+/* Where item and table-cell boxes have their origin (see BoxOrigin in engine.hpp). */
+typedef enum docling_box_origin {
+  DOCLING_BOX_ORIGIN_DEFAULT = 0,    /* as docling: text-layer pages bottom-left, model pages top-left */
+  DOCLING_BOX_ORIGIN_TOP_LEFT = 1,
+  DOCLING_BOX_ORIGIN_BOTTOM_LEFT = 2
+} docling_box_origin;
+
 typedef struct docling_convert_options {
   size_t struct_size;
   docling_pipeline pipeline;
@@ -151,6 +158,7 @@ typedef struct docling_convert_options {
   const docling_cancel_token* cancel; /* optional; must outlive the call */
   docling_page_callback on_page;      /* optional */
   void* on_page_user_data;
+  docling_box_origin box_origin;      /* added in 0.2; default DOCLING_BOX_ORIGIN_DEFAULT */
 } docling_convert_options;
 
 typedef enum docling_format {

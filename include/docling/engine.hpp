@@ -109,6 +109,14 @@ struct PageResult {
 };
 using PageCallback = std::function<void(const PageResult&)>;
 
+// Where the boxes of items (prov) and table cells have their origin.
+enum class BoxOrigin {
+  Default,     // as docling writes them: text-layer pages bottom-left (table cells top-left, as
+               // its standard pipeline), model pages top-left (as its VLM pipeline)
+  TopLeft,     // every box, table cells included
+  BottomLeft,  // every box, table cells included (PDF's own convention)
+};
+
 struct ConvertOptions {
   Pipeline pipeline = Pipeline::Default;
   std::string pages;                 // "1-3,7", "5-"; empty = all
@@ -119,6 +127,7 @@ struct ConvertOptions {
   bool loop_guard = true;            // stop a page that repeats itself (kept, with a warning)
   bool page_images = true;           // pages[].image in the document (as docling's VLM pipeline)
   bool speculate = true;             // draft tokens from the text layer (never change the output)
+  BoxOrigin box_origin = BoxOrigin::Default;
   Limits limits;
   const CancelToken* cancel = nullptr;  // optional; must outlive the call
   PageCallback on_page;              // optional; called on the calling thread as pages finish
