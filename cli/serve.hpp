@@ -125,6 +125,7 @@ class Scheduler {
   // False when the queue is full or the service is stopping.
   bool submit(const std::shared_ptr<Task>& t);
   std::shared_ptr<Task> find(const std::string& id);
+  void forget(const std::string& id);  // a synchronous request's task, once answered
   // Waits until the task has ended or `seconds` passed; true when it has ended.
   bool wait(const std::shared_ptr<Task>& t, double seconds);
   int position(const Task& t);  // 0-based place in the queue; -1 when not queued

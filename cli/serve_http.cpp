@@ -112,6 +112,7 @@ struct Api {
       }
       sched.wait(t, -1);
       answer(*t, res);
+      sched.forget(t->id);  // only async results are kept for /v1/result
     } catch (const HttpError& e) {
       send_error(res, e.status, e.detail);
     }

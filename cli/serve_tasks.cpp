@@ -91,6 +91,11 @@ std::shared_ptr<Task> Scheduler::find(const std::string& id) {
   return it == tasks_.end() ? nullptr : it->second;
 }
 
+void Scheduler::forget(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tasks_.erase(id);
+}
+
 bool Scheduler::wait(const std::shared_ptr<Task>& t, double seconds) {
   std::unique_lock<std::mutex> lock(mu_);
   auto ended = [&] { return t->state == TaskState::Success || t->state == TaskState::Failure; };
