@@ -38,6 +38,7 @@ EXT = {"md": "md", "json": "json", "html": "html", "text": "txt", "doctags": "do
 
 class Server:
     """docling-cpp serve on a free loopback port; stderr (the JSON log) collected."""
+    started = []  # killed at exit if a failed test left one running
 
     def __init__(self, *args):
         self.proc = subprocess.Popen([CLI, "serve", "--port", "0", *args], env=ENV, stdout=subprocess.DEVNULL,
@@ -54,6 +55,7 @@ class Server:
             ready.set()
 
         threading.Thread(target=read, daemon=True).start()
+        Server.started.append(self.proc)
         if not ready.wait(60) or self.port is None:
             self.proc.kill()
             raise RuntimeError("server did not start:\n" + "".join(self.lines))
@@ -459,4 +461,7 @@ if __name__ == "__main__":
     try:
         unittest.main(verbosity=2)
     finally:
+        for p in Server.started:
+            if p.poll() is None:
+                p.kill()
         shutil.rmtree(TMP, ignore_errors=True)
