@@ -275,7 +275,9 @@ std::vector<std::string> meta_field_order(const Json& meta) {
     bool std_field = false;
     for (const char* k : kOrder)
       if (it.key() == k) std_field = true;
-    if (!std_field) out.push_back(it.key());
+    // docling-cpp's own quality annotations (pipeline/quality.h) are about the content, not
+    // content: the exports leave them to the JSON.
+    if (!std_field && it.key().rfind("docling_cpp__", 0) != 0) out.push_back(it.key());
   }
   return out;
 }

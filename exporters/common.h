@@ -59,7 +59,8 @@ bool is_rtl_text(std::string_view s);
 TableData table_data_from_json(const Json& j);
 // The main prediction of a classification meta field: highest confidence, else first.
 std::string main_class_name(const Json& classification);
-// Meta field names in docling-core's model order, then custom fields in JSON order.
+// Meta field names in docling-core's model order, then custom fields in JSON order (not
+// docling-cpp's own "docling_cpp__" annotations, which only the JSON carries).
 std::vector<std::string> meta_field_order(const Json& meta);
 
 // How pydantic prints a hyperlink: URLs with an empty path get "/", paths stay.

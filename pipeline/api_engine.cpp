@@ -187,6 +187,7 @@ JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   j.vlm.loop_guard = c.loop_guard;
   j.vlm.embed_page_images = c.page_images;
   j.vlm.speculate = c.speculate;
+  j.vlm.check_text_layer = c.check_text_layer;
   j.limits.max_side = c.limits.max_side;
   j.limits.max_pixels = c.limits.max_pixels;
   j.max_input_bytes = c.limits.max_input_bytes;
@@ -234,6 +235,18 @@ Status to_public(DocStatus s) {
   return Status::Failure;
 }
 
+PageQuality to_public(const PageQualityInfo& q) {
+  PageQuality p;
+  p.page = q.page;
+  p.mean_logprob = q.confidence.mean_logprob;
+  p.min_logprob = q.confidence.min_logprob;
+  p.score = q.confidence.score();
+  p.grade = q.confidence.tokens ? q.confidence.grade() : "";
+  p.checked_items = q.checked;
+  for (Ref r : q.suspects) p.suspects.push_back(r.pointer());
+  return p;
+}
+
 ConvertResult to_public(JobResult r) {
   ConvertResult out;
   out.status = to_public(r.status);
@@ -244,6 +257,7 @@ ConvertResult to_public(JobResult r) {
   out.model_pages = r.vlm_pages;
   out.text_pages = r.text_pages;
   out.generated_tokens = r.generated_tokens;
+  for (const PageQualityInfo& q : r.quality) out.quality.push_back(to_public(q));
   out.timings.total_s = r.seconds;
   return out;
 }
@@ -257,7 +271,7 @@ void Engine::Impl::deliver_text_pages(const DocJob& job, const ConvertOptions& c
     DoclingDocument one;
     std::vector<int> pages = {p};
     append_document(tree(one), job.text.doc, 0, &pages);
-    c.on_page(PageResult{p, false, &one, {}, {}, {}});
+    c.on_page(PageResult{p, false, &one, {}, {}, {}, {}});
   }
 }
 
@@ -297,7 +311,8 @@ void Engine::Impl::run_model_pages(DocJob& job, const JobOptions& jo, const Conv
         DoclingDocument one;
         append_document(tree(one), vp.doc, vp.page_no - 1);
         if (jo.coord_origin) set_coord_origin(tree(one), *jo.coord_origin, true);
-        c.on_page(PageResult{vp.page_no, true, &one, vp.doctags, vp.warnings, vp.tokens});
+        PageQualityInfo q{vp.page_no, vp.confidence, vp.layer_check.checked, vp.layer_check.suspects};
+        c.on_page(PageResult{vp.page_no, true, &one, vp.doctags, vp.warnings, vp.tokens, to_public(q)});
       }
     }
   }

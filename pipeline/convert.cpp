@@ -216,7 +216,32 @@ void end_vlm_page(DocJob& job, size_t i, const std::string* error) {
   if (!vp.ok) return;  // interrupted: the page counts as not done
   for (const std::string& w : vp.warnings) job.result.errors.push_back(page_msg(file, vp.page_no, w));
   ++job.result.vlm_pages;
+  job.result.quality.push_back(PageQualityInfo{vp.page_no, vp.confidence, vp.layer_check.checked, {}});
 }
+
+namespace {
+
+// The suspects of each model page, as refs of the assembled document, and one warning a page.
+void collect_suspects(JobResult& r, const std::string& file) {
+  std::sort(r.quality.begin(), r.quality.end(), [](const auto& a, const auto& b) { return a.page < b.page; });
+  for (const TextItem& t : r.doc.texts) {
+    if (t.prov.empty() || !t.meta.is_object() || !t.meta.contains("docling_cpp__text_layer")) continue;
+    if (!t.meta["docling_cpp__text_layer"].value("suspect", false)) continue;
+    for (PageQualityInfo& q : r.quality)
+      if (q.page == t.prov.front().page_no) q.suspects.push_back(t.self);
+  }
+  for (const PageQualityInfo& q : r.quality) {
+    if (q.suspects.empty()) continue;
+    std::string refs;
+    for (size_t i = 0; i < q.suspects.size() && i < 8; ++i) refs += (i ? ", " : "") + q.suspects[i].pointer();
+    if (q.suspects.size() > 8) refs += ", ...";
+    r.warnings.push_back(page_msg(file, q.page, std::to_string(q.suspects.size()) + " of " + std::to_string(q.checked) +
+                                                    " text item(s) disagree with the PDF's text layer (misread or "
+                                                    "hallucinated?): " + refs));
+  }
+}
+
+}  // namespace
 
 void end_document(DocJob& job, const JobOptions& opt) {
   JobResult& r = job.result;
@@ -249,6 +274,7 @@ void end_document(DocJob& job, const JobOptions& opt) {
         r.doc = std::move(doc);
       }
       if (opt.coord_origin) set_coord_origin(r.doc, *opt.coord_origin, true);
+      collect_suspects(r, file);
       r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.path.filename().string(),
                                     job.hash, std::nullopt};
       if (cancelled(opt) && r.vlm_pages + r.text_pages < r.pages) r.status = DocStatus::Cancelled;

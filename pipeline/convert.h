@@ -46,8 +46,17 @@ void set_text_layer_origin(Document& doc, const JobOptions& opt);
 
 enum class DocStatus { Success, Partial, Failure, Cancelled };
 
+// A model page's quality (pipeline/quality.h); suspects are refs into JobResult::doc.
+struct PageQualityInfo {
+  int page = 0;
+  Confidence confidence;
+  int checked = 0;
+  std::vector<Ref> suspects;
+};
+
 struct JobResult {
   Document doc;
+  std::vector<PageQualityInfo> quality;  // model pages, in page order
   DocStatus status = DocStatus::Failure;
   std::vector<PageMessage> errors;    // {page, "file: page N: what"}: the reason for failure/partial
   std::vector<PageMessage> warnings;  // noted, output still complete

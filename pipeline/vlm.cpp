@@ -61,7 +61,7 @@ void vlm_render(const PageSource& src, int page_no, const VlmEngine& e, const Vl
   } else {
     p.model_image = src.render(page_no, o.dpi);
   }
-  if (o.force_backend_text || o.speculate) p.text = read_text_page(src, page_no);
+  if (o.force_backend_text || o.speculate || o.check_text_layer) p.text = read_text_page(src, page_no);
 }
 
 void vlm_prepare(const VlmEngine& e, const VlmOptions& o, VlmPage& p) {
@@ -97,6 +97,7 @@ vision::GenerateOptions vlm_begin_generate(const VlmEngine& e, const VlmOptions&
     std::string piece = page->text_decoder->push(id);
     page->doctags += piece;
     page->parser->feed(piece);
+    page->watch.after_token(page->doc, page->fed++);
   };
   bool guard = o.loop_guard;
   g.stop_when = [page, guard, cancelled](const std::vector<int32_t>&) {
@@ -111,8 +112,11 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
   p.doctags += rest;
   p.parser->feed(rest);
   p.parser->finish();
+  p.watch.after_token(p.doc, p.fed ? p.fed - 1 : 0);  // items the end of the page closed
   p.features = std::vector<float>();
   p.tokens = std::move(r.tokens);
+  p.logprobs = std::move(r.logprobs);
+  p.confidence = annotate_confidence(p.doc, p.logprobs, p.watch.spans());
   p.stop = r.stop;
   if (!r.warning.empty()) p.warnings.push_back(r.warning);
   if (r.stop == vision::StopReason::MaxTokens)
@@ -128,6 +132,10 @@ void vlm_end_generate(const VlmOptions& o, VlmPage& p, vision::GenerateResult r,
     const Size& page = p.doc.pages.front().size;  // as the parser set it (page_size or the image's)
     double sx = p.text->width / page.width, sy = p.text->height / page.height;
     replace_with_text_layer(p.doc, *p.text, sx, sy);
+  } else if (o.check_text_layer && p.text && !p.doc.pages.empty()) {
+    const Size& page = p.doc.pages.front().size;
+    p.layer_check = check_text_layer(p.doc, *p.text, p.text->width / page.width, p.text->height / page.height,
+                                     o.text_layer_threshold);
   }
   p.ok = !(cancelled && cancelled());
 }

@@ -18,6 +18,7 @@
 #include "doctags/parser.h"
 #include "core/image.h"
 #include "layout/text_layer.h"
+#include "pipeline/quality.h"
 #include "vision/generate.h"
 #include "vision/image_processor.h"
 #include "vision/model.h"
@@ -38,6 +39,8 @@ struct VlmOptions {
   bool embed_page_images = true;    // pages[].image in the document (as docling's VLM pipeline)
   std::string prompt;               // instruction; empty = "Convert this page to docling."
   bool speculate = true;            // text-layer and prompt-lookup drafts (greedy-exact)
+  bool check_text_layer = true;     // compare text items with the text layer in their box
+  double text_layer_threshold = 0.4;  // normalized edit distance above which an item is suspect
 };
 
 class VlmEngine {
@@ -82,6 +85,11 @@ struct VlmPage {
   std::unique_ptr<vision::IncrementalDecoder> text_decoder;
 
   std::vector<int32_t> tokens;
+  std::vector<float> logprobs;   // of each token, as chosen
+  ItemWatch watch;               // which tokens made which item
+  size_t fed = 0;                // tokens fed to the parser
+  Confidence confidence;         // the whole page's
+  TextLayerCheck layer_check;    // text items against the PDF's text layer
   std::string doctags;           // decoded output, special tokens kept
   vision::StopReason stop = vision::StopReason::MaxTokens;
   std::vector<std::string> warnings;

@@ -129,6 +129,7 @@ bool BatchDecoder::emit(Seq& s, const float* logits) {
     if (opt.on_logits) opt.on_logits(int(res.tokens.size()), logits, V);
     int32_t tok = argmax(logits, V);
     res.tokens.push_back(tok);
+    res.logprobs.push_back(token_logprob(logits, V, tok));
     s.last = tok;
     ++stats_.tokens;
     if (s.req.drafter) s.req.drafter->push(tok);

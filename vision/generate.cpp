@@ -1,7 +1,9 @@
 #include "vision/generate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/kernels.h"
 
@@ -29,6 +31,15 @@ bool RepetitionDetector::push(int32_t token) {
     }
   }
   return hit;
+}
+
+float token_logprob(const float* logits, int vocab, int32_t token) {
+  // The vectorized softmax on a copy (a scalar exp over 100k logits would cost a good part of
+  // a decode step). The chosen token is the argmax, so its probability is at least 1/vocab.
+  thread_local std::vector<float> p;
+  p.assign(logits, logits + vocab);
+  kernels::softmax(p.data(), vocab);
+  return std::log(std::max(p[size_t(token)], 1e-30f));
 }
 
 const char* stop_reason_name(StopReason r) {
@@ -70,6 +81,7 @@ GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache
     if (opt.on_logits) opt.on_logits(step, logits.data(), V);
     int32_t tok = argmax(logits.data(), V);
     res.tokens.push_back(tok);
+    res.logprobs.push_back(token_logprob(logits.data(), V, tok));
     if (opt.on_token) opt.on_token(tok);
     if (opt.stop_at_eos && tok == cfg.eos_token_id) { res.stop = StopReason::Eos; break; }
     if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), tok) != opt.stop_ids.end()) {

@@ -60,10 +60,14 @@ struct GenerateOptions {
 
 struct GenerateResult {
   std::vector<int32_t> tokens;
+  std::vector<float> logprobs;  // natural log-probability of each token as chosen (softmax of its logits)
   StopReason stop = StopReason::MaxTokens;
   std::string warning;  // non-empty when the loop guard fired
   int prompt_tokens = 0;
 };
+
+// log softmax(logits)[token]: how sure the model was of the token it wrote.
+float token_logprob(const float* logits, int vocab, int32_t token);
 
 // Uses `slot` of `cache` (reset first); the cache must hold prompt + max_new_tokens.
 GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int slot,

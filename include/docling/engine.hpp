@@ -99,6 +99,18 @@ struct PageMessage {
 
 // A page as it finishes (streaming). `document` holds that page alone (page number as in
 // the source); `doctags` is the model's output ("" for text-layer pages).
+// How far to trust a page the model wrote. The same figures are in the JSON, on each item's
+// meta: "docling_cpp__confidence" {mean_logprob, min_logprob, score, grade, tokens} and
+// "docling_cpp__text_layer" {distance, suspect}.
+struct PageQuality {
+  int page = 0;
+  double mean_logprob = 0, min_logprob = 0;  // natural log-probabilities of the tokens it chose
+  double score = 0;                          // exp(mean_logprob), 0..1
+  std::string grade;                         // as docling grades: poor, fair, good, excellent
+  int checked_items = 0;                     // text items compared with the PDF's text layer
+  std::vector<std::string> suspects;         // refs of those that disagree (misread? hallucinated?)
+};
+
 struct PageResult {
   int page = 0;
   bool from_model = false;
@@ -106,6 +118,7 @@ struct PageResult {
   std::string doctags;
   std::vector<std::string> warnings;
   std::vector<int32_t> tokens;  // the model's generated token ids (empty for text-layer pages)
+  PageQuality quality;          // model pages
 };
 using PageCallback = std::function<void(const PageResult&)>;
 
@@ -128,6 +141,7 @@ struct ConvertOptions {
   bool page_images = true;           // pages[].image in the document (as docling's VLM pipeline)
   bool speculate = true;             // draft tokens from the text layer (never change the output)
   BoxOrigin box_origin = BoxOrigin::Default;
+  bool check_text_layer = true;      // model pages: compare text items with the PDF's text layer
   Limits limits;
   const CancelToken* cancel = nullptr;  // optional; must outlive the call
   PageCallback on_page;              // optional; called on the calling thread as pages finish
@@ -145,6 +159,7 @@ struct ConvertResult {
   std::vector<PageMessage> warnings;  // noted; the output is complete
   int pages = 0, model_pages = 0, text_pages = 0;
   int generated_tokens = 0;
+  std::vector<PageQuality> quality;   // one per model page, in page order
   Timings timings;
 };
 
