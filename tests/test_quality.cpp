@@ -139,4 +139,8 @@ TEST(Quality, ModelPagesReportConfidence) {
   std::string json = r.document.to_json();
   if (r.document.items().size() > 0) EXPECT_NE(json.find("docling_cpp__confidence"), std::string::npos);
   EXPECT_EQ(r.document.to_markdown().find("docling_cpp"), std::string::npos);
+  // Chunks cite their items with the same annotations.
+  ChunkOptions co;
+  co.chunker = Chunker::Hierarchical;
+  for (const Chunk& ch : r.document.chunk(co)) EXPECT_NE(ch.json.find("docling_cpp__confidence"), std::string::npos);
 }
