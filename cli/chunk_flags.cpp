@@ -47,7 +47,7 @@ std::string cached_default_tokenizer() {
 void add_chunk_flags(CLI::App& app, ChunkFlags& f) {
   const char* g = "Chunks (--to chunks)";
   app.add_option("--chunker", f.chunker,
-                 "hierarchical or hybrid (default: hybrid when a tokenizer is given or found, else hierarchical)")
+                 "hierarchical, hybrid or page (default: hybrid when a tokenizer is given or found,\nelse hierarchical)")
       ->type_name("KIND")->group(g);
   app.add_option("--chunk-tokenizer", f.tokenizer,
                  "Hugging Face tokenizer: a folder or tokenizer.json / vocab.txt / vocab.json+merges.txt\n"
@@ -77,8 +77,9 @@ docling::ChunkOptions chunk_options(const ChunkFlags& f) {
   if (o.tokenizer.empty()) o.tokenizer = cached_default_tokenizer();
   if (f.chunker == "hierarchical") o.chunker = docling::Chunker::Hierarchical;
   else if (f.chunker == "hybrid") o.chunker = docling::Chunker::Hybrid;
+  else if (f.chunker == "page") o.chunker = docling::Chunker::Page;
   else if (f.chunker.empty()) o.chunker = o.tokenizer.empty() ? docling::Chunker::Hierarchical : docling::Chunker::Hybrid;
-  else throw UsageError("--chunker: expected hierarchical or hybrid, got '" + escape(f.chunker) + "'");
+  else throw UsageError("--chunker: expected hierarchical, hybrid or page, got '" + escape(f.chunker) + "'");
   if (o.chunker == docling::Chunker::Hybrid && o.tokenizer.empty())
     throw UsageError("--chunker hybrid needs a tokenizer: --chunk-tokenizer PATH (e.g. a download of "
                      "sentence-transformers/all-MiniLM-L6-v2), or --chunker hierarchical");

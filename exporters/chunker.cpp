@@ -2,6 +2,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -120,12 +122,16 @@ Part html_table(DocSerializer& s, const TableItem& t, const Ctx&) {
   return out;
 }
 
-std::unique_ptr<DocSerializer> make_serializer(const Document& doc, const ChunkerOptions& o) {
+std::unique_ptr<DocSerializer> make_serializer(const Document& doc, const ChunkerOptions& o,
+                                               std::optional<int> page = std::nullopt) {
   std::unique_ptr<DocSerializer> s;
   if (o.item_format == ItemFormat::Html) {
-    s = html_serializer(doc, HtmlOptions{});
+    HtmlOptions h;
+    if (page) h.filter.pages = std::set<int>{*page};
+    s = html_serializer(doc, std::move(h));
   } else {
     MarkdownOptions m;
+    if (page) m.filter.pages = std::set<int>{*page};
     if (o.table_format == TableFormat::MarkdownCompact) {
       m.compact_tables = true;  // the plain Markdown parameters (see chunker.h)
     } else {
@@ -531,7 +537,30 @@ std::vector<Chunk> hybrid_chunks(const Document& doc, const ChunkerOptions& opts
   return Hybrid(doc, opts, counter).run(hierarchical_chunks(doc, opts));
 }
 
+std::vector<Chunk> page_chunks(const Document& doc, const ChunkerOptions& opts) {
+  std::vector<std::optional<int>> pages;
+  for (const PageItem& p : doc.pages) pages.push_back(p.page_no);
+  if (pages.empty()) pages.push_back(std::nullopt);  // no pages: the whole document
+  std::vector<Chunk> out;
+  for (const std::optional<int>& page : pages) {
+    std::unique_ptr<DocSerializer> s = make_serializer(doc, opts, page);
+    std::vector<std::string> texts;
+    Chunk c;
+    std::unordered_set<std::string> seen;
+    for (const Part& p : s->get_parts(Ref::body(), s->root_ctx())) {
+      texts.push_back(p.text);
+      for (Ref r : p.spans)
+        if (doc.item(r) && seen.insert(r.pointer()).second) c.items.push_back(r);
+    }
+    c.text = join(texts, "\n\n");
+    if (c.text.empty() || c.items.empty()) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 std::vector<Chunk> make_chunks(const Document& doc, const ChunkerOptions& opts, const TokenCounter* counter) {
+  if (opts.per_page) return page_chunks(doc, opts);
   if (!opts.hybrid) return hierarchical_chunks(doc, opts);
   if (!counter) throw std::invalid_argument("the hybrid chunker needs a tokenizer");
   return hybrid_chunks(doc, opts, *counter);

@@ -32,6 +32,7 @@ enum class ItemFormat { Markdown, Html };
 
 struct ChunkerOptions {
   bool hybrid = true;               // false: HierarchicalChunker (no token budget)
+  bool per_page = false;            // docling-core's PageChunker: one chunk per page (wins over hybrid)
   size_t max_tokens = 256;          // hybrid: budget of contextualize(chunk), headings included
   bool merge_peers = true;          // hybrid: merge neighbours with equal headings that fit together
   bool repeat_table_header = true;  // hybrid: a split table repeats its header rows in every piece
@@ -54,7 +55,9 @@ struct Chunk {
 // Throws std::invalid_argument for options that cannot work (hybrid without a counter, a zero budget).
 std::vector<Chunk> hierarchical_chunks(const Document& doc, const ChunkerOptions& opts);
 std::vector<Chunk> hybrid_chunks(const Document& doc, const ChunkerOptions& opts, const TokenCounter& counter);
-// The chunker's choice by opts.hybrid (counter may be null for the hierarchical chunker).
+// One chunk per page: the page's items as the chunk serializer renders the whole document.
+std::vector<Chunk> page_chunks(const Document& doc, const ChunkerOptions& opts);
+// The chunker's choice by opts (counter may be null except for the hybrid chunker).
 std::vector<Chunk> make_chunks(const Document& doc, const ChunkerOptions& opts, const TokenCounter* counter);
 
 // Headings then text, joined by `delim` (what an embedding model should see).

@@ -52,6 +52,8 @@ LoadedTokenizer tokenizer_for(const std::string& path) {
 chunk::ChunkerOptions internal_options(const ChunkOptions& o, const LoadedTokenizer& t) {
   chunk::ChunkerOptions c;
   c.hybrid = o.chunker == Chunker::Hybrid;
+  c.per_page = o.chunker == Chunker::Page;
+  if (int(o.chunker) < 0 || int(o.chunker) > int(Chunker::Page)) throw InvalidArgumentError("chunker: not a Chunker value");
   c.merge_peers = o.merge_peers;
   c.repeat_table_header = o.repeat_table_header;
   c.omit_header_on_overflow = o.omit_header_on_overflow;

@@ -58,6 +58,7 @@ constexpr size_t kEngineOptionsV1 = sizeof(docling_engine_options);
 constexpr size_t kConvertOptionsV1 = offsetof(docling_convert_options, box_origin);  // before 0.2's fields
 constexpr size_t kExportOptionsV1 = offsetof(docling_export_options, chunker);  // before the chunk fields
 constexpr size_t kItemV1 = sizeof(docling_item);
+constexpr size_t kEngineStatsV1 = sizeof(docling_engine_stats);
 
 thread_local std::string t_error;
 thread_local bool t_error_lost = false;  // the message itself could not be stored
@@ -267,7 +268,7 @@ docling_status to_cpp(const docling_export_options* in, docling::ExportOptions& 
     if (!c.excluded_labels[i]) return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_export_options.excluded_labels: NULL entry");
     o.excluded_labels.emplace_back(c.excluded_labels[i]);
   }
-  if (raw(c.chunker) < 0 || raw(c.chunker) > DOCLING_CHUNKER_HYBRID) return bad_enum("docling_export_options.chunker", raw(c.chunker));
+  if (raw(c.chunker) < 0 || raw(c.chunker) > DOCLING_CHUNKER_PAGE) return bad_enum("docling_export_options.chunker", raw(c.chunker));
   o.chunks.chunker = docling::Chunker(int(c.chunker));
   o.chunks.tokenizer = str(c.chunk_tokenizer);
   o.chunks.max_tokens = c.chunk_max_tokens;
@@ -392,6 +393,26 @@ docling_status docling_engine_load(const docling_engine_options* options, doclin
 void docling_engine_free(docling_engine* engine) { delete engine; }
 
 bool docling_engine_has_model(const docling_engine* engine) { return engine && engine->engine.has_model(); }
+
+docling_status docling_engine_get_stats(const docling_engine* engine, docling_engine_stats* out) {
+  return guard([&] {
+    if (!engine || !out || out->struct_size < kEngineStatsV1)
+      return fail(DOCLING_ERR_INVALID_ARGUMENT, "docling_engine_get_stats: engine and out (with struct_size) must be set");
+    docling::EngineStats s = engine->engine.stats();
+    docling_engine_stats c{};
+    c.struct_size = out->struct_size;
+    c.decoder_steps = s.decoder_steps;
+    c.decoded_tokens = s.decoded_tokens;
+    c.decoder_rows = s.decoder_rows;
+    c.pages_encoded = s.pages_encoded;
+    c.shared_steps = s.shared_steps;
+    c.max_rows_in_a_step = s.max_rows_in_a_step;
+    c.max_pages_in_a_step = s.max_pages_in_a_step;
+    c.max_conversions_in_a_step = s.max_conversions_in_a_step;
+    std::memcpy(static_cast<void*>(out), &c, std::min(out->struct_size, sizeof c));
+    return DOCLING_OK;
+  });
+}
 
 bool docling_is_model_dir(const char* dir) {
   try {

@@ -157,3 +157,10 @@ TEST(ChunkConformance, HybridReportCompactMarkdown250) {
   }
   expect_same(ours, c.expected);
 }
+
+TEST(ChunkConformance, PageChunkerCrossPageLists) {
+  Case c = load_case("page_cross_page_lists");
+  ChunkerOptions o;
+  o.per_page = true;
+  expect_same(as_root(c, page_chunks(c.doc, o)), c.expected);
+}

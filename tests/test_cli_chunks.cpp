@@ -121,6 +121,11 @@ TEST(CliChunks, CompactMarkdownTables) {
   check("hybrid_docling_report_md_compact_250", r, expected("hybrid_docling_report_md_compact_250"));
 }
 
+TEST(CliChunks, PageChunker) {
+  check("page_cross_page_lists", roots(export_chunks("page_cross_page_lists", "--chunker page")),
+        expected("page_cross_page_lists"));
+}
+
 TEST(CliChunks, UsageErrors) {
   CliRun r = run_cli(DOCLING_CLI, "export " + q(kCases / "hier_docling_report" / "input.json") +
                      " --to chunks -o - --chunker hybrid", home(), 60, "", "HF_HOME=" + q(home() / "none"));

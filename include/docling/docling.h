@@ -172,7 +172,8 @@ typedef enum docling_format {
 
 typedef enum docling_chunker {
   DOCLING_CHUNKER_HIERARCHICAL = 0, /* a chunk per paragraph, list, table, picture, with headings */
-  DOCLING_CHUNKER_HYBRID = 1        /* the same fitted to a token budget (needs chunk_tokenizer) */
+  DOCLING_CHUNKER_HYBRID = 1,       /* the same fitted to a token budget (needs chunk_tokenizer) */
+  DOCLING_CHUNKER_PAGE = 2          /* one chunk per page */
 } docling_chunker;
 
 typedef enum docling_image_mode {
@@ -219,6 +220,22 @@ typedef struct docling_engine docling_engine;
 DOCLING_C_API docling_status docling_engine_load(const docling_engine_options* options, docling_engine** out);
 DOCLING_C_API void docling_engine_free(docling_engine* engine);
 DOCLING_C_API bool docling_engine_has_model(const docling_engine* engine);
+/* What the engine's model has done since it was loaded, all callers together (zeros without a
+ * model); see docling::EngineStats. Added in 0.2. */
+typedef struct docling_engine_stats {
+  size_t struct_size;         /* set by the caller: sizeof(docling_engine_stats) as it was compiled */
+  uint64_t decoder_steps;     /* decoder forwards */
+  uint64_t decoded_tokens;    /* tokens generated */
+  uint64_t decoder_rows;      /* rows through those forwards (decode, draft, prefill) */
+  uint64_t pages_encoded;     /* page images through the vision encoder */
+  uint64_t shared_steps;      /* steps that gave tokens to pages of two or more conversions */
+  int32_t max_rows_in_a_step;
+  int32_t max_pages_in_a_step;
+  int32_t max_conversions_in_a_step;
+} docling_engine_stats;
+/* Fills *out (its first out->struct_size bytes). DOCLING_ERR_INVALID_ARGUMENT when engine or out
+ * is NULL or out->struct_size is too small. Safe from any thread. */
+DOCLING_C_API docling_status docling_engine_get_stats(const docling_engine* engine, docling_engine_stats* out);
 /* Whether `dir` holds a checkpoint (config.json + model.safetensors). Finding one is the
  * caller's business: the library reads no environment variables. */
 DOCLING_C_API bool docling_is_model_dir(const char* dir);

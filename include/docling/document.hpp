@@ -62,6 +62,7 @@ enum class ImageMode {
 enum class Chunker {
   Hierarchical,  // one chunk per paragraph, list, table or picture, with its heading path
   Hybrid,        // the same, fitted to a token budget: split by items and text, small peers merged
+  Page,          // one chunk per page (docling-core's PageChunker)
 };
 enum class ChunkTableFormat {
   Triplets,         // "row, column = value. ..." (docling-core's default for chunks)
