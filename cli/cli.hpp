@@ -102,7 +102,7 @@ docling::ChunkOptions chunk_options(const ChunkFlags& f);
 struct ExportFlags {
   std::string image_mode, page_break, pages;
   CLI::Option* page_break_given = nullptr;
-  bool md_compact_tables = false, doctags_minified = false;
+  bool md_compact_tables = false, doctags_minified = false, html_split_page = false;
   std::vector<std::string> exclude_labels;
   ChunkFlags chunks;
 };

@@ -142,6 +142,9 @@ void add_export_flags(CLI::App& app, ExportFlags& f, bool with_pages, const char
     app.add_option("--pages", f.pages, "only these pages, e.g. 1,3-5")->type_name("LIST")->group(g);
   app.add_flag("--md-compact-tables", f.md_compact_tables, "Markdown tables without padding")->group(g);
   app.add_flag("--doctags-minified", f.doctags_minified, "DocTags without newlines between elements")->group(g);
+  app.add_flag("--html-split-page", f.html_split_page,
+               "HTML as a layout view: each page image with the items' boxes and labels\nbeside that page's content")
+      ->group(g);
   app.add_option("--exclude-labels", f.exclude_labels,
                  "leave out items with these labels (e.g. picture,page_header);\nmay be repeated")
       ->type_name("LIST")
@@ -161,6 +164,7 @@ docling::ExportOptions export_options(const ExportFlags& f, docling::ImageMode d
   if (f.page_break_given && f.page_break_given->count() > 0) o.page_break_placeholder = f.page_break;
   o.md_compact_tables = f.md_compact_tables;
   o.doctags_minified = f.doctags_minified;
+  o.html_split_page = f.html_split_page;
   for (const std::string& list : f.exclude_labels) {
     size_t start = 0;
     while (start <= list.size()) {

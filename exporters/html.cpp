@@ -1,6 +1,9 @@
 #include "exporters/html.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <functional>
+#include <set>
 
 #include "exporters/mathml.h"
 #include "exporters/serializer.h"
@@ -246,6 +249,7 @@ class HtmlSerializer : public ser::DocSerializer {
   std::string serialize_doc(const std::vector<Part>& parts) override {
     std::vector<std::string> t;
     for (const Part& p : parts) t.push_back(p.text);
+    if (o_.body_only) return join(t, "\n");
     std::string head;
     if (o_.html_head) {
       head = *o_.html_head;
@@ -530,7 +534,86 @@ class HtmlSerializer : public ser::DocSerializer {
 
 }  // namespace
 
+namespace {
+
+const char* const kSplitCss = R"CSS(<style>
+table.split-page { border-collapse: collapse; width: 100%; }
+table.split-page td { vertical-align: top; border-bottom: 1px solid #ccc; padding: 8px; width: 50%; }
+.page-view { position: relative; display: inline-block; width: 100%; }
+.page-view img, .page-view svg.page-blank { width: 100%; display: block; }
+.page-view svg.boxes { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+.page-view rect { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+.page-view text { font: 9px sans-serif; }
+</style>)CSS";
+
+// A stable colour per label, so a reader learns them.
+std::string label_colour(const std::string& label) {
+  static const char* palette[] = {"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080",
+                                  "#9a6324", "#800000", "#000075", "#808000", "#f032e6", "#469990"};
+  size_t h = 0;
+  for (char c : label) h = h * 31 + static_cast<unsigned char>(c);
+  return palette[h % (sizeof palette / sizeof *palette)];
+}
+
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", v);
+  return b;
+}
+
+// Every item of the page as a labelled rectangle (top-left page points), in reading order.
+std::string page_boxes(const Document& doc, const PageItem& page) {
+  std::string out;
+  auto add = [&](const DocItem& d) {
+    for (const ProvenanceItem& p : d.prov) {
+      if (p.page_no != page.page_no) continue;
+      BoundingBox b = p.bbox.to_top_left(page.size.height);
+      std::string label = html_escape(d.label_name.empty() ? to_string(d.label) : d.label_name, true);
+      std::string colour = label_colour(label), ref = d.self.pointer();
+      out += "<g class=\"item\" data-ref=\"" + ref + "\" data-label=\"" + label + "\"><rect x=\"" + num(b.l) +
+             "\" y=\"" + num(b.t) + "\" width=\"" + num(b.r - b.l) + "\" height=\"" + num(b.b - b.t) +
+             "\" stroke=\"" + colour + "\"><title>" + label + " " + ref + "</title></rect><text x=\"" + num(b.l) +
+             "\" y=\"" + num(std::max(8.0, b.t - 1)) + "\" fill=\"" + colour + "\">" + label + "</text></g>\n";
+    }
+  };
+  for (const TextItem& t : doc.texts) add(t);
+  for (const TableItem& t : doc.tables) add(t);
+  for (const PictureItem& p : doc.pictures) add(p);
+  for (const KeyValueItem& k : doc.key_value_items) add(k);
+  for (const KeyValueItem& f : doc.form_items) add(f);
+  return out;
+}
+
+std::string page_view(const Document& doc, const PageItem& page) {
+  std::string box = "0 0 " + num(page.size.width) + " " + num(page.size.height);
+  std::string under = page.image && !page.image->uri.empty()
+                          ? "<img src=\"" + html_escape(page.image->uri, true) + "\" alt=\"page " + std::to_string(page.page_no) + "\">"
+                          : "<svg class=\"page-blank\" viewBox=\"" + box + "\"><rect width=\"100%\" height=\"100%\" "
+                            "fill=\"#fafafa\" stroke=\"#ddd\"/></svg>";
+  return "<div class=\"page-view\">" + under + "<svg class=\"boxes\" viewBox=\"" + box +
+         "\" preserveAspectRatio=\"none\">\n" + page_boxes(doc, page) + "</svg></div>";
+}
+
+std::string export_split(const Document& doc, const HtmlOptions& opts) {
+  std::string rows;
+  for (const PageItem& page : doc.pages) {
+    HtmlOptions one = opts;
+    one.split_page = false;
+    one.body_only = true;
+    one.filter.pages = std::set<int>{page.page_no};
+    rows += "<tr class=\"page\" data-page=\"" + std::to_string(page.page_no) + "\"><td class=\"page-image\">" +
+            page_view(doc, page) + "</td>\n<td class=\"page-content\">\n" + export_html(doc, one) + "\n</td></tr>\n";
+  }
+  std::string title = doc.name.empty() ? "Docling Document" : html_escape(doc.name, true);
+  return "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\"/>\n<title>" + title +
+         "</title>\n<meta name=\"generator\" content=\"docling-cpp split-page view\"/>\n" + kCss + "\n" + kSplitCss +
+         "\n</head>\n<body>\n<table class=\"split-page\">\n" + rows + "</table>\n</body>\n</html>";
+}
+
+}  // namespace
+
 std::string export_html(const Document& doc, const HtmlOptions& opts) {
+  if (opts.split_page) return export_split(doc, opts);
   HtmlSerializer s(doc, opts);
   return s.run();
 }

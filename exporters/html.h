@@ -19,6 +19,10 @@ struct HtmlOptions {
   bool show_original_list_item_marker = true;
   std::optional<std::string> html_head;  // replaces the whole generated <head>
   std::optional<std::string> css;        // replaces the default stylesheet
+  bool body_only = false;                // just the items' HTML (no document around it)
+  // A layout view (like docling's split-page output): per page, the page image with every
+  // item's box and label drawn over it, beside that page's converted content.
+  bool split_page = false;
 
   static ExportFilter body_filter() {
     ExportFilter f;

@@ -265,6 +265,7 @@ std::string render(const Document& doc, Format f, const ExportOptions& s) {
       HtmlOptions o;
       apply_filter(o.filter, s);
       o.image_mode = s.image_mode;
+      o.split_page = s.html_split_page;
       return export_html(doc, o);
     }
     case Format::DocTags: {

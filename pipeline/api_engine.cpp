@@ -158,6 +158,21 @@ Engine::~Engine() = default;
 bool Engine::has_model() const { return impl_->vlm != nullptr; }
 const EngineOptions& Engine::options() const { return impl_->opt; }
 
+EngineStats Engine::stats() const {
+  EngineStats out;
+  if (!impl_->service) return out;
+  ServiceStats s = impl_->service->stats();
+  out.decoder_steps = s.steps;
+  out.decoded_tokens = s.tokens;
+  out.decoder_rows = s.rows;
+  out.pages_encoded = s.pages_encoded;
+  out.shared_steps = s.shared_steps;
+  out.max_rows_in_a_step = s.max_rows;
+  out.max_pages_in_a_step = s.max_pages;
+  out.max_conversions_in_a_step = s.max_owners;
+  return out;
+}
+
 JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   check_range("max_new_tokens", c.max_new_tokens, 1, opt.max_new_tokens);
   check_range("limits.max_side", c.limits.max_side, 16, 1 << 20);
@@ -188,6 +203,8 @@ JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   j.vlm.embed_page_images = c.page_images;
   j.vlm.speculate = c.speculate;
   j.vlm.check_text_layer = c.check_text_layer;
+  check_range("page_image_dpi", c.page_image_dpi, 0, 600);
+  j.page_image_dpi = c.page_image_dpi;
   j.limits.max_side = c.limits.max_side;
   j.limits.max_pixels = c.limits.max_pixels;
   j.max_input_bytes = c.limits.max_input_bytes;
@@ -291,7 +308,8 @@ void Engine::Impl::run_model_pages(DocJob& job, const JobOptions& jo, const Conv
           vlm_prepare(*vlm, jo.vlm, vp);
         });
         size_t i = next;
-        service->submit(ServicePage{&vp, &jo.vlm, cancelled, [&arrivals, i](const std::string* e) { arrivals.put(i, e); }});
+        service->submit(
+            ServicePage{&vp, &jo.vlm, cancelled, [&arrivals, i](const std::string* e) { arrivals.put(i, e); }, &job});
         ++outstanding;
       } catch (const std::exception& e) {
         service->release_slot();
@@ -444,7 +462,8 @@ InstructionResult Engine::run(const PageImage& image, Instruction what, std::opt
     if (is_cancelled(options)) throw CancelledError("run: cancelled");
   Arrivals arrivals;
   std::function<bool()> cancelled = [&options] { return is_cancelled(options); };
-  impl_->service->submit(ServicePage{&vp, &jo.vlm, cancelled, [&arrivals](const std::string* e) { arrivals.put(0, e); }});
+  impl_->service->submit(
+      ServicePage{&vp, &jo.vlm, cancelled, [&arrivals](const std::string* e) { arrivals.put(0, e); }, &arrivals});
   std::deque<std::pair<size_t, std::optional<std::string>>> got;
   while (got.empty()) got = arrivals.take(50);
   if (got.front().second) throw InputError("run: " + *got.front().second);

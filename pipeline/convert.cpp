@@ -5,6 +5,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "core/image.h"
 #include "doctags/docling_json.h"
 #include "doctags/parser.h"
 #include "layout/page_range.h"
@@ -221,6 +222,19 @@ void end_vlm_page(DocJob& job, size_t i, const std::string* error) {
 
 namespace {
 
+// pages[].image of every page at `dpi` (text-layer pages have none by default; model pages
+// have the 72-dpi image the model's page was parsed with).
+void render_page_images(Document& doc, const PageSource& src, int dpi) {
+  for (PageItem& page : doc.pages) {
+    Image img = src.render(page.page_no, dpi);
+    ImageRef ref;
+    ref.dpi = dpi;
+    ref.size = Size{double(img.width), double(img.height)};
+    ref.uri = png_data_uri(img);
+    page.image = std::move(ref);
+  }
+}
+
 // The suspects of each model page, as refs of the assembled document, and one warning a page.
 void collect_suspects(JobResult& r, const std::string& file) {
   std::sort(r.quality.begin(), r.quality.end(), [](const auto& a, const auto& b) { return a.page < b.page; });
@@ -274,6 +288,7 @@ void end_document(DocJob& job, const JobOptions& opt) {
         r.doc = std::move(doc);
       }
       if (opt.coord_origin) set_coord_origin(r.doc, *opt.coord_origin, true);
+      if (opt.page_image_dpi > 0) render_page_images(r.doc, *job.source, opt.page_image_dpi);
       collect_suspects(r, file);
       r.doc.origin = DocumentOrigin{job.source->mimetype(), job.src.path.filename().string(),
                                     job.hash, std::nullopt};

@@ -39,6 +39,7 @@ struct JobOptions {
   // Boxes of every item and table cell in this origin; unset: as docling's pipelines write
   // them (text-layer pages bottom-left with top-left table cells, model pages top-left).
   std::optional<CoordOrigin> coord_origin;
+  int page_image_dpi = 0;  // > 0: every page's pages[].image rendered at this resolution
 };
 
 // A text-layer page's boxes as JobOptions::coord_origin says (unset: docling's choice).

@@ -109,6 +109,9 @@ struct ExportOptions {
   bool md_compact_tables = false;                  // Markdown tables without padding
   bool doctags_minified = false;                   // DocTags without newlines between elements
   std::vector<std::string> excluded_labels;        // e.g. {"picture", "page_header"}
+  bool html_split_page = false;  // HTML as a layout view: each page image with the items' boxes
+                                 // and labels beside that page's content (pages without an
+                                 // image get a blank page of their size)
   ChunkOptions chunks;                             // Format::Chunks
 };
 DOCLING_API ExportOptions export_defaults();

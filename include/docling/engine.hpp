@@ -142,6 +142,9 @@ struct ConvertOptions {
   bool speculate = true;             // draft tokens from the text layer (never change the output)
   BoxOrigin box_origin = BoxOrigin::Default;
   bool check_text_layer = true;      // model pages: compare text items with the PDF's text layer
+  int page_image_dpi = 0;            // > 0: pages[].image of every page (text-layer pages too)
+                                     // rendered at this resolution; 0: as docling (model pages
+                                     // at 72 dpi when page_images, text-layer pages none)
   Limits limits;
   const CancelToken* cancel = nullptr;  // optional; must outlive the call
   PageCallback on_page;              // optional; called on the calling thread as pages finish
@@ -193,6 +196,19 @@ struct InstructionResult {
   std::vector<int32_t> tokens;  // the generated token ids
 };
 
+// What the engine's model has done since it was made (all callers together): evidence of
+// cross-caller batching, for monitoring. Zeros without a model.
+struct EngineStats {
+  uint64_t decoder_steps = 0;   // decoder forwards
+  uint64_t decoded_tokens = 0;  // tokens generated, every page
+  uint64_t decoder_rows = 0;    // rows through those forwards (decode, draft and prefill rows)
+  uint64_t pages_encoded = 0;   // page images through the vision encoder
+  uint64_t shared_steps = 0;    // steps that gave tokens to pages of two or more conversions
+  int max_rows_in_a_step = 0;
+  int max_pages_in_a_step = 0;        // pages given a token by one step
+  int max_conversions_in_a_step = 0;  // convert() documents / run() calls those pages belong to
+};
+
 class DOCLING_API Engine {
  public:
   // Loads the model (when model_dir is set): config, weights, tokenizer, processor.
@@ -204,6 +220,7 @@ class DOCLING_API Engine {
 
   bool has_model() const;
   const EngineOptions& options() const;
+  EngineStats stats() const;  // any thread; counters read without stopping the model
 
   // Never throws for bad input: the result says what failed (InvalidArgumentError for
   // options out of range, OutOfMemory is reported as a failure).
