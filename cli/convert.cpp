@@ -34,8 +34,9 @@ namespace {
 struct Flags {
   std::vector<std::string> inputs;
   std::string output = ".", to = "md", pipeline, pages, password, max_new_tokens, max_input;
+  std::string coord_origin, page_images_dpi;
   bool force_backend_text = false, render_direct = false, no_loop_guard = false, no_page_images = false,
-       no_speculate = false, ordered = false, strict = false, quiet = false;
+       no_speculate = false, ordered = false, strict = false, quiet = false, no_text_layer_check = false;
   EngineFlags engine;
   ExportFlags exports;
   // Archives: the ledger, resuming, shards, progress for schedulers.
@@ -73,7 +74,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("inputs", f.inputs, "PDF and PNG/JPEG files, folders, or - for stdin")->type_name("FILES|DIRS|-");
   app.add_option("-o,--output", f.output, "output folder (default: .); '-' writes one format to stdout")
       ->type_name("DIR");
-  app.add_option("--to", f.to, "md,json,html,doctags,text (default: md)")->type_name("LIST");
+  app.add_option("--to", f.to, "md,json,html,doctags,text,chunks (default: md)")->type_name("LIST");
   app.add_option("--pipeline", f.pipeline,
                  "vlm: granite-docling on every page (default when a model is found)\n"
                  "text: the PDF text layer only (default without a model)\n"
@@ -88,6 +89,16 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_flag("--render-direct", f.render_direct, "render pages straight at the model's input size");
   app.add_flag("--no-loop-guard", f.no_loop_guard, "do not stop pages that repeat themselves");
   app.add_flag("--no-page-images", f.no_page_images, "leave page images out of the document");
+  app.add_option("--page-images", f.page_images_dpi,
+                 "every page's image (text-layer pages too) at DPI in the document; written\n"
+                 "as files with --image-mode referenced (default: model pages at 72 dpi)")
+      ->type_name("DPI");
+  app.add_option("--coord-origin", f.coord_origin,
+                 "bottomleft or topleft: every box in that origin (default: as docling, text-layer\n"
+                 "pages bottom-left with top-left table cells, model pages top-left)")
+      ->type_name("ORIGIN");
+  app.add_flag("--no-text-layer-check", f.no_text_layer_check,
+               "do not compare the model's text items with the PDF's text layer");
   app.add_flag("--no-speculate", f.no_speculate,
                "no draft tokens from the text layer or earlier output\n"
                "(drafts never change the output, they only save steps)");
@@ -184,8 +195,14 @@ std::string settings_text(const Setup& s) {
     << "\nmax_pixels=" << c.limits.max_pixels << "\nimage_mode=" << int(x.image_mode)
     << "\npage_break=" << (x.page_break_placeholder ? "1:" + *x.page_break_placeholder : "0")
     << "\nmd_compact_tables=" << x.md_compact_tables << "\ndoctags_minified=" << x.doctags_minified
+    << "\nbox_origin=" << int(c.box_origin) << "\npage_image_dpi=" << c.page_image_dpi
+    << "\ncheck_text_layer=" << c.check_text_layer << "\nhtml_split_page=" << x.html_split_page
     << "\nexcluded_labels=";
   for (const std::string& l : x.excluded_labels) o << l << ",";
+  const docling::ChunkOptions& k = x.chunks;
+  o << "\nchunks=" << int(k.chunker) << "," << k.tokenizer << "," << k.max_tokens << ","
+    << k.merge_peers << k.repeat_table_header << k.omit_header_on_overflow << k.always_emit_headings
+    << k.merge_list_items << "," << int(k.table_format) << "," << int(k.item_format) << ",[" << k.delim << "]";
   o << "\n";
   return o.str();
 }
@@ -238,6 +255,12 @@ Setup setup(const Flags& f) {
   c.render_direct = f.render_direct;
   c.loop_guard = !f.no_loop_guard;
   c.page_images = !f.no_page_images;
+  c.check_text_layer = !f.no_text_layer_check;
+  if (!f.page_images_dpi.empty()) c.page_image_dpi = int(whole_number("page-images", f.page_images_dpi, 18, 600));
+  if (f.coord_origin == "topleft") c.box_origin = docling::BoxOrigin::TopLeft;
+  else if (f.coord_origin == "bottomleft") c.box_origin = docling::BoxOrigin::BottomLeft;
+  else if (!f.coord_origin.empty())
+    throw UsageError("--coord-origin: expected bottomleft or topleft, got '" + escape(f.coord_origin) + "'");
   c.speculate = !f.no_speculate;
   c.limits.max_input_bytes = max_input_bytes(f.max_input);
   s.shard = pick_shard(f);

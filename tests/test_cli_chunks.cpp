@@ -206,3 +206,36 @@ TEST(CliChunks, PropertiesOnOtherDocuments) {
   }
   EXPECT_GE(docs, 10);
 }
+
+// convert writes chunks beside the other formats; the layout view and the box origin flags.
+TEST(CliChunks, ConvertWritesChunksAndTheLayoutView) {
+  const fs::path samples = kData / ".." / ".." / "samples";
+  fs::path out = docling::testing::temp_dir("cli_chunks", "convert");
+  CliRun r = run_cli(DOCLING_CLI, "convert " + q(samples / "report.pdf") + " --pipeline text -q -o " + q(out) +
+                     " --to json,html,chunks --html-split-page --page-images 50 --coord-origin topleft " + kTok +
+                     " --chunk-max-tokens 64", home(), 120);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::stringstream ss(slurp(out / "report.chunks.jsonl"));
+  std::string line;
+  int n = 0, with_headings = 0;
+  while (std::getline(ss, line)) {
+    Json c = Json::parse(line);
+    ++n;
+    with_headings += c["meta"].contains("headings");
+    bool table = c["meta"]["doc_items"][0]["self_ref"].get<std::string>().rfind("#/tables/", 0) == 0;
+    if (!table) EXPECT_LE(c["num_tokens"].get<int>(), 64) << c["contextualized"];  // tables: rows, as upstream
+    for (const Json& it : c["meta"]["doc_items"])
+      for (const Json& p : it["prov"]) EXPECT_EQ(p["bbox"]["coord_origin"], "TOPLEFT");
+  }
+  EXPECT_GE(n, 8);
+  EXPECT_GE(with_headings, n - 2);  // everything after the title sits under a heading
+  std::string html = slurp(out / "report.html");
+  EXPECT_NE(html.find("<svg class=\"boxes\""), std::string::npos);
+  EXPECT_EQ(std::count(html.begin(), html.end(), '\n') > 10, true);
+  Json doc = Json::parse(slurp(out / "report.json"));
+  for (const auto& [k, p] : doc["pages"].items()) EXPECT_EQ(p["image"]["dpi"], 50) << k;
+  r = run_cli(DOCLING_CLI, "convert " + q(samples / "report.pdf") + " --pipeline text -o - --coord-origin middle",
+              home(), 60);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--coord-origin"), std::string::npos) << r.err;
+}
