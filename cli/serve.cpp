@@ -6,6 +6,8 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -19,14 +21,16 @@ namespace {
 
 struct Flags {
   std::string host = "127.0.0.1", port = "5001", api_key, max_queue = "64", max_file_mb = "100", max_request_mb,
-              workers, pipeline, max_new_tokens, document_timeout = "0", grace = "30";
+              workers, pipeline, max_new_tokens, document_timeout = "0", grace = "30", chunk_tokenizer;
+  std::vector<std::string> chunk_tokenizer_dirs;
   EngineFlags engine;
 };
 
 void add_flags(CLI::App& app, Flags& f) {
   setup_app(app, "usage: docling-cpp serve [--host H] [--port N] [--api-key KEY] [--max-queue N] [--max-file-mb N] [options]",
             "A docling-serve v1 compatible HTTP service (POST /v1/convert/file, /v1/convert/source and\n"
-            "their /async forms, GET /v1/status/poll/{id}, /v1/result/{id}, /health, /version,\n"
+            "their /async forms, /v1/chunk/{hybrid,hierarchical}/{file,source}[/async],\n"
+            "GET /v1/status/poll/{id}, /v1/result/{id}, /health, /metrics, /version,\n"
             "/openapi.json). One engine serves every request; concurrent requests share the model's\n"
             "decoder steps. Logs one JSON line per request on stderr. SIGTERM or SIGINT: stops taking\n"
             "requests, fails queued tasks, lets running ones finish (--shutdown-grace), then exits.");
@@ -51,6 +55,15 @@ void add_flags(CLI::App& app, Flags& f) {
       ->type_name("KIND");
   add_engine_flags(app, f.engine, true);
   app.add_option("--max-new-tokens", f.max_new_tokens, "token limit per page (default: 8192)")->type_name("N");
+  app.add_option("--chunk-tokenizer", f.chunk_tokenizer,
+                 "tokenizer folder for /v1/chunk/hybrid when a request names none, or names\n"
+                 "docling's default sentence-transformers/all-MiniLM-L6-v2 (default:\n"
+                 "$DOCLING_CHUNK_TOKENIZER, else that model in the Hugging Face cache)")
+      ->type_name("PATH");
+  app.add_option("--chunk-tokenizer-dir", f.chunk_tokenizer_dirs,
+                 "where a request's chunking_tokenizer ORG/NAME is looked for: DIR/ORG/NAME,\n"
+                 "DIR/NAME, DIR/models--ORG--NAME (repeatable; the Hugging Face cache too)")
+      ->type_name("DIR");
   app.footer(kEnvironmentHelp);
 }
 
@@ -80,6 +93,29 @@ std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOpti
   return engine;
 }
 
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The default chunk tokenizer (found as convert's --chunk-tokenizer is, and checked), the
+// folders that names are looked up in, and the Hugging Face caches.
+void chunk_settings(const Flags& f, serve::Settings& s) {
+  ChunkFlags cf;
+  cf.tokenizer = f.chunk_tokenizer;
+  s.chunk_tokenizer = chunk_options(cf).tokenizer;
+  std::error_code ec;
+  for (const std::string& d : f.chunk_tokenizer_dirs) {
+    if (!std::filesystem::is_directory(d, ec)) throw UsageError("--chunk-tokenizer-dir: '" + escape(d) + "' is not a folder");
+    s.chunk_tokenizer_dirs.push_back(d);
+  }
+  if (std::string h = env("HF_HUB_CACHE"); !h.empty()) s.hf_hubs.push_back(h);
+  if (std::string h = env("HF_HOME"); !h.empty()) s.hf_hubs.push_back(h + "/hub");
+  std::string cache = env("XDG_CACHE_HOME");
+  if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
+  if (!cache.empty()) s.hf_hubs.push_back(cache + "/huggingface/hub");
+}
+
 serve::Settings settings(const Flags& f, const docling::Engine& engine, docling::Pipeline standard) {
   serve::Settings s;
   s.host = f.host;
@@ -98,6 +134,7 @@ serve::Settings settings(const Flags& f, const docling::Engine& engine, docling:
   s.standard_pipeline = standard;
   s.max_new_tokens = engine.options().max_new_tokens;
   s.has_model = engine.has_model();
+  chunk_settings(f, s);
   return s;
 }
 
@@ -166,7 +203,8 @@ int cmd_serve(int argc, char** argv) {
   }
   serve::log_line({{"time", serve::iso_time()}, {"event", "listening"}, {"host", s.host}, {"port", port},
                    {"workers", s.workers}, {"max_queue", s.max_queue}, {"model", engine->has_model()},
-                   {"api_key", !s.api_key.empty()}, {"docling-cpp", docling::version()}});
+                   {"api_key", !s.api_key.empty()}, {"chunk_tokenizer", s.chunk_tokenizer},
+                   {"docling-cpp", docling::version()}});
   return run(svr, sched, s);
 }
 

@@ -47,6 +47,12 @@ struct Settings {
   int max_new_tokens = 8192;           // per page (--max-new-tokens)
   docling::Pipeline standard_pipeline = docling::Pipeline::Auto;  // what "standard" means here
   bool has_model = false;
+  // Chunk tokenizers: the server downloads nothing, so a chunking_tokenizer name must be a
+  // folder here. `chunk_tokenizer` stands for docling's default (all-MiniLM-L6-v2) and is
+  // used when a request names none; "" = none found.
+  std::string chunk_tokenizer;
+  std::vector<std::string> chunk_tokenizer_dirs;  // --chunk-tokenizer-dir: DIR/ORG/NAME, DIR/NAME
+  std::vector<std::string> hf_hubs;               // Hugging Face caches: hub/models--ORG--NAME/snapshots/*
 };
 
 // A 4xx/5xx answer decided while reading a request: FastAPI's {"detail": ...} shape.
@@ -61,6 +67,14 @@ struct HttpError : std::runtime_error {
 // 422 naming the option (FastAPI's validation error list, one entry).
 HttpError invalid(const std::string& where, const std::string& name, const std::string& msg);
 
+// A /v1/chunk/... request's chunking (docling-jobkit's HybridChunkerOptions and
+// HierarchicalChunkerOptions, and the chunking export options).
+struct ChunkRequest {
+  docling::ChunkOptions options;  // chunker, tokenizer folder, max_tokens, merge_peers, tables
+  bool include_raw_text = false;
+  bool include_converted_doc = false;
+};
+
 // What a request asks for, checked.
 struct RequestOptions {
   std::vector<docling::Format> formats{docling::Format::Markdown};
@@ -73,6 +87,7 @@ struct RequestOptions {
   bool zip = false;                     // target zip / return_as_file
   std::vector<std::string> from_formats;  // empty = all
   std::vector<std::string> warnings;      // options accepted but not applied
+  std::optional<ChunkRequest> chunk;      // a chunk task
 };
 
 struct Document {
@@ -89,6 +104,16 @@ RequestOptions options_from_source(const Json& body, const Settings& s, std::vec
 
 Json options_schema();  // the options above as a JSON schema (for /openapi.json)
 
+// Chunk requests (serve_chunk.cpp): the form's convert_* / chunking_* fields, or a body with
+// convert_options / chunking_options; the tokenizer is found and loaded here (422 if not).
+RequestOptions chunk_options_from_form(const std::vector<std::pair<std::string, std::string>>& fields,
+                                       const Settings& s, docling::Chunker chunker);
+RequestOptions chunk_options_from_source(const Json& body, const Settings& s, std::vector<Document>& docs,
+                                         docling::Chunker chunker);
+Json chunk_options_schema(docling::Chunker chunker);
+// Where a tokenizer name (e.g. "sentence-transformers/all-MiniLM-L6-v2") is on this machine; "" if nowhere.
+std::string find_tokenizer(const std::string& name, const Settings& s);
+
 // One document's outcome.
 struct DocResult {
   std::string filename;
@@ -96,6 +121,7 @@ struct DocResult {
   std::vector<std::string> errors, warnings;
   std::map<docling::Format, std::string> content;
   std::optional<docling::DoclingDocument> document;  // kept for a zip target until it is built
+  std::vector<docling::Chunk> chunks;                 // a chunk task's
   double seconds = 0;
 };
 
@@ -120,6 +146,7 @@ struct Task {
 // The bounded queue and its workers (serve_tasks.cpp). One mutex guards every task's state.
 class Scheduler {
  public:
+  const docling::Engine& engine() const { return engine_; }
   Scheduler(const docling::Engine& engine, const Settings& s);
   ~Scheduler();
   // False when the queue is full or the service is stopping.
@@ -169,6 +196,8 @@ std::string new_task_id();  // 32 random hex digits
 // Responses (serve_respond.cpp).
 std::string response_json(const Task& t);  // one document, inbody
 std::string response_zip(Task& t);         // every document's files; drops the documents
+std::string response_chunks(const Task& t);  // a chunk task: chunks, documents, processing_time (serve_chunk.cpp)
+Json error_items(const std::vector<std::string>& errors);  // docling's ErrorItem list
 Json version_json();
 std::string openapi_json(const Settings& s);  // serve_openapi.cpp
 

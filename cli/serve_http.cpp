@@ -45,11 +45,10 @@ struct Api {
     return false;
   }
 
-  // The uploads and form fields of a multipart request.
-  std::shared_ptr<Task> from_form(const httplib::Request& req) const {
+  // The uploads of a multipart request into the task; its other fields into `fields`.
+  void read_form(const httplib::Request& req, Task& task, std::vector<std::pair<std::string, std::string>>& fields) const {
     if (!req.is_multipart_form_data()) throw invalid("", "files", "expected a multipart/form-data body with files");
-    auto t = std::make_shared<Task>();
-    std::vector<std::pair<std::string, std::string>> fields;
+    Task* t = &task;
     for (const auto& [name, part] : req.files) {
       if (name != "files") {
         fields.emplace_back(name, part.content);
@@ -62,19 +61,43 @@ struct Api {
       t->docs.push_back({name_of, part.content});
     }
     if (t->docs.empty()) throw invalid("", "files", "no file uploaded (field 'files')");
+  }
+
+  static Json json_body(const httplib::Request& req) {
+    try {
+      return Json::parse(req.body);
+    } catch (const Json::exception& e) {
+      throw HttpError(422, Json::array({{{"type", "json_invalid"}, {"loc", {"body"}}, {"msg", e.what()}}}));
+    }
+  }
+
+  std::shared_ptr<Task> from_form(const httplib::Request& req) const {
+    auto t = std::make_shared<Task>();
+    std::vector<std::pair<std::string, std::string>> fields;
+    read_form(req, *t, fields);
     t->options = options_from_form(fields, s);
     return t;
   }
 
   std::shared_ptr<Task> from_source(const httplib::Request& req) const {
-    Json body;
-    try {
-      body = Json::parse(req.body);
-    } catch (const Json::exception& e) {
-      throw HttpError(422, Json::array({{{"type", "json_invalid"}, {"loc", {"body"}}, {"msg", e.what()}}}));
-    }
     auto t = std::make_shared<Task>();
-    t->options = options_from_source(body, s, t->docs);
+    t->options = options_from_source(json_body(req), s, t->docs);
+    return t;
+  }
+
+  template <docling::Chunker C>
+  std::shared_ptr<Task> chunk_form(const httplib::Request& req) const {
+    auto t = std::make_shared<Task>();
+    std::vector<std::pair<std::string, std::string>> fields;
+    read_form(req, *t, fields);
+    t->options = chunk_options_from_form(fields, s, C);
+    return t;
+  }
+
+  template <docling::Chunker C>
+  std::shared_ptr<Task> chunk_source(const httplib::Request& req) const {
+    auto t = std::make_shared<Task>();
+    t->options = chunk_options_from_source(json_body(req), s, t->docs, C);
     return t;
   }
 
@@ -148,6 +171,40 @@ void access_log(const httplib::Request& req, const httplib::Response& res) {
   log_line(j);
 }
 
+// The engine's counters (docling::EngineStats): decoder steps shared by requests show here.
+Json engine_stats(const docling::Engine& e) {
+  docling::EngineStats st = e.stats();
+  return {{"model", e.has_model()},
+          {"decoder_steps", st.decoder_steps},
+          {"decoded_tokens", st.decoded_tokens},
+          {"decoder_rows", st.decoder_rows},
+          {"pages_encoded", st.pages_encoded},
+          {"shared_steps", st.shared_steps},
+          {"max_rows_in_a_step", st.max_rows_in_a_step},
+          {"max_pages_in_a_step", st.max_pages_in_a_step},
+          {"max_conversions_in_a_step", st.max_conversions_in_a_step}};
+}
+
+// The same in Prometheus' text format, with the queue.
+std::string metrics_text(Scheduler& sched) {
+  std::string out;
+  auto add = [&out](const char* name, const char* type, const char* help, const Json& v) {
+    out += std::string("# HELP docling_cpp_") + name + " " + help + "\n# TYPE docling_cpp_" + name + " " + type +
+           "\ndocling_cpp_" + name + " " + v.dump() + "\n";
+  };
+  Json e = engine_stats(sched.engine());
+  add("queued_tasks", "gauge", "tasks waiting for a worker", sched.queued());
+  add("decoder_steps_total", "counter", "decoder forwards", e["decoder_steps"]);
+  add("decoded_tokens_total", "counter", "tokens generated", e["decoded_tokens"]);
+  add("decoder_rows_total", "counter", "rows through the decoder (decode, draft, prefill)", e["decoder_rows"]);
+  add("pages_encoded_total", "counter", "page images through the vision encoder", e["pages_encoded"]);
+  add("shared_steps_total", "counter", "decoder steps serving pages of two or more conversions", e["shared_steps"]);
+  add("max_rows_in_a_step", "gauge", "most rows in one decoder step", e["max_rows_in_a_step"]);
+  add("max_pages_in_a_step", "gauge", "most pages given a token by one step", e["max_pages_in_a_step"]);
+  add("max_conversions_in_a_step", "gauge", "most conversions served by one step", e["max_conversions_in_a_step"]);
+  return out;
+}
+
 }  // namespace
 
 void install_routes(httplib::Server& svr, Scheduler& sched, const Settings& s) {
@@ -175,8 +232,12 @@ void install_routes(httplib::Server& svr, Scheduler& sched, const Settings& s) {
   });
   svr.set_payload_max_length(s.max_request_bytes);
 
+  // docling-serve answers {"status": "ok"}; the rest is docling-cpp's (clients ignore it).
   svr.Get("/health", [&sched](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}, {"queued", sched.queued()}});  // "queued": docling-cpp's
+    send_json(res, 200, {{"status", "ok"}, {"queued", sched.queued()}, {"engine", engine_stats(sched.engine())}});
+  });
+  svr.Get("/metrics", [&sched](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_text(sched), "text/plain; version=0.0.4");
   });
   svr.Get("/version", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, version_json()); });
   svr.Get("/openapi.json", [&s](const httplib::Request&, httplib::Response& res) {
@@ -187,6 +248,15 @@ void install_routes(httplib::Server& svr, Scheduler& sched, const Settings& s) {
   svr.Post("/v1/convert/file/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::from_form, true); });
   svr.Post("/v1/convert/source", [a](const auto& q, auto& r) { a->convert(q, r, &Api::from_source, false); });
   svr.Post("/v1/convert/source/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::from_source, true); });
+  using docling::Chunker;
+  svr.Post("/v1/chunk/hybrid/file", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_form<Chunker::Hybrid>, false); });
+  svr.Post("/v1/chunk/hybrid/file/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_form<Chunker::Hybrid>, true); });
+  svr.Post("/v1/chunk/hybrid/source", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_source<Chunker::Hybrid>, false); });
+  svr.Post("/v1/chunk/hybrid/source/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_source<Chunker::Hybrid>, true); });
+  svr.Post("/v1/chunk/hierarchical/file", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_form<Chunker::Hierarchical>, false); });
+  svr.Post("/v1/chunk/hierarchical/file/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_form<Chunker::Hierarchical>, true); });
+  svr.Post("/v1/chunk/hierarchical/source", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_source<Chunker::Hierarchical>, false); });
+  svr.Post("/v1/chunk/hierarchical/source/async", [a](const auto& q, auto& r) { a->convert(q, r, &Api::chunk_source<Chunker::Hierarchical>, true); });
   svr.Get(R"(/v1/status/poll/([0-9A-Za-z_-]+))", [a](const auto& q, auto& r) { a->poll(q, r); });
   svr.Get(R"(/v1/result/([0-9A-Za-z_-]+))", [a](const auto& q, auto& r) { a->result(q, r); });
 }

@@ -40,6 +40,38 @@ Json file_body(bool) {
            {{"multipart/form-data", {{"schema", {{"type", "object"}, {"required", {"files"}}, {"properties", props}}}}}}}};
 }
 
+// A chunk form: convert_<option>, chunking_<option>, include_converted_doc, target_type, files.
+Json chunk_file_body(docling::Chunker c) {
+  Json props = Json::object();
+  for (auto& [k, v] : options_schema()["properties"].items()) props["convert_" + k] = v;
+  for (auto& [k, v] : chunk_options_schema(c)["properties"].items()) props["chunking_" + k] = v;
+  props["files"] = {{"type", "array"}, {"items", {{"type", "string"}, {"format", "binary"}}}};
+  props["include_converted_doc"] = {{"type", "boolean"}};
+  props["target_type"] = {{"type", "string"}, {"enum", {"inbody"}}};
+  return {{"required", true},
+          {"content",
+           {{"multipart/form-data", {{"schema", {{"type", "object"}, {"required", {"files"}}, {"properties", props}}}}}}}};
+}
+
+Json chunk_source_body(docling::Chunker c) {
+  Json props = {{"convert_options", options_schema()},
+                {"chunking_options", chunk_options_schema(c)},
+                {"sources", {{"type", "array"}, {"items", ref("FileSource")}}},
+                {"file_sources", {{"type", "array"}, {"items", ref("FileSource")}}},
+                {"http_sources", {{"type", "array"}, {"description", "refused (400): no fetch allow-list is configured"}}},
+                {"include_converted_doc", {{"type", "boolean"}}},
+                {"target", {{"type", "object"}, {"properties", {{"kind", {{"type", "string"}, {"enum", {"inbody"}}}}}}}}};
+  return {{"required", true},
+          {"content",
+           {{"application/json", {{"schema", {{"type", "object"}, {"additionalProperties", false}, {"properties", props}}}}}}}};
+}
+
+Json chunk_answers() {
+  Json r = errors();
+  r["200"] = json_response("the chunks of every document", ref("ChunkDocumentResponse"));
+  return r;
+}
+
 Json source_body() {
   return {{"required", true}, {"content", {{"application/json", {{"schema", ref("ConvertDocumentsRequest")}}}}}};
 }
@@ -107,9 +139,36 @@ Json schemas() {
                  {"task_meta", {{"type", "object"}}},
                  {"error_message", {{"type", "string"}, {"nullable", true}}}}}};
   Json error = {{"type", "object"}, {"properties", {{"detail", Json::object()}}}};
+  Json nullable_strings = {{"type", "array"}, {"items", {{"type", "string"}}}, {"nullable", true}};
+  Json chunk = {{"type", "object"},
+                {"properties",
+                 {{"filename", {{"type", "string"}}},
+                  {"chunk_index", {{"type", "integer"}}},
+                  {"text", {{"type", "string"}, {"description", "headings and text (contextualized)"}}},
+                  {"raw_text", {{"type", "string"}, {"nullable", true}}},
+                  {"num_tokens", {{"type", "integer"}, {"nullable", true}}},
+                  {"headings", nullable_strings},
+                  {"captions", nullable_strings},
+                  {"doc_items", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                  {"page_numbers", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+                  {"metadata", {{"type", "object"}}}}}};
+  Json export_result = {{"type", "object"},
+                        {"properties",
+                         {{"kind", {{"type", "string"}, {"enum", {"ExportResult"}}}},
+                          {"content", ref("ExportDocumentResponse")},
+                          {"status", status},
+                          {"errors", {{"type", "array"}, {"items", error_item}}},
+                          {"timings", {{"type", "object"}}}}}};
+  Json chunk_response = {{"type", "object"},
+                         {"properties",
+                          {{"chunks", {{"type", "array"}, {"items", chunk}}},
+                           {"documents", {{"type", "array"}, {"items", export_result}}},
+                           {"processing_time", {{"type", "number"}}},
+                           {"warnings", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}};
   return {{"ExportDocumentResponse", doc},     {"ConvertDocumentResponse", response},
           {"ConvertDocumentsRequest", request}, {"TaskStatusResponse", task},
-          {"Error", error}};
+          {"Error", error},                     {"ChunkDocumentResponse", chunk_response},
+          {"FileSource", file_source}};
 }
 
 }  // namespace
@@ -124,9 +183,18 @@ std::string openapi_json(const Settings& s) {
       {"/v1/convert/source/async", {{"post", {{"summary", "Queue base64 sources"}, {"requestBody", source_body()}, {"responses", convert_async}}}}},
       {"/v1/status/poll/{task_id}", task_path("Task status", json_response("the task", ref("TaskStatusResponse")))},
       {"/v1/result/{task_id}", task_path("Task result", convert_answers()["200"])},
+      {"/metrics", {{"get", {{"summary", "Engine and queue counters (Prometheus text)"}, {"responses", {{"200", {{"description", "text/plain"}}}}}}}}},
       {"/health", {{"get", {{"summary", "Health"}, {"responses", {{"200", json_response("ok", {{"type", "object"}})}}}}}}},
       {"/version", {{"get", {{"summary", "Versions"}, {"responses", {{"200", json_response("versions", {{"type", "object"}})}}}}}}},
   };
+  for (docling::Chunker c : {docling::Chunker::Hybrid, docling::Chunker::Hierarchical}) {
+    std::string base = std::string("/v1/chunk/") + (c == docling::Chunker::Hybrid ? "hybrid" : "hierarchical");
+    std::string what = c == docling::Chunker::Hybrid ? "HybridChunker" : "HierarchicalChunker";
+    paths[base + "/file"] = {{"post", {{"summary", "Convert and chunk uploaded files (" + what + ")"}, {"requestBody", chunk_file_body(c)}, {"responses", chunk_answers()}}}};
+    paths[base + "/source"] = {{"post", {{"summary", "Convert and chunk base64 sources (" + what + ")"}, {"requestBody", chunk_source_body(c)}, {"responses", chunk_answers()}}}};
+    paths[base + "/file/async"] = {{"post", {{"summary", "Queue chunking of uploaded files (" + what + ")"}, {"requestBody", chunk_file_body(c)}, {"responses", convert_async}}}};
+    paths[base + "/source/async"] = {{"post", {{"summary", "Queue chunking of base64 sources (" + what + ")"}, {"requestBody", chunk_source_body(c)}, {"responses", convert_async}}}};
+  }
   Json doc = {{"openapi", "3.0.3"},
               {"info",
                {{"title", "docling-cpp serve"},

@@ -25,14 +25,6 @@ namespace {
 
 std::string quoted(const std::string& s) { return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-// docling's ErrorItem.
-Json error_items(const std::vector<std::string>& errors) {
-  Json out = Json::array();
-  for (const std::string& e : errors)
-    out.push_back({{"component_type", "pipeline"}, {"module_name", "docling-cpp"}, {"error_message", e}});
-  return out;
-}
-
 std::string content_field(const DocResult& d, docling::Format f) {
   auto it = d.content.find(f);
   if (it == d.content.end()) return "null";
@@ -40,6 +32,13 @@ std::string content_field(const DocResult& d, docling::Format f) {
 }
 
 }  // namespace
+
+Json error_items(const std::vector<std::string>& errors) {
+  Json out = Json::array();
+  for (const std::string& e : errors)
+    out.push_back({{"component_type", "pipeline"}, {"module_name", "docling-cpp"}, {"error_message", e}});
+  return out;
+}
 
 std::string response_json(const Task& t) {
   const DocResult& d = t.results.front();

@@ -65,6 +65,22 @@ void export_all(const docling::ConvertResult& r, const RequestOptions& o, DocRes
   }
 }
 
+// A chunk task's document: its chunks, and its JSON when the request asks for it.
+void chunk_one(const RequestOptions& o, const docling::DoclingDocument& doc, DocResult& d) {
+  try {
+    d.chunks = doc.chunk(o.chunk->options);
+  } catch (const std::exception& e) {
+    d.status = "failure";
+    d.errors.push_back(escape(d.filename) + ": chunking failed: " + escape(e.what()));
+    return;
+  }
+  if (o.chunk->include_converted_doc) {
+    docling::ExportOptions eo = docling::export_defaults();
+    eo.image_mode = o.image_mode;
+    d.content[docling::Format::Json] = doc.export_to(docling::Format::Json, eo);
+  }
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const docling::Engine& engine, const Settings& s) : engine_(engine), s_(s) {
@@ -115,7 +131,7 @@ Json Scheduler::status_json(const Task& t) {
   int pos = position(t);
   std::lock_guard<std::mutex> lock(mu_);
   Json j = {{"task_id", t.id},
-            {"task_type", "convert"},
+            {"task_type", t.options.chunk ? "chunk" : "convert"},
             {"task_status", to_string(t.state)},
             {"task_position", pos >= 0 ? Json(pos) : Json(nullptr)},
             {"task_meta",
@@ -185,7 +201,10 @@ void Scheduler::run(Task& t) {
   }
   t.processing_time = seconds_since(start);
   try {
-    if (t.results.size() == 1 && !t.options.zip) {  // as docling-serve: one document in the body, else a zip
+    if (t.options.chunk) {  // every document's chunks in one JSON body
+      t.body = response_chunks(t);
+      t.content_type = "application/json";
+    } else if (t.results.size() == 1 && !t.options.zip) {  // as docling-serve: one document in the body, else a zip
       t.body = response_json(t);
       t.content_type = "application/json";
     } else {
@@ -246,6 +265,10 @@ void Scheduler::convert_one(Task& t, Document& doc, DocResult& d) {
     d.errors.push_back(escape(doc.filename) + (timed_out ? ": document timeout exceeded (" + std::to_string(limit) + " s)"
                                                          : ": cancelled (the server is shutting down)"));
   if (d.status == "failure" || d.status == "skipped") return;
+  if (t.options.chunk) {
+    chunk_one(t.options, r.document, d);
+    return;
+  }
   export_all(r, t.options, d);
   if (t.options.zip || t.docs.size() > 1) d.document = std::move(r.document);  // for the zip
 }

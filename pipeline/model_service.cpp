@@ -1,5 +1,6 @@
 #include "pipeline/model_service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "vision/speculative.h"
@@ -19,6 +20,8 @@ ModelService::ModelService(const VlmEngine& engine, const ServiceOptions& opt, t
   bo_.max_step_rows = 1280;
   // Made here, so that a cache too large for memory is the caller's error, not the driver's.
   batch_ = std::make_unique<vision::BatchDecoder>(e_.model().decoder(), bo_);
+  step_pages_.reserve(size_t(bo_.slots));
+  step_owners_.reserve(size_t(bo_.slots));
   driver_ = std::thread([this] { drive(); });
 }
 
@@ -100,10 +103,16 @@ void ModelService::admit(vision::BatchDecoder& batch, std::map<uint64_t, Service
     }
     try {
       arena_.execute([&] { vlm_encode(e_, vp); });
+      encoded_.fetch_add(1, std::memory_order_relaxed);
       vision::BatchRequest req;
       req.prompt = vp.prompt.ids;
       req.image_features = std::move(vp.features);
       req.opt = vlm_begin_generate(e_, *t.options, vp, t.cancelled);
+      // Which pages and calls each step serves (the page's own streaming callback runs after).
+      req.opt.on_token = [this, page = t.page, owner = t.owner, inner = std::move(req.opt.on_token)](int32_t id) {
+        note_token(page, owner);
+        if (inner) inner(id);
+      };
       req.opt.max_new_tokens = std::min(req.opt.max_new_tokens, opt_.max_new_tokens);
       if (t.options->speculate) {
         bool words = vp.text && !vp.text->words.empty();
@@ -143,7 +152,7 @@ void ModelService::drive() {
       continue;
     }
     try {
-      arena_.execute([&] { batch_->step(); });
+      step_once();
     } catch (const std::exception& ex) {
       // Out of memory, or a bug: the pages in the batch fail, the service goes on with a
       // fresh decoder (the old one's state is unknown).
@@ -161,6 +170,45 @@ void ModelService::drive() {
     }
     for (vision::BatchResult& r : batch_->take_finished()) finish(r, running);
   }
+}
+
+void ModelService::note_token(const void* page, const void* owner) {
+  if (std::find(step_pages_.begin(), step_pages_.end(), page) == step_pages_.end()) step_pages_.push_back(page);
+  if (owner && std::find(step_owners_.begin(), step_owners_.end(), owner) == step_owners_.end())
+    step_owners_.push_back(owner);
+}
+
+// One decoder step, and what it did in the counters.
+void ModelService::step_once() {
+  const vision::BatchStats before = batch_->stats();
+  step_pages_.clear();
+  step_owners_.clear();
+  arena_.execute([&] { batch_->step(); });
+  const vision::BatchStats& after = batch_->stats();
+  auto raise = [](std::atomic<int>& m, int v) {
+    if (v > m.load(std::memory_order_relaxed)) m.store(v, std::memory_order_relaxed);
+  };
+  int rows = int(after.rows - before.rows);
+  steps_.fetch_add(uint64_t(after.forwards - before.forwards), std::memory_order_relaxed);
+  tokens_.fetch_add(uint64_t(after.tokens - before.tokens), std::memory_order_relaxed);
+  rows_.fetch_add(uint64_t(rows), std::memory_order_relaxed);
+  if (step_owners_.size() >= 2) shared_steps_.fetch_add(1, std::memory_order_relaxed);
+  raise(max_rows_, rows);
+  raise(max_pages_, int(step_pages_.size()));
+  raise(max_owners_, int(step_owners_.size()));
+}
+
+ServiceStats ModelService::stats() const {
+  ServiceStats s;
+  s.steps = steps_.load(std::memory_order_relaxed);
+  s.tokens = tokens_.load(std::memory_order_relaxed);
+  s.rows = rows_.load(std::memory_order_relaxed);
+  s.pages_encoded = encoded_.load(std::memory_order_relaxed);
+  s.shared_steps = shared_steps_.load(std::memory_order_relaxed);
+  s.max_rows = max_rows_.load(std::memory_order_relaxed);
+  s.max_pages = max_pages_.load(std::memory_order_relaxed);
+  s.max_owners = max_owners_.load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace docling

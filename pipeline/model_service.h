@@ -8,7 +8,9 @@
 // driver thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <tbb/task_arena.h>
 
@@ -39,6 +42,13 @@ struct ServicePage {
   // Called once on the driver thread: error is null when the page was generated (or
   // cancelled: page->ok is false then), else what failed.
   std::function<void(const std::string* error)> done;
+  const void* owner = nullptr;       // the call the page belongs to (stats: steps shared by calls)
+};
+
+// What the driver has done so far (read from any thread).
+struct ServiceStats {
+  uint64_t steps = 0, tokens = 0, rows = 0, pages_encoded = 0, shared_steps = 0;
+  int max_rows = 0, max_pages = 0, max_owners = 0;
 };
 
 class ModelService {
@@ -55,6 +65,7 @@ class ModelService {
   void submit(ServicePage p);
 
   const ServiceOptions& options() const { return opt_; }
+  ServiceStats stats() const;
 
  private:
   void drive();
@@ -62,6 +73,8 @@ class ModelService {
   void fail_all_waiting(const std::string& why);
   void admit(vision::BatchDecoder& batch, std::map<uint64_t, ServicePage>& running);
   void finish(vision::BatchResult& r, std::map<uint64_t, ServicePage>& running);
+  void step_once();
+  void note_token(const void* page, const void* owner);  // driver thread, inside a step
 
   const VlmEngine& e_;
   ServiceOptions opt_;
@@ -77,6 +90,12 @@ class ModelService {
   bool failed_ = false;  // the decoder could not be remade: pages fail at once
   std::string failure_;
   std::thread driver_;
+
+  // Counters: written by the driver only, read by stats() from any thread.
+  std::atomic<uint64_t> steps_{0}, tokens_{0}, rows_{0}, encoded_{0}, shared_steps_{0};
+  std::atomic<int> max_rows_{0}, max_pages_{0}, max_owners_{0};
+  // The pages and calls that got a token in the current step (at most `batch` each).
+  std::vector<const void*> step_pages_, step_owners_;
 };
 
 }  // namespace docling
