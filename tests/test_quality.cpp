@@ -13,6 +13,7 @@
 #include "layout/pdf.h"
 #include "layout/text_layer.h"
 #include "pipeline/quality.h"
+#include "pipeline/vlm.h"
 
 namespace fs = std::filesystem;
 using namespace docling;
@@ -143,4 +144,37 @@ TEST(Quality, ModelPagesReportConfidence) {
   ChunkOptions co;
   co.chunker = Chunker::Hierarchical;
   for (const Chunk& ch : r.document.chunk(co)) EXPECT_NE(ch.json.find("docling_cpp__confidence"), std::string::npos);
+}
+
+// A model page through the page stages with the tiny checkpoint, its output replaced by DocTags
+// whose first text matches the page and whose second was misread: the misread one, and only
+// it, is flagged; every item gets the confidence of the tokens that wrote it.
+TEST(Quality, MisreadTextOnAModelPageIsFlagged) {
+  auto engine = VlmEngine::load((kData / "oracle" / "tiny-idefics3").string());
+  auto src = open_source((kData / "pdfs" / "2305.03393v1-pg9.pdf").string());
+  VlmOptions o;
+  VlmPage p;
+  p.page_no = 1;
+  vlm_render(*src, 1, *engine, o, p);
+  ASSERT_TRUE(p.text.has_value());
+  vision::GenerateOptions g = vlm_begin_generate(*engine, o, p);
+  const std::string doctags =
+      "<doctag><section_header_level_1><loc_110><loc_107><loc_260><loc_113>5.1 Hyper Parameter "
+      "Optimization</section_header_level_1><text><loc_110><loc_321><loc_216><loc_327>Seven wolves crossed the "
+      "frozen lake at dawn</text></doctag>";
+  vision::GenerateResult r;
+  for (int32_t id : engine->tokenizer().encode(doctags)) {
+    g.on_token(id);
+    r.tokens.push_back(id);
+    r.logprobs.push_back(r.tokens.size() % 7 ? -0.01f : -2.0f);
+  }
+  vlm_end_generate(o, p, std::move(r));
+  ASSERT_EQ(p.doc.texts.size(), 2u);
+  EXPECT_EQ(p.layer_check.checked, 2);
+  ASSERT_EQ(p.layer_check.suspects.size(), 1u);
+  EXPECT_EQ(p.layer_check.suspects[0], (Ref{RefKind::Text, 1}));
+  EXPECT_FALSE(p.doc.texts[0].meta["docling_cpp__text_layer"]["suspect"].get<bool>());
+  for (const TextItem& t : p.doc.texts) EXPECT_GT(t.meta["docling_cpp__confidence"]["tokens"].get<int>(), 3);
+  EXPECT_LT(p.confidence.min_logprob, -1.9);
+  EXPECT_EQ(p.confidence.tokens, int(p.tokens.size()));
 }
