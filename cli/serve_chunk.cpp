@@ -118,12 +118,12 @@ void set_tokenizer(ChunkRequest& c, const Json& name, const Settings& s) {
   }
   std::string n = name.is_string() ? name.get<std::string>() : "";
   if (n.empty()) {
-    o.tokenizer = s.chunk_tokenizer;
+    o.tokenizer = find_tokenizer(kDefaultTokenizer, s);
     if (o.tokenizer.empty())
       throw invalid("chunking_options", "tokenizer",
                     std::string("the hybrid chunker needs a tokenizer and this server has none: it downloads no models "
                                 "(start it with --chunk-tokenizer DIR, a download of ") + kDefaultTokenizer +
-                        "); or use /v1/chunk/hierarchical/...");
+                        ", or --chunk-tokenizer-dir); or use /v1/chunk/hierarchical/...");
   } else {
     if (!valid_model_id(n))
       throw invalid("chunking_options", "tokenizer", "'" + escape(n) + "' is not a Hugging Face model id (ORG/NAME)");
@@ -299,18 +299,24 @@ std::string response_chunks(const Task& t) {
   for (size_t i = 0; i < t.results.size(); ++i) {
     const DocResult& d = t.results[i];
     auto js = d.content.find(docling::Format::Json);
-    out += (i ? "," : "") + std::string("{\"kind\":\"ExportResult\",\"content\":{\"filename\":") + dump(d.filename) +
-           ",\"md_content\":null,\"json_content\":" + (js != d.content.end() ? js->second : "null") +
-           ",\"html_content\":null,\"text_content\":null,\"doctags_content\":null}";
+    if (i) out += ',';
+    out += "{\"kind\":\"ExportResult\",\"content\":{\"filename\":";
+    out += dump(d.filename);
+    out += ",\"md_content\":null,\"json_content\":";
+    out += js != d.content.end() ? js->second : std::string("null");  // the document's JSON as exported
+    out += ",\"html_content\":null,\"text_content\":null,\"doctags_content\":null}";
     Json rest = {{"status", d.status},
                  {"errors", error_items(d.errors)},
                  {"timings",
                   {{"document_total", {{"scope", "document"}, {"count", 1}, {"avg", d.seconds}, {"times", {d.seconds}}}}}}};
-    out += "," + dump(rest).substr(1);
+    out += ',';
+    out.append(dump(rest), 1);
     for (const std::string& w : d.warnings) warnings.push_back(w);
   }
   Json tail = {{"processing_time", t.processing_time}, {"warnings", warnings}};
-  return out + "]," + dump(tail).substr(1);
+  out += "],";
+  out.append(dump(tail), 1);
+  return out;
 }
 
 }  // namespace dcli::serve

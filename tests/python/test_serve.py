@@ -28,6 +28,9 @@ del sys.argv[1:3]
 SAMPLES = os.path.join(ROOT, "samples")
 PDFS = os.path.join(ROOT, "tests", "data", "pdfs")
 TINY = os.path.join(ROOT, "tests", "data", "oracle", "tiny-idefics3")
+CHUNKS = os.path.join(ROOT, "tests", "data", "conformance", "chunks")
+TOKENIZERS = os.path.join(CHUNKS, "tokenizers")  # holds all-MiniLM-L6-v2, docling's default chunk tokenizer
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("DOCLING_") and k != "XDG_CACHE_HOME"}
 TMP = tempfile.mkdtemp(prefix="docling_test_serve_")
 ENV["HOME"] = TMP  # no model unless a test names one
@@ -152,7 +155,7 @@ def check_same(test, answer, expected, formats=FORMATS):
 class TextPipeline(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("--pipeline", "text", "--workers", "4")
+        cls.server = Server("--pipeline", "text", "--workers", "4", "--chunk-tokenizer-dir", TOKENIZERS)
 
     @classmethod
     def tearDownClass(cls):
@@ -168,7 +171,9 @@ class TextPipeline(unittest.TestCase):
         st, _, body = request(self.server.url + "/openapi.json")
         spec = json.loads(body)
         for p in ["/v1/convert/file", "/v1/convert/source", "/v1/convert/file/async", "/v1/convert/source/async",
-                  "/v1/status/poll/{task_id}", "/v1/result/{task_id}", "/health", "/version"]:
+                  "/v1/status/poll/{task_id}", "/v1/result/{task_id}", "/health", "/version", "/metrics",
+                  "/v1/chunk/hybrid/file", "/v1/chunk/hybrid/source/async", "/v1/chunk/hierarchical/file/async",
+                  "/v1/chunk/hierarchical/source"]:
             self.assertIn(p, spec["paths"])
         self.assertIn("to_formats", spec["components"]["schemas"]["ConvertDocumentsRequest"]["properties"]["options"]
                       ["properties"])
@@ -336,6 +341,137 @@ class TextPipeline(unittest.TestCase):
             if answer["status"] != "failure":
                 check_same(self, answer, expected[i], ["md", "json"])
 
+    # --- chunking (docling-serve's /v1/chunk/...) ---
+
+    def check_conformance(self, case, path, fields):
+        """docling-core's reference chunks (tests/data/conformance/chunks) through the server: the
+        case's DoclingDocument JSON uploaded, chunked with the case's options."""
+        data = read(os.path.join(CHUNKS, case, "input.json"))
+        expected = json.loads(read(os.path.join(CHUNKS, case, "expected.json")))["root"]
+        st, _, body = post_files(self.server, [(case + ".json", data)], fields + [("chunking_include_raw_text", "true")],
+                                 path)
+        self.assertEqual(st, 200, body[:400])
+        answer = json.loads(body)
+        self.assertEqual(answer["documents"][0]["status"], "success")
+        chunks = answer["chunks"]
+        self.assertEqual(len(chunks), len(expected), case)
+        for i, (got, want) in enumerate(zip(chunks, expected)):
+            meta = want["meta"]
+            self.assertEqual((got["filename"], got["chunk_index"]), (case + ".json", i))
+            self.assertEqual(got["raw_text"], want["text"], (case, i))
+            self.assertEqual(got["doc_items"], [d["self_ref"] for d in meta["doc_items"]], (case, i))
+            self.assertEqual(got["headings"], meta.get("headings"), (case, i))
+            self.assertEqual(got["captions"], meta.get("captions"), (case, i))
+            self.assertEqual(got["metadata"]["origin"], meta["origin"], (case, i))
+            pages = sorted({p["page_no"] for d in meta["doc_items"] for p in d.get("prov", [])})
+            self.assertEqual(got["page_numbers"], pages, (case, i))
+            heads = "\n".join(meta.get("headings") or [])
+            self.assertEqual(got["text"], (heads + "\n" if heads else "") + want["text"], (case, i))
+        return chunks
+
+    def test_chunk_conformance_hybrid_defaults(self):
+        # No chunking option but the raw text: docling-serve's defaults (all-MiniLM-L6-v2 with
+        # its own 256-token limit, triplet tables, peers merged).
+        chunks = self.check_conformance("hybrid_wiki_default_256", "/v1/chunk/hybrid/file", [])
+        self.assertTrue(all(0 < c["num_tokens"] <= 256 for c in chunks))
+
+    def test_chunk_conformance_hybrid_markdown_tables(self):
+        chunks = self.check_conformance("hybrid_wiki_md_tables_64", "/v1/chunk/hybrid/file",
+                                        [("chunking_max_tokens", "64"), ("chunking_use_markdown_tables", "true"),
+                                         ("chunking_tokenizer", MINILM), ("chunking_merge_peers", "true")])
+        self.assertTrue(any(c["num_tokens"] > 32 for c in chunks))
+
+    def test_chunk_conformance_hierarchical(self):
+        chunks = self.check_conformance("hier_docling_report", "/v1/chunk/hierarchical/file", [])
+        self.assertTrue(all(c["num_tokens"] is None for c in chunks))  # docling-serve counts only for hybrid
+
+    def cli_chunks(self, pdf, *args):
+        """`docling-cpp convert --to chunks` of a PDF: its .chunks.jsonl lines."""
+        out = os.path.join(TMP, "cli-chunks", str(uuid.uuid4()))
+        r = subprocess.run([CLI, "convert", pdf, "-o", out, "--to", "chunks", "--pipeline", "text", "-q", *args],
+                           env=ENV, capture_output=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        stem = os.path.splitext(os.path.basename(pdf))[0]
+        return [json.loads(l) for l in read(os.path.join(out, stem + ".chunks.jsonl")).splitlines() if l.strip()]
+
+    def check_against_cli(self, got, lines, filename, hybrid):
+        self.assertEqual(len(got), len(lines), filename)
+        for i, (c, l) in enumerate(zip(got, lines)):
+            self.assertEqual((c["filename"], c["chunk_index"]), (filename, i))
+            self.assertEqual(c["text"], l["contextualized"])
+            self.assertEqual(c["doc_items"], [d["self_ref"] for d in l["meta"]["doc_items"]])
+            self.assertEqual(c["num_tokens"], l["num_tokens"] if hybrid else None)
+            self.assertEqual(c["headings"], l["meta"].get("headings"))
+
+    def test_chunk_two_pdfs_match_convert(self):
+        names = ["article.pdf", "report.pdf"]
+        files = [(n, read(os.path.join(SAMPLES, n))) for n in names]
+        st, h, body = post_files(self.server, files, [("chunking_max_tokens", "128"), ("chunking_tokenizer", MINILM),
+                                                      ("convert_do_ocr", "false")], "/v1/chunk/hybrid/file")
+        self.assertEqual(st, 200, body[:300])
+        self.assertEqual(h["Content-Type"], "application/json")
+        answer = json.loads(body)
+        self.assertEqual([d["content"]["filename"] for d in answer["documents"]], names)
+        self.assertEqual([d["status"] for d in answer["documents"]], ["success"] * 2)
+        self.assertIsNone(answer["documents"][0]["content"]["json_content"])  # include_converted_doc is false
+        for n in names:
+            got = [c for c in answer["chunks"] if c["filename"] == n]
+            self.assertTrue(all(c["raw_text"] is None for c in got))  # include_raw_text is false
+            lines = self.cli_chunks(os.path.join(SAMPLES, n), "--chunk-tokenizer",
+                                    os.path.join(TOKENIZERS, "all-MiniLM-L6-v2"), "--chunk-max-tokens", "128")
+            self.check_against_cli(got, lines, n, True)
+            self.assertTrue(all(c["num_tokens"] <= 128 for c in got))
+
+    def test_chunk_source_async_hierarchical_with_document(self):
+        pdf = os.path.join(PDFS, "normal_4pages.pdf")
+        b64 = base64.b64encode(read(pdf)).decode()
+        st, _, body = post_json(self.server, {
+            "convert_options": {"page_range": [2, 3], "do_ocr": True},
+            "chunking_options": {"chunker": "hierarchical", "use_markdown_tables": True, "include_raw_text": True},
+            "include_converted_doc": True,
+            "sources": [{"kind": "file", "base64_string": b64, "filename": "normal_4pages.pdf"}]},
+            "/v1/chunk/hierarchical/source/async")
+        self.assertEqual(st, 200, body[:300])
+        task = json.loads(body)
+        self.assertEqual(task["task_type"], "chunk")
+        st, _, body = request(self.server.url + "/v1/status/poll/%s?wait=60" % task["task_id"])
+        self.assertEqual(json.loads(body)["task_status"], "success")
+        st, _, body = request(self.server.url + "/v1/result/" + task["task_id"])
+        self.assertEqual(st, 200)
+        answer = json.loads(body)
+        lines = self.cli_chunks(pdf, "--pages", "2-3", "--chunker", "hierarchical", "--chunk-table-format", "markdown")
+        self.check_against_cli(answer["chunks"], lines, "normal_4pages.pdf", False)
+        self.assertEqual([c["raw_text"] for c in answer["chunks"]], [l["text"] for l in lines])
+        self.assertTrue(all(set(c["page_numbers"]) <= {2, 3} for c in answer["chunks"]))
+        self.assertEqual(answer["documents"][0]["content"]["json_content"],
+                         json.loads(Expect.of(pdf, "--pipeline", "text", "--pages", "2-3")["json"]))
+        self.assertFalse(any("do_ocr" in w for w in answer["warnings"]))  # true is docling's default: nothing to report
+
+    def test_chunk_errors_are_4xx_naming_the_cause(self):
+        pdf = [("a.pdf", read(os.path.join(SAMPLES, "article.pdf")))]
+        url = "/v1/chunk/hybrid/file"
+        for fields, needle in (([("chunking_tokenizer", "BAAI/bge-m3")], "BAAI/bge-m3"),
+                               ([("chunking_tokenizer", "../../etc")], "../../etc"),
+                               ([("chunking_frobnicate", "1")], "chunking_frobnicate"),
+                               ([("convert_frobnicate", "1")], "frobnicate"),
+                               ([("to_formats", "md")], "to_formats"),  # convert options need the convert_ prefix
+                               ([("target_type", "zip")], "zip"),
+                               ([("chunking_max_tokens", "0")], "max_tokens")):
+            st, _, body = post_files(self.server, pdf, fields, url)
+            self.assertEqual(st, 422, (fields, body[:300]))
+            self.assertIn(needle, body.decode(), fields)
+        st, _, body = post_json(self.server, {"chunking_options": {"max_tokens": "many"},
+                                              "file_sources": [{"base64_string": "eA==", "filename": "a.pdf"}]},
+                                "/v1/chunk/hybrid/source")
+        self.assertEqual(st, 422)
+        self.assertIn("max_tokens", body.decode())
+        st, _, body = post_json(self.server, {"options": {}, "file_sources": []}, "/v1/chunk/hybrid/source")
+        self.assertEqual(st, 422)  # convert's field name: chunk requests take convert_options
+        # A hybrid-only option on the hierarchical chunker is accepted and reported.
+        st, _, body = post_files(self.server, pdf, [("chunking_max_tokens", "64")], "/v1/chunk/hierarchical/file")
+        self.assertEqual(st, 200)
+        self.assertIn("max_tokens (hybrid chunker only)", " ".join(json.loads(body)["warnings"]))
+
     def test_access_log_has_one_line_per_request(self):
         request(self.server.url + "/health?probe=1")
         time.sleep(0.2)
@@ -370,6 +506,19 @@ class Limits(unittest.TestCase):
             self.assertEqual(st, 413)
             st, _, _ = post_files(s, [("huge.pdf", b"0" * (6 << 20))])  # past the body limit (4 x 1 + 1 MiB)
             self.assertEqual(st, 413)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_chunk_without_a_tokenizer(self):
+        s = Server("--pipeline", "text")  # HOME is empty: no Hugging Face cache, no default tokenizer
+        try:
+            pdf = [("a.pdf", read(os.path.join(SAMPLES, "article.pdf")))]
+            st, _, body = post_files(s, pdf, (), "/v1/chunk/hybrid/file")
+            self.assertEqual(st, 422)
+            self.assertIn("--chunk-tokenizer", body.decode())
+            st, _, body = post_files(s, pdf, (), "/v1/chunk/hierarchical/file")
+            self.assertEqual(st, 200)
+            self.assertTrue(json.loads(body)["chunks"])
         finally:
             self.assertEqual(s.stop(), 0)
 
@@ -429,6 +578,65 @@ class ModelPipeline(unittest.TestCase):
             for i, (st, _, body) in enumerate(answers):
                 self.assertEqual(st, 200)
                 check_same(self, json.loads(body), expected[i], ["md", "doctags"])
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_sixteen_clients_share_decoder_steps_in_bounded_memory(self):
+        # 16 clients at once, each a different one-page conversion (pages cycle through the
+        # samples and test PDFs); every answer is checked against convert, the engine's
+        # counters must show steps whose tokens went to pages of different requests, and the
+        # server's peak RSS stays bounded.
+        args = ["--model", TINY, "--pipeline", "vlm", "--max-new-tokens", "24"]
+        s = Server(*args, "--batch", "4", "--workers", "16")
+        try:
+            pdfs = [os.path.join(SAMPLES, n) for n in ("article.pdf", "report.pdf", "scanned_page.pdf")]
+            pdfs += [os.path.join(PDFS, n) for n in sorted(os.listdir(PDFS)) if n.endswith(".pdf")]
+            jobs = [(pdfs[i % len(pdfs)], 1 + i // len(pdfs)) for i in range(16)]
+            answers = [None] * len(jobs)
+
+            def client(i):
+                p, pg = jobs[i]
+                answers[i] = post_files(s, [(os.path.basename(p), read(p))],
+                                        [("to_formats", "doctags"), ("page_range", str(pg)), ("page_range", str(pg))])
+
+            before = json.loads(request(s.url + "/health")[2])["engine"]
+            t0 = time.time()
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(len(jobs))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            seconds = time.time() - t0
+            stats = json.loads(request(s.url + "/health")[2])["engine"]
+            with open("/proc/%d/status" % s.proc.pid) as f:
+                hwm_kb = int([l for l in f if l.startswith("VmHWM:")][0].split()[1])
+            converted = 0
+            for i, (st, _, body) in enumerate(answers):
+                self.assertEqual(st, 200, jobs[i])
+                answer = json.loads(body)
+                p, pg = jobs[i]
+                if answer["status"] == "failure":  # a PDF with fewer pages than asked for
+                    self.assertIn("page", json.dumps(answer["errors"]))
+                    continue
+                converted += 1
+                check_same(self, answer, Expect.of(p, *args, "--pages", str(pg)), ["doctags"])
+            self.assertGreaterEqual(converted, 12)
+            steps = stats["decoder_steps"] - before["decoder_steps"]
+            tokens = stats["decoded_tokens"] - before["decoded_tokens"]
+            print("\n16 clients (tiny model): %.1f s, %d pages encoded, %d tokens in %d decoder steps "
+                  "(%.2f tokens/step), %d steps shared by requests, at most %d requests and %d rows in a step; "
+                  "server VmHWM %.0f MiB" % (seconds, stats["pages_encoded"], tokens, steps, tokens / max(1, steps),
+                                             stats["shared_steps"], stats["max_conversions_in_a_step"],
+                                             stats["max_rows_in_a_step"], hwm_kb / 1024), file=sys.stderr)
+            self.assertEqual(stats["pages_encoded"] - before["pages_encoded"], converted)
+            self.assertGreaterEqual(stats["max_conversions_in_a_step"], 2)  # one step served two requests
+            self.assertGreater(stats["shared_steps"], 0)
+            self.assertGreater(tokens / steps, 1.0)
+            metrics = request(s.url + "/metrics")[2].decode()
+            self.assertIn("docling_cpp_shared_steps_total %d" % stats["shared_steps"], metrics)
+            # The tiny model is a few MiB; 16 requests must not grow the server past this
+            # (generous: ASan builds double the footprint).
+            self.assertLess(hwm_kb, 3 << 20, "VmHWM %d kB" % hwm_kb)
         finally:
             self.assertEqual(s.stop(), 0)
 
