@@ -43,8 +43,16 @@ def start(cli, args):
     raise RuntimeError("server did not start")
 
 
+def engine(url):
+    """The server's decoder counters (/health's engine: docling::EngineStats)."""
+    with urllib.request.urlopen(url + "/health", timeout=30) as r:
+        return json.loads(r.read()).get("engine", {})
+
+
 def level(url, docs, clients, requests, max_seconds):
-    """`requests` conversions spread over `clients` threads; latencies and wall time."""
+    """`requests` conversions spread over `clients` threads; latencies, wall time, and what the
+    decoder did meanwhile (tokens per step > 1 and shared steps: requests batched together)."""
+    before = engine(url)
     lat, errors, lock = [], [0], threading.Lock()
     next_i = [0]
     t0 = time.time()
@@ -76,9 +84,13 @@ def level(url, docs, clients, requests, max_seconds):
     wall = time.time() - t0
     lat.sort()
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else None
+    after = engine(url)
+    delta = {k: after[k] - before.get(k, 0) for k in ("decoder_steps", "decoded_tokens", "shared_steps") if k in after}
+    if delta.get("decoder_steps"):
+        delta["tokens_per_step"] = round(delta["decoded_tokens"] / delta["decoder_steps"], 2)
     return {"clients": clients, "requests": len(lat), "errors": errors[0], "wall_s": round(wall, 3),
             "requests_per_s": round(len(lat) / wall, 2), "p50_ms": round(pct(0.5) * 1000, 1),
-            "p95_ms": round(pct(0.95) * 1000, 1)}
+            "p95_ms": round(pct(0.95) * 1000, 1), "decoder": delta}
 
 
 def cli_run(cli, paths, args):
@@ -120,8 +132,10 @@ def main():
         n = min(a.requests, len(paths))
         report["pipelines"][name] = {"serve": levels, "cli_convert": cli_run(a.cli, paths[:n], args)}
         for l in levels:
-            print("%-4s clients=%d  %6.2f req/s  p50 %7.1f ms  p95 %7.1f ms  errors %d" %
-                  (name, l["clients"], l["requests_per_s"], l["p50_ms"], l["p95_ms"], l["errors"]))
+            d = l["decoder"]
+            dec = "  %.2f tokens/step, %d shared steps" % (d["tokens_per_step"], d["shared_steps"]) if "tokens_per_step" in d else ""
+            print("%-4s clients=%d  %6.2f req/s  p50 %7.1f ms  p95 %7.1f ms  errors %d%s" %
+                  (name, l["clients"], l["requests_per_s"], l["p50_ms"], l["p95_ms"], l["errors"], dec))
         c = report["pipelines"][name]["cli_convert"]
         print("%-4s cli convert: %d documents in %.2f s (%.2f documents/s)" % (name, c["documents"], c["wall_s"],
                                                                              c["documents_per_s"]))
