@@ -108,6 +108,14 @@ HeadingLevels assign_heading_levels(const std::vector<HeadingInfo>& heads, int f
       out.level[i] = std::min(lv, 6);
     }
   }
+  // An unnumbered heading goes at most one level below the heading before it: a smaller bold
+  // line that opens the document (a title set small) is not a sub-heading of what follows.
+  int prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (int(i) == out.title) continue;
+    if (!depth[i]) out.level[i] = std::min(out.level[i], prev + 1);
+    prev = out.level[i];
+  }
   return out;
 }
 

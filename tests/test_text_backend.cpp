@@ -160,7 +160,18 @@ TEST(TextBackend, HeadingsFromSizeAndWeight) {
   std::vector<int> levels;
   for (const TextItem& t : lev.doc.texts)
     if (t.label == Label::SectionHeader) levels.push_back(t.level);
-  EXPECT_EQ(levels, (std::vector<int>{2, 1}));
+  // The 10 pt heading ranks below the 14 pt one, but it comes first: a heading goes at most one
+  // level below the one before it, so it opens at level 1.
+  EXPECT_EQ(levels, (std::vector<int>{1, 1}));
+  std::vector<Ln> swapped = lines;
+  std::swap(swapped[2].text, swapped[4].text);
+  std::swap(swapped[2].fs, swapped[4].fs);
+  std::swap(swapped[2].bold, swapped[4].bold);
+  TextBackendResult sw = convert_text_pages({make_page(1, swapped)}, "h");
+  levels.clear();
+  for (const TextItem& t : sw.doc.texts)
+    if (t.label == Label::SectionHeader) levels.push_back(t.level);
+  EXPECT_EQ(levels, (std::vector<int>{1, 2}));  // 14 pt, then 10 pt bold under it
   TextBackendOptions opt;
   opt.heading_levels = false;  // every section header level 1
   TextBackendResult flat = convert_text_pages({make_page(1, lines)}, "h", opt);
