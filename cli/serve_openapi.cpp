@@ -43,8 +43,9 @@ Json file_body(bool) {
 // A chunk form: convert_<option>, chunking_<option>, include_converted_doc, target_type, files.
 Json chunk_file_body(docling::Chunker c) {
   Json props = Json::object();
-  for (auto& [k, v] : options_schema()["properties"].items()) props["convert_" + k] = v;
-  for (auto& [k, v] : chunk_options_schema(c)["properties"].items()) props["chunking_" + k] = v;
+  const Json convert = options_schema(), chunking = chunk_options_schema(c);  // named: a loop over a temporary's member dangles
+  for (auto& [k, v] : convert["properties"].items()) props["convert_" + k] = v;
+  for (auto& [k, v] : chunking["properties"].items()) props["chunking_" + k] = v;
   props["files"] = {{"type", "array"}, {"items", {{"type", "string"}, {"format", "binary"}}}};
   props["include_converted_doc"] = {{"type", "boolean"}};
   props["target_type"] = {{"type", "string"}, {"enum", {"inbody"}}};

@@ -67,7 +67,11 @@ class Server:
     def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
+        rc = self.proc.wait(timeout)
+        if rc != 0:  # a crash, or a sanitizer's report: show the server's last words
+            time.sleep(0.5)
+            sys.stderr.write("server exited %d; its stderr ends:\n%s" % (rc, "".join(self.lines[-60:])))
+        return rc
 
     def log(self):
         return [json.loads(l) for l in self.lines if l.startswith("{")]
