@@ -1,4 +1,5 @@
 // The --chunk* flags of convert and export, and where the chunk tokenizer is found.
+#include <algorithm>
 #include <cstdlib>
 
 #include <CLI/CLI.hpp>
@@ -18,31 +19,43 @@ bool truth(const std::string& flag, const std::string& v, bool fallback) {
   throw UsageError("--" + flag + ": expected true or false, got '" + escape(v) + "'");
 }
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// A snapshot of sentence-transformers/all-MiniLM-L6-v2 in the Hugging Face cache (docling-core's
-// default chunk tokenizer), as huggingface_hub lays it out: hub/models--ORG--NAME/snapshots/REV/.
+// A snapshot of sentence-transformers/all-MiniLM-L6-v2 (docling-core's default chunk tokenizer)
+// in the Hugging Face cache.
 std::string cached_default_tokenizer() {
-  std::vector<fs::path> hubs;
-  if (std::string h = env("HF_HUB_CACHE"); !h.empty()) hubs.emplace_back(h);
-  if (std::string h = env("HF_HOME"); !h.empty()) hubs.push_back(fs::path(h) / "hub");
-  std::string cache = env("XDG_CACHE_HOME");
-  if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
-  if (!cache.empty()) hubs.push_back(fs::path(cache) / "huggingface" / "hub");
-  std::error_code ec;
-  for (const fs::path& hub : hubs) {
-    fs::path snaps = hub / "models--sentence-transformers--all-MiniLM-L6-v2" / "snapshots";
-    for (const fs::directory_entry& e : fs::directory_iterator(snaps, ec))
-      if (fs::exists(e.path() / "tokenizer.json", ec) || fs::exists(e.path() / "vocab.txt", ec))
-        return e.path().string();
-  }
+  for (const fs::path& hub : hf_hub_caches())
+    if (std::string t = hf_cached_tokenizer(hub, "sentence-transformers/all-MiniLM-L6-v2"); !t.empty()) return t;
   return "";
 }
 
 }  // namespace
+
+std::vector<fs::path> hf_hub_caches() {
+  std::vector<fs::path> hubs;
+  if (std::string h = env_var("HF_HUB_CACHE"); !h.empty()) hubs.emplace_back(h);
+  if (std::string h = env_var("HF_HOME"); !h.empty()) hubs.push_back(fs::path(h) / "hub");
+  hubs.push_back(user_cache_dir() / "huggingface" / "hub");
+  return hubs;
+}
+
+bool is_tokenizer_dir(const fs::path& d) {
+  std::error_code ec;
+  return fs::is_regular_file(d / "tokenizer.json", ec) || fs::is_regular_file(d / "vocab.txt", ec) ||
+         (fs::is_regular_file(d / "vocab.json", ec) && fs::is_regular_file(d / "merges.txt", ec));
+}
+
+std::string hf_cached_tokenizer(const fs::path& hub, const std::string& model) {
+  std::string folder = "models--" + model;
+  for (size_t i; (i = folder.find('/')) != std::string::npos;) folder.replace(i, 1, "--");
+  std::error_code ec;
+  std::vector<fs::path> snaps;
+  for (const fs::directory_entry& e : fs::directory_iterator(hub / folder / "snapshots", ec))
+    if (is_tokenizer_dir(e.path())) snaps.push_back(e.path());
+  if (snaps.empty()) return "";
+  return std::max_element(snaps.begin(), snaps.end(), [](const fs::path& a, const fs::path& b) {
+           std::error_code e1, e2;
+           return fs::last_write_time(a, e1) < fs::last_write_time(b, e2);
+         })->string();
+}
 
 void add_chunk_flags(CLI::App& app, ChunkFlags& f) {
   const char* g = "Chunks (--to chunks)";
@@ -72,7 +85,7 @@ void add_chunk_flags(CLI::App& app, ChunkFlags& f) {
 
 docling::ChunkOptions chunk_options(const ChunkFlags& f) {
   docling::ChunkOptions o;
-  o.tokenizer = !f.tokenizer.empty() ? f.tokenizer : env("DOCLING_CHUNK_TOKENIZER");
+  o.tokenizer = !f.tokenizer.empty() ? f.tokenizer : env_var("DOCLING_CHUNK_TOKENIZER");
   bool explicit_tokenizer = !o.tokenizer.empty();
   if (o.tokenizer.empty()) o.tokenizer = cached_default_tokenizer();
   if (f.chunker == "hierarchical") o.chunker = docling::Chunker::Hierarchical;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,15 @@ void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert);
 docling::EngineOptions engine_options(const EngineFlags& f);
 extern const char* const kEnvironmentHelp;  // the variables, for --help
 
+// The engine for --pipeline `flag` (vlm, text, auto; "" = the default, which becomes vlm with a
+// model and auto without): with the model when vlm needs it or auto/the default can use it.
+// vlm without a model is a usage error; otherwise no model is a warning ending in
+// `without_model` (not when `quiet` and no --model was given). A model that does not load is a
+// usage error when vlm was asked for or `load_must_succeed`, else a warning and the text layer.
+std::unique_ptr<docling::Engine> open_engine(const std::string& flag, const EngineFlags& ef, docling::EngineOptions eo,
+                                             bool quiet, bool load_must_succeed, const std::string& without_model,
+                                             docling::Pipeline& pipeline);
+
 // Where the model is: --model, else $DOCLING_MODEL (each the only place looked at), else
 // standard_model_dirs($XDG_CACHE_HOME or ~/.cache).
 struct ModelLookup {
@@ -87,6 +97,18 @@ struct ModelLookup {
 };
 ModelLookup find_model(const std::string& flag);
 std::string missing_model(const ModelLookup& m);  // the library's message plus how to pass it
+
+// $NAME, or "" when it is not set.
+std::string env_var(const char* name);
+// $XDG_CACHE_HOME, else ~/.cache, else ".cache".
+std::filesystem::path user_cache_dir();
+// The Hugging Face hub caches, first to last: $HF_HUB_CACHE, $HF_HOME/hub, <user cache>/huggingface/hub.
+std::vector<std::filesystem::path> hf_hub_caches();
+// A folder holding tokenizer.json, vocab.txt, or vocab.json + merges.txt.
+bool is_tokenizer_dir(const std::filesystem::path& dir);
+// The newest snapshot of model ORG/NAME in `hub` (hub/models--ORG--NAME/snapshots/REV/) that
+// holds a tokenizer; "" when there is none.
+std::string hf_cached_tokenizer(const std::filesystem::path& hub, const std::string& model);
 
 // The --chunk* flags (cli/chunk_flags.cpp); empty = the default.
 struct ChunkFlags {

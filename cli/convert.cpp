@@ -126,40 +126,6 @@ struct Setup {
   std::string settings;  // settings_hash()
 };
 
-docling::Pipeline parse_pipeline(const std::string& s) {
-  if (s == "vlm") return docling::Pipeline::Vlm;
-  if (s == "text") return docling::Pipeline::Text;
-  if (s == "auto") return docling::Pipeline::Auto;
-  throw UsageError("--pipeline: expected vlm, text or auto, got '" + escape(s) + "'");
-}
-
-// The engine: with the model when vlm needs it, auto can use it, or the default finds it.
-std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOptions eo, docling::Pipeline& pipeline) {
-  bool given = !f.pipeline.empty();
-  if (given && pipeline == docling::Pipeline::Text) return std::make_unique<docling::Engine>(eo);
-  std::unique_ptr<docling::Engine> engine;
-  ModelLookup m = find_model(f.engine.model);
-  if (!m.found.empty()) {
-    eo.model_dir = m.found;
-    try {
-      engine = std::make_unique<docling::Engine>(eo);
-    } catch (const docling::ModelError& e) {
-      if (pipeline == docling::Pipeline::Vlm && given) throw UsageError(escape(e.what()));
-      print_warning("the model could not be loaded (" + escape(e.what()) + "); using the text layer");
-    }
-  } else if (given && pipeline == docling::Pipeline::Vlm) {
-    throw UsageError(missing_model(m));
-  } else if (!f.quiet || !f.engine.model.empty()) {
-    print_warning(missing_model(m) + "\nConverting from the text layer only.");
-  }
-  if (!engine) {
-    eo.model_dir.clear();
-    engine = std::make_unique<docling::Engine>(eo);
-  }
-  if (!given) pipeline = engine->has_model() ? docling::Pipeline::Vlm : docling::Pipeline::Auto;
-  return engine;
-}
-
 // The model as its bytes define it, not by where it lies (each node of a cluster may keep its
 // own copy): the config's hash and the weights' size.
 std::string model_identity(const std::string& dir) {
@@ -265,8 +231,7 @@ Setup setup(const Flags& f) {
   c.limits.max_input_bytes = max_input_bytes(f.max_input);
   s.shard = pick_shard(f);
   s.sources = gather(f);
-  c.pipeline = f.pipeline.empty() ? docling::Pipeline::Default : parse_pipeline(f.pipeline);
-  s.engine = make_engine(f, eo, c.pipeline);
+  s.engine = open_engine(f.pipeline, f.engine, eo, f.quiet, false, "Converting from the text layer only.", c.pipeline);
   s.settings = sha256_hex(settings_text(s)).substr(0, 16);
   return s;
 }

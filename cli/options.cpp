@@ -23,12 +23,18 @@ const char* const kEnvironmentHelp =
     "  DOCLING_CHUNK_TOKENIZER=PATH as --chunk-tokenizer; HF_HOME, HF_HUB_CACHE: the Hugging Face\n"
     "                               cache searched for all-MiniLM-L6-v2\n";
 
-namespace {
-
-std::string env(const char* name) {
+std::string env_var(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
+
+std::filesystem::path user_cache_dir() {
+  if (std::string c = env_var("XDG_CACHE_HOME"); !c.empty()) return c;
+  if (std::string h = env_var("HOME"); !h.empty()) return fs::path(h) / ".cache";
+  return ".cache";
+}
+
+namespace {
 
 // The flag's value, else the variable's; `where` says which, for messages.
 std::string pick(const std::string& flag_value, const char* flag, const char* var, std::string& where) {
@@ -37,7 +43,7 @@ std::string pick(const std::string& flag_value, const char* flag, const char* va
     return flag_value;
   }
   where = var;
-  return env(var);
+  return env_var(var);
 }
 
 [[noreturn]] void bad_value(const std::string& where, const std::string& v, const char* expected) {
@@ -93,8 +99,8 @@ docling::EngineOptions engine_options(const EngineFlags& f) {
   else if (isa == "scalar") o.max_isa = docling::Isa::Scalar;
   else bad_value(where, isa, "best, avx512, avx2 or scalar");
 
-  o.int8_activations = f.int8_activations || env("DOCLING_INT8_ACTIVATIONS") == "1";
-  o.bf16_dot = f.bf16_dot || env("DOCLING_BF16_DOT") == "1";
+  o.int8_activations = f.int8_activations || env_var("DOCLING_INT8_ACTIVATIONS") == "1";
+  o.bf16_dot = f.bf16_dot || env_var("DOCLING_BF16_DOT") == "1";
   if (!f.threads.empty()) o.threads = int(whole_number("threads", f.threads, 0, 1024));
   if (!f.batch.empty()) o.batch_size = int(whole_number("batch", f.batch, 1, 64));
   return o;
@@ -108,15 +114,52 @@ ModelLookup find_model(const std::string& flag) {
     return m;
   };
   if (!flag.empty()) return only(flag);  // an explicit folder is the only one looked at
-  if (std::string e = env("DOCLING_MODEL"); !e.empty()) return only(e);
-  fs::path cache = !env("XDG_CACHE_HOME").empty() ? fs::path(env("XDG_CACHE_HOME"))
-                   : !env("HOME").empty()         ? fs::path(env("HOME")) / ".cache"
-                                                  : fs::path(".cache");
-  for (const fs::path& dir : docling::standard_model_dirs(cache)) {
+  if (std::string e = env_var("DOCLING_MODEL"); !e.empty()) return only(e);
+  for (const fs::path& dir : docling::standard_model_dirs(user_cache_dir())) {
     m.tried.push_back(dir);
     if (m.found.empty() && docling::is_model_dir(dir)) m.found = dir.string();
   }
   return m;
+}
+
+namespace {
+
+docling::Pipeline parse_pipeline(const std::string& s) {
+  if (s == "vlm") return docling::Pipeline::Vlm;
+  if (s == "text") return docling::Pipeline::Text;
+  if (s == "auto") return docling::Pipeline::Auto;
+  throw UsageError("--pipeline: expected vlm, text or auto, got '" + escape(s) + "'");
+}
+
+}  // namespace
+
+std::unique_ptr<docling::Engine> open_engine(const std::string& flag, const EngineFlags& ef, docling::EngineOptions eo,
+                                             bool quiet, bool load_must_succeed, const std::string& without_model,
+                                             docling::Pipeline& pipeline) {
+  bool given = !flag.empty();
+  pipeline = given ? parse_pipeline(flag) : docling::Pipeline::Default;
+  if (pipeline == docling::Pipeline::Text) return std::make_unique<docling::Engine>(eo);
+  std::unique_ptr<docling::Engine> engine;
+  ModelLookup m = find_model(ef.model);
+  if (!m.found.empty()) {
+    eo.model_dir = m.found;
+    try {
+      engine = std::make_unique<docling::Engine>(eo);
+    } catch (const docling::ModelError& e) {
+      if (pipeline == docling::Pipeline::Vlm || load_must_succeed) throw UsageError(escape(e.what()));
+      print_warning("the model could not be loaded (" + escape(e.what()) + "); using the text layer");
+    }
+  } else if (pipeline == docling::Pipeline::Vlm) {
+    throw UsageError(missing_model(m));
+  } else if (!quiet || !ef.model.empty()) {
+    print_warning(missing_model(m) + "\n" + without_model);
+  }
+  if (!engine) {
+    eo.model_dir.clear();
+    engine = std::make_unique<docling::Engine>(eo);
+  }
+  if (!given) pipeline = engine->has_model() ? docling::Pipeline::Vlm : docling::Pipeline::Auto;
+  return engine;
 }
 
 std::string missing_model(const ModelLookup& m) {

@@ -75,29 +75,6 @@ double seconds_flag(const char* name, const std::string& v) {
   return d;
 }
 
-// The engine, with the model when --pipeline vlm needs it, auto can use it, or one is found.
-std::unique_ptr<docling::Engine> make_engine(const Flags& f, docling::EngineOptions eo, docling::Pipeline& standard) {
-  bool given = !f.pipeline.empty();
-  if (given && f.pipeline != "vlm" && f.pipeline != "text" && f.pipeline != "auto")
-    throw UsageError("--pipeline: expected vlm, text or auto, got '" + escape(f.pipeline) + "'");
-  standard = f.pipeline == "vlm" ? docling::Pipeline::Vlm : f.pipeline == "text" ? docling::Pipeline::Text
-                                                                                  : docling::Pipeline::Auto;
-  if (f.pipeline != "text") {
-    ModelLookup m = find_model(f.engine.model);
-    if (!m.found.empty()) eo.model_dir = m.found;
-    else if (f.pipeline == "vlm") throw UsageError(missing_model(m));
-    else print_warning(missing_model(m) + "\nServing from the text layer only.");
-  }
-  auto engine = std::make_unique<docling::Engine>(eo);  // a model that does not load is exit 2
-  if (!given && engine->has_model()) standard = docling::Pipeline::Vlm;
-  return engine;
-}
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 // The default chunk tokenizer (found as convert's --chunk-tokenizer is, and checked), the
 // folders that names are looked up in, and the Hugging Face caches.
 void chunk_settings(const Flags& f, serve::Settings& s) {
@@ -109,11 +86,7 @@ void chunk_settings(const Flags& f, serve::Settings& s) {
     if (!std::filesystem::is_directory(d, ec)) throw UsageError("--chunk-tokenizer-dir: '" + escape(d) + "' is not a folder");
     s.chunk_tokenizer_dirs.push_back(d);
   }
-  if (std::string h = env("HF_HUB_CACHE"); !h.empty()) s.hf_hubs.push_back(h);
-  if (std::string h = env("HF_HOME"); !h.empty()) s.hf_hubs.push_back(h + "/hub");
-  std::string cache = env("XDG_CACHE_HOME");
-  if (cache.empty() && !env("HOME").empty()) cache = env("HOME") + "/.cache";
-  if (!cache.empty()) s.hf_hubs.push_back(cache + "/huggingface/hub");
+  for (const std::filesystem::path& hub : hf_hub_caches()) s.hf_hubs.push_back(hub.string());
 }
 
 serve::Settings settings(const Flags& f, const docling::Engine& engine, docling::Pipeline standard) {
@@ -182,7 +155,8 @@ int cmd_serve(int argc, char** argv) {
   serve::Settings s;
   try {
     docling::Pipeline standard;
-    engine = make_engine(f, engine_setup(f), standard);
+    // A model that does not load ends the server: it would serve text-layer pages for vlm requests.
+    engine = open_engine(f.pipeline, f.engine, engine_setup(f), false, true, "Serving from the text layer only.", standard);
     s = settings(f, *engine, standard);
   } catch (const UsageError& e) {
     print_error(e.what());

@@ -78,12 +78,6 @@ Json form_value(const ChunkKnown& k, const std::string& v) {
   return v;
 }
 
-bool is_tokenizer_dir(const fs::path& d) {
-  std::error_code ec;
-  return fs::is_regular_file(d / "tokenizer.json", ec) || fs::is_regular_file(d / "vocab.txt", ec) ||
-         (fs::is_regular_file(d / "vocab.json", ec) && fs::is_regular_file(d / "merges.txt", ec));
-}
-
 // A Hugging Face model id ("NAME" or "ORG/NAME"), never a path: a request must not name files.
 bool valid_model_id(const std::string& n) {
   if (n.empty() || n.size() > 200 || n.front() == '/' || n.back() == '/') return false;
@@ -91,21 +85,6 @@ bool valid_model_id(const std::string& n) {
   return std::all_of(n.begin(), n.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/';
   });
-}
-
-// The newest snapshot of hub/models--ORG--NAME that holds a tokenizer.
-std::string in_hub(const fs::path& hub, const std::string& name) {
-  std::string folder = "models--" + name;
-  for (size_t i; (i = folder.find('/')) != std::string::npos;) folder.replace(i, 1, "--");
-  std::error_code ec;
-  std::vector<fs::path> snaps;
-  for (const fs::directory_entry& e : fs::directory_iterator(hub / folder / "snapshots", ec))
-    if (is_tokenizer_dir(e.path())) snaps.push_back(e.path());
-  if (snaps.empty()) return "";
-  return std::max_element(snaps.begin(), snaps.end(), [](const fs::path& a, const fs::path& b) {
-           std::error_code e1, e2;
-           return fs::last_write_time(a, e1) < fs::last_write_time(b, e2);
-         })->string();
 }
 
 // Resolves the request's tokenizer and loads it once (the library keeps it) so that a bad one
@@ -198,10 +177,10 @@ std::string find_tokenizer(const std::string& name, const Settings& s) {
   for (const std::string& d : s.chunk_tokenizer_dirs) {
     for (const fs::path& p : {fs::path(d) / name, fs::path(d) / last})
       if (is_tokenizer_dir(p)) return p.string();
-    if (std::string h = in_hub(d, name); !h.empty()) return h;
+    if (std::string h = hf_cached_tokenizer(d, name); !h.empty()) return h;
   }
   for (const std::string& hub : s.hf_hubs)
-    if (std::string h = in_hub(hub, name); !h.empty()) return h;
+    if (std::string h = hf_cached_tokenizer(hub, name); !h.empty()) return h;
   if (name == kDefaultTokenizer) return s.chunk_tokenizer;  // --chunk-tokenizer stands for docling's default
   return "";
 }
