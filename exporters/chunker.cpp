@@ -21,12 +21,6 @@ using ser::Ctx;
 using ser::DocSerializer;
 using ser::Part;
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
 // --- tables as triplets (docling-core's TripletTableSerializer) -----------------------------------
 
 std::string cell_text(DocSerializer& s, const TableCell& c) {
@@ -293,10 +287,12 @@ class Hybrid {
 
   void by_items(const Chunk& c, std::vector<Chunk>& out) {
     size_t n = c.items.size(), s = 0, e = 0;
+    Chunk fitting;  // window [s, e - 1], which fitted when e was last extended
     while (e < n) {
       Chunk w = window(c, s, e);
       bool ok = fits(w);
       if (ok && e + 1 < n) {
+        fitting = std::move(w);
         ++e;
       } else if (ok) {
         out.push_back(std::move(w));
@@ -305,7 +301,7 @@ class Hybrid {
         out.push_back(std::move(w));
         s = e = e + 1;
       } else {
-        out.push_back(window(c, s, e - 1));
+        out.push_back(std::move(fitting));
         s = e;
       }
     }

@@ -21,6 +21,12 @@ LabelSet document_tokens_export_labels() {
   return s;
 }
 
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
 std::string html_escape(std::string_view s, bool quote) {
   std::string out;
   out.reserve(s.size() + 16);

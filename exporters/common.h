@@ -42,6 +42,9 @@ struct ExportFilter {
   bool traverse_pictures = false;  // export what sits inside pictures
 };
 
+// The parts with `sep` between them (Python's sep.join).
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
 // Python html.escape(s, quote): & < > always, " and ' when quote.
 std::string html_escape(std::string_view s, bool quote);
 // Python str.strip() for the whitespace that matters here (ASCII + Unicode spaces).

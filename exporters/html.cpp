@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "exporters/mathml.h"
@@ -182,12 +183,6 @@ const char* const kCss = R"CSS(<style>
         white-space: pre;
     }
 </style>)CSS";
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
@@ -561,19 +556,24 @@ std::string num(double v) {
   return b;
 }
 
-// Every item of the page as a labelled rectangle (top-left page points), in reading order.
-std::string page_boxes(const Document& doc, const PageItem& page) {
-  std::string out;
+// The rectangles of the SVG layer, per page number: every item's boxes with its label, items in
+// array order (texts, tables, pictures, key-value items, forms), built in one pass.
+std::map<int, std::string> page_boxes(const Document& doc) {
+  std::map<int, std::string> out;
+  std::map<int, double> height;
+  for (const PageItem& page : doc.pages) height[page.page_no] = page.size.height;
   auto add = [&](const DocItem& d) {
     for (const ProvenanceItem& p : d.prov) {
-      if (p.page_no != page.page_no) continue;
-      BoundingBox b = p.bbox.to_top_left(page.size.height);
+      auto h = height.find(p.page_no);
+      if (h == height.end()) continue;
+      BoundingBox b = p.bbox.to_top_left(h->second);
       std::string label = html_escape(d.label_name.empty() ? to_string(d.label) : d.label_name, true);
       std::string colour = label_colour(label), ref = d.self.pointer();
-      out += "<g class=\"item\" data-ref=\"" + ref + "\" data-label=\"" + label + "\"><rect x=\"" + num(b.l) +
-             "\" y=\"" + num(b.t) + "\" width=\"" + num(b.r - b.l) + "\" height=\"" + num(b.b - b.t) +
-             "\" stroke=\"" + colour + "\"><title>" + label + " " + ref + "</title></rect><text x=\"" + num(b.l) +
-             "\" y=\"" + num(std::max(8.0, b.t - 1)) + "\" fill=\"" + colour + "\">" + label + "</text></g>\n";
+      out[p.page_no] += "<g class=\"item\" data-ref=\"" + ref + "\" data-label=\"" + label + "\"><rect x=\"" +
+                        num(b.l) + "\" y=\"" + num(b.t) + "\" width=\"" + num(b.r - b.l) + "\" height=\"" +
+                        num(b.b - b.t) + "\" stroke=\"" + colour + "\"><title>" + label + " " + ref +
+                        "</title></rect><text x=\"" + num(b.l) + "\" y=\"" + num(std::max(8.0, b.t - 1)) +
+                        "\" fill=\"" + colour + "\">" + label + "</text></g>\n";
     }
   };
   for (const TextItem& t : doc.texts) add(t);
@@ -584,25 +584,26 @@ std::string page_boxes(const Document& doc, const PageItem& page) {
   return out;
 }
 
-std::string page_view(const Document& doc, const PageItem& page) {
+std::string page_view(const PageItem& page, const std::string& boxes) {
   std::string box = "0 0 " + num(page.size.width) + " " + num(page.size.height);
   std::string under = page.image && !page.image->uri.empty()
                           ? "<img src=\"" + html_escape(page.image->uri, true) + "\" alt=\"page " + std::to_string(page.page_no) + "\">"
                           : "<svg class=\"page-blank\" viewBox=\"" + box + "\"><rect width=\"100%\" height=\"100%\" "
                             "fill=\"#fafafa\" stroke=\"#ddd\"/></svg>";
   return "<div class=\"page-view\">" + under + "<svg class=\"boxes\" viewBox=\"" + box +
-         "\" preserveAspectRatio=\"none\">\n" + page_boxes(doc, page) + "</svg></div>";
+         "\" preserveAspectRatio=\"none\">\n" + boxes + "</svg></div>";
 }
 
 std::string export_split(const Document& doc, const HtmlOptions& opts) {
   std::string rows;
+  std::map<int, std::string> boxes = page_boxes(doc);
   for (const PageItem& page : doc.pages) {
     HtmlOptions one = opts;
     one.split_page = false;
     one.body_only = true;
     one.filter.pages = std::set<int>{page.page_no};
     rows += "<tr class=\"page\" data-page=\"" + std::to_string(page.page_no) + "\"><td class=\"page-image\">" +
-            page_view(doc, page) + "</td>\n<td class=\"page-content\">\n" + export_html(doc, one) + "\n</td></tr>\n";
+            page_view(page, boxes[page.page_no]) + "</td>\n<td class=\"page-content\">\n" + export_html(doc, one) + "\n</td></tr>\n";
   }
   std::string title = doc.name.empty() ? "Docling Document" : html_escape(doc.name, true);
   return "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\"/>\n<title>" + title +

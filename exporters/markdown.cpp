@@ -53,12 +53,6 @@ bool is_number_dot(const std::string& s) {
   return true;
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
 std::vector<std::vector<std::string>> grid_rows(const TableData& data,
                                                  ser::DocSerializer* rich, const Ctx& ctx) {
   std::vector<std::vector<std::string>> rows;
