@@ -169,6 +169,8 @@ void remove_stale_temporaries(const std::filesystem::path& outdir, const std::ve
 // so), and only regular files are read (a device or pipe could be endless).
 std::vector<uint8_t> read_stdin(uint64_t max_bytes);
 std::string read_input_file(const std::filesystem::path& path, uint64_t max_bytes);
+// A source's bytes (capped as read_input_file); not for stdin, which read_stdin reads once.
+std::string read_source(const Source& src, uint64_t max_bytes);
 // --max-input-bytes N: the option, and its value (the library's default when not given).
 void add_max_input_flag(CLI::App& app, std::string& value);
 uint64_t max_input_bytes(const std::string& value);

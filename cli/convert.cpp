@@ -305,7 +305,7 @@ Done run_one(const Setup& s, const Books& b, const Source& src, std::vector<uint
   std::string bytes;
   try {
     if (stdin_bytes) bytes.assign(stdin_bytes->begin(), stdin_bytes->end());
-    else bytes = read_input_file(src.path, s.convert.limits.max_input_bytes);
+    else bytes = read_source(src, s.convert.limits.max_input_bytes);
   } catch (const std::exception& e) {
     d.result.errors.push_back({0, src.name() + ": " + e.what()});
     return d;  // sha256 "" and size 0: a rerun that cannot read it either finds this line
@@ -554,7 +554,7 @@ int dry_run(const Setup& s, const Books& b, const std::vector<Source>& todo) {
     }
     std::string sha;
     try {
-      sha = sha256_file(src.path, s.convert.limits.max_input_bytes, nullptr);
+      sha = sha256_hex(read_source(src, s.convert.limits.max_input_bytes));
     } catch (const std::exception&) {
     }
     if (wanted(b, src.key, sha, s.settings)) std::printf("%s\n", escape(src.key).c_str());

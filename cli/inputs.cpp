@@ -185,6 +185,8 @@ std::vector<uint8_t> read_stdin(uint64_t max_bytes) {
   return bytes;
 }
 
+std::string read_source(const Source& src, uint64_t max_bytes) { return read_input_file(src.path, max_bytes); }
+
 std::string read_input_file(const fs::path& path, uint64_t max_bytes) {
   // Opened without blocking (a FIFO with no writer would wait forever), then checked on the
   // descriptor itself, so the file cannot be swapped between the check and the read.

@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libpoppler-cpp-dev libpng-dev libjpeg62-turbo-dev
           libpugixml-dev nlohmann-json3-dev libcli11-dev libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
           libicu-dev libssl-dev libcpp-httplib-dev libarchive-dev curl
+          qpdf zstd  # tests: damaged and archived inputs
           dpkg-dev file)  # dpkg-dev, file: cpack -G DEB (dpkg-shlibdeps)
 missing=()
 for p in "${packages[@]}"; do
