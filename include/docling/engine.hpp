@@ -37,6 +37,12 @@ DOCLING_API const char* version();  // "0.2.0"
 enum class Weights { Bf16, Int8 };    // int8: quantized at load (less memory, small accuracy cost)
 enum class KvCache { F16, F32 };      // f32: exact, twice the memory and attention traffic
 enum class Isa { Best, Avx512, Avx2, Scalar };  // highest instruction set the kernels may use
+// Arithmetic of the vision encoder's and connector's matrix products (not the decoder's).
+// F32: exact (f32 activations, bf16 weights widened); Bf16: activations rounded to bf16,
+// vdpbf16ps (AVX512-BF16; elsewhere it runs as F32); Int8: int8 weights per output channel,
+// int8 activations per token (VNNI, AVX2 or portable). Auto: the fastest precision that met
+// the accuracy budget on this CPU class (bench/README.md), F32 where unmeasured.
+enum class VisionPrecision { Auto, F32, Bf16, Int8 };
 enum class LogLevel { Debug, Info, Warning, Error };
 using LogCallback = std::function<void(LogLevel, const std::string&)>;
 
@@ -53,6 +59,7 @@ struct EngineOptions {
   Isa max_isa = Isa::Best;
   bool int8_activations = false;  // AVX512-VNNI decode with 8-bit activations (int8 weights)
   bool bf16_dot = false;          // AVX512-BF16 products (rounds activations to bf16)
+  VisionPrecision vision_precision = VisionPrecision::Auto;  // vision encoder + connector products
   LogCallback log;                // called from any thread; never while a lock of ours is held
 };
 DOCLING_API EngineOptions engine_defaults();
