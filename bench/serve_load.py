@@ -5,8 +5,11 @@ pipeline and, given --model DIR, the model pipeline; the same documents through
 `docling-cpp convert` in one run for comparison. Bounded: --requests per level and --max-seconds
 per level. Writes JSON (--out). Standard library only.
 
-usage: bench/serve_load.py [--cli build/docling-cpp] [--model DIR [--max-new-tokens N]] [--requests 48]
-                          [--levels 1,4,8] [--out serve_load.json]"""
+With --model, --batch-gain also runs the highest level against a server that decodes one
+page at a time (--batch 1): the ratio of the two is what cross-request batching gives.
+
+usage: bench/serve_load.py [--cli build/docling-cpp] [--model DIR [--max-new-tokens N] [--batch-gain]]
+                          [--requests 48] [--levels 1,4,8] [--inputs FILE ...] [--out serve_load.json]"""
 import argparse
 import glob
 import io
@@ -25,10 +28,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 def multipart(filename, data):
     b = uuid.uuid4().hex
+    ctype = "image/png" if filename.lower().endswith(".png") else "application/pdf"
     out = io.BytesIO()
     out.write(b"--%s\r\nContent-Disposition: form-data; name=\"to_formats\"\r\n\r\nmd\r\n" % b.encode())
     out.write(b"--%s\r\nContent-Disposition: form-data; name=\"files\"; filename=\"%s\"\r\n"
-              b"Content-Type: application/pdf\r\n\r\n" % (b.encode(), filename.encode()))
+              b"Content-Type: %s\r\n\r\n" % (b.encode(), filename.encode(), ctype.encode()))
     out.write(data + b"\r\n--%s--\r\n" % b.encode())
     return out.getvalue(), {"Content-Type": "multipart/form-data; boundary=" + b}
 
@@ -93,6 +97,16 @@ def level(url, docs, clients, requests, max_seconds):
             "p95_ms": round(pct(0.95) * 1000, 1), "decoder": delta}
 
 
+def serve_levels(a, docs, args, clients):
+    """One server, the given concurrency levels in turn."""
+    proc, url = start(a.cli, args)
+    try:
+        return [level(url, docs, c, a.requests, a.max_seconds) for c in clients]
+    finally:
+        proc.terminate()
+        proc.wait(120)
+
+
 def cli_run(cli, paths, args):
     """The same documents through `docling-cpp convert`, one process."""
     out = tempfile.mkdtemp(prefix="serve_load_cli_")
@@ -112,9 +126,12 @@ def main():
     ap.add_argument("--levels", default="1,4,8")
     ap.add_argument("--max-new-tokens", help="token limit per page for the model pipeline (a random checkpoint\n"
                     "writes until the limit)")
+    ap.add_argument("--batch-gain", action="store_true", help="model pipeline: also the highest level with --batch 1")
+    ap.add_argument("--inputs", nargs="+", help="documents to send (default: samples/*.pdf and tests/data/pdfs/*.pdf)")
     ap.add_argument("--out", default="serve_load.json")
     a = ap.parse_args()
-    paths = sorted(glob.glob(os.path.join(ROOT, "samples", "*.pdf")) + glob.glob(os.path.join(ROOT, "tests", "data", "pdfs", "*.pdf")))
+    paths = a.inputs or sorted(glob.glob(os.path.join(ROOT, "samples", "*.pdf")) +
+                               glob.glob(os.path.join(ROOT, "tests", "data", "pdfs", "*.pdf")))
     docs = [(os.path.basename(p), open(p, "rb").read()) for p in paths]
     runs = [("text", ["--pipeline", "text"])]
     if a.model:
@@ -123,14 +140,16 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     report = {"cpu": cpu, "cores": os.cpu_count(), "documents": [n for n, _ in docs], "pipelines": {}}
     for name, args in runs:
-        proc, url = start(a.cli, args)
-        try:
-            levels = [level(url, docs, int(c), a.requests, a.max_seconds) for c in a.levels.split(",")]
-        finally:
-            proc.terminate()
-            proc.wait(120)
+        levels = serve_levels(a, docs, args, [int(c) for c in a.levels.split(",")])
         n = min(a.requests, len(paths))
         report["pipelines"][name] = {"serve": levels, "cli_convert": cli_run(a.cli, paths[:n], args)}
+        if name == "vlm" and a.batch_gain:
+            one = serve_levels(a, docs, [*args, "--batch", "1"], [levels[-1]["clients"]])[0]
+            gain = round(levels[-1]["requests_per_s"] / one["requests_per_s"], 2) if one["requests_per_s"] else None
+            report["pipelines"][name]["batch_1"] = one
+            report["pipelines"][name]["cross_request_batching_gain"] = gain
+            print("vlm  clients=%d with --batch 1: %.2f req/s; cross-request batching gives %sx" %
+                  (one["clients"], one["requests_per_s"], gain))
         for l in levels:
             d = l["decoder"]
             dec = "  %.2f tokens/step, %d shared steps" % (d["tokens_per_step"], d["shared_steps"]) if "tokens_per_step" in d else ""
