@@ -105,6 +105,7 @@ def main():
     ap.add_argument("--page-timeout", type=float, default=10.0, help="--page-timeout when the converter has it")
     ap.add_argument("--max-memory-mb", type=int, default=1536, help="--max-memory when the converter has it")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--allow-unbounded", action="store_true", help="run --slow without --page-timeout")
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--skip", action="append", default=[], help="leave this corpus file out (to look past a "
                     "known crash while exploring; the ctest names none)")
@@ -139,6 +140,11 @@ def main():
     if has_flag(a.cli, "--max-memory"):
         args += ["--max-memory", str(a.max_memory_mb)]
         limits.append("--max-memory %d" % a.max_memory_mb)
+
+    if a.slow and "--page-timeout" not in args and not a.allow_unbounded:
+        print("FAIL: this converter has no --page-timeout: the slow corpus (bombs of 8 and 64 GiB) would run for "
+              "many minutes unbounded (issue 19 #10); --allow-unbounded runs it anyway")
+        return 1
 
     problems = []
 
