@@ -20,6 +20,7 @@ const char* const kEnvironmentHelp =
     "  DOCLING_ISA=scalar|avx2|avx512  as --isa\n"
     "  DOCLING_INT8_ACTIVATIONS=1   as --int8-activations\n"
     "  DOCLING_BF16_DOT=1           as --bf16-dot\n"
+    "  DOCLING_VISION_PRECISION=f32|bf16|int8|auto  as --vision-precision\n"
     "  DOCLING_CHUNK_TOKENIZER=PATH as --chunk-tokenizer; HF_HOME, HF_HUB_CACHE: the Hugging Face\n"
     "                               cache searched for all-MiniLM-L6-v2\n";
 
@@ -77,6 +78,11 @@ void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert) {
   app.add_flag("--bf16-dot", f.bf16_dot,
                "AVX512-BF16 products (rounds activations to bf16; slower on the\nCPUs measured; $DOCLING_BF16_DOT=1)")
       ->group("Kernels");
+  app.add_option("--vision-precision", f.vision_precision,
+                 "vision encoder products: f32 (exact), bf16 (AVX512-BF16), int8,\n"
+                 "or auto (default: the fastest within the accuracy budget on this\nCPU; $DOCLING_VISION_PRECISION)")
+      ->type_name("f32|bf16|int8|auto")
+      ->group("Kernels");
 }
 
 docling::EngineOptions engine_options(const EngineFlags& f) {
@@ -98,6 +104,13 @@ docling::EngineOptions engine_options(const EngineFlags& f) {
   else if (isa == "avx2") o.max_isa = docling::Isa::Avx2;
   else if (isa == "scalar") o.max_isa = docling::Isa::Scalar;
   else bad_value(where, isa, "best, avx512, avx2 or scalar");
+
+  std::string vp = pick(f.vision_precision, "vision-precision", "DOCLING_VISION_PRECISION", where);
+  if (vp.empty() || vp == "auto") o.vision_precision = docling::VisionPrecision::Auto;
+  else if (vp == "f32") o.vision_precision = docling::VisionPrecision::F32;
+  else if (vp == "bf16") o.vision_precision = docling::VisionPrecision::Bf16;
+  else if (vp == "int8") o.vision_precision = docling::VisionPrecision::Int8;
+  else bad_value(where, vp, "f32, bf16, int8 or auto");
 
   o.int8_activations = f.int8_activations || env_var("DOCLING_INT8_ACTIVATIONS") == "1";
   o.bf16_dot = f.bf16_dot || env_var("DOCLING_BF16_DOT") == "1";

@@ -12,6 +12,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/common.h"
+#include "kernels/int8_gemm.h"
 #include "kernels/micro.h"
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
@@ -732,6 +733,7 @@ KernelTable avx2_kernels() {
   t.gelu_tanh = gelu_avx2;
   t.silu_mul = silu_mul_avx2;
   t.softmax = softmax_avx2;
+  t.gemm_i8 = gemm_i8_avx2;
   return t;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/int8_gemm.h"
 
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
@@ -183,6 +184,7 @@ KernelTable avx512_kernels(bool int8_act) {
   t.isa = Isa::Avx512;
   t.gemv_nk = int8_act ? gemv_nk_avx512<true> : gemv_nk_avx512<false>;
   t.gemm_large = gemm_large_avx512;
+  if (cpu_has_vnni()) t.gemm_i8 = gemm_i8_vnni;  // else AVX2's
   return t;
 }
 

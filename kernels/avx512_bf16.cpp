@@ -233,7 +233,7 @@ bool applies(const Gemm& g) {
 }  // namespace
 
 bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
-  if (!applies(g) || !bf16_dot()) return false;
+  if (!applies(g) || !(g.xtype == XType::BF16 ? has_avx512_bf16() : bf16_dot())) return false;
   gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
   return true;
 }

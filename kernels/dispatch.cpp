@@ -11,6 +11,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/common.h"
+#include "kernels/int8_gemm.h"
 
 namespace docling::kernels {
 
@@ -157,6 +158,7 @@ void set_int8_activations(bool on) {
 }
 
 bool has_avx512_bf16() { return cpu_bf16() && active_isa() == Isa::Avx512; }
+bool i8_uses_vnni() { return active_kernels().gemm_i8 == detail::gemm_i8_vnni; }
 bool bf16_dot() { return has_avx512_bf16() && (ensure_init(), g_bf16_dot.load(std::memory_order_relaxed)); }
 
 void set_bf16_dot(bool on) {
@@ -183,6 +185,13 @@ void gemm(const Gemm& g, bool parallel) {
     return;
   }
   const KernelTable& t = active_kernels();
+  if (g.xtype == XType::I8) {
+    if (g.btype != BType::I8 || group_of(g) != g.K)
+      throw std::invalid_argument("gemm: int8 activations need int8 B with one scale per output channel");
+    t.gemm_i8(g, parallel);
+    return;
+  }
+  if (g.xtype == XType::BF16 && gemm_avx512_bf16(g, parallel)) return;  // else as F32
   if (g.M <= kSmallM) {
     auto gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? t.gemv_panel : t.gemv_kn;
     auto body = [&](int n0, int n1) { gemv(g, n0, n1); };

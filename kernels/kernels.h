@@ -60,6 +60,21 @@ inline int64_t panel_elems(int N, int K) { return int64_t((N + kPanel - 1) / kPa
 // w [N, K] (row stride ldw, BF16 NK) into out[panel_elems(N, K)].
 void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out);
 
+// How x enters one product (a per-call choice: the vision encoder's precision option, apart
+// from the process-wide settings above).
+//  F32:  as it is (the exact path).
+//  BF16: rounded to bf16 (nearest even) and multiplied with vdpbf16ps, for BF16 B in the NK or
+//        KN layout where has_avx512_bf16(); elsewhere (another CPU, a lower level, other B)
+//        the product runs as F32.
+//  I8:   each row quantized to int8 with its own scale, xs = max|x[m, :]| / 127, xq =
+//        round(x * 127 / max) (nearest even) in [-127, 127]; integer products against I8 B with
+//        one scale per output channel (group 0 or >= K; NK layout), int32 sums per block of
+//        kI8Block k values, each block added as float(sum) * xs * bscale[n]. AVX512-VNNI
+//        (vpdpbusd on xq + 128, less 128 * the block's column sums), AVX2 (vpmaddubsw on |xq|
+//        and sign-applied weights, vpmaddwd) or portable loops: identical results at every level.
+enum class XType : uint8_t { F32, BF16, I8 };
+constexpr int kI8Block = 512;
+
 // y[m, n] (+)= sum_k x[m, k] * B(k, n) + bias[n]
 // I8 (NK layout only): B(k, n) = int8 b[n * ldb + k] * bscale[n * ceil(K / group) + k / group];
 // group is a multiple of 8 or >= K (one scale per output channel).
@@ -77,11 +92,13 @@ struct Gemm {
   bool accumulate = false;      // y += (x·B + bias) instead of y = ...
   const float* bscale = nullptr;  // I8 only
   int group = 0;                  // I8 only: K values per scale (0 = K)
+  XType xtype = XType::F32;       // see XType
 };
 
 void gemm(const Gemm& g, bool parallel = true);
 // The AVX512-BF16 (vdpbf16ps) path for BF16 B and more than a few rows; gemm() takes it at the
-// Avx512 level when bf16_dot(). Returns false (doing nothing) where it does not apply or is off.
+// Avx512 level when bf16_dot(), and for a call with xtype BF16 whatever the setting. Returns
+// false (doing nothing) where it does not apply or is off.
 bool gemm_avx512_bf16(const Gemm& g, bool parallel);
 bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
 // The path rounds x to bf16 (relative error up to 2^-8 per product), more than the f32
@@ -93,6 +110,10 @@ void set_bf16_dot(bool on);
 void gemm_bf16_emulated(const Gemm& g, bool parallel);
 // Plain triple loop in double, for tests.
 void gemm_reference(const Gemm& g);
+// The XType::I8 quantization of one row (K values): writes xq[0..K), returns the scale xs.
+float quantize_row_i8(const float* x, int K, int8_t* xq);
+// Whether the I8 products use vpdpbusd (AVX512-VNNI present and the active level is Avx512).
+bool i8_uses_vnni();
 
 // y[M, N] = x[M, K] · W[N, K]^T + bias, W in bf16 (nn.Linear). Contiguous rows.
 inline void linear(const float* x, int M, int K, const uint16_t* w, int N, const float* bias, float* y,

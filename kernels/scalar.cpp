@@ -7,6 +7,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/common.h"
+#include "kernels/int8_gemm.h"
 
 namespace docling::kernels {
 
@@ -126,6 +127,7 @@ KernelTable scalar_kernels() {
   t.gelu_tanh = gelu_scalar;
   t.silu_mul = silu_mul_scalar;
   t.softmax = softmax_scalar;
+  t.gemm_i8 = gemm_i8_scalar;
   return t;
 }
 

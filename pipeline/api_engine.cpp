@@ -95,6 +95,30 @@ void configure_kernels(const EngineOptions& o) {
   kernels::configure(k);
 }
 
+// The vision precision to load with (Auto resolved for this CPU at the active kernel level)
+// and, in `note`, what the log should say about it.
+vision::Precision vision_precision(VisionPrecision p, std::string& note) {
+  switch (p) {
+    case VisionPrecision::F32: note = "f32"; return vision::Precision::F32;
+    case VisionPrecision::Int8: note = "int8"; return vision::Precision::INT8;
+    case VisionPrecision::Bf16:
+      note = kernels::has_avx512_bf16() ? "bf16"
+                                        : "bf16 (no AVX512-BF16 at the active kernel level: the products run as f32)";
+      return vision::Precision::BF16;
+    case VisionPrecision::Auto: break;
+  }
+  std::string why;
+  vision::Precision v = vision::auto_vision_precision(&why);
+  note = "auto: " + why;
+  return v;
+}
+
+VisionPrecision public_precision(vision::Precision p) {
+  return p == vision::Precision::INT8 ? VisionPrecision::Int8
+         : p == vision::Precision::BF16 ? VisionPrecision::Bf16
+                                        : VisionPrecision::F32;
+}
+
 }  // namespace
 
 struct DOCLING_HIDDEN Engine::Impl {
@@ -124,11 +148,15 @@ Engine::Engine(const EngineOptions& options) {
   if (!is_model_dir(options.model_dir))
     throw ModelError(options.model_dir + ": not a model folder (config.json and model.safetensors are needed)\n" +
                      missing_model_message(std::vector<fs::path>{}));
+  std::string vision_note;
+  const vision::Precision vp = vision_precision(options.vision_precision, vision_note);
+  impl_->opt.vision_precision = public_precision(vp);  // options() tells what runs (Auto resolved)
   try {
     impl_->arena.execute([&] {
       vision::LoadOptions lo;
       lo.weights = options.weights == Weights::Int8 ? vision::WeightType::INT8 : vision::WeightType::BF16;
       lo.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
+      lo.vision = vp;
       impl_->vlm = VlmEngine::load(options.model_dir, lo);
     });
   } catch (const std::bad_alloc&) {
@@ -150,7 +178,7 @@ Engine::Engine(const EngineOptions& options) {
   }
   impl_->log(LogLevel::Info, "model loaded from " + options.model_dir + " (weights " +
                                  (options.weights == Weights::Int8 ? "int8" : "bf16") + ", kernels " +
-                                 kernels::isa_name(kernels::active_isa()) + ")");
+                                 kernels::isa_name(kernels::active_isa()) + ", vision precision " + vision_note + ")");
 }
 
 Engine::~Engine() = default;

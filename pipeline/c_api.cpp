@@ -26,6 +26,8 @@ static_assert(int(DOCLING_ERR_CANCELLED) == int(docling::ErrorCode::Cancelled));
 static_assert(int(DOCLING_ERR_OUT_OF_MEMORY) == int(docling::ErrorCode::OutOfMemory));
 static_assert(int(DOCLING_ERR_INTERNAL) == int(docling::ErrorCode::Internal));
 static_assert(int(DOCLING_LOG_ERROR) == int(docling::LogLevel::Error));
+static_assert(int(DOCLING_VISION_PRECISION_INT8) == int(docling::VisionPrecision::Int8));
+static_assert(int(DOCLING_VISION_PRECISION_BF16) == int(docling::VisionPrecision::Bf16));
 
 struct docling_engine {
   docling::Engine engine;
@@ -54,7 +56,7 @@ namespace {
 
 // The first release's struct sizes: a caller's struct_size below these is not a struct of ours.
 // They stay fixed when fields are appended.
-constexpr size_t kEngineOptionsV1 = sizeof(docling_engine_options);
+constexpr size_t kEngineOptionsV1 = offsetof(docling_engine_options, vision_precision);  // before 0.2's field
 constexpr size_t kConvertOptionsV1 = offsetof(docling_convert_options, box_origin);  // before 0.2's fields
 constexpr size_t kExportOptionsV1 = offsetof(docling_export_options, chunker);  // before the chunk fields
 constexpr size_t kItemV1 = sizeof(docling_item);
@@ -117,6 +119,7 @@ void defaults(docling_engine_options& o) {
   o.max_isa = docling_isa(int(d.max_isa));
   o.int8_activations = d.int8_activations;
   o.bf16_dot = d.bf16_dot;
+  o.vision_precision = docling_vision_precision(int(d.vision_precision));
 }
 
 void defaults(docling_convert_options& o) {
@@ -191,6 +194,8 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   if (raw(c.weights) < 0 || raw(c.weights) > DOCLING_WEIGHTS_INT8) return bad_enum("docling_engine_options.weights", raw(c.weights));
   if (raw(c.kv_cache) < 0 || raw(c.kv_cache) > DOCLING_KV_CACHE_F32) return bad_enum("docling_engine_options.kv_cache", raw(c.kv_cache));
   if (raw(c.max_isa) < 0 || raw(c.max_isa) > DOCLING_ISA_SCALAR) return bad_enum("docling_engine_options.max_isa", raw(c.max_isa));
+  if (raw(c.vision_precision) < 0 || raw(c.vision_precision) > DOCLING_VISION_PRECISION_INT8)
+    return bad_enum("docling_engine_options.vision_precision", raw(c.vision_precision));
   o = docling::engine_defaults();
   o.model_dir = str(c.model_dir);
   o.weights = docling::Weights(int(c.weights));
@@ -202,6 +207,7 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   o.max_isa = docling::Isa(int(c.max_isa));
   o.int8_activations = c.int8_activations;
   o.bf16_dot = c.bf16_dot;
+  o.vision_precision = docling::VisionPrecision(int(c.vision_precision));
   if (c.log) {
     docling_log_callback fn = c.log;
     void* ud = c.log_user_data;

@@ -1,12 +1,53 @@
 #include "vision/model.h"
 
 #include <algorithm>
+#include <string>
+
+#include "kernels/kernels.h"
 
 #include "vision/connector.h"
 #include "vision/encoder.h"
 #include "vision/model_files.h"
 
 namespace docling::vision {
+
+// The table behind auto_vision_precision: one row per CPU class measured with
+// bench_vision_precision (speed per precision and the accuracy budget, bench/README.md).
+// A class matches on the vendor and the kernels' features at the active level; the first
+// row that matches wins, and a CPU no row names gets F32.
+namespace {
+
+struct CpuClass {
+  const char* name;
+  bool amd;         // vendor AMD (else Intel); only rows measured on that vendor
+  bool avx512_bf16;  // vdpbf16ps usable (has_avx512_bf16)
+  bool vnni;         // the int8 products use vpdpbusd (i8_uses_vnni)
+  Precision pick;
+  const char* why;
+};
+
+constexpr CpuClass kCpuClasses[] = {
+    {"AMD Zen 4 class (AVX-512, AVX512-BF16, AVX512-VNNI)", true, true, true, Precision::F32,
+     "not measured yet"},
+};
+
+}  // namespace
+
+Precision auto_vision_precision(std::string* why) {
+  __builtin_cpu_init();
+  const bool amd = __builtin_cpu_is("amd") != 0;
+  const bool bf16 = kernels::has_avx512_bf16(), vnni = kernels::i8_uses_vnni();
+  for (const CpuClass& c : kCpuClasses)
+    if (c.amd == amd && c.avx512_bf16 == bf16 && c.vnni == vnni) {
+      if (why) *why = std::string(c.name) + ": " + precision_name(c.pick) + " (" + c.why + ")";
+      return c.pick;
+    }
+  if (why)
+    *why = std::string("f32 (no measurement for this CPU class: ") + (amd ? "AMD" : "not AMD") +
+           ", kernels " + kernels::isa_name(kernels::active_isa()) + (bf16 ? ", AVX512-BF16" : "") +
+           (vnni ? ", AVX512-VNNI" : "") + ")";
+  return Precision::F32;
+}
 
 struct Model::Impl {
   ModelConfig cfg;
@@ -26,7 +67,7 @@ Model Model::load(const std::string& dir, const LoadOptions& opt) { return load(
 Model Model::load(const ModelFiles& files, const LoadOptions& opt) {
   auto impl = std::make_unique<Impl>();
   impl->cfg = load_config(files);
-  impl->w = Weights::load(files.dir(), impl->cfg, opt.weights, opt.int8_group);
+  impl->w = Weights::load(files.dir(), impl->cfg, opt.weights, opt.int8_group, opt.vision);
   impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w, opt.kv);
   return Model(std::move(impl));
 }

@@ -33,7 +33,14 @@ struct LoadOptions {
   WeightType weights = WeightType::BF16;
   int int8_group = 64;         // input columns per int8 scale (0: per output channel)
   KvType kv = KvType::F16;
+  Precision vision = Precision::F32;  // the vision tower's and connector's products
 };
+
+// The vision precision for this CPU at the kernels' active level: the fastest precision whose
+// teacher-forced agreement with F32 met the budget (>= 99.5%) where it was measured
+// (bench_vision_precision, bench/README.md), F32 on CPU classes not measured. `why` (optional)
+// gets the CPU class and the reason.
+Precision auto_vision_precision(std::string* why = nullptr);
 
 class Model {
  public:

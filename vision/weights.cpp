@@ -105,6 +105,7 @@ void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bo
   Gemm g;
   g.M = M; g.N = w.rows; g.K = w.cols; g.x = x; g.ldx = w.cols;
   g.layout = BLayout::NK; g.ldb = w.cols; g.bias = bias; g.y = y; g.ldy = w.rows; g.accumulate = accumulate;
+  g.xtype = w.x;
   if (w.q) {
     g.b = w.q; g.btype = BType::I8; g.bscale = w.scale; g.group = w.group;
   } else if (w.p) {
@@ -115,8 +116,27 @@ void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bo
   gemm(g);
 }
 
-Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group) {
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::F32: return "f32";
+    case Precision::BF16: return "bf16";
+    case Precision::INT8: return "int8";
+  }
+  return "?";
+}
+
+Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group, Precision vision) {
   Weights w = bind(dir, cfg);
+  w.vision = vision;
+  if (vision != Precision::F32) {
+    std::vector<Mat*> mats = {&w.patch, &w.proj};
+    for (auto& L : w.vision_layers)
+      for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.fc1, &L.fc2}) mats.push_back(m);
+    for (Mat* m : mats) {
+      if (vision == Precision::INT8) quantize(w, *m, 0);  // per output channel, as XType::I8 needs
+      m->x = vision == Precision::INT8 ? XType::I8 : XType::BF16;
+    }
+  }
   if (type == WeightType::BF16) {
     for (auto& L : w.text_layers)
       for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) panelize(w, *m);

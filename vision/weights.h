@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/aligned.h"
+#include "kernels/kernels.h"
 #include "vision/config.h"
 #include "vision/safetensors.h"
 
@@ -20,6 +21,13 @@ namespace docling::vision {
 // How the linear layers' matrices are kept in memory. INT8: quantized at load (symmetric,
 // one scale per output channel and group of input columns, see vision/quant.h).
 enum class WeightType : uint8_t { BF16, INT8 };
+
+// Arithmetic of the vision tower's and the connector's products (not the decoder's), see
+// kernels::XType. F32: exact. BF16: x rounded to bf16, vdpbf16ps (where AVX512-BF16 is absent,
+// or the matrices are int8, the products run as F32). INT8: those matrices quantized at load
+// with one scale per output channel, x per row at run time.
+enum class Precision : uint8_t { F32, BF16, INT8 };
+const char* precision_name(Precision p);  // "f32", "bf16", "int8"
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
 // int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
@@ -31,6 +39,7 @@ struct Mat {
   const int8_t* q = nullptr;      // [rows, cols] or null
   const float* scale = nullptr;   // [rows, int8_groups(cols, group)]
   int group = 0;                  // input columns per scale
+  kernels::XType x = kernels::XType::F32;  // how activations enter its products
 };
 
 // y[M, w.rows] (+)= x[M, w.cols] · Wᵀ + bias, with the int8 form when present.
@@ -67,10 +76,13 @@ struct Weights {
   // once; the mapped pages are given back), the vision tower's used in place.
   // INT8: every linear matrix (vision, connector, text, lm_head; not the embedding table,
   // which is only looked up) is quantized with `group` input columns per scale.
+  // vision: the vision tower's and connector's precision (INT8 quantizes their matrices per
+  // output channel first, whatever `type` says).
   static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type = WeightType::BF16,
-                      int group = 0);
+                      int group = 0, Precision vision = Precision::F32);
 
   WeightType type = WeightType::BF16;
+  Precision vision = Precision::F32;
   SafeTensors file;
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices

@@ -87,6 +87,16 @@ typedef enum docling_isa {
   DOCLING_ISA_AVX2 = 2,
   DOCLING_ISA_SCALAR = 3
 } docling_isa;
+/* Arithmetic of the vision encoder's and connector's products (not the decoder's): f32 exact;
+ * bf16 rounds activations to bf16 (AVX512-BF16; elsewhere it runs as f32); int8 quantizes
+ * weights per output channel and activations per token; auto: the fastest that met the
+ * accuracy budget on this CPU class (f32 where unmeasured). */
+typedef enum docling_vision_precision {
+  DOCLING_VISION_PRECISION_AUTO = 0,
+  DOCLING_VISION_PRECISION_F32 = 1,
+  DOCLING_VISION_PRECISION_BF16 = 2,
+  DOCLING_VISION_PRECISION_INT8 = 3
+} docling_vision_precision;
 typedef enum docling_log_level {
   DOCLING_LOG_DEBUG = 0,
   DOCLING_LOG_INFO = 1,
@@ -110,6 +120,8 @@ typedef struct docling_engine_options {
   bool bf16_dot;             /* AVX512-BF16 products */
   docling_log_callback log;  /* optional */
   void* log_user_data;
+  /* added in 0.2 (an older struct_size leaves the default, auto) */
+  docling_vision_precision vision_precision; /* vision encoder + connector products */
 } docling_engine_options;
 
 typedef enum docling_pipeline {
