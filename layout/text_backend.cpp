@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 #include "layout/heading_levels.h"
 #include "layout/pdf.h"
+#include "layout/xycut.h"
 
 namespace docling {
 
@@ -266,80 +267,6 @@ void cover_add(Cover& c, double l, double r) {
     else m.push_back(iv);
   }
   c.swap(m);
-}
-
-// Interior gaps at least `min_gap` wide.
-std::vector<std::pair<double, double>> gutters(const Cover& c, double min_gap) {
-  std::vector<std::pair<double, double>> g;
-  for (size_t i = 1; i < c.size(); ++i)
-    if (c[i].first - c[i - 1].second >= min_gap) g.push_back({c[i - 1].second, c[i].first});
-  return g;
-}
-
-// Reading order: consecutive bands that share a whitespace gutter form a multi-column
-// section, read column by column (each column ordered recursively); everything else
-// is read top to bottom. Columns must look like text (wide lines), so that the
-// aligned cells of a table are not read column by column. Leaves are appended to
-// `out` as runs of bands.
-void order_region(const Ctx& cx, const std::vector<int>& ids, std::vector<std::vector<Band>>& out,
-                  int depth) {
-  const auto& L = cx.page->lines;
-  std::vector<Band> bands = make_bands(cx, ids);
-  double min_gap = std::max(6.0, 0.8 * cx.body_fs);
-  std::vector<Band> leaf;
-  auto flush = [&] {
-    if (!leaf.empty()) out.push_back(std::move(leaf));
-    leaf.clear();
-  };
-  size_t i = 0;
-  while (i < bands.size()) {
-    Cover cov;
-    for (int id : bands[i]) cover_add(cov, L[id].l, L[id].r);
-    size_t j = i;
-    Cover acc = cov;
-    for (size_t k = i + 1; k < bands.size() && depth < 4; ++k) {
-      Cover next = acc;
-      for (int id : bands[k]) cover_add(next, L[id].l, L[id].r);
-      if (gutters(next, min_gap).empty()) break;
-      acc.swap(next);
-      j = k;
-    }
-    auto gs = gutters(acc, min_gap);
-    bool split = false;
-    std::vector<std::vector<int>> cols;
-    if (!gs.empty() && j > i) {
-      cols.resize(gs.size() + 1);
-      for (size_t k = i; k <= j; ++k)
-        for (int id : bands[k]) {
-          double c = 0.5 * (L[id].l + L[id].r);
-          size_t col = 0;
-          while (col < gs.size() && c > gs[col].second) ++col;
-          cols[col].push_back(id);
-        }
-      // Text columns: the widest line of each column is wide.
-      split = true;
-      for (auto& col : cols) {
-        double w = 0;
-        for (int id : col) w = std::max(w, L[id].r - L[id].l);
-        if (col.empty() || w < cx.min_col_width) split = false;
-      }
-    }
-    if (split) {
-      flush();
-      bool rtl_page = false;
-      size_t rtl = 0, all = 0;
-      for (auto& col : cols)
-        for (int id : col) ++all, rtl += L[id].rtl;
-      rtl_page = rtl * 2 > all;
-      if (rtl_page) std::reverse(cols.begin(), cols.end());
-      for (auto& col : cols) order_region(cx, col, out, depth + 1);
-      i = j + 1;
-    } else {
-      leaf.push_back(bands[i]);
-      ++i;
-    }
-  }
-  flush();
 }
 
 // --- document building --------------------------------------------------------------
@@ -842,6 +769,41 @@ std::vector<std::vector<Furn>> find_furniture(const std::vector<TextPage>& pages
   return f;
 }
 
+// A run of a line's words without a gap that could be a gutter between columns.
+struct Frag {
+  XyItem item;
+  int line = 0;
+  std::vector<int> words;  // in the line's order
+};
+
+std::vector<Frag> fragments(const TextPage& pg, const std::vector<int>& lines, double body_fs) {
+  const double min_gap = std::max(4.0, 0.5 * body_fs);
+  std::vector<Frag> out;
+  for (int id : lines) {
+    const TextLine& l = pg.lines[size_t(id)];
+    bool horizontal = !l.words.empty() && pg.words[size_t(l.words[0])].horizontal;
+    for (size_t k = 0; k < l.words.size(); ++k) {
+      const TextWord& w = pg.words[size_t(l.words[k])];
+      bool cut = k == 0;
+      if (!cut && horizontal) {
+        const TextWord& p = pg.words[size_t(l.words[k - 1])];
+        cut = (l.rtl ? p.l - w.r : w.l - p.r) >= min_gap;
+      }
+      if (cut) {
+        out.push_back({});
+        out.back().line = id;
+        out.back().item = XyItem{w.l, w.t, w.r, w.b, line_fs(l), 0, l.rtl};
+      }
+      XyItem& it = out.back().item;
+      it.l = std::min(it.l, w.l), it.t = std::min(it.t, w.t);
+      it.r = std::max(it.r, w.r), it.b = std::max(it.b, w.b);
+      ++it.words;
+      out.back().words.push_back(l.words[k]);
+    }
+  }
+  return out;
+}
+
 void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld) {
   Ctx cx;
   cx.page = &pg;
@@ -858,9 +820,38 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
     const TextLine& l = pg.lines[i];
     bld.add_text(Label::PageHeader, l.text, pg.page_no, line_box(l), ContentLayer::Furniture);
   }
-  std::vector<std::vector<Band>> leaves;
-  order_region(cx, body, leaves, 0);
-  for (const auto& leaf : leaves) emit_leaf(cx, leaf, bld);
+  // Reading order: an XY-cut over the fragments of the body lines; the lines are then rebuilt
+  // per leaf, so a line read across a narrow gutter is split there.
+  std::vector<Frag> frags = fragments(pg, body, bld.body_fs);
+  std::vector<XyItem> items(frags.size());
+  for (size_t i = 0; i < frags.size(); ++i) items[i] = frags[i].item;
+  XyOptions xo;
+  xo.min_gutter = std::max(4.0, 0.5 * bld.body_fs);
+  xo.wide_gutter = bld.opt.line_gap_em * bld.body_fs;
+  xo.min_col_width = std::min(0.2 * pg.width, 20 * bld.body_fs);
+  xo.section_gap = 3 * bld.body_fs;
+  TextPage sub;
+  sub.page_no = pg.page_no, sub.width = pg.width, sub.height = pg.height;
+  sub.rotation = pg.rotation, sub.upright = pg.upright;
+  sub.words = pg.words;
+  std::vector<std::vector<int>> leaves;  // line ids of `sub`
+  for (const std::vector<int>& leaf : xy_cut(items, xo)) {
+    std::map<int, std::vector<int>> by_line;  // line id -> its words in this leaf, in line order
+    for (int f : leaf) {
+      auto& w = by_line[frags[size_t(f)].line];
+      w.insert(w.end(), frags[size_t(f)].words.begin(), frags[size_t(f)].words.end());
+    }
+    leaves.push_back({});
+    for (auto& [line, words] : by_line) {
+      const TextLine& l = pg.lines[size_t(line)];
+      if (words.size() == l.words.size()) sub.lines.push_back(l);
+      else sub.lines.push_back(make_line(pg, words, l.rtl));
+      leaves.back().push_back(int(sub.lines.size() - 1));
+    }
+  }
+  cx.page = &sub;
+  for (const auto& leaf : leaves) emit_leaf(cx, make_bands(cx, leaf), bld);
+  cx.page = &pg;
   for (size_t i = 0; i < pg.lines.size(); ++i)
     if (furn[i] == Furn::Footer) {
       const TextLine& l = pg.lines[i];
@@ -946,6 +937,7 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
   std::vector<int> failed;
   std::vector<std::pair<int, Size>> failed_sizes;
   for (int p : sel) {
+    if (opt.on_page_start) opt.on_page_start(p);
     try {
       TextPage tp;
       tp.page_no = p;

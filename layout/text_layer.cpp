@@ -228,6 +228,14 @@ void to_display(double& l, double& t, double& r, double& b, int rotation, double
   else if (q == 3) l = t0, t = H - r0, r = b0, b = H - l0;
 }
 
+TextLine make_line(const TextPage& page, std::vector<int> words, bool rtl) {
+  TextLine line;
+  line.words = std::move(words);
+  line.rtl = rtl;
+  finish_line(page, line);
+  return line;
+}
+
 TextPage read_text_page(const PageSource& src, int page_no) {
   TextPage page;
   page.page_no = page_no;

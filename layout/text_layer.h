@@ -59,6 +59,10 @@ void make_upright(TextPage& page);
 // rotation `rotation`, in the displayed page's coordinates.
 void to_display(double& l, double& t, double& r, double& b, int rotation, double display_w, double display_h);
 
+// A line of the given words of `page` (in reading order: right to left when `rtl`): its
+// text, box and dominant style, as build_lines makes them.
+TextLine make_line(const TextPage& page, std::vector<int> words, bool rtl);
+
 // Words + lines of one page of a source (empty for image sources).
 TextPage read_text_page(const PageSource& src, int page_no);
 

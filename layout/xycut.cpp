@@ -1,0 +1,132 @@
+#include "layout/xycut.h"
+
+#include <algorithm>
+
+namespace docling {
+
+namespace {
+
+struct Row {
+  double t, b;
+  std::vector<int> ids;
+};
+
+using Cover = std::vector<std::pair<double, double>>;  // sorted disjoint x intervals
+
+// Rows: items sorted by top, grouped while their vertical extents overlap (by more than a
+// quarter of the item's height, so successive lines whose boxes touch stay apart).
+std::vector<Row> make_rows(const std::vector<XyItem>& it, std::vector<int> ids) {
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return it[a].t < it[b].t; });
+  std::vector<Row> rows;
+  for (int id : ids) {
+    const XyItem& x = it[id];
+    if (rows.empty() || x.t > rows.back().b - 0.25 * (x.b - x.t)) rows.push_back({x.t, x.b, {}});
+    Row& r = rows.back();
+    r.b = std::max(r.b, x.b);
+    r.ids.push_back(id);
+  }
+  return rows;
+}
+
+void merge_into(Cover& c, const std::vector<XyItem>& it, const std::vector<int>& ids) {
+  for (int id : ids) c.push_back({it[id].l, it[id].r});
+  std::sort(c.begin(), c.end());
+  size_t n = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (n && c[i].first <= c[n - 1].second) c[n - 1].second = std::max(c[n - 1].second, c[i].second);
+    else c[n++] = c[i];
+  }
+  c.resize(n);
+}
+
+// Interior gaps of a coverage at least `min` wide: (left edge, right edge) of each.
+Cover gaps_of(const Cover& c, double min) {
+  Cover g;
+  for (size_t i = 1; i < c.size(); ++i)
+    if (c[i].first - c[i - 1].second >= min) g.push_back({c[i - 1].second, c[i].first});
+  return g;
+}
+
+// Columns of the items of some rows between the gutters (by the centre of each item).
+std::vector<std::vector<int>> split_columns(const std::vector<XyItem>& it, const std::vector<Row>& rows,
+                                            size_t i, size_t j, const Cover& gutters) {
+  std::vector<std::vector<int>> cols(gutters.size() + 1);
+  for (size_t k = i; k <= j; ++k)
+    for (int id : rows[k].ids) {
+      double c = 0.5 * (it[id].l + it[id].r);
+      size_t col = 0;
+      while (col < gutters.size() && c > gutters[col].second) ++col;
+      cols[col].push_back(id);
+    }
+  return cols;
+}
+
+// Text, not table cells: a wide fragment, or several fragments of several words each.
+bool text_like(const std::vector<XyItem>& it, const std::vector<int>& col, const XyOptions& o) {
+  double widest = 0;
+  int words = 0;
+  for (int id : col) widest = std::max(widest, it[id].r - it[id].l), words += it[id].words;
+  return widest >= o.min_col_width || (col.size() >= 2 && words >= 3.5 * double(col.size()));
+}
+
+void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOptions& o, int depth,
+         std::vector<std::vector<int>>& out) {
+  std::vector<Row> rows = make_rows(it, ids);
+  std::vector<int> leaf;
+  auto flush = [&] {
+    if (!leaf.empty()) out.push_back(std::move(leaf));
+    leaf.clear();
+  };
+  for (size_t i = 0; i < rows.size();) {
+    Cover acc;
+    merge_into(acc, it, rows[i].ids);
+    size_t j = i;
+    for (size_t k = i + 1; k < rows.size() && depth < o.max_depth; ++k) {
+      if (rows[k].t - rows[k - 1].b > o.section_gap) break;
+      Cover next = acc;
+      merge_into(next, it, rows[k].ids);
+      if (gaps_of(next, o.min_gutter).empty()) break;
+      acc.swap(next);
+      j = k;
+    }
+    // Gutters that run long enough for their width.
+    size_t nrows = j - i + 1;
+    Cover gutters;
+    for (auto& g : gaps_of(acc, o.min_gutter))
+      if ((nrows >= 2 && g.second - g.first >= o.wide_gutter) || int(nrows) >= o.narrow_rows) gutters.push_back(g);
+    // Drop the gutters beside columns that do not read as text, until all do.
+    std::vector<std::vector<int>> cols;
+    while (!gutters.empty()) {
+      cols = split_columns(it, rows, i, j, gutters);
+      size_t bad = 0;
+      while (bad < cols.size() && text_like(it, cols[bad], o)) ++bad;
+      if (bad == cols.size()) break;
+      gutters.erase(gutters.begin() + long(bad == gutters.size() ? bad - 1 : bad));
+    }
+    if (gutters.empty()) {
+      leaf.insert(leaf.end(), rows[i].ids.begin(), rows[i].ids.end());
+      ++i;
+      continue;
+    }
+    flush();
+    double rtl = 0, all = 0;
+    for (auto& col : cols)
+      for (int id : col) all += it[id].words, rtl += it[id].rtl ? it[id].words : 0;
+    if (2 * rtl > all) std::reverse(cols.begin(), cols.end());
+    for (auto& col : cols) cut(it, col, o, depth + 1, out);
+    i = j + 1;
+  }
+  flush();
+}
+
+}  // namespace
+
+std::vector<std::vector<int>> xy_cut(const std::vector<XyItem>& items, const XyOptions& opt) {
+  std::vector<std::vector<int>> out;
+  std::vector<int> ids(items.size());
+  for (size_t i = 0; i < items.size(); ++i) ids[i] = int(i);
+  if (!ids.empty()) cut(items, ids, opt, 0, out);
+  return out;
+}
+
+}  // namespace docling
