@@ -835,7 +835,8 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
   sub.rotation = pg.rotation, sub.upright = pg.upright;
   sub.words = pg.words;
   std::vector<std::vector<int>> leaves;  // line ids of `sub`
-  for (const std::vector<int>& leaf : xy_cut(items, xo)) {
+  for (std::vector<int>& leaf : xy_cut(items, xo)) {
+    std::sort(leaf.begin(), leaf.end());  // fragments were made in line order
     std::map<int, std::vector<int>> by_line;  // line id -> its words in this leaf, in line order
     for (int f : leaf) {
       auto& w = by_line[frags[size_t(f)].line];

@@ -69,6 +69,19 @@ bool text_like(const std::vector<XyItem>& it, const std::vector<int>& col, const
   return widest >= o.min_col_width || (col.size() >= 2 && words >= 3.5 * double(col.size()));
 }
 
+// A row with two fragments in one column, a wide gap apart: table cells, not a line of text.
+bool celled_row(const std::vector<XyItem>& it, const Row& row, const Cover& gutters, const XyOptions& o) {
+  std::vector<int> ids = row.ids;
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return it[a].l < it[b].l; });
+  for (size_t k = 1; k < ids.size(); ++k) {
+    const XyItem &p = it[ids[k - 1]], &x = it[ids[k]];
+    bool same_col = true;
+    for (auto& g : gutters) same_col &= !(p.r <= g.first + 0.5 && x.l >= g.second - 0.5);
+    if (same_col && x.l - p.r >= o.wide_gutter && x.t < p.b && p.t < x.b) return true;
+  }
+  return false;
+}
+
 void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOptions& o, int depth,
          std::vector<std::vector<int>>& out) {
   std::vector<Row> rows = make_rows(it, ids);
@@ -103,6 +116,11 @@ void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOpt
       if (bad == cols.size()) break;
       gutters.erase(gutters.begin() + long(bad == gutters.size() ? bad - 1 : bad));
     }
+    // A table above columns of text can share their gutter: while the section starts with
+    // rows of cells (wide gaps inside a column; two in a row among its first rows, as a
+    // caption's last line can come first), those rows are read on their own.
+    for (size_t k = i; !gutters.empty() && k < j && k < i + 3; ++k)
+      if (celled_row(it, rows[k], gutters, o) && celled_row(it, rows[k + 1], gutters, o)) gutters.clear();
     if (gutters.empty()) {
       leaf.insert(leaf.end(), rows[i].ids.begin(), rows[i].ids.end());
       ++i;
