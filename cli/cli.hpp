@@ -141,6 +141,13 @@ struct Source {
   std::filesystem::path path;  // empty for stdin
   std::string stem;            // output name without extension, relative to OUTDIR
   std::string key;             // the ledger's name: path relative to its input root ("-": stdin)
+  // An archive's member (cli/archive.hpp): `path` is then archive/member (for messages), the
+  // member is read from `archive` by its place among the archive's headers (0-based `ordinal`)
+  // and its name as stored. `error` set: a damaged archive, whose reading fails with it.
+  std::filesystem::path archive{};
+  std::string member{};
+  size_t ordinal = 0;
+  std::string error{};
   bool is_stdin() const { return path.empty(); }
   std::string name() const { return is_stdin() ? "<stdin>" : display(path); }  // for messages
 };
@@ -172,6 +179,9 @@ std::vector<uint8_t> read_stdin(uint64_t max_bytes);
 std::string read_input_file(const std::filesystem::path& path, uint64_t max_bytes);
 // A source's bytes (capped as read_input_file); not for stdin, which read_stdin reads once.
 std::string read_source(const Source& src, uint64_t max_bytes);
+// The sources a batch will read, in the order workers take them: archive members are then
+// read by one forward pass per archive, however many workers (cli/archive.hpp).
+void expect_members(const std::vector<Source>& sources);
 // --max-input-bytes N: the option, and its value (the library's default when not given).
 void add_max_input_flag(CLI::App& app, std::string& value);
 uint64_t max_input_bytes(const std::string& value);

@@ -3,20 +3,24 @@
 // A batch keeps a ledger in the output folder (ledger.hpp): each finished document gets a line
 // after its files are renamed into place, and a rerun skips what a ledger already lists with
 // the same bytes and settings, so a run killed at any moment is finished by running it again.
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +28,7 @@
 #include "cli.hpp"
 #include "ledger.hpp"
 #include "shard.hpp"
+#include "supervisor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -42,7 +47,31 @@ struct Flags {
   // Archives: the ledger, resuming, shards, progress for schedulers.
   bool resume = false, no_resume = false, redo_failed = false, dry_run = false;
   std::string from_list, shard, shards, progress_json;
+  // Bad input: the worker process, its limits (supervisor.hpp).
+  bool no_isolation = false;
+  std::string page_timeout, max_memory;
+  int worker_fd = -1;             // hidden: this process is the supervisor's worker
+  std::vector<std::string> only;  // hidden: convert only these inputs (ledger keys)
+  std::string this_run_from;      // hidden: this run's ledger lines start at this byte
 };
+
+void add_isolation_flags(CLI::App& app, Flags& f) {
+  const char* g = "Bad input and limits";
+  app.add_option("--page-timeout", f.page_timeout,
+                 "a document whose page makes no progress for SECONDS fails with that page\n"
+                 "named, and the batch goes on (default: 60; 1800 with the model; 0: none)")
+      ->type_name("SECONDS")->group(g);
+  app.add_option("--max-memory", f.max_memory,
+                 "the conversion's resident memory cap: over it, the document in progress\n"
+                 "fails and the batch goes on (default: 3/4 of the machine's memory; 0: none)")
+      ->type_name("MB")->group(g);
+  app.add_flag("--no-isolation", f.no_isolation,
+               "convert in this process (default: a worker process, so a crash or a limit\n"
+               "fails one document, not the batch; the limits need the worker)")->group(g);
+  app.add_option("--isolation-worker", f.worker_fd)->group("");
+  app.add_option("--isolation-only", f.only)->group("");
+  app.add_option("--isolation-from", f.this_run_from)->group("");
+}
 
 void add_batch_flags(CLI::App& app, Flags& f) {
   const char* g = "Batches and archives";
@@ -107,6 +136,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_flag("-q,--quiet", f.quiet, "no progress and no per-document lines");
   add_export_flags(app, f.exports, false, "embedded");
   add_batch_flags(app, f);
+  add_isolation_flags(app, f);
   app.footer(std::string(kEnvironmentHelp) +
              "  SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT (or _MIN, _MAX)   the shard, as --shard\n"
              "  JOB_COMPLETION_INDEX         the shard of a Kubernetes Indexed Job (with --shards N)\n"
@@ -196,6 +226,12 @@ std::vector<Source> gather(const Flags& f) {
     all.insert(all.end(), listed.begin(), listed.end());
   }
   if (all.empty()) throw UsageError("no PDF or image files found in the given inputs");
+  // This shard's archive members, so their archives are read once, front to back.
+  Shard shard = pick_shard(f);
+  std::vector<Source> mine;
+  for (const Source& s : all)
+    if (!s.archive.empty() && owns(shard, json_key(s.key))) mine.push_back(s);
+  expect_members(mine);
   return all;
 }
 
@@ -245,7 +281,10 @@ struct Books {
   Mode mode = Mode::Resume;
   fs::path outdir;
   LedgerIndex index;   // what earlier runs finished (entries of this shard's inputs)
+  LedgerIndex this_run;  // lines this run's earlier workers (or their supervisor) wrote: done
   LedgerWriter writer; // this shard's ledger; closed when writing to stdout
+  fs::path ledger;          // its path
+  uint64_t ledger_size = 0; // its size once opened (where this worker's lines start)
 };
 
 // Reads every ledger in the folder: shards may have been cut differently before, and a
@@ -271,6 +310,7 @@ bool outputs_exist(const fs::path& outdir, const LedgerEntry& e) {
 // bytes and settings and its files are still there (a failure counts as done: broken files
 // fail again; --redo-failed retries them). RedoFailed: only documents whose last line failed.
 bool wanted(const Books& b, const std::string& key, const std::string& sha, const std::string& settings) {
+  if (b.this_run.find(json_key(key))) return false;  // whatever the mode: never twice in one run
   if (b.mode == Mode::All) return true;
   const LedgerEntry* e = b.index.find(json_key(key));
   if (b.mode == Mode::RedoFailed) return e && e->status == "FAILURE";
@@ -286,6 +326,8 @@ const char* ledger_status(docling::Status s) {
 // A document as the workers hand it to the writer.
 struct Done {
   bool skipped = false;
+  bool this_run = false;       // skipped: this run's earlier worker did it
+  int skipped_pages = 0;       // this_run: its line's pages
   std::string skipped_status;  // the ledger's, when skipped
   docling::ConvertResult result;
   std::string sha256;
@@ -301,7 +343,7 @@ struct Summary {
 // become the document's failure. Bytes are hashed and converted from one read, so the
 // ledger's hash is of what was converted even if the file changes meanwhile.
 Done run_one(const Setup& s, const Books& b, const Source& src, std::vector<uint8_t>* stdin_bytes,
-             const docling::ConvertOptions& options) {
+             const docling::ConvertOptions& options, const std::function<void(const Done&)>& starting) {
   Done d;
   std::string bytes;
   try {
@@ -315,9 +357,16 @@ Done run_one(const Setup& s, const Books& b, const Source& src, std::vector<uint
   d.sha256 = sha256_hex(bytes);
   if (!wanted(b, src.key, d.sha256, s.settings)) {
     d.skipped = true;
-    if (const LedgerEntry* e = b.index.find(json_key(src.key))) d.skipped_status = e->status;
+    if (const LedgerEntry* e = b.this_run.find(json_key(src.key))) {
+      d.this_run = true;
+      d.skipped_status = e->status;
+      d.skipped_pages = e->pages_ok + e->pages_failed;
+    } else if (const LedgerEntry* e = b.index.find(json_key(src.key))) {
+      d.skipped_status = e->status;
+    }
     return d;
   }
+  starting(d);
   std::string name = src.is_stdin() ? "stdin" : src.path.string();
   d.result = s.engine->convert(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name, options);
   return d;
@@ -328,6 +377,7 @@ struct Batch {
   Setup& s;
   Books& books;
   Progress& progress;
+  Journal& journal;
   Summary sum;
   std::mutex mu;  // the writer's: saving, printing, the ledger, the summary
 };
@@ -394,6 +444,34 @@ void write_one(Batch& bt, const Source& src, Done& d) {
 
 // --- the batch ----------------------------------------------------------------------------------
 
+// A thread with a deep stack: Poppler recurses once per nested form XObject (20,000 levels
+// need about 8 MiB), std::thread gets the default (8 MiB, or less under a lower ulimit -s).
+// Address space only: pages are touched as the recursion goes.
+constexpr size_t kDocumentStackBytes = size_t(64) << 20;
+
+class StackThread {
+ public:
+  explicit StackThread(std::function<void()> fn) : fn_(std::move(fn)) {
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, kDocumentStackBytes);
+    int rc = pthread_create(&thread_, &a, &StackThread::main, this);
+    pthread_attr_destroy(&a);
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start a thread");
+  }
+  StackThread(const StackThread&) = delete;
+  StackThread& operator=(const StackThread&) = delete;
+  void join() { pthread_join(thread_, nullptr); }
+
+ private:
+  static void* main(void* self) {
+    static_cast<StackThread*>(self)->fn_();
+    return nullptr;
+  }
+  std::function<void()> fn_;
+  pthread_t thread_;
+};
+
 // Workers take documents in order; results go to the writer as they finish, or in input
 // order with --ordered (finished ones wait for the earlier ones).
 class Pool {
@@ -402,10 +480,9 @@ class Pool {
       : bt_(bt), todo_(todo), stdin_(stdin_bytes), cancel_(cancel), parked_(bt.f.ordered ? todo.size() : 0) {}
 
   void run(int workers) {
-    std::vector<std::thread> threads;
-    for (int w = 1; w < workers; ++w) threads.emplace_back([this] { work(); });
-    work();
-    for (std::thread& t : threads) t.join();
+    std::vector<std::unique_ptr<StackThread>> threads;  // every document on a deep stack
+    for (int w = 0; w < workers; ++w) threads.push_back(std::make_unique<StackThread>([this] { work(); }));
+    for (auto& t : threads) t->join();
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -414,10 +491,23 @@ class Pool {
     for (size_t i; !cancel_.cancelled() && !failed_ && (i = next_++) < todo_.size();) {
       const Source& src = todo_[i];
       docling::ConvertOptions o = bt_.s.convert;
-      if (streams_pages()) o.on_page = [this, i](const docling::PageResult&) { bt_.progress.page_done(i); };
+      Journal& j = bt_.journal;
+      if (streams_pages())
+        o.on_page = [this, i, &j](const docling::PageResult& p) {
+          j.page_done(i, p.page);
+          bt_.progress.page_done(i);
+        };
+      o.on_page_start = [i, &j, &src](int page) {
+        j.page(i, page);
+        test_fault(src.key, page);
+      };
       bt_.progress.started(i, src.name());
-      Done d = run_one(bt_.s, bt_.books, src, src.is_stdin() ? stdin_ : nullptr, o);
+      auto starting = [i, &j, &src](const Done& d) {
+        j.document(i, json_key(src.key), src.is_stdin() ? "stdin" : src.path.string(), d.size, d.sha256);
+      };
+      Done d = run_one(bt_.s, bt_.books, src, src.is_stdin() ? stdin_ : nullptr, o, starting);
       deliver(i, std::move(d));
+      j.end(i);
     }
   }
 
@@ -438,6 +528,12 @@ class Pool {
   void finish(size_t i, Done& d) {
     if (failed_) return;
     try {
+      if (d.skipped && d.this_run) {  // an earlier worker of this run: counted as this run's
+        ++(d.skipped_status == "SUCCESS" ? bt_.sum.ok : d.skipped_status == "PARTIAL" ? bt_.sum.partial : bt_.sum.failed);
+        bt_.sum.pages += d.skipped_pages;
+        bt_.progress.skipped(i);
+        return;
+      }
       if (d.skipped) {
         ++bt_.sum.skipped;
         bt_.sum.failed_before += d.skipped_status == "FAILURE";
@@ -527,7 +623,9 @@ std::vector<Source> plan(const Flags& f, Setup& s, Books& b) {
   rename_duplicates(s.sources);  // before sharding: every shard names outputs the same way
   std::vector<Source> mine;
   for (const Source& src : s.sources)
-    if (owns(s.shard, json_key(src.key))) mine.push_back(src);
+    if (owns(s.shard, json_key(src.key)) &&
+        (f.only.empty() || std::find(f.only.begin(), f.only.end(), json_key(src.key)) != f.only.end()))
+      mine.push_back(src);
   b.mode = f.no_resume ? Mode::All : f.redo_failed ? Mode::RedoFailed : Mode::Resume;
   if (f.output == "-") {
     b.mode = Mode::All;  // nothing is kept on disk: nothing to resume
@@ -537,13 +635,44 @@ std::vector<Source> plan(const Flags& f, Setup& s, Books& b) {
   fs::create_directories(b.outdir);
   if (!f.dry_run) {
     fs::path file = b.outdir / ledger_file_name(s.shard.label());
-    if (uint64_t cut = b.writer.open(file))
-      print_warning(display(file) + ": removed a torn last line (" + std::to_string(cut) +
-                    " bytes) left by a run killed while writing it");
+    // A worker may start while the one its supervisor just killed still holds the lock.
+    for (int tries = f.worker_fd >= 0 ? 50 : 1;; --tries) {
+      try {
+        if (uint64_t cut = b.writer.open(file))
+          print_warning(display(file) + ": removed a torn last line (" + std::to_string(cut) +
+                        " bytes) left by a run killed while writing it");
+        break;
+      } catch (const std::runtime_error&) {
+        if (tries <= 1) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    b.ledger = file;
+    std::error_code ec;
+    b.ledger_size = fs::file_size(file, ec);
     remove_stale_temporaries(f.output, mine);
+    if (!f.this_run_from.empty())
+      for (LedgerEntry& e : read_ledger(file, uint64_t(whole_number("isolation-from", f.this_run_from, 0, LONG_MAX))).entries)
+        b.this_run.add(std::move(e));
   }
   if (b.mode != Mode::All) load_ledgers(b, s.shard, f.quiet);
   return mine;
+}
+
+// A worker process does the batch unless asked not to, or unless it cannot be run again as
+// it was: stdin (an input or the list) is read once, and stdout (-o -) is the caller's.
+bool isolated(const Flags& f) {
+  return f.worker_fd < 0 && !f.no_isolation && !f.dry_run && f.output != "-" && f.from_list != "-" &&
+         std::find(f.inputs.begin(), f.inputs.end(), "-") == f.inputs.end();
+}
+
+// --page-timeout: the flag, else 60 s for text-layer work (a page takes milliseconds; 10^5
+// text objects take seconds) and 30 min where the model runs (a page legitimately takes
+// minutes on 2 cores, and waits behind the other pages in flight).
+double page_timeout_s(const Flags& f, const Setup* s) {
+  if (!f.page_timeout.empty()) return double(whole_number("page-timeout", f.page_timeout, 0, 1000000));
+  bool model = s && s->engine->has_model() && s->convert.pipeline != docling::Pipeline::Text;
+  return model ? 1800 : 60;
 }
 
 // --dry-run: the inputs left to do, one a line (escaped), hashing each as a run would.
@@ -570,12 +699,29 @@ int cmd_convert(int argc, char** argv) {
   Flags f;
   add_flags(app, f);
   if (int code = parse(app, argc, argv); code >= 0) return code;
+  if (isolated(f)) {
+    Isolation iso;
+    try {
+      page_timeout_s(f, nullptr);  // usage errors before any worker starts
+      iso.max_memory_mb = f.max_memory.empty() ? default_max_memory_mb()
+                                               : uint64_t(whole_number("max-memory", f.max_memory, 0, 1L << 40));
+    } catch (const UsageError& e) {
+      print_error(e.what());
+      return kExitUsage;
+    }
+    iso.args.assign(argv + 1, argv + argc);
+    iso.progress_json = f.progress_json;
+    iso.quiet = f.quiet;
+    return supervise(iso);
+  }
   Setup s;
   Books books;
   std::vector<Source> todo;
+  double timeout = 0;
   try {
     s = setup(f);
     todo = plan(f, s, books);
+    timeout = page_timeout_s(f, &s);
   } catch (const UsageError& e) {
     print_error(e.what());
     return kExitUsage;
@@ -587,6 +733,8 @@ int cmd_convert(int argc, char** argv) {
     return kExitUsage;
   }
   if (f.dry_run) return dry_run(s, books, todo);
+  Journal journal(f.worker_fd);
+  journal.run(books.ledger.string(), books.ledger_size, s.settings, timeout);
 
   Summary pre;
   std::vector<uint8_t> stdin_bytes;
@@ -605,7 +753,7 @@ int cmd_convert(int argc, char** argv) {
   docling::CancelToken cancel;
   s.convert.cancel = &cancel;
   Progress progress(int(todo.size()), !f.quiet && isatty(STDERR_FILENO));
-  Batch bt{f, s, books, progress, pre, {}};
+  Batch bt{f, s, books, progress, journal, pre, {}};
   bool interrupted = false;
   std::string fatal;
   {

@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "archive.hpp"
 #include "cli.hpp"
 #include "ledger.hpp"
 
@@ -37,11 +38,23 @@ Kind kind_of(const fs::path& p) {
 
 namespace {
 
+// Archives are read for the documents in them (PDFs, images), not for DocTags or JSON.
+bool reads_archives(const std::vector<Kind>& wanted) {
+  return std::find(wanted.begin(), wanted.end(), Kind::Pdf) != wanted.end() ||
+         std::find(wanted.begin(), wanted.end(), Kind::Image) != wanted.end();
+}
+
+// An archive's members, keyed below the archive's key and written below its stem.
+void add_archive(const fs::path& file, const std::string& key, const std::vector<Kind>& wanted,
+                 std::vector<Source>& out) {
+  list_archive(file, key, archive_stem(key), wanted, out);
+}
+
 // The wanted files under `root`, named by the path below root as walked: the names come
 // from directory entries, so they hold no ".." and never follow a link's target (which
 // fs::relative would). Linked folders are not entered: no loops, no escape from the tree.
 void walk(const fs::path& root, const std::vector<Kind>& wanted, std::vector<Source>& out) {
-  std::vector<Source> found;
+  std::vector<std::pair<fs::path, fs::path>> found;  // a file, its name below root
   std::vector<std::pair<fs::path, fs::path>> todo{{root, fs::path()}};  // a folder, its name below root
   while (!todo.empty()) {
     auto [dir, rel] = todo.back();
@@ -57,14 +70,19 @@ void walk(const fs::path& root, const std::vector<Kind>& wanted, std::vector<Sou
         continue;
       }
       if (!it->is_regular_file(e2)) continue;  // devices, pipes, sockets, broken links
-      if (std::find(wanted.begin(), wanted.end(), kind_of(name)) == wanted.end()) continue;
-      std::string key = name.generic_string();
-      found.push_back({it->path(), name.replace_extension().generic_string(), key});
+      bool archive = reads_archives(wanted) && is_archive(name);
+      if (!archive && std::find(wanted.begin(), wanted.end(), kind_of(name)) == wanted.end()) continue;
+      found.push_back({it->path(), name});
     }
     if (ec) print_warning(display(dir) + ": cannot be listed: " + escape(ec.message()));
   }
-  std::sort(found.begin(), found.end(), [](const Source& x, const Source& y) { return x.path < y.path; });
-  out.insert(out.end(), found.begin(), found.end());
+  // Sorted as files; an archive's members then follow in archive order (the order it is read in).
+  std::sort(found.begin(), found.end());
+  for (auto& [path, name] : found) {
+    std::string key = name.generic_string();
+    if (reads_archives(wanted) && is_archive(name)) add_archive(path, key, wanted, out);
+    else out.push_back({path, name.replace_extension().generic_string(), key});
+  }
 }
 
 }  // namespace
@@ -80,6 +98,8 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, const 
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       walk(p, wanted, out);
+    } else if (fs::exists(p, ec) && reads_archives(wanted) && is_archive(p)) {
+      add_archive(p, p.filename().string(), wanted, out);
     } else if (fs::exists(p, ec)) {
       out.push_back({p, p.filename().replace_extension().string(), p.filename().string()});
     } else {
@@ -116,6 +136,10 @@ std::vector<Source> list_sources(const std::string& list_file) {
     if (line.empty() || line[0] == '#') continue;
     std::string key = list_key(line);
     if (key.empty()) throw UsageError("--from-list: " + escape(line) + ": not a file name");
+    if (is_archive(key)) {
+      add_archive(fs::path(line), key, {Kind::Pdf, Kind::Image}, out);
+      continue;
+    }
     out.push_back({fs::path(line), fs::path(key).replace_extension().generic_string(), key});
   }
   if (in.bad()) throw UsageError("--from-list: " + display(list_file) + ": read error");
@@ -185,7 +209,10 @@ std::vector<uint8_t> read_stdin(uint64_t max_bytes) {
   return bytes;
 }
 
-std::string read_source(const Source& src, uint64_t max_bytes) { return read_input_file(src.path, max_bytes); }
+std::string read_source(const Source& src, uint64_t max_bytes) {
+  if (!src.archive.empty()) return read_member(src, max_bytes);
+  return read_input_file(src.path, max_bytes);
+}
 
 std::string read_input_file(const fs::path& path, uint64_t max_bytes) {
   // Opened without blocking (a FIFO with no writer would wait forever), then checked on the
