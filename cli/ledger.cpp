@@ -109,12 +109,15 @@ std::vector<fs::path> find_ledgers(const fs::path& dir) {
   return out;
 }
 
-LedgerRead read_ledger(const fs::path& file) {
+LedgerRead read_ledger(const fs::path& file) { return read_ledger(file, 0); }
+
+LedgerRead read_ledger(const fs::path& file, uint64_t from) {
   LedgerRead r;
   std::error_code ec;
   if (!fs::exists(file, ec)) return r;
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error(file.string() + ": cannot be read: " + std::strerror(errno));
+  if (from && !in.seekg(std::streamoff(from))) return r;
   std::string line;
   while (std::getline(in, line)) {
     if (in.eof()) {  // no '\n' after it: a line cut short by a kill; whatever it holds is not trusted

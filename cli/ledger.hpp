@@ -54,6 +54,8 @@ struct LedgerRead {
 };
 // A missing file reads as empty. Throws std::runtime_error when it cannot be read.
 LedgerRead read_ledger(const std::filesystem::path& file);
+// The lines from byte `from` on (a run's own lines, from where its ledger ended when opened).
+LedgerRead read_ledger(const std::filesystem::path& file, uint64_t from);
 
 // Appends lines to one ledger. Open takes an exclusive lock (two runs of one shard must not
 // interleave; the lock dies with the process) and cuts a torn last line off, so the next line

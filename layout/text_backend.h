@@ -12,6 +12,8 @@
 // which a caller can route to the VLM).
 #pragma once
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@ struct TextBackendOptions {
   bool heading_levels = true;  // levels from numbering ("3.1" -> 2), then font size / weight
                                // (layout/heading_levels.h); false: every one is level 1
   double line_gap_em = 1.5;    // horizontal gap (in font sizes) that splits a line
+  std::function<void(int)> on_page_start;  // optional: called with each page number before it is read
 };
 
 struct TextBackendResult {

@@ -6,6 +6,7 @@
 #include <new>
 #include <thread>
 
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
 #include "docling/engine.hpp"
@@ -121,8 +122,14 @@ VisionPrecision public_precision(vision::Precision p) {
 
 }  // namespace
 
+// Poppler recurses once per nested form XObject (a few hundred bytes of stack a level), so
+// documents run on TBB's workers too get a deep stack: 20,000 levels need about 8 MiB, TBB's
+// default is 4 MiB. Address space only: pages are touched as the recursion goes.
+constexpr size_t kWorkerStackBytes = size_t(64) << 20;
+
 struct DOCLING_HIDDEN Engine::Impl {
   EngineOptions opt;
+  tbb::global_control stack{tbb::global_control::thread_stack_size, kWorkerStackBytes};  // before the arena
   mutable tbb::task_arena arena;  // the model and the CPU-heavy stages run here
   std::unique_ptr<VlmEngine> vlm;
   std::unique_ptr<ModelService> service;
@@ -233,6 +240,7 @@ JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   j.vlm.check_text_layer = c.check_text_layer;
   check_range("page_image_dpi", c.page_image_dpi, 0, 600);
   j.page_image_dpi = c.page_image_dpi;
+  j.text.on_page_start = c.on_page_start;
   j.limits.max_side = c.limits.max_side;
   j.limits.max_pixels = c.limits.max_pixels;
   j.max_input_bytes = c.limits.max_input_bytes;
@@ -330,6 +338,7 @@ void Engine::Impl::run_model_pages(DocJob& job, const JobOptions& jo, const Conv
     bool started = false;
     if (next < n && !is_cancelled(c) && service->try_acquire_slot(outstanding ? 0 : 20)) {
       VlmPage& vp = *job.vlm[next];
+      if (c.on_page_start) c.on_page_start(vp.page_no);
       try {
         arena.execute([&] {
           vlm_render(*job.source, vp.page_no, *vlm, jo.vlm, vp);

@@ -155,6 +155,10 @@ struct ConvertOptions {
   Limits limits;
   const CancelToken* cancel = nullptr;  // optional; must outlive the call
   PageCallback on_page;              // optional; called on the calling thread as pages finish
+  // Optional: called with a page's number (1-based) as its work starts (the text layer read,
+  // the model's rendering), on the calling thread. Cheap by design: a caller watching for
+  // pages that hang or crash (docling-cpp's supervisor) learns which page is in progress.
+  std::function<void(int page)> on_page_start;
 };
 DOCLING_API ConvertOptions convert_defaults();
 
