@@ -209,6 +209,10 @@ Outcome run_worker(State& st, const std::vector<std::string>& extra) {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The program's real path, so the worker shows as docling-cpp in ps (not "exe").
+  std::error_code ec;
+  std::string exe = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec || exe.empty() || exe.find(" (deleted)") != std::string::npos) exe = "/proc/self/exe";
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("cannot start a worker: ") + std::strerror(errno));
@@ -219,7 +223,7 @@ Outcome run_worker(State& st, const std::vector<std::string>& extra) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(137);
     ::fcntl(fds[1], F_SETFD, 0);
-    ::execv("/proc/self/exe", argv.data());
+    ::execv(exe.c_str(), argv.data());
     ::_exit(127);
   }
   ::close(fds[1]);

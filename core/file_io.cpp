@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <cstring>
 
 namespace fs = std::filesystem;
@@ -106,9 +107,16 @@ long long temporary_pid(const std::string& name) {
   return pid_counter(name, at + 4, name.size());
 }
 
+// A zombie (killed, not yet reaped: a killed convert worker whose supervisor died too, until
+// init reaps it) writes nothing more: dead.
 bool process_alive(long long pid) {
   if (pid > 0x7fffffff) return false;
-  return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+  if (!(::kill(pid_t(pid), 0) == 0 || errno == EPERM)) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: trust kill()
+  size_t paren = line.rfind(')');  // the name may hold spaces and parentheses
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
 }
 
 }  // namespace
