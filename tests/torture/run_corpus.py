@@ -102,7 +102,7 @@ def main():
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--max-seconds", type=float, default=60.0, help="wall time of the batch (default 60)")
     ap.add_argument("--max-rss-mb", type=float, default=2048.0, help="peak RSS (default 2048)")
-    ap.add_argument("--page-timeout", type=float, default=10.0, help="--page-timeout when the converter has it")
+    ap.add_argument("--page-timeout", type=int, default=10, help="--page-timeout when the converter has it")
     ap.add_argument("--max-memory-mb", type=int, default=1536, help="--max-memory when the converter has it")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--allow-unbounded", action="store_true", help="run --slow without --page-timeout")
@@ -136,7 +136,7 @@ def main():
     limits = []
     if has_flag(a.cli, "--page-timeout"):
         args += ["--page-timeout", str(a.page_timeout)]
-        limits.append("--page-timeout %g" % a.page_timeout)
+        limits.append("--page-timeout %d" % a.page_timeout)
     if has_flag(a.cli, "--max-memory"):
         args += ["--max-memory", str(a.max_memory_mb)]
         limits.append("--max-memory %d" % a.max_memory_mb)
