@@ -224,11 +224,21 @@ Box line_box(const TextLine& l) { return {l.l, l.t, l.r, l.b}; }
 
 using Band = std::vector<int>;  // line ids, left to right
 
+// Something read at a place in the flow of the blocks rather than where the XY-cut puts it:
+// a side note (after the main-column block it is level with) or a picture (before the first
+// block below it that it overlaps horizontally).
+struct Deferred {
+  Box box;
+  std::vector<Band> bands;  // a note's lines
+  int picture = -1;         // index into the page's picture boxes
+};
+
 struct Ctx {
   const TextPage* page = nullptr;
   const TextBackendOptions* opt = nullptr;
   double body_fs = 10;
   double min_col_width = 0;
+  std::vector<Deferred>* deferred = nullptr;  // waiting to be placed, sorted by top
 };
 
 double line_fs(const TextLine& l) { return l.font_size > 0 ? l.font_size : std::max(1.0, l.b - l.t); }
@@ -656,6 +666,34 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
 }
 
 void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld);
+void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld);
+void emit_picture(const Ctx& cx, const Box& b, Builder& bld) {
+  (void)cx, (void)b, (void)bld;
+}
+
+// Places what is deferred before a block that starts at `next` (the whole rest when `next` is
+// null): notes that start above it, pictures it lies below and overlaps horizontally.
+void flush_deferred(const Ctx& cx, const Box* next, Builder& bld) {
+  if (!cx.deferred || cx.deferred->empty()) return;
+  std::vector<Deferred>& d = *cx.deferred;
+  Ctx inner = cx;
+  inner.deferred = nullptr;
+  for (size_t k = 0; k < d.size();) {
+    const Deferred& x = d[k];
+    bool go = !next;
+    if (next && x.picture < 0) go = x.box.t < next->t - 1;
+    if (next && x.picture >= 0)
+      go = next->t >= x.box.b - 0.5 * cx.body_fs && next->l < x.box.r && next->r > x.box.l;
+    if (!go) {
+      ++k;
+      continue;
+    }
+    Deferred item = std::move(d[k]);
+    d.erase(d.begin() + long(k));
+    if (item.picture >= 0) emit_picture(inner, item.box, bld);
+    else emit_leaf(inner, item.bands, bld);
+  }
+}
 
 // Lines of one leaf region -> blocks -> items.
 void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
@@ -666,6 +704,9 @@ void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
       if (!used) head = header_bands_before(cx, bands, i, used);
       if (used) {
         emit_block(cx, cur, bld);
+        Box top;
+        for (int id : bands[i]) top.add(line_box(cx.page->lines[size_t(id)]));
+        flush_deferred(cx, &top, bld);
         add_table(cx, bands, i, i + head + used, head, bld);
         i += head + used;
         continue;
@@ -700,7 +741,10 @@ void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld) {
         brk = true;
       if (brk) emit_block(cx, cur, bld);
     }
-    if (cur.lines.empty()) cur.marker = m;
+    if (cur.lines.empty()) {
+      flush_deferred(cx, &ln.box, bld);
+      cur.marker = m;
+    }
     cur.all_bold &= ln.bold;
     cur.box.add(ln.box);
     cur.lines.push_back(std::move(ln));
@@ -787,7 +831,9 @@ std::vector<Frag> fragments(const TextPage& pg, const std::vector<int>& lines, d
       bool cut = k == 0;
       if (!cut && horizontal) {
         const TextWord& p = pg.words[size_t(l.words[k - 1])];
-        cut = (l.rtl ? p.l - w.r : w.l - p.r) >= min_gap;
+        // Word spaces grow with the font: a gap in a large title is not a gutter.
+        double fs = std::min(p.font_size, w.font_size);
+        cut = (l.rtl ? p.l - w.r : w.l - p.r) >= std::max(min_gap, 0.45 * fs);
       }
       if (cut) {
         out.push_back({});
@@ -835,7 +881,9 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
   sub.rotation = pg.rotation, sub.upright = pg.upright;
   sub.words = pg.words;
   std::vector<std::vector<int>> leaves;  // line ids of `sub`
-  for (std::vector<int>& leaf : xy_cut(items, xo)) {
+  std::vector<XyLeaf> xl = xy_cut_leaves(items, xo);
+  for (XyLeaf& x : xl) {
+    std::vector<int>& leaf = x.ids;
     std::sort(leaf.begin(), leaf.end());  // fragments were made in line order
     std::map<int, std::vector<int>> by_line;  // line id -> its words in this leaf, in line order
     for (int f : leaf) {
@@ -851,7 +899,32 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
     }
   }
   cx.page = &sub;
-  for (const auto& leaf : leaves) emit_leaf(cx, make_bands(cx, leaf), bld);
+  std::vector<Deferred> deferred;
+  for (size_t k = 0; k < leaves.size();) {
+    if (xl[k].group < 0) {
+      emit_leaf(cx, make_bands(cx, leaves[k]), bld);
+      ++k;
+      continue;
+    }
+    // A main column with side notes: each note waits for the main-column block below its top.
+    size_t e = k;
+    while (e < leaves.size() && xl[e].group == xl[k].group) ++e;
+    for (size_t q = k; q < e; ++q) {
+      if (!xl[q].note) continue;
+      Deferred d;
+      d.bands = make_bands(cx, leaves[q]);
+      for (int id : leaves[q]) d.box.add(line_box(sub.lines[size_t(id)]));
+      deferred.push_back(std::move(d));
+    }
+    std::stable_sort(deferred.begin(), deferred.end(),
+                     [](const Deferred& a, const Deferred& b) { return a.box.t < b.box.t; });
+    cx.deferred = &deferred;
+    for (size_t q = k; q < e; ++q)
+      if (!xl[q].note) emit_leaf(cx, make_bands(cx, leaves[q]), bld);
+    flush_deferred(cx, nullptr, bld);
+    cx.deferred = nullptr;
+    k = e;
+  }
   cx.page = &pg;
   for (size_t i = 0; i < pg.lines.size(); ++i)
     if (furn[i] == Furn::Footer) {

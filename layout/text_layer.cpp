@@ -95,6 +95,61 @@ void finish_line(const TextPage& page, TextLine& line) {
   line.mono = mono * 2 > total;
 }
 
+// Rows chain through words of different heights: a heading in one column overlaps two lines
+// of the column beside it, which then land in one row and would be read word by word
+// interleaved. Words of one row that overlap horizontally sit on different lines: such a row is
+// split into sub-rows, each word going to the nearest sub-row (by centre, within 0.7 em) that
+// it does not overlap, else starting one.
+std::vector<Row> split_stacked_rows(const std::vector<TextWord>& W, std::vector<Row> rows) {
+  std::vector<Row> out;
+  out.reserve(rows.size());
+  std::vector<int> byx;
+  for (Row& row : rows) {
+    byx = row.words;
+    std::sort(byx.begin(), byx.end(), [&](int a, int b) { return W[a].l < W[b].l; });
+    bool stacked = false;
+    double maxr = -1e300;
+    for (int i : byx) {
+      const TextWord& w = W[i];
+      if (w.l < maxr - 0.25 * std::min(em(w), w.r - w.l)) stacked = true;
+      maxr = std::max(maxr, w.r);
+    }
+    if (!stacked) {
+      out.push_back(std::move(row));
+      continue;
+    }
+    // row.words is sorted by centre y.
+    std::vector<Row> sub;
+    std::vector<double> centre;
+    for (int i : row.words) {
+      const TextWord& w = W[i];
+      double c = center_y(w), tol = 0.7 * em(w), best = 1e300;
+      int pick = -1;
+      for (size_t s = 0; s < sub.size(); ++s) {
+        double d = std::fabs(centre[s] - c);
+        if (d > tol || d >= best) continue;
+        bool clash = false;
+        for (int j : sub[s].words) {
+          const TextWord& o = W[j];
+          double ov = std::min(o.r, w.r) - std::max(o.l, w.l);
+          clash |= ov > 0.25 * std::min({em(w), w.r - w.l, o.r - o.l});
+        }
+        if (!clash) best = d, pick = int(s);
+      }
+      if (pick < 0) {
+        sub.push_back({w.t, w.b, {}});
+        centre.push_back(c);
+        pick = int(sub.size() - 1);
+      }
+      Row& r = sub[size_t(pick)];
+      r.t = std::min(r.t, w.t), r.b = std::max(r.b, w.b);
+      r.words.push_back(i);
+    }
+    for (Row& r : sub) out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_rtl_codepoint(unsigned cp) {
@@ -157,6 +212,7 @@ void build_lines(TextPage& page, double gap_em) {
     rows.push_back({w.t, w.b, {i}});
   }
 
+  rows = split_stacked_rows(W, std::move(rows));
   for (Row& row : rows) {
     std::sort(row.words.begin(), row.words.end(), [&](int a, int b) { return W[a].l < W[b].l; });
     size_t start = 0;

@@ -82,12 +82,52 @@ bool celled_row(const std::vector<XyItem>& it, const Row& row, const Cover& gutt
   return false;
 }
 
+// Side notes: the outer columns (first, last) that are narrow beside the one wide main column
+// and hold short blocks, fewer lines than the main column has. Returns the main column's index
+// and marks the note columns; -1 when the section is not a main column with notes.
+int side_notes(const std::vector<XyItem>& it, const std::vector<std::vector<int>>& cols,
+               std::vector<bool>& note) {
+  size_t n = cols.size();
+  if (n < 2 || n > 3) return -1;
+  std::vector<double> width(n);
+  std::vector<std::vector<Row>> rows(n);
+  for (size_t c = 0; c < n; ++c) {
+    double l = 1e300, r = -1e300;
+    for (int id : cols[c]) l = std::min(l, it[id].l), r = std::max(r, it[id].r);
+    width[c] = r - l;
+    rows[c] = make_rows(it, cols[c]);
+  }
+  size_t m = size_t(std::max_element(width.begin(), width.end()) - width.begin());
+  if (n == 3 && m != 1) return -1;
+  note.assign(n, false);
+  for (size_t c = 0; c < n; ++c) {
+    if (c == m) continue;
+    const std::vector<Row>& r = rows[c];
+    if (width[c] > 0.6 * width[m] || rows[m].size() < 4 || r.empty()) return -1;
+    // Blocks: rows apart by more than a line's height. A note is a few lines, and the notes
+    // leave most of the main column's height blank (a sidebar is one long block).
+    size_t run = 1;
+    double top = r[0].t, covered = 0;
+    for (size_t k = 1; k <= r.size(); ++k) {
+      if (k < r.size() && r[k].t - r[k - 1].b <= r[k].b - r[k].t) {
+        if (++run > 8) return -1;
+        continue;
+      }
+      covered += r[k - 1].b - top;
+      if (k < r.size()) top = r[k].t, run = 1;
+    }
+    if (covered > 0.6 * (rows[m].back().b - rows[m].front().t)) return -1;
+    note[c] = true;
+  }
+  return int(m);
+}
+
 void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOptions& o, int depth,
-         std::vector<std::vector<int>>& out) {
+         std::vector<XyLeaf>& out, int& groups) {
   std::vector<Row> rows = make_rows(it, ids);
   std::vector<int> leaf;
   auto flush = [&] {
-    if (!leaf.empty()) out.push_back(std::move(leaf));
+    if (!leaf.empty()) out.push_back(XyLeaf{std::move(leaf), -1, false});
     leaf.clear();
   };
   for (size_t i = 0; i < rows.size();) {
@@ -121,6 +161,11 @@ void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOpt
     // caption's last line can come first), those rows are read on their own.
     for (size_t k = i; !gutters.empty() && k < j && k < i + 3; ++k)
       if (celled_row(it, rows[k], gutters, o) && celled_row(it, rows[k + 1], gutters, o)) gutters.clear();
+    // The last row of a table above the columns can be the first to share their gutter: a
+    // row of cells right below another row of cells still belongs to the rows above.
+    if (!gutters.empty() && i > 0 && rows[i].t - rows[i - 1].b < o.section_gap &&
+        celled_row(it, rows[i], gutters, o) && celled_row(it, rows[i - 1], gutters, o))
+      gutters.clear();
     if (gutters.empty()) {
       leaf.insert(leaf.end(), rows[i].ids.begin(), rows[i].ids.end());
       ++i;
@@ -131,7 +176,26 @@ void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOpt
     for (auto& col : cols)
       for (int id : col) all += it[id].words, rtl += it[id].rtl ? it[id].words : 0;
     if (2 * rtl > all) std::reverse(cols.begin(), cols.end());
-    for (auto& col : cols) cut(it, col, o, depth + 1, out);
+    std::vector<bool> note;
+    int main_col = side_notes(it, cols, note);
+    if (main_col >= 0) {
+      // The main column as usual, then each note block as its own leaf: the reader places
+      // a note after the main-column block it is level with.
+      size_t first = out.size();
+      cut(it, cols[size_t(main_col)], o, depth + 1, out, groups);
+      for (size_t c = 0; c < cols.size(); ++c) {
+        if (!note[c]) continue;
+        std::vector<Row> r = make_rows(it, cols[c]);
+        for (size_t k = 0; k < r.size(); ++k) {
+          if (k == 0 || r[k].t - r[k - 1].b > r[k].b - r[k].t) out.push_back(XyLeaf{{}, -1, true});
+          out.back().ids.insert(out.back().ids.end(), r[k].ids.begin(), r[k].ids.end());
+        }
+      }
+      int g = groups++;
+      for (size_t k = first; k < out.size(); ++k) out[k].group = g;
+    } else {
+      for (auto& col : cols) cut(it, col, o, depth + 1, out, groups);
+    }
     i = j + 1;
   }
   flush();
@@ -139,11 +203,18 @@ void cut(const std::vector<XyItem>& it, const std::vector<int>& ids, const XyOpt
 
 }  // namespace
 
-std::vector<std::vector<int>> xy_cut(const std::vector<XyItem>& items, const XyOptions& opt) {
-  std::vector<std::vector<int>> out;
+std::vector<XyLeaf> xy_cut_leaves(const std::vector<XyItem>& items, const XyOptions& opt) {
+  std::vector<XyLeaf> out;
   std::vector<int> ids(items.size());
   for (size_t i = 0; i < items.size(); ++i) ids[i] = int(i);
-  if (!ids.empty()) cut(items, ids, opt, 0, out);
+  int groups = 0;
+  if (!ids.empty()) cut(items, ids, opt, 0, out, groups);
+  return out;
+}
+
+std::vector<std::vector<int>> xy_cut(const std::vector<XyItem>& items, const XyOptions& opt) {
+  std::vector<std::vector<int>> out;
+  for (XyLeaf& l : xy_cut_leaves(items, opt)) out.push_back(std::move(l.ids));
   return out;
 }
 

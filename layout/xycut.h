@@ -13,7 +13,8 @@
 // fragments of several words each), so the aligned cells of a table stay together.
 //
 // Takes: fragments (boxes, top-left origin, with font size, word count, direction).
-// Gives: leaves (runs of fragment indices) in reading order; every fragment in exactly one leaf.
+// Gives: leaves (runs of fragment indices) in reading order; every fragment in exactly one leaf;
+// side-note leaves marked (xy_cut_leaves).
 #pragma once
 
 #include <vector>
@@ -37,5 +38,16 @@ struct XyOptions {
 };
 
 std::vector<std::vector<int>> xy_cut(const std::vector<XyItem>& items, const XyOptions& opt);
+
+// The same leaves with side notes marked. A section made of one wide main column and narrow
+// outer columns (left or right margin) of short blocks, with fewer lines than the main column,
+// gives the main column's leaves and then one leaf per note block (note = true); all of them
+// share a group id. A reader places each note after the main-column block it is level with.
+struct XyLeaf {
+  std::vector<int> ids;
+  int group = -1;     // side-note section this leaf belongs to; -1 for none
+  bool note = false;  // a side-note block
+};
+std::vector<XyLeaf> xy_cut_leaves(const std::vector<XyItem>& items, const XyOptions& opt);
 
 }  // namespace docling

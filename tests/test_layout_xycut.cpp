@@ -181,9 +181,19 @@ TEST(XyCut, SideNotesAreAColumnOfTheirOwn) {
   }
   auto leaves = xy_cut(items, options());
   expect_partition(leaves, items.size());
-  ASSERT_EQ(leaves.size(), 2u);
+  // The main column, then one leaf per note block (marked, for the reader to place each note
+  // after the main-column block it is level with).
+  ASSERT_EQ(leaves.size(), 5u);
   for (int id : leaves[0]) EXPECT_LT(items[id].l, 420);
-  for (int id : leaves[1]) EXPECT_GE(items[id].l, 430);
+  for (size_t n = 1; n < leaves.size(); ++n)
+    for (int id : leaves[n]) EXPECT_GE(items[id].l, 430);
+  auto marked = xy_cut_leaves(items, options());
+  ASSERT_EQ(marked.size(), 5u);
+  EXPECT_FALSE(marked[0].note);
+  for (size_t n = 1; n < marked.size(); ++n) {
+    EXPECT_TRUE(marked[n].note);
+    EXPECT_EQ(marked[n].group, marked[0].group);
+  }
 }
 
 // Through the backend: words of two justified columns 8 pt apart. Lines are built across the

@@ -463,24 +463,49 @@ def footnotes(name, seed, n_cols=1):
     return p
 
 
-def side_notes(name, seed, left=False):
-    """A main column with short notes in the margin beside some paragraphs."""
-    p = Page(name, "side notes (%s margin)" % ("left" if left else "right"))
+def side_notes(name, seed, left=False, note_w=120, gap=18, main_w=340, down=0, every=2, nfont="F5",
+               nsize=8.0):
+    """A main column with short notes in the margin beside some paragraphs.
+
+    A note starts `down` lines below the first line of its paragraph and is read after it."""
+    p = Page(name, "side notes (%s, %d pt wide)" % ("left" if left else "right", note_w))
     tx = Text(seed)
-    main_x, note_x = (190, 54) if left else (72, 430)
+    if left:
+        note_x = 54
+        main_x = note_x + note_w + gap
+    else:
+        main_x = 72
+        note_x = main_x + main_w + gap
     title(p, tx, main_x, 80)
-    fl = Flow(p, [(main_x, 340)], 100, 730, size=10.5)
+    fl = Flow(p, [(main_x, main_w)], 100, 730, size=10.5)
     for k in range(14):
         text = tx.para(tx.r.randint(3, 5))
-        need = len(p.lines_of(fl.font, fl.size, text, 340)) * fl.lead
-        if fl.y + need > fl.bottom:
+        n_lines = len(p.lines_of(fl.font, fl.size, text, main_w))
+        if fl.y + n_lines * fl.lead > fl.bottom:
             break
         y0 = fl.y
         fl.paragraph(text)
-        if k % 2 == 0:
+        if k % every == 0:
             note = tx.para(1)
-            p.para(note_x, y0, 120, "F5", 8, note, justify=False)
+            while len(p.lines_of(nfont, nsize, note, note_w)) * nsize * 1.2 > (n_lines - down) * fl.lead and \
+                    len(note.split()) > 4:
+                note = " ".join(note.split()[:-2]) + "."
+            p.para(note_x, y0 + down * fl.lead, note_w, nfont, nsize, note, justify=False)
             p.gt("note", note)
+    return p
+
+
+def sidebar(name, seed, narrow_left=False):
+    """A wide column and a narrow one of continuous text (a sidebar): read one after the other."""
+    p = Page(name, "wide + narrow column (sidebar)")
+    tx = Text(seed)
+    title(p, tx, 54, 80)
+    wide, narrow = (360, 126)
+    # read left to right, as columns are
+    cols = [(54, narrow), (54 + narrow + 18, wide)] if narrow_left else [(54, wide), (54 + wide + 18, narrow)]
+    for x, w in cols:
+        fl = Flow(p, [(x, w)], 100, 735, size=10 if w == wide else 9)
+        fill_to(fl, tx, headings=0)
     return p
 
 
@@ -727,6 +752,14 @@ def build_all():
     P.append(slide("slide", 34))
     P.append(bulleted_columns("lists_c2", 35))
     P.append(newspaper("news_c3_gutter10", 36, 10))
+    # more side notes and a sidebar that is not notes (added with the side-note rule)
+    P.append(side_notes("sidenote_right_w90", 37, note_w=90, gap=14, main_w=380, down=1))
+    P.append(side_notes("sidenote_left_w150", 38, left=True, note_w=150, gap=20, main_w=320, every=1,
+                        nfont="F1", nsize=8.5))
+    P.append(side_notes("sidenote_right_w100_times", 39, note_w=100, gap=24, main_w=360, down=2, every=3,
+                        nfont="F3", nsize=9))
+    P.append(sidebar("sidebar_right", 40))
+    P.append(sidebar("sidebar_left", 41, narrow_left=True))
     return P
 
 
