@@ -20,6 +20,7 @@ Image Image::crop(int x0, int y0, int x1, int y1) const {
   y0 = std::max(0, std::min(y0, height));
   y1 = std::max(y0, std::min(y1, height));
   Image out(x1 - x0, y1 - y0);
+  if (x1 == x0) return out;  // no pixels: memcpy to a null row is undefined even for 0 bytes
   for (int y = y0; y < y1; ++y)
     std::memcpy(out.row(y - y0), row(y) + size_t(x0) * 3, size_t(x1 - x0) * 3);
   return out;
