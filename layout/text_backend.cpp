@@ -39,6 +39,58 @@ bool is_bullet_cp(unsigned cp) {
   }
 }
 
+// Checkbox glyphs: 1 an empty box, 2 a box with a check or cross, 3 a check or cross mark
+// alone (a checked box on a form page, a bullet elsewhere); 0 none.
+int checkbox_glyph(unsigned cp) {
+  switch (cp) {
+    case 0x2610: case 0x274F: case 0x2750: case 0x2751: case 0x2752: return 1;  // ☐ ❏ ❐ ❑ ❒
+    case 0x2611: case 0x2612: case 0x1F5F9: return 2;                          // ☑ ☒
+    case 0x2713: case 0x2714: case 0x2717: case 0x2718: return 3;              // ✓ ✔ ✗ ✘
+    default: return 0;
+  }
+}
+
+// Symbol fonts without Unicode (Poppler gives their raw codes): the Wingdings boxes and checks
+// as the Unicode glyphs they draw; 0 for anything else.
+unsigned wingdings_checkbox(const std::string& font, unsigned cp) {
+  bool wd2 = font.find("Wingdings2") != std::string::npos || font.find("Wingdings-2") != std::string::npos ||
+             font.find("Wingdings 2") != std::string::npos;
+  if (!wd2 && font.find("Wingdings") == std::string::npos) return 0;
+  unsigned c = cp & 0xFF;
+  if (cp > 0xFF && (cp & 0xFF00) != 0xF000) return 0;
+  if (wd2) {
+    if (c == 0x2A || c == 0xA3) return 0x2610;
+    if (c == 0x52) return 0x2611;
+    if (c == 0x53 || c == 0x54) return 0x2612;
+    if (c == 0x50) return 0x2713;
+    if (c == 0x4F) return 0x2717;
+    return 0;
+  }
+  if (c == 0x6F || c == 0x71 || c == 0x72 || c == 0xA8) return 0x2610;
+  if (c == 0xFE) return 0x2611;
+  if (c == 0xFD) return 0x2612;
+  if (c == 0xFC) return 0x2713;
+  if (c == 0xFB) return 0x2717;
+  return 0;
+}
+
+// A word of one Wingdings box or check becomes that Unicode glyph; true when one changed.
+bool normalize_symbol_words(TextPage& pg) {
+  bool changed = false;
+  for (TextWord& w : pg.words) {
+    if (w.text.empty() || w.font_name.find("Wingdings") == std::string::npos) continue;
+    size_t i = 0;
+    unsigned cp = utf8_next(w.text, i);
+    if (i != w.text.size()) continue;
+    unsigned u = wingdings_checkbox(w.font_name, cp);
+    if (!u) continue;
+    w.text.clear();
+    utf8_append(w.text, u);
+    changed = true;
+  }
+  return changed;
+}
+
 // "1." "12)" "(a)" "a)" "iv." -> length of the marker (0 if none). Requires a space after.
 size_t enum_marker_len(const std::string& s) {
   size_t i = 0, n = s.size();
@@ -239,6 +291,7 @@ struct Ctx {
   double body_fs = 10;
   double min_col_width = 0;
   std::vector<Deferred>* deferred = nullptr;  // waiting to be placed, sorted by top
+  bool form = false;  // the page has checkbox glyphs: a lone check mark is a checked box
 };
 
 double line_fs(const TextLine& l) { return l.font_size > 0 ? l.font_size : std::max(1.0, l.b - l.t); }
@@ -287,6 +340,13 @@ struct Builder {
   double body_fs = 10;
   Ref list;                                  // open list group, if any
   std::vector<std::pair<Ref, HeadingInfo>> headings;  // for levels and the title
+  struct Level {
+    Ref group;
+    double x = 0;  // left edge of the level's items (their markers)
+    Ref last;      // its newest item (the parent of a list nested below it)
+    Box box;       // and that item's box
+  };
+  std::vector<Level> levels;  // open lists, outermost first (valid while `list` is)
 
   ProvenanceItem prov(int page_no, const Box& b, const std::string& text) const {
     ProvenanceItem p;
@@ -303,11 +363,26 @@ struct Builder {
     return doc.add_text(label, text, Ref::body(), prov(page_no, b, text), layer);
   }
 
+  // Nesting from indentation: an item set to the right of the previous one (by one to six
+  // ems, right below it) opens a list inside that item; an item back to the left closes
+  // levels down to the one it lines up with.
   void add_list_item(const std::string& text, const Marker& m, int page_no, const Box& b) {
-    if (!list.valid()) list = doc.add_group(GroupLabel::List, "list", Ref::body());
-    Ref r = doc.add_text(Label::ListItem, text, list, prov(page_no, b, text));
+    if (!list.valid()) levels.clear();
+    const double em = body_fs;
+    while (!levels.empty() && b.l < levels.back().x - 0.5 * em) levels.pop_back();
+    if (!levels.empty() && levels.back().last.valid()) {
+      const Level& up = levels.back();
+      bool below = b.t >= up.box.t && b.t - up.box.b < 2 * em;
+      if (below && b.l > up.x + em && b.l < up.x + 6 * em)
+        levels.push_back({doc.add_group(GroupLabel::List, "list", up.last), b.l, {}, {}});
+    }
+    if (levels.empty()) levels.push_back({doc.add_group(GroupLabel::List, "list", Ref::body()), b.l, {}, {}});
+    Level& lv = levels.back();
+    Ref r = doc.add_text(Label::ListItem, text, lv.group, prov(page_no, b, text));
     doc.text(r).enumerated = m.enumerated;
     doc.text(r).marker = m.text;
+    lv.last = r, lv.box = b;
+    list = lv.group;
   }
 
   // docling nests a caption under its object; a caption is the object's only when it sits
@@ -358,10 +433,22 @@ double band_bottom(const Ctx& cx, const Band& b) {
 
 // How many bands from i on read as a table (0: none). Rows need two or more cells;
 // a lone short cell between rows (a wrapped cell) is allowed.
+// A row of checkboxes is form fields, not table cells.
+bool has_checkbox(const Ctx& cx, const Band& band) {
+  if (!cx.form) return false;
+  for (int id : band) {
+    const std::string& s = cx.page->lines[size_t(id)].text;
+    for (size_t i = 0; i < s.size();)
+      if (checkbox_glyph(utf8_next(s, i))) return true;
+  }
+  return false;
+}
+
 size_t table_rows(const Ctx& cx, const std::vector<Band>& bands, size_t i) {
   const auto& L = cx.page->lines;
   size_t j = i, multi = 0, wide = 0;
   while (j < bands.size()) {
+    if (has_checkbox(cx, bands[j])) break;
     // A row far below the previous one starts something else (another table, a figure).
     if (j > i && band_top(cx, bands[j]) - band_bottom(cx, bands[j - 1]) > 1.5 * cx.body_fs) break;
     if (bands[j].size() >= 2) {
@@ -719,8 +806,48 @@ void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld) {
   emit_block(cx, cur, bld);
 }
 
+// A line with checkbox glyphs at word starts: the text before the first one, then one item per
+// glyph (its state, the text up to the next glyph). False when the line has none.
+bool add_checkbox_line(const Ctx& cx, Block& cur, const LLine& ln, Builder& bld) {
+  if (!cx.form || ln.rtl) return false;
+  struct Cut {
+    size_t at, after;
+    bool checked;
+  };
+  std::vector<Cut> cuts;
+  const std::string& s = ln.text;
+  for (size_t i = 0; i < s.size();) {
+    size_t at = i;
+    unsigned cp = utf8_next(s, i);
+    int g = checkbox_glyph(cp);
+    bool word_start = at == 0 || s[at - 1] == ' ';
+    if (g && word_start && (i == s.size() || s[i] == ' ')) cuts.push_back({at, i, g >= 2});
+  }
+  if (cuts.empty()) return false;
+  emit_block(cx, cur, bld);
+  flush_deferred(cx, &ln.box, bld);
+  // Boxes by the share of characters before each piece (the line's words are not at hand).
+  double n = double(std::max<size_t>(1, utf8_length(s))), w = ln.box.r - ln.box.l;
+  auto piece_box = [&](size_t a, size_t b) {
+    Box bx = ln.box;
+    bx.l = ln.box.l + w * double(utf8_length(s.substr(0, a))) / n;
+    bx.r = ln.box.l + w * double(utf8_length(s.substr(0, b))) / n;
+    return bx;
+  };
+  std::string head = trim(s.substr(0, cuts[0].at));
+  if (!head.empty()) bld.add_text(Label::Text, head, cx.page->page_no, piece_box(0, cuts[0].at));
+  for (size_t k = 0; k < cuts.size(); ++k) {
+    size_t end = k + 1 < cuts.size() ? cuts[k + 1].at : s.size();
+    std::string label = trim(s.substr(cuts[k].after, end - cuts[k].after));
+    bld.add_text(cuts[k].checked ? Label::CheckboxSelected : Label::CheckboxUnselected, label,
+                 cx.page->page_no, piece_box(cuts[k].at, end));
+  }
+  return true;
+}
+
 // Continue the current block with `ln` or close it and start a new one.
 void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld) {
+  if (add_checkbox_line(cx, cur, ln, bld)) return;
   {
     Marker m = list_marker(ln.text);
     if (!cur.lines.empty()) {
@@ -856,6 +983,11 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
   cx.opt = &bld.opt;
   cx.body_fs = bld.body_fs;
   cx.min_col_width = 0.2 * pg.width;
+  for (const TextWord& w : pg.words) {
+    size_t i = 0;
+    unsigned cp = w.text.empty() ? 0 : utf8_next(w.text, i);
+    if (checkbox_glyph(cp) == 1 || checkbox_glyph(cp) == 2) cx.form = true;
+  }
   std::vector<int> body;
   for (size_t i = 0; i < pg.lines.size(); ++i) {
     if (furn[i] == Furn::No) {
@@ -958,10 +1090,12 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
     Size display{p.width, p.height};
     if (p.upright && p.rotation % 180 != 0) std::swap(display.width, display.height);
     if (p.rotation % 360 != 0) shown[p.page_no] = {p.rotation, display};
+    bool rebuild = normalize_symbol_words(p);
     if (p.rotation % 360 != 0 && !p.upright) {
       make_upright(p);
-      build_lines(p, opt.line_gap_em);
+      rebuild = true;
     }
+    if (rebuild) build_lines(p, opt.line_gap_em);
     res.doc.add_page(p.page_no, display);
     if (p.words.empty()) {
       res.pages_without_text.push_back(p.page_no);
@@ -969,7 +1103,7 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
                              ": no text layer (scanned or image-only page)");
     }
   }
-  Builder bld{res.doc, opt, 10, Ref{}, {}};
+  Builder bld{res.doc, opt, 10, Ref{}, {}, {}};
   bld.body_fs = body_font_size(pages);
   std::vector<std::vector<Furn>> furn =
       opt.furniture ? find_furniture(pages, bld.body_fs) : std::vector<std::vector<Furn>>{};

@@ -35,6 +35,8 @@ EDGE = "#|*_`>~.,;:!?\"()[]"
 
 
 def tokens(text):
+    text = re.sub(r"<!--.*?-->", " ", text)  # Markdown placeholders (pictures) are markup
+    text = re.sub(r"(?m)^(\s*)- \[[ xX]\] ", r"\1", text)  # and so are task-list checkboxes
     text = html.unescape(BIDI.sub("", text))
     text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>&])", r"\1", text)
     out = []
@@ -124,6 +126,22 @@ def heading_recall(pred_md, gt_heads):
     return found / len(gt_heads)
 
 
+def checkbox_accuracy(pred_md, gt_boxes):
+    """Share of ground-truth checkboxes found as `- [x] label` / `- [ ] label` with their state."""
+    if not gt_boxes:
+        return None
+    found = {}
+    for m in re.finditer(r"(?m)^\s*- \[([ xX])\] (.*)$", pred_md):
+        found.setdefault(m.group(2).strip(), []).append(m.group(1) != " ")
+    hit = 0
+    for checked, label in gt_boxes:
+        states = found.get(label, [])
+        if checked in states:
+            states.remove(checked)
+            hit += 1
+    return hit / len(gt_boxes)
+
+
 def run(cmd):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0:
@@ -152,10 +170,10 @@ def docling_all(cli, pdfs):
 
 
 def evaluate(cli, docs):
-    """docs: [(name, pdf, gt_text, gt_headings, layout)] -> rows."""
+    """docs: [(name, pdf, gt_text, gt_headings, layout, gt_checkboxes)] -> rows."""
     md = docling_all(cli, [d[1] for d in docs])
     rows = []
-    for name, pdf, gt, gt_heads, layout in docs:
+    for name, pdf, gt, gt_heads, layout, gt_boxes in docs:
         g = tokens(gt)
         outs = {"docling-cpp": md[pdf],
                 "pdftotext": run(["pdftotext", "-enc", "UTF-8", pdf, "-"]),
@@ -165,6 +183,9 @@ def evaluate(cli, docs):
             t = tokens(text)
             row[sysname] = {"ned": round(ned(t, g), 4), "f1": round(f1(t, g), 4)}
         row["docling-cpp"]["hr"] = heading_recall(md[pdf], gt_heads)
+        cb = checkbox_accuracy(md[pdf], gt_boxes)
+        if cb is not None:
+            row["docling-cpp"]["checkboxes"] = cb
         rows.append(row)
     return rows
 
@@ -182,6 +203,9 @@ def summary(rows):
         s[k]["worst"] = [worst["name"], worst[k]["ned"]]
     hrs = [r["docling-cpp"]["hr"] for r in rows if r["docling-cpp"]["hr"] is not None]
     s["docling-cpp"]["mean_hr"] = round(sum(hrs) / len(hrs), 4) if hrs else None
+    cbs = [r["docling-cpp"]["checkboxes"] for r in rows if "checkboxes" in r["docling-cpp"]]
+    if cbs:
+        s["docling-cpp"]["checkbox_accuracy"] = round(sum(cbs) / len(cbs), 4)
     s["docling_not_worse_than_pdftotext"] = sum(
         r["docling-cpp"]["ned"] <= r["pdftotext"]["ned"] + 1e-9 for r in rows)
     s["documents"] = len(rows)
@@ -208,6 +232,8 @@ def print_table(title, rows, s):
         print("worst %-17s %s (NED %.3f)" % (k, s[k]["worst"][0], s[k]["worst"][1]))
     print("docling-cpp at least as good as pdftotext (NED) on %d of %d (rows marked '<' are worse)" % (
         s["docling_not_worse_than_pdftotext"], s["documents"]))
+    if "checkbox_accuracy" in s["docling-cpp"]:
+        print("docling-cpp checkboxes found with their state: %.3f" % s["docling-cpp"]["checkbox_accuracy"])
 
 
 def find_cli():
@@ -236,8 +262,10 @@ def main():
             continue
         meta = json.load(open(os.path.join(a.set, e["name"] + ".json"), encoding="utf-8"))
         gt = "\n".join(b["text"] for b in meta["blocks"])
+        boxes = [(b["kind"] == "checkbox_selected", b["text"]) for b in meta["blocks"]
+                 if b["kind"] in ("checkbox_selected", "checkbox_unselected")]
         docs.append((e["name"], os.path.join(a.set, e["name"] + ".pdf"), gt, [heading_words(h) for h in meta["headings"]],
-                     e["layout"]))
+                     e["layout"], boxes))
     ref = []
     for f in sorted(os.listdir(a.pdfs)):
         stem, ext = os.path.splitext(f)
@@ -246,7 +274,7 @@ def main():
         if only and stem not in only:
             continue
         gt = open(os.path.join(a.pdfs, stem + ".md"), encoding="utf-8").read()
-        ref.append((stem, os.path.join(a.pdfs, f), gt, md_headings(gt), "tests/data/pdfs (docling md)"))
+        ref.append((stem, os.path.join(a.pdfs, f), gt, md_headings(gt), "tests/data/pdfs (docling md)", []))
 
     result = {"cli": a.cli}
     if docs:

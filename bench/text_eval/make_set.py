@@ -187,6 +187,8 @@ class Page:
         self.blocks.append((kind, text))
 
     def width(self, font, size, s):
+        if font == "F8":  # Wingdings (not embedded; every glyph 800 units)
+            return 0.8 * size * len(s)
         if font == "U":
             return sum(UNI.advance(UNI.cmap.get(ord(c), 0)) for c in s) * size / 1000.0
         w = METRICS[font]
@@ -572,8 +574,12 @@ def table(name, seed, ruled, with_text=True, ncols=4, nrows=8, two_col_text=Fals
 
 
 def form(name, seed, unicode_boxes):
-    """A questionnaire: questions with checkbox answers and filled-in fields."""
-    p = Page(name, "form, %s checkboxes" % ("Unicode" if unicode_boxes else "ZapfDingbats"))
+    """A questionnaire: questions with checkbox answers and filled-in fields.
+
+    unicode_boxes: True (DejaVu ☐ ☑), False (ZapfDingbats ❏ ✔) or "wingdings" (a Wingdings
+    TrueType font without Unicode: Poppler reports its raw codes 0xA8 and 0xFE)."""
+    kind = {True: "Unicode", False: "ZapfDingbats", "wingdings": "Wingdings"}[unicode_boxes]
+    p = Page(name, "form, %s checkboxes" % kind)
     tx = Text(seed)
     title(p, tx, 72, 80, size=16)
     intro = tx.para(2)
@@ -588,7 +594,9 @@ def form(name, seed, unicode_boxes):
         for a in range(tx.r.randint(2, 4)):
             label = tx.noun().capitalize()
             sel = tx.r.random() < 0.3
-            if unicode_boxes:
+            if unicode_boxes == "wingdings":
+                p.show(x, y, "F8", 11, "\xfe" if sel else "\xa8")  # ☑ / □ in Wingdings
+            elif unicode_boxes:
                 p.show(x, y, "U", 11, "\u2611" if sel else "\u2610")
             else:
                 p.show(x, y, "F7", 10, "4" if sel else "o")  # ✔ / ❏
@@ -657,6 +665,35 @@ def slide(name, seed):
     cap = "Figure %d: %s" % (tx.r.randint(1, 9), tx.title(3))
     p.show(470, 300, "F1", 11, cap)
     p.gt("caption", cap)
+    return p
+
+
+def nested_lists(name, seed):
+    """One column with bulleted and numbered lists nested two and three levels by indentation."""
+    p = Page(name, "nested lists")
+    tx = Text(seed)
+    title(p, tx, 72, 80)
+    y = 110
+    marks = [lambda i: "-", lambda i: "%d." % (i + 1), lambda i: "%s)" % "abcdefgh"[i]]
+    for k in range(3):
+        intro = tx.para(2)
+        y = p.para(72, y, 468, "F3", 10.5, intro, justify=False) + 6
+        p.gt("text", intro)
+        count = [0, 0, 0]
+        level = 0
+        for i in range(7 if k < 2 else 6):
+            if i:
+                level = max(0, min(2 if k == 2 else 1, level + tx.r.choice([-1, 0, 1])))
+            for d in range(level + 1, 3):
+                count[d] = 0
+            x = 80 + 22 * level
+            item = tx.sentence()
+            mark = marks[level if k != 1 else (level + 1) % 2](count[level])
+            count[level] += 1
+            p.show(x, y, "F3", 10.5, mark)
+            y = p.para(x + 16, y, 540 - x - 16, "F3", 10.5, item, justify=False, lead=12.6)
+            p.gt("list_item", item if mark == "-" else mark + " " + item)  # numbers are text
+        y += 10
     return p
 
 
@@ -760,6 +797,8 @@ def build_all():
                         nfont="F3", nsize=9))
     P.append(sidebar("sidebar_right", 40))
     P.append(sidebar("sidebar_left", 41, narrow_left=True))
+    P.append(form("form_wingdings", 42, "wingdings"))
+    P.append(nested_lists("lists_nested", 43))
     return P
 
 
@@ -787,6 +826,11 @@ def pdf_bytes(p):
         n = add("<< /Type /Font /Subtype /Type1 /BaseFont /%s%s /FirstChar 32 /LastChar 126 /Widths [%s] >>"
                 % (base, enc, widths))
         font_refs.append("/%s %d 0 R" % (res, n))
+    wd_desc = add("<< /Type /FontDescriptor /FontName /Wingdings-Regular /Flags 4 /FontBBox [0 -200 1000 900] "
+                  "/ItalicAngle 0 /Ascent 900 /Descent -200 /CapHeight 700 /StemV 80 >>")
+    n = add("<< /Type /Font /Subtype /TrueType /BaseFont /Wingdings-Regular /FirstChar 32 /LastChar 255 "
+            "/Widths [%s] /FontDescriptor %d 0 R >>" % (" ".join(["800"] * 224), wd_desc))
+    font_refs.append("/F8 %d 0 R" % n)
     if p.uses_uni:
         glyphs = sorted({(UNI.cmap.get(c, 0), c) for c in USED})
         ff = stream("/Length1 %d" % len(UNI.data), UNI.data)
