@@ -73,6 +73,44 @@ void run_with_stack(size_t bytes, F& fn) {
 
 constexpr size_t kPopplerStack = size_t(256) << 20;
 
+// Forms nest no deeper than a file has streams, and each stream starts with the keyword
+// "stream" in the file's bytes (streams are never inside object streams). A fresh thread per
+// page costs about a third of the text layer's time (cold caches), so only files with more
+// "stream" keywords than this go to the large stack; any caller's stack holds this many levels.
+constexpr size_t kDirectStreamKeywords = 2000;
+
+size_t count_stream_keywords(const std::vector<uint8_t>& bytes, const std::string& path) {
+  static const char kw[] = "stream";
+  const size_t n = sizeof kw - 1;
+  size_t count = 0;
+  auto scan = [&](const uint8_t* p, size_t len) {
+    for (size_t i = 0; i + n <= len;) {
+      const void* hit = memmem(p + i, len - i, kw, n);
+      if (!hit) break;
+      ++count;
+      i = size_t(static_cast<const uint8_t*>(hit) - p) + 1;
+    }
+  };
+  if (!bytes.empty()) {
+    scan(bytes.data(), bytes.size());
+    return count;
+  }
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return 0;
+  std::vector<uint8_t> buf(size_t(1) << 20);
+  size_t have = 0, k;
+  while ((k = std::fread(buf.data() + have, 1, buf.size() - have, f)) > 0) {
+    have += k;
+    scan(buf.data(), have);
+    // The last n - 1 bytes carry over: a keyword split between two reads is counted once.
+    size_t keep = std::min(n - 1, have);
+    std::memmove(buf.data(), buf.data() + have - keep, keep);
+    have = keep;
+  }
+  std::fclose(f);
+  return count;
+}
+
 enum class Format { Pdf, Png, Jpeg, Unknown };
 
 Format sniff(const uint8_t* p, size_t n) {
@@ -99,6 +137,7 @@ class PdfSource final : public PageSource {
       : PageSource(std::move(name), limits), bytes_(std::move(bytes)) {}
 
   void load(const std::string& path, const std::string& password) {
+    many_streams_ = count_stream_keywords(bytes_, path) > kDirectStreamKeywords;
     t_poppler_msg.clear();
     if (bytes_.empty())
       doc_.reset(poppler::document::load_from_file(path, password, password));
@@ -166,7 +205,10 @@ class PdfSource final : public PageSource {
     poppler::page* pg = page(page_no);
     std::vector<poppler::text_box> boxes;
     auto list = [&] { boxes = pg->text_list(poppler::page::text_list_include_font); };
-    run_with_stack(kPopplerStack, list);
+    if (many_streams_)
+      run_with_stack(kPopplerStack, list);
+    else
+      list();
     std::vector<TextWord> out;
     out.reserve(boxes.size());
     for (const poppler::text_box& tb : boxes) {
@@ -261,6 +303,7 @@ class PdfSource final : public PageSource {
   }
 
   std::vector<uint8_t> bytes_;  // must outlive doc_ when loaded from memory
+  bool many_streams_ = false;   // forms may nest deeper than a caller's stack holds
   std::unique_ptr<poppler::document> doc_;
   mutable std::vector<std::unique_ptr<poppler::page>> pages_;
   mutable std::vector<Info> info_;

@@ -3,13 +3,19 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "layout/pdf.h"
 
 using namespace docling;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -87,10 +93,16 @@ std::vector<TextWord> words_on_small_stack(const PageSource& src, std::string* e
 // with font names) recursed once per level on the caller's stack. The words of every level come
 // back, with their fonts, from a caller with a small stack.
 TEST(TortureCorpus, DeeplyNestedFormsReadOnASmallStack) {
-  for (int depth : {100, 20000, 60000}) {
-    std::string pdf = nested_forms_pdf(depth);
-    std::unique_ptr<PageSource> src =
-        open_source_bytes(std::vector<uint8_t>(pdf.begin(), pdf.end()), "nest_forms_" + std::to_string(depth) + ".pdf");
+  const fs::path file = fs::temp_directory_path() / ("docling_torture_nest_" + std::to_string(::getpid()) + ".pdf");
+  for (int depth : {100, 20000, 60000, -60000}) {  // negative: the same read from a file, not from memory
+    std::string pdf = nested_forms_pdf(std::abs(depth));
+    std::unique_ptr<PageSource> src;
+    if (depth > 0) {
+      src = open_source_bytes(std::vector<uint8_t>(pdf.begin(), pdf.end()), "nest_forms.pdf");
+    } else {
+      std::ofstream(file, std::ios::binary) << pdf;
+      src = open_source(file.string());
+    }
     ASSERT_EQ(src->page_count(), 1);
     std::string error;
     std::vector<TextWord> ws = words_on_small_stack(*src, &error);
@@ -104,4 +116,5 @@ TEST(TortureCorpus, DeeplyNestedFormsReadOnASmallStack) {
     EXPECT_NE(text.find("Outside"), std::string::npos) << depth << ": " << text;
     EXPECT_TRUE(font) << depth << ": the font names are read";
   }
+  fs::remove(file);
 }
