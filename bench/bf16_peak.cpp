@@ -1,6 +1,7 @@
-// Register-only peaks of the two AVX-512 product instructions, to compare the gemm paths with:
-// f32 FMA on zmm (the f32 path) and vdpbf16ps on zmm (the AVX512-BF16 path), all threads at once,
-// with 8, 16 and 28 independent chains (latency vs. throughput).
+// Register-only peaks of the AVX-512 product instructions, to compare the gemm paths with:
+// f32 FMA on zmm (the f32 path), vdpbf16ps on zmm (the AVX512-BF16 path) and vpdpbusd on zmm
+// (the int8 vision path, AVX512-VNNI; GOP/s, 2 per multiply-add), all threads at once, with
+// 8, 16 and 28 independent chains (latency vs. throughput).
 //   bench_bf16_peak [--threads N]   (default: all cores)
 #include <immintrin.h>
 
@@ -53,6 +54,21 @@ __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop() {
   return sum_chains<C>(a);
 }
 
+// vpdpbusd: 16 lanes x 4 byte products. Inline asm: GCC 12's intrinsic copies the
+// accumulator around each instruction (kernels/int8_avx512.cpp).
+template <int C>
+__attribute__((target("avx512f,avx512vnni"))) float dpbusd_loop() {
+  const __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-2);
+  __m512i a[C];
+  for (int i = 0; i < C; ++i) a[i] = _mm512_set1_epi32(i);
+  for (int64_t it = 0; it < kOps / C; ++it)
+#pragma GCC unroll 28
+    for (int i = 0; i < C; ++i) asm("vpdpbusd %2, %1, %0" : "+v"(a[i]) : "v"(x), "v"(y));
+  __m512i s = a[0];
+  for (int i = 1; i < C; ++i) s = _mm512_add_epi32(s, a[i]);
+  return float(_mm512_reduce_add_epi32(s));
+}
+
 volatile float g_sink;
 
 // GFLOP/s of `loop` (flop_per_op per instruction) on `threads` threads started together; best of 3.
@@ -88,6 +104,9 @@ int main(int argc, char** argv) {
   if (__builtin_cpu_supports("avx512bf16"))
     std::printf("; vdpbf16ps zmm %.1f %.1f %.1f", peak(dpbf16_loop<8>, 64, threads), peak(dpbf16_loop<16>, 64, threads),
                 peak(dpbf16_loop<28>, 64, threads));
+  if (__builtin_cpu_supports("avx512vnni"))
+    std::printf("; vpdpbusd zmm (GOP/s) %.1f %.1f %.1f", peak(dpbusd_loop<8>, 128, threads),
+                peak(dpbusd_loop<16>, 128, threads), peak(dpbusd_loop<28>, 128, threads));
   std::printf("\n");
   return 0;
 }
