@@ -8,6 +8,7 @@
 
 #include "core/utf8.h"
 #include "layout/heading_levels.h"
+#include "layout/page_ink.h"
 #include "layout/pdf.h"
 #include "layout/xycut.h"
 
@@ -394,28 +395,35 @@ struct Builder {
     return (above || below) && cap.l < obj.r && cap.r > obj.l;
   }
 
-  void attach(Ref caption, Ref table) {
+  void attach(Ref caption, Ref obj) {
     auto& kids = doc.body.children;
     kids.erase(std::find(kids.begin(), kids.end(), caption));
-    doc.text(caption).parent = table;
-    doc.table(table).children.push_back(caption);
-    doc.table(table).captions.push_back(caption);
+    doc.text(caption).parent = obj;
+    Node& n = *doc.node(obj);
+    n.children.push_back(caption);
+    if (obj.kind == RefKind::Table) doc.table(obj).captions.push_back(caption);
+    else doc.picture(obj).captions.push_back(caption);
   }
 
-  // Pairs the two newest body items when one is a table and the other its caption (in
-  // either order: captions above or below).
+  // Pairs the two newest body items when one is a table or picture and the other its caption
+  // (in either order: captions above or below). "Table N" captions go to tables, "Figure N"
+  // ones to pictures.
   void pair_caption() {
     auto& kids = doc.body.children;
     if (kids.size() < 2) return;
     Ref a = kids[kids.size() - 2], b = kids.back();
-    Ref cap = a.kind == RefKind::Text ? a : b, tab = a.kind == RefKind::Table ? a : b;
-    if (cap.kind != RefKind::Text || tab.kind != RefKind::Table) return;
+    auto is_obj = [](Ref r) { return r.kind == RefKind::Table || r.kind == RefKind::Picture; };
+    Ref cap = a.kind == RefKind::Text ? a : b, obj = is_obj(a) ? a : b;
+    if (cap.kind != RefKind::Text || !is_obj(obj)) return;
     const TextItem& c = doc.text(cap);
-    const TableItem& t = doc.table(tab);
-    if (c.label != Label::Caption || !t.captions.empty() || c.prov.empty() || t.prov.empty()) return;
+    bool table = obj.kind == RefKind::Table;
+    const DocItem& o = table ? static_cast<const DocItem&>(doc.table(obj)) : doc.picture(obj);
+    const std::vector<Ref>& caps = table ? doc.table(obj).captions : doc.picture(obj).captions;
+    if (c.label != Label::Caption || !caps.empty() || c.prov.empty() || o.prov.empty()) return;
     CaptionKind k = caption_kind(c.text);
-    if (k == CaptionKind::Figure || c.prov[0].page_no != t.prov[0].page_no) return;
-    if (adjacent(c.prov[0].bbox, t.prov[0].bbox)) attach(cap, tab);
+    if ((table && k == CaptionKind::Figure) || (!table && k == CaptionKind::Table)) return;
+    if (c.prov[0].page_no != o.prov[0].page_no) return;
+    if (adjacent(c.prov[0].bbox, o.prov[0].bbox)) attach(cap, obj);
   }
 };
 
@@ -755,19 +763,21 @@ void emit_block(const Ctx& cx, Block& b, Builder& bld) {
 void add_line(const Ctx& cx, Block& cur, LLine ln, Builder& bld);
 void emit_leaf(const Ctx& cx, const std::vector<Band>& bands, Builder& bld);
 void emit_picture(const Ctx& cx, const Box& b, Builder& bld) {
-  (void)cx, (void)b, (void)bld;
+  bld.list = Ref{};
+  bld.doc.add_picture(Ref::body(), bld.prov(cx.page->page_no, b, ""));
+  bld.pair_caption();
 }
 
 // Places what is deferred before a block that starts at `next` (the whole rest when `next` is
 // null): notes that start above it, pictures it lies below and overlaps horizontally.
-void flush_deferred(const Ctx& cx, const Box* next, Builder& bld) {
+void flush_deferred(const Ctx& cx, const Box* next, Builder& bld, bool notes_only = false) {
   if (!cx.deferred || cx.deferred->empty()) return;
   std::vector<Deferred>& d = *cx.deferred;
   Ctx inner = cx;
   inner.deferred = nullptr;
   for (size_t k = 0; k < d.size();) {
     const Deferred& x = d[k];
-    bool go = !next;
+    bool go = !next && !(notes_only && x.picture >= 0);
     if (next && x.picture < 0) go = x.box.t < next->t - 1;
     if (next && x.picture >= 0)
       go = next->t >= x.box.b - 0.5 * cx.body_fs && next->l < x.box.r && next->r > x.box.l;
@@ -1031,7 +1041,18 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
     }
   }
   cx.page = &sub;
+  // Pictures wait for the first block below them that they overlap horizontally.
   std::vector<Deferred> deferred;
+  for (size_t k = 0; k < pg.pictures.size(); ++k) {
+    const InkBox& p = pg.pictures[k];
+    Deferred d;
+    d.box.add(p.l, p.t, p.r, p.b);
+    d.picture = int(k);
+    deferred.push_back(std::move(d));
+  }
+  auto by_top = [](const Deferred& a, const Deferred& b) { return a.box.t < b.box.t; };
+  std::stable_sort(deferred.begin(), deferred.end(), by_top);
+  cx.deferred = &deferred;
   for (size_t k = 0; k < leaves.size();) {
     if (xl[k].group < 0) {
       emit_leaf(cx, make_bands(cx, leaves[k]), bld);
@@ -1048,15 +1069,14 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
       for (int id : leaves[q]) d.box.add(line_box(sub.lines[size_t(id)]));
       deferred.push_back(std::move(d));
     }
-    std::stable_sort(deferred.begin(), deferred.end(),
-                     [](const Deferred& a, const Deferred& b) { return a.box.t < b.box.t; });
-    cx.deferred = &deferred;
+    std::stable_sort(deferred.begin(), deferred.end(), by_top);
     for (size_t q = k; q < e; ++q)
       if (!xl[q].note) emit_leaf(cx, make_bands(cx, leaves[q]), bld);
-    flush_deferred(cx, nullptr, bld);
-    cx.deferred = nullptr;
+    flush_deferred(cx, nullptr, bld, true);
     k = e;
   }
+  flush_deferred(cx, nullptr, bld, false);  // pictures with nothing below them
+  cx.deferred = nullptr;
   cx.page = &pg;
   for (size_t i = 0; i < pg.lines.size(); ++i)
     if (furn[i] == Furn::Footer) {
@@ -1075,6 +1095,56 @@ void assign_levels(Builder& bld, int first_page) {
     t.level = bld.opt.heading_levels ? hl.level[i] : 1;
     if (int(i) == hl.title) t.label = Label::Title;
   }
+}
+
+// Share of a page's characters that carry no text: U+FFFD, private-use code points (glyphs
+// of fonts without a Unicode mapping), control characters.
+double garbled_share(const TextPage& p) {
+  size_t all = 0, bad = 0;
+  for (const TextWord& w : p.words)
+    for (size_t i = 0; i < w.text.size();) {
+      unsigned cp = utf8_next(w.text, i);
+      ++all;
+      bad += cp == 0xFFFD || (cp >= 0xE000 && cp <= 0xF8FF) || cp < 0x20 || (cp >= 0x7F && cp < 0xA0) ||
+             (cp >= 0xF0000);
+    }
+  return all ? double(bad) / double(all) : 0;
+}
+
+// Whether a page may hold pictures or lie on a scan, from its words alone (rendering costs more
+// than reading the text layer): a figure caption, a hole in the text at least 60 pt tall across a
+// quarter of the page's width (where a picture sits), few words, or the glyph-less font of an
+// OCR layer. A page without words is not rendered.
+bool worth_rendering(const TextPage& p) {
+  if (p.words.empty()) return false;  // no text: the page goes to the model (or is reported) anyway
+  if (p.words.size() < 40) return true;
+  constexpr int kBins = 8;
+  std::vector<std::pair<double, double>> bins[kBins];
+  for (size_t i = 0; i < p.words.size(); ++i) {
+    const TextWord& w = p.words[i];
+    if (w.font_name.find("GlyphLess") != std::string::npos) return true;
+    if (i + 1 < p.words.size() && !p.words[i + 1].text.empty() &&
+        ascii_digit(static_cast<unsigned char>(p.words[i + 1].text[0])) &&
+        (w.text == "Figure" || w.text == "Fig." || w.text == "FIGURE" || w.text == "Fig" || w.text == "Chart"))
+      return true;
+    int b0 = std::clamp(int(w.l / p.width * kBins), 0, kBins - 1), b1 = std::clamp(int(w.r / p.width * kBins), 0, kBins - 1);
+    for (int b = b0; b <= b1; ++b) bins[b].push_back({w.t, w.b});
+  }
+  // Holes at least 60 pt tall in each bin; a picture leaves one across two neighbouring bins.
+  std::vector<std::pair<double, double>> holes[kBins];
+  for (int b = 0; b < kBins; ++b) {
+    auto& bin = bins[b];
+    std::sort(bin.begin(), bin.end());
+    for (size_t k = 1; k < bin.size(); ++k) {
+      if (bin[k].first - bin[k - 1].second >= 60) holes[b].push_back({bin[k - 1].second, bin[k].first});
+      bin[k].second = std::max(bin[k].second, bin[k - 1].second);
+    }
+  }
+  for (int b = 1; b < kBins; ++b)
+    for (auto& x : holes[b - 1])
+      for (auto& y : holes[b])
+        if (std::min(x.second, y.second) - std::max(x.first, y.first) >= 60) return true;
+  return false;
 }
 
 }  // namespace
@@ -1102,6 +1172,19 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
       res.warnings.push_back("'" + name + "' page " + std::to_string(p.page_no) +
                              ": no text layer (scanned or image-only page)");
     }
+  }
+  for (const TextPage& p : pages) {
+    if (p.words.empty()) continue;
+    std::string why;
+    double bad = garbled_share(p);
+    if (bad > opt.max_garbled)
+      why = "garbled text layer (" + std::to_string(int(std::lround(100 * bad))) +
+            "% of its characters have no Unicode meaning)";
+    else if (p.text_over_image)
+      why = "its text lies over a page-sized image (an OCR layer over a scan?)";
+    if (why.empty()) continue;
+    res.pages_unusable.push_back(p.page_no);
+    res.warnings.push_back("'" + name + "' page " + std::to_string(p.page_no) + ": " + why);
   }
   Builder bld{res.doc, opt, 10, Ref{}, {}, {}};
   bld.body_fs = body_font_size(pages);
@@ -1153,6 +1236,13 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
       tp.width = s.width, tp.height = s.height;
       tp.rotation = src.page_rotation(p);
       tp.words = src.words(p);
+      bool look = (opt.pictures && worth_rendering(tp)) || (opt.check_scans && !tp.words.empty());
+      if (look && opt.picture_dpi > 0) {
+        // Words and the rendering are both in the displayed frame here.
+        PageInk ink = find_page_ink(src.render(p, opt.picture_dpi), tp.width, tp.height, tp.words);
+        if (opt.pictures) tp.pictures = std::move(ink.pictures);
+        tp.text_over_image = ink.text_over_image;
+      }
       make_upright(tp);
       build_lines(tp, opt.line_gap_em);
       read.push_back(std::move(tp));

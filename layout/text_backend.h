@@ -7,9 +7,15 @@
 // align). Across pages: text repeated at the same place near the top or bottom of
 // several pages, and page numbers, go to the furniture layer.
 //
+// Reading order: an XY-cut (layout/xycut.h); side notes after the block they are level with.
+// Checkbox glyphs become checkbox items; list items nest by indentation. Pictures come from
+// a low-resolution rendering (layout/page_ink.h) of pages that show signs of them, with their
+// "Figure N" captions. Pages whose text is garbled or lies over a page-sized image are listed
+// as unusable.
+//
 // Takes: a PageSource (layout/pdf.h) or TextPages. Gives: Document (doctags/document.h)
-// with provenance in page points, TOPLEFT, plus warnings (e.g. pages without text,
-// which a caller can route to the VLM).
+// with provenance in page points, TOPLEFT, plus warnings (e.g. pages without text or with an
+// unusable text layer, which a caller can route to the VLM).
 #pragma once
 
 #include <functional>
@@ -31,12 +37,23 @@ struct TextBackendOptions {
                                // (layout/heading_levels.h); false: every one is level 1
   double line_gap_em = 1.5;    // horizontal gap (in font sizes) that splits a line
   std::function<void(int)> on_page_start;  // optional: called with each page number before it is read
+  bool pictures = true;        // render each page at picture_dpi: pictures (with their captions)
+  double picture_dpi = 36;     // and scans under a text layer, from ink outside the words (layout/page_ink.h)
+  bool check_scans = false;    // render every page with text (not only those with signs of
+                               // pictures) to find text over a page-sized image; costs a rendering
+                               // a page: for `auto` with a model, which would read such pages
+  double max_garbled = 0.1;    // a page whose text has more than this share of U+FFFD, private-use or
+                               // control characters is unusable
 };
 
 struct TextBackendResult {
   Document doc;
   std::vector<std::string> warnings;  // each names the file and page
   std::vector<int> pages_without_text;  // 1-based; candidates for the VLM / OCR
+  // Pages with text that cannot be trusted: garbled encoding (glyphs without Unicode) or words
+  // over a page-sized image (an OCR layer over a scan). Their text is still converted; `auto`
+  // reads them with the model. One warning each names the reason.
+  std::vector<int> pages_unusable;
   std::vector<int> failed_pages;        // pages that could not be read at all
 };
 

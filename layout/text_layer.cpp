@@ -272,6 +272,12 @@ void make_upright(TextPage& page) {
     w.quarter = (w.quarter - q + 4) % 4;
     w.horizontal = w.quarter == 0 && !w.vertical_mode;
   }
+  for (InkBox& w : page.pictures) {
+    double l = w.l, t = w.t, r = w.r, b = w.b;
+    if (q == 1) w.l = t, w.t = W - r, w.r = b, w.b = W - l;
+    else if (q == 2) w.l = W - r, w.t = H - b, w.r = W - l, w.b = H - t;
+    else w.l = H - b, w.t = l, w.r = H - t, w.b = r;
+  }
   if (q != 2) std::swap(page.width, page.height);
 }
 

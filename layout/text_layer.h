@@ -35,6 +35,11 @@ struct TextLine {
   bool rtl = false;         // mostly right-to-left script: words ordered right to left
 };
 
+// A box in page points (top-left origin) found in the page's rendering (layout/page_ink.h).
+struct InkBox {
+  double l = 0, t = 0, r = 0, b = 0;
+};
+
 struct TextPage {
   int page_no = 1;
   double width = 0, height = 0;  // points, rotation applied
@@ -42,6 +47,8 @@ struct TextPage {
   bool upright = false;          // make_upright ran: words and size are in the unrotated frame
   std::vector<TextWord> words;   // Poppler's reading order
   std::vector<TextLine> lines;   // top to bottom, then left to right
+  std::vector<InkBox> pictures;  // picture regions from the rendering (same frame as words)
+  bool text_over_image = false;  // the words lie on a page-sized image (a scan with an OCR layer)
   bool empty() const { return words.empty(); }
 };
 

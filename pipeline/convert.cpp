@@ -174,7 +174,9 @@ bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine)
 
     // Text layer first (all its pages at once: headers and footers need several pages).
     if (!job.text_pages.empty()) {
-      job.text = convert_text_layer(*job.source, job.text_pages, opt.text);
+      TextBackendOptions to = opt.text;
+      to.check_scans = to.check_scans || (opt.pipeline == PipelineKind::Auto && model);
+      job.text = convert_text_layer(*job.source, job.text_pages, to);
       set_text_layer_origin(job.text.doc, opt);
       job.have_text = true;
       for (int p : job.text.failed_pages) r.errors.push_back(page_msg(file, p, "cannot read the page"));
@@ -185,6 +187,13 @@ bool begin_document(DocJob& job, const JobOptions& opt, const VlmEngine* engine)
                                       model ? "no text layer (scanned page?); --pipeline auto or vlm reads it with the model"
                                             : "no text layer (scanned page?); its content needs the model (--model DIR)"));
       }
+      // Text that cannot be trusted (garbled encoding, an OCR layer over a scan): the model
+      // reads the page under auto; otherwise the text layer's reading stays, with a warning.
+      for (int p : job.text.pages_unusable) {
+        if (opt.pipeline == PipelineKind::Auto && model) job.vlm_pages.push_back(p);
+        else r.warnings.push_back(page_msg(file, p, "unreliable text layer; --pipeline auto with a model reads it with the model"));
+      }
+      std::sort(job.vlm_pages.begin(), job.vlm_pages.end());
       r.text_pages = int(job.text_pages.size() - job.vlm_pages.size());
     }
     job.vlm.resize(job.vlm_pages.size());
