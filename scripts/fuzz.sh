@@ -30,7 +30,7 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-artifacts=$PWD/$build/artifacts
+artifacts=$(realpath -m "$build")/artifacts
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 # fontconfig (loaded by Poppler) keeps its cache for the life of the process: not a leak of ours.
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
