@@ -138,7 +138,9 @@ TEST(Quality, ModelPagesReportConfidence) {
   EXPECT_FALSE(q.grade.empty());
   EXPECT_EQ(q.suspects.size() > 0, q.checked_items > 0);  // nonsense never matches the layer
   std::string json = r.document.to_json();
-  if (r.document.items().size() > 0) EXPECT_NE(json.find("docling_cpp__confidence"), std::string::npos);
+  if (r.document.items().size() > 0) {
+    EXPECT_NE(json.find("docling_cpp__confidence"), std::string::npos);
+  }
   EXPECT_EQ(r.document.to_markdown().find("docling_cpp"), std::string::npos);
   // Chunks cite their items with the same annotations.
   ChunkOptions co;
