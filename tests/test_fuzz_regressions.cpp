@@ -56,3 +56,20 @@ TEST(FuzzRegressions, Image) { replay("image", fuzz_image); }
 
 // The inputs are there (a test that replays nothing would pass for the wrong reason).
 TEST(FuzzRegressions, HasInputs) { EXPECT_FALSE(inputs("doctags").empty()); }
+
+// fuzz_config: JSON's non-negative integers are unsigned, and get_int checked only their upper
+// bound, so "num_attention_heads": 0 passed the 1.. range and divided by zero (SIGFPE).
+TEST(FuzzRegressions, ConfigZeroHeadsIsAnError) {
+  std::ifstream f(std::string(DOCLING_TEST_DATA) + "/oracle/tiny-idefics3/config.json");
+  nlohmann::json cfg = nlohmann::json::parse(f);
+  for (const char* part : {"vision_config", "text_config"}) {
+    nlohmann::json bad = cfg;
+    bad[part]["num_attention_heads"] = 0;
+    try {
+      docling::vision::parse_config(bad.dump(), "config.json");
+      ADD_FAILURE() << part << ": 0 heads accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("num_attention_heads"), std::string::npos) << e.what();
+    }
+  }
+}

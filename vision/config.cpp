@@ -50,7 +50,10 @@ int get_int(const json& j, const char* key, const std::string& src, const std::s
   }
   const json& v = j[key];
   if (!v.is_number_integer()) fail(src, "'" + where + key + "' must be an integer, got " + shown(v));
-  bool in = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi) : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  // JSON's non-negative integers are unsigned: `lo` applies to them too (0 heads divided by zero).
+  bool in = v.is_number_unsigned()
+                ? v.get<uint64_t>() <= uint64_t(hi) && (lo <= 0 || v.get<uint64_t>() >= uint64_t(lo))
+                : v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
   if (!in)
     fail(src, "'" + where + key + "' = " + shown(v) + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
   return int(v.get<int64_t>());
