@@ -188,18 +188,25 @@ bool peek_image_size(const std::vector<uint8_t>& b, int* w, int* h) {
     return true;
   }
   if (!is_jpeg(b)) return false;
+  // Markers found as libjpeg finds them (next_marker): bytes before a 0xFF are skipped (a
+  // corrupt file still decodes), fill 0xFF bytes too; stopping at the first odd byte instead
+  // let a JPEG that libjpeg decodes at full size pass the callers' size limits unseen.
   size_t i = 2;
-  while (i + 9 < b.size()) {
-    if (b[i] != 0xFF) return false;
-    uint8_t m = b[i + 1];
-    size_t len = size_t(b[i + 2]) << 8 | b[i + 3];
+  while (i + 1 < b.size()) {
+    if (b[i] != 0xFF) { ++i; continue; }
+    size_t j = i + 1;
+    while (j < b.size() && b[j] == 0xFF) ++j;
+    if (j + 7 >= b.size()) return false;
+    uint8_t m = b[j];
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { i = j + 1; continue; }  // no length
+    if (m == 0xDA || m == 0xD9) return false;  // scan data or the end before a frame header
     bool sof = (m >= 0xC0 && m <= 0xCF) && m != 0xC4 && m != 0xC8 && m != 0xCC;
     if (sof) {
-      *h = int(b[i + 5]) << 8 | b[i + 6];
-      *w = int(b[i + 7]) << 8 | b[i + 8];
+      *h = int(b[j + 4]) << 8 | b[j + 5];
+      *w = int(b[j + 6]) << 8 | b[j + 7];
       return true;
     }
-    i += 2 + len;
+    i = j + 1 + (size_t(b[j + 1]) << 8 | b[j + 2]);
   }
   return false;
 }

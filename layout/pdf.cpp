@@ -379,6 +379,10 @@ std::unique_ptr<PageSource> open_any(const std::string& name, const std::string&
       }
       if (img.empty())
         throw PdfError(PdfError::Kind::Corrupt, name, 0, "'" + name + "': image has no pixels");
+      if (img.width > opt.limits.max_side || img.height > opt.limits.max_side ||
+          int64_t(img.width) * img.height > opt.limits.max_pixels)  // the header peek missed it
+        throw PdfError(PdfError::Kind::PageTooLarge, name, 1,
+                       page_tag(name, 1) + ": image is too large (" + dims(img.width, img.height) + ")");
       return std::make_unique<ImageSource>(name, opt.limits, std::move(img),
                                            png ? "image/png" : "image/jpeg");
     }

@@ -73,3 +73,22 @@ TEST(FuzzRegressions, ConfigZeroHeadsIsAnError) {
     }
   }
 }
+
+// fuzz_image: a JPEG with garbage between its markers (libjpeg skips it, as it must) hid its frame
+// header from peek_image_size, so a 7196 x 7196 image passed the page source's size limits.
+TEST(FuzzRegressions, JpegSizeSeenPastGarbage) {
+  std::ifstream f(std::string(DOCLING_TEST_DATA) + "/fuzz/image/jpeg_garbage_before_sof.jpg", std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  int w = 0, h = 0;
+  ASSERT_TRUE(docling::peek_image_size(bytes, &w, &h));
+  EXPECT_EQ(w, 7196);
+  EXPECT_EQ(h, 7196);
+  docling::OpenOptions opt;
+  opt.limits.max_side = 2048;
+  try {
+    docling::open_source_bytes(bytes, "big.jpg", opt);
+    ADD_FAILURE() << "a 7196 x 7196 image passed max_side 2048";
+  } catch (const docling::PdfError& e) {
+    EXPECT_EQ(e.kind, docling::PdfError::Kind::PageTooLarge) << e.what();
+  }
+}
