@@ -38,7 +38,7 @@ namespace {
 
 struct Flags {
   std::vector<std::string> inputs;
-  std::string output = ".", to = "md", pipeline, pages, password, max_new_tokens, max_input;
+  std::string output = ".", to = "md", pipeline, pages, password, max_new_tokens, max_input, max_inflated;
   std::string coord_origin, page_images_dpi;
   bool force_backend_text = false, render_direct = false, no_loop_guard = false, no_page_images = false,
        no_speculate = false, ordered = false, strict = false, quiet = false, no_text_layer_check = false;
@@ -114,6 +114,9 @@ void add_flags(CLI::App& app, Flags& f) {
   add_engine_flags(app, f.engine, true);
   app.add_option("--max-new-tokens", f.max_new_tokens, "token limit per page (default: 8192)")->type_name("N");
   add_max_input_flag(app, f.max_input);
+  app.add_option("--max-inflated-mb", f.max_inflated,
+                 "refuse a PDF with a compressed stream that inflates past N MiB\n"
+                 "(a decompression bomb; default 512, 0: no check)")->type_name("N");
   app.add_flag("--force-backend-text", f.force_backend_text, "text items take the PDF's text inside the model's boxes");
   app.add_flag("--render-direct", f.render_direct, "render pages straight at the model's input size");
   app.add_flag("--no-loop-guard", f.no_loop_guard, "do not stop pages that repeat themselves");
@@ -189,7 +192,7 @@ std::string settings_text(const Setup& s) {
     << "\nmax_new_tokens=" << c.max_new_tokens << "\nforce_backend_text=" << c.force_backend_text
     << "\nrender_direct=" << c.render_direct << "\nloop_guard=" << c.loop_guard << "\npage_images=" << c.page_images
     << "\nmax_input_bytes=" << c.limits.max_input_bytes << "\nmax_side=" << c.limits.max_side
-    << "\nmax_pixels=" << c.limits.max_pixels << "\nimage_mode=" << int(x.image_mode)
+    << "\nmax_pixels=" << c.limits.max_pixels << "\nmax_inflated_bytes=" << c.limits.max_inflated_bytes << "\nimage_mode=" << int(x.image_mode)
     << "\npage_break=" << (x.page_break_placeholder ? "1:" + *x.page_break_placeholder : "0")
     << "\nmd_compact_tables=" << x.md_compact_tables << "\ndoctags_minified=" << x.doctags_minified
     << "\nbox_origin=" << int(c.box_origin) << "\npage_image_dpi=" << c.page_image_dpi
@@ -266,6 +269,8 @@ Setup setup(const Flags& f) {
     throw UsageError("--coord-origin: expected bottomleft or topleft, got '" + escape(f.coord_origin) + "'");
   c.speculate = !f.no_speculate;
   c.limits.max_input_bytes = max_input_bytes(f.max_input);
+  if (!f.max_inflated.empty())
+    c.limits.max_inflated_bytes = uint64_t(whole_number("max-inflated-mb", f.max_inflated, 0, 1 << 20)) << 20;
   s.shard = pick_shard(f);
   s.sources = gather(f);
   s.engine = open_engine(f.pipeline, f.engine, eo, f.quiet, false, "Converting from the text layer only.", c.pipeline);

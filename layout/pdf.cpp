@@ -17,6 +17,7 @@
 #include <new>
 
 #include "core/geometry.h"
+#include "layout/inflate_guard.h"
 
 namespace docling {
 
@@ -138,6 +139,7 @@ class PdfSource final : public PageSource {
 
   void load(const std::string& path, const std::string& password) {
     many_streams_ = count_stream_keywords(bytes_, path) > kDirectStreamKeywords;
+    check_inflation(path);
     t_poppler_msg.clear();
     if (bytes_.empty())
       doc_.reset(poppler::document::load_from_file(path, password, password));
@@ -166,6 +168,27 @@ class PdfSource final : public PageSource {
                      "'" + name_ + "': PDF has no pages" + poppler_detail());
     pages_.resize(n);
     info_.resize(n);
+  }
+
+  // Refuses a file with a compressed-stream bomb before Poppler inflates it page by page.
+  void check_inflation(const std::string& path) {
+    if (limits_.max_inflated_bytes == 0) return;
+    std::vector<uint8_t> file;
+    const std::vector<uint8_t>* bytes = &bytes_;
+    if (bytes_.empty()) {
+      FILE* f = std::fopen(path.c_str(), "rb");
+      if (!f) return;  // Poppler reports the file
+      std::vector<uint8_t> buf(size_t(1) << 20);
+      for (size_t k; (k = std::fread(buf.data(), 1, buf.size(), f)) > 0;) file.insert(file.end(), buf.begin(), buf.begin() + k);
+      std::fclose(f);
+      bytes = &file;
+    }
+    auto bomb = layout::find_inflate_bomb(bytes->data(), bytes->size(), limits_.max_inflated_bytes);
+    if (!bomb) return;
+    std::string which = bomb->object >= 0 ? "a compressed stream (object " + std::to_string(bomb->object) + ")" : "a compressed stream";
+    throw PdfError(PdfError::Kind::Corrupt, name_, 0,
+                   "'" + name_ + "': " + which + " inflates past the limit of " + std::to_string(bomb->cap >> 20) +
+                       " MiB (limits.max_inflated_bytes): refused as a decompression bomb");
   }
 
   const char* mimetype() const override { return "application/pdf"; }

@@ -46,6 +46,9 @@ const char* to_string(PdfError::Kind k);
 struct RasterLimits {
   int max_side = 20000;                 // pixels, either dimension
   int64_t max_pixels = 100'000'000;     // width * height (300 MB as RGB)
+  // A Flate stream of a PDF that inflates past this (through all its Flate layers) makes the
+  // file refused before Poppler reads it (layout/inflate_guard.h); 0 = no check.
+  uint64_t max_inflated_bytes = uint64_t(512) << 20;
 };
 
 struct OpenOptions {

@@ -243,6 +243,7 @@ JobOptions Engine::Impl::job_options(const ConvertOptions& c) const {
   j.text.on_page_start = c.on_page_start;
   j.limits.max_side = c.limits.max_side;
   j.limits.max_pixels = c.limits.max_pixels;
+  j.limits.max_inflated_bytes = c.limits.max_inflated_bytes;
   j.max_input_bytes = c.limits.max_input_bytes;
   switch (c.box_origin) {
     case BoxOrigin::Default: break;

@@ -260,7 +260,9 @@ TEST(CliIsolation, PageTimeLimitEndsABombAndAHang) {
   EXPECT_LT(bomb.size(), 200000u);
   write(in / "bomb.pdf", bomb);
   auto t0 = std::chrono::steady_clock::now();
-  CliRun r = cli("convert " + q(in) + " -o " + q(out) + kText + " --page-timeout 2", "DOCLING_CPP_TEST_FAULT=hang:hang.pdf");
+  // The bomb check is off here: the page time limit is what is tested (the next test has the check).
+  CliRun r = cli("convert " + q(in) + " -o " + q(out) + kText + " --page-timeout 2 --max-inflated-mb 0",
+                 "DOCLING_CPP_TEST_FAULT=hang:hang.pdf");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_LT(secs, 40) << r.err;
@@ -273,6 +275,26 @@ TEST(CliIsolation, PageTimeLimitEndsABombAndAHang) {
   EXPECT_EQ(l["normal_4pages.pdf"].status, "SUCCESS");
   EXPECT_FALSE(has_temporary(out));
   EXPECT_EQ(cli("convert " + q(in) + " -o " + q(out) + " --page-timeout soon").code, 2);
+}
+
+// By default a stream inflating past 512 MiB refuses the file before Poppler reads a page.
+TEST(CliIsolation, InflationCapRefusesABomb) {
+  fs::path in = corpus("inflate_in", {}), out = temp_dir("inflate_out");
+  write(in / "bomb.pdf", flate_bomb_pdf(1));
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun r = cli("convert " + q(in) + " -o " + q(out) + kText);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_LT(secs, 40) << r.err;
+  auto l = ledger(out);
+  EXPECT_EQ(l["bomb.pdf"].status, "FAILURE");
+  EXPECT_NE(l["bomb.pdf"].reason.find("inflates past the limit of 512 MiB"), std::string::npos) << l["bomb.pdf"].reason;
+  EXPECT_EQ(l["multi_page.pdf"].status, "SUCCESS");
+  // A cap above the bomb's size lets it through to Poppler (and the page limit).
+  CliRun big = cli("convert " + q(in / "bomb.pdf") + " -o " + q(temp_dir("inflate_big")) + kText +
+                   " --max-inflated-mb 2048 --page-timeout 1");
+  EXPECT_EQ(big.err.find("inflates past"), std::string::npos) << big.err;
+  EXPECT_EQ(cli("convert " + q(in) + " -o " + q(out) + " --max-inflated-mb lots").code, 2);
 }
 
 TEST(CliIsolation, MemoryLimitFailsTheDocument) {

@@ -94,6 +94,7 @@ struct Limits {
   uint64_t max_input_bytes = uint64_t(2) << 30;  // a file or buffer larger is refused
   int max_side = 20000;                          // pixels per side of a rendered page
   int64_t max_pixels = 100'000'000;              // pixels of a rendered page
+  uint64_t max_inflated_bytes = uint64_t(512) << 20;  // a PDF stream inflating past this: the file is refused (0: no check)
 };
 
 enum class Status { Success, Partial, Failure, Cancelled };
