@@ -111,10 +111,13 @@ def cli_run(cli, paths, args):
     """The same documents through `docling-cpp convert`, one process."""
     out = tempfile.mkdtemp(prefix="serve_load_cli_")
     t0 = time.time()
-    subprocess.run([cli, "convert", *paths, "-o", out, "--to", "md", "-q", *args], check=False,
-                   capture_output=True)
+    p = subprocess.run([cli, "convert", *paths, "-o", out, "--to", "md", "-q", *args], check=False,
+                       capture_output=True, text=True)
     wall = time.time() - t0
-    return {"documents": len(paths), "wall_s": round(wall, 3), "documents_per_s": round(len(paths) / wall, 2)}
+    # The exit code and the summary line: a figure from a run that failed is not a speed.
+    summary = (p.stderr.strip().splitlines() or [""])[-1]
+    return {"documents": len(paths), "wall_s": round(wall, 3), "documents_per_s": round(len(paths) / wall, 2),
+            "exit_code": p.returncode, "summary": summary}
 
 
 def main():
@@ -156,8 +159,8 @@ def main():
             print("%-4s clients=%d  %6.2f req/s  p50 %7.1f ms  p95 %7.1f ms  errors %d%s" %
                   (name, l["clients"], l["requests_per_s"], l["p50_ms"], l["p95_ms"], l["errors"], dec))
         c = report["pipelines"][name]["cli_convert"]
-        print("%-4s cli convert: %d documents in %.2f s (%.2f documents/s)" % (name, c["documents"], c["wall_s"],
-                                                                             c["documents_per_s"]))
+        print("%-4s cli convert: %d documents in %.2f s (%.2f documents/s), exit %d: %s" %
+              (name, c["documents"], c["wall_s"], c["documents_per_s"], c["exit_code"], c["summary"]))
     with open(a.out, "w") as f:
         json.dump(report, f, indent=1)
 
