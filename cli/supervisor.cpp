@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -73,7 +74,10 @@ void test_fault(const std::string& path, int page) {
     std::string kind = item.substr(0, colon), name = item.substr(colon + 1);
     if (name.empty() || path.size() < name.size() || path.compare(path.size() - name.size(), name.size(), name) != 0)
       continue;
-    if (kind == "segv") ::raise(SIGSEGV);
+    if (kind == "segv") {  // die by the signal even where a sanitizer has its own handler
+      ::signal(SIGSEGV, SIG_DFL);
+      ::raise(SIGSEGV);
+    }
     if (kind == "abort") std::abort();
     if (kind == "sleep") std::this_thread::sleep_for(std::chrono::seconds(1));
     if (kind == "hang")
@@ -105,7 +109,10 @@ double now_s() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
+// sig < 0: the worker exited with code -sig with documents unfinished (a sanitizer reports a
+// crash and exits instead of dying by the signal).
 std::string signal_name(int sig) {
+  if (sig < 0) return "exit code " + std::to_string(-sig) + " mid-document";
   const char* abbrev = sigabbrev_np(sig);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
@@ -267,6 +274,12 @@ Outcome run_worker(State& st, const std::vector<std::string>& extra) {
   if (WIFEXITED(status)) {
     out.exited = true;
     out.code = WEXITSTATUS(status);
+    // A batch that ends on its own has finished every document it started, unless it was
+    // interrupted or stopped on an error of its own (the ledger): anything else is a crash.
+    if (!st.docs.empty() && out.code != kExitInterrupted && out.code != kExitUsage) {
+      out.exited = false;
+      out.sig = -std::max(out.code, 1);
+    }
   } else {
     out.sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
   }
