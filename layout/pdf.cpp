@@ -6,13 +6,17 @@
 #include <poppler-page.h>
 
 #include <pthread.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <new>
 
@@ -80,37 +84,44 @@ constexpr size_t kPopplerStack = size_t(256) << 20;
 // "stream" keywords than this go to the large stack; any caller's stack holds this many levels.
 constexpr size_t kDirectStreamKeywords = 2000;
 
-size_t count_stream_keywords(const std::vector<uint8_t>& bytes, const std::string& path) {
+size_t count_stream_keywords(const uint8_t* p, size_t len) {
   static const char kw[] = "stream";
   const size_t n = sizeof kw - 1;
   size_t count = 0;
-  auto scan = [&](const uint8_t* p, size_t len) {
-    for (size_t i = 0; i + n <= len;) {
-      const void* hit = memmem(p + i, len - i, kw, n);
-      if (!hit) break;
-      ++count;
-      i = size_t(static_cast<const uint8_t*>(hit) - p) + 1;
-    }
-  };
-  if (!bytes.empty()) {
-    scan(bytes.data(), bytes.size());
-    return count;
+  for (size_t i = 0; i + n <= len;) {
+    const void* hit = memmem(p + i, len - i, kw, n);
+    if (!hit) break;
+    ++count;
+    i = size_t(static_cast<const uint8_t*>(hit) - p) + 1;
   }
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return 0;
-  std::vector<uint8_t> buf(size_t(1) << 20);
-  size_t have = 0, k;
-  while ((k = std::fread(buf.data() + have, 1, buf.size() - have, f)) > 0) {
-    have += k;
-    scan(buf.data(), have);
-    // The last n - 1 bytes carry over: a keyword split between two reads is counted once.
-    size_t keep = std::min(n - 1, have);
-    std::memmove(buf.data(), buf.data() + have - keep, keep);
-    have = keep;
-  }
-  std::fclose(f);
   return count;
 }
+
+// A file's bytes, mapped read-only (the pre-open scans of a PDF Poppler then opens by path).
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) data_ = static_cast<const uint8_t*>(p), size_ = size_t(st.st_size);
+    }
+    ::close(fd);
+  }
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 enum class Format { Pdf, Png, Jpeg, Unknown };
 
@@ -138,8 +149,17 @@ class PdfSource final : public PageSource {
       : PageSource(std::move(name), limits), bytes_(std::move(bytes)) {}
 
   void load(const std::string& path, const std::string& password) {
-    many_streams_ = count_stream_keywords(bytes_, path) > kDirectStreamKeywords;
-    check_inflation(path);
+    // The scans before Poppler: one view of the bytes (a mapping when opened by path).
+    std::unique_ptr<MappedFile> mapped;
+    const uint8_t* data = bytes_.data();
+    size_t size = bytes_.size();
+    if (bytes_.empty()) {
+      mapped = std::make_unique<MappedFile>(path);  // unreadable: Poppler reports it
+      data = mapped->data();
+      size = mapped->size();
+    }
+    many_streams_ = count_stream_keywords(data, size) > kDirectStreamKeywords;
+    check_inflation(data, size);
     t_poppler_msg.clear();
     if (bytes_.empty())
       doc_.reset(poppler::document::load_from_file(path, password, password));
@@ -171,19 +191,9 @@ class PdfSource final : public PageSource {
   }
 
   // Refuses a file with a compressed-stream bomb before Poppler inflates it page by page.
-  void check_inflation(const std::string& path) {
-    if (limits_.max_inflated_bytes == 0) return;
-    std::vector<uint8_t> file;
-    const std::vector<uint8_t>* bytes = &bytes_;
-    if (bytes_.empty()) {
-      FILE* f = std::fopen(path.c_str(), "rb");
-      if (!f) return;  // Poppler reports the file
-      std::vector<uint8_t> buf(size_t(1) << 20);
-      for (size_t k; (k = std::fread(buf.data(), 1, buf.size(), f)) > 0;) file.insert(file.end(), buf.begin(), buf.begin() + k);
-      std::fclose(f);
-      bytes = &file;
-    }
-    auto bomb = layout::find_inflate_bomb(bytes->data(), bytes->size(), limits_.max_inflated_bytes);
+  void check_inflation(const uint8_t* data, size_t size) {
+    if (limits_.max_inflated_bytes == 0 || !data) return;
+    auto bomb = layout::find_inflate_bomb(data, size, limits_.max_inflated_bytes);
     if (!bomb) return;
     std::string which = bomb->object >= 0 ? "a compressed stream (object " + std::to_string(bomb->object) + ")" : "a compressed stream";
     throw PdfError(PdfError::Kind::Corrupt, name_, 0,
