@@ -8,21 +8,8 @@
 
 namespace docling::testing {
 
-// A minimal valid PDF: one page per media box, each with an optional content stream.
-inline std::string make_pdf(const std::vector<std::pair<std::string, std::string>>& pages) {
-  std::vector<std::string> objs;
-  std::string kids;
-  int n = int(pages.size());
-  for (int i = 0; i < n; ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
-  objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
-  objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(n) + " >>");
-  for (int i = 0; i < n; ++i) {
-    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [" + pages[i].first +
-                   "] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont "
-                   "/Helvetica >> >> >> /Contents " + std::to_string(4 + 2 * i) + " 0 R >>");
-    objs.push_back("<< /Length " + std::to_string(pages[i].second.size()) + " >>\nstream\n" +
-                   pages[i].second + "\nendstream");
-  }
+// A PDF of these objects (numbered from 1; object 1 is the catalog), with its xref table.
+inline std::string pdf_from_objects(const std::vector<std::string>& objs) {
   std::string out = "%PDF-1.4\n";
   std::vector<size_t> offs;
   for (size_t i = 0; i < objs.size(); ++i) {
@@ -39,6 +26,24 @@ inline std::string make_pdf(const std::vector<std::pair<std::string, std::string
   out += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
          std::to_string(xref) + "\n%%EOF\n";
   return out;
+}
+
+// A minimal valid PDF: one page per media box, each with an optional content stream.
+inline std::string make_pdf(const std::vector<std::pair<std::string, std::string>>& pages) {
+  std::vector<std::string> objs;
+  std::string kids;
+  int n = int(pages.size());
+  for (int i = 0; i < n; ++i) kids += std::to_string(3 + 2 * i) + " 0 R ";
+  objs.push_back("<< /Type /Catalog /Pages 2 0 R >>");
+  objs.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(n) + " >>");
+  for (int i = 0; i < n; ++i) {
+    objs.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [" + pages[i].first +
+                   "] /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont "
+                   "/Helvetica >> >> >> /Contents " + std::to_string(4 + 2 * i) + " 0 R >>");
+    objs.push_back("<< /Length " + std::to_string(pages[i].second.size()) + " >>\nstream\n" +
+                   pages[i].second + "\nendstream");
+  }
+  return pdf_from_objects(objs);
 }
 
 }  // namespace docling::testing

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_runner.h"
+#include "tests/pdf_fixtures.h"
 
 namespace fs = std::filesystem;
 
@@ -93,21 +94,7 @@ std::string nested_forms_pdf(int depth) {
     objs.push_back("<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << " + res + " >> /Length " +
                    std::to_string(s.size()) + " >>\nstream\n" + s + "\nendstream");
   }
-  std::string out = "%PDF-1.4\n";
-  std::vector<size_t> offs;
-  for (size_t i = 0; i < objs.size(); ++i) {
-    offs.push_back(out.size());
-    out += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
-  }
-  size_t xref = out.size();
-  out += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
-  char buf[32];
-  for (size_t o : offs) {
-    std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", o);
-    out += buf;
-  }
-  return out + "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-         std::to_string(xref) + "\n%%EOF\n";
+  return docling::testing::pdf_from_objects(objs);
 }
 
 // --- a Flate bomb, deflated by hand (fixed Huffman codes) ---------------------------------------
@@ -179,20 +166,7 @@ std::string flate_bomb_pdf(int gib) {
                      stream + "\nendstream";
   std::vector<std::string> objs = {"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                                     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>", page};
-  std::string out = "%PDF-1.4\n";
-  std::vector<size_t> offs;
-  for (size_t i = 0; i < objs.size(); ++i) {
-    offs.push_back(out.size());
-    out += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
-  }
-  size_t xref = out.size();
-  out += "xref\n0 5\n0000000000 65535 f \n";
-  char buf[32];
-  for (size_t o : offs) {
-    std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", o);
-    out += buf;
-  }
-  return out + "trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return docling::testing::pdf_from_objects(objs);
 }
 
 void write(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
