@@ -6,6 +6,9 @@
 // picture/table `annotations` are copied into `meta` (first of each kind wins).
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "core/json_limits.h"
 #include "doctags/docling_json.h"
@@ -420,6 +423,28 @@ void check_refs(const Document& doc) {
   for (const auto& k : doc.form_items) check_node(k), check_floating(k, k);
 }
 
+// The exporters walk `children` from body and furniture; a node listed twice (shared child, or a
+// cycle back to an ancestor or a root) would make that walk repeat or loop, so it is refused here.
+void check_tree(const Document& doc) {
+  std::set<std::pair<int, int>> seen;
+  auto key = [](const Ref& r) { return std::make_pair(static_cast<int>(r.kind), r.index); };
+  std::vector<const Node*> stack;
+  for (const Node* root : {&doc.body, &doc.furniture}) {
+    seen.insert(key(root->self));
+    stack.push_back(root);
+  }
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    for (const Ref& c : n->children) {
+      if (!seen.insert(key(c)).second)
+        fail(n->self.pointer(), "'" + c.pointer() +
+                                    "' is listed as a child more than once (the tree has a cycle or a shared child)");
+      if (const Node* child = doc.node(c)) stack.push_back(child);
+    }
+  }
+}
+
 }  // namespace
 
 Document read_docling_json(const Json& root) {
@@ -493,6 +518,7 @@ Document read_docling_json(const Json& root) {
         t.content_layer = ContentLayer::Furniture;
 
   check_refs(doc);
+  check_tree(doc);
   return doc;
 }
 

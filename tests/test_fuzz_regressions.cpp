@@ -92,3 +92,34 @@ TEST(FuzzRegressions, JpegSizeSeenPastGarbage) {
     EXPECT_EQ(e.kind, docling::PdfError::Kind::PageTooLarge) << e.what();
   }
 }
+
+// fuzz_docling_json: the reader accepted a `children` graph that is not a tree (one group listed
+// under two parents), which every exporter then refused. The reader now refuses it, naming the ref.
+namespace {
+std::string tree_error(const std::string& body_children, const std::string& group_children) {
+  std::string doc = R"({"schema_name":"DoclingDocument","version":"1.10.0","name":"t",
+    "body":{"self_ref":"#/body","children":[)" + body_children + R"(]},
+    "groups":[{"self_ref":"#/groups/0","parent":{"$ref":"#/body"},"children":[)" + group_children +
+                    R"(],"name":"g","label":"unspecified"},
+              {"self_ref":"#/groups/1","parent":{"$ref":"#/groups/0"},"children":[],"name":"h","label":"unspecified"}]})";
+  try {
+    docling::read_docling_json(doc);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(FuzzRegressions, DoclingJsonRefusesNonTrees) {
+  const std::string g0 = R"({"$ref":"#/groups/0"})", g1 = R"({"$ref":"#/groups/1"})";
+  EXPECT_EQ(tree_error(g0, g1), "");  // a tree reads
+  std::string shared = tree_error(g0 + "," + g1, g1);
+  EXPECT_NE(shared.find("'#/groups/1' is listed as a child more than once"), std::string::npos) << shared;
+  std::string cycle = tree_error(g0, g0);  // the group is its own child
+  EXPECT_NE(cycle.find("'#/groups/0'"), std::string::npos) << cycle;
+  std::string to_root = tree_error(g0, R"({"$ref":"#/body"})");
+  EXPECT_NE(to_root.find("'#/body'"), std::string::npos) << to_root;
+  std::string twice = tree_error(g0 + "," + g0, "");
+  EXPECT_NE(twice.find("more than once"), std::string::npos) << twice;
+}
