@@ -130,22 +130,24 @@ def main():
     ap.add_argument("--max-new-tokens", help="token limit per page for the model pipeline (a random checkpoint\n"
                     "writes until the limit)")
     ap.add_argument("--batch-gain", action="store_true", help="model pipeline: also the highest level with --batch 1")
-    ap.add_argument("--inputs", nargs="+", help="documents to send (default: samples/*.pdf and tests/data/pdfs/*.pdf)")
+    ap.add_argument("--inputs", nargs="+", help="documents for the model pipeline (default, and always for the text\n"
+                    "pipeline: samples/*.pdf and tests/data/pdfs/*.pdf)")
     ap.add_argument("--out", default="serve_load.json")
     a = ap.parse_args()
-    paths = a.inputs or sorted(glob.glob(os.path.join(ROOT, "samples", "*.pdf")) +
-                               glob.glob(os.path.join(ROOT, "tests", "data", "pdfs", "*.pdf")))
-    docs = [(os.path.basename(p), open(p, "rb").read()) for p in paths]
-    runs = [("text", ["--pipeline", "text"])]
+    pdfs = sorted(glob.glob(os.path.join(ROOT, "samples", "*.pdf")) +
+                  glob.glob(os.path.join(ROOT, "tests", "data", "pdfs", "*.pdf")))
+    runs = [("text", ["--pipeline", "text"], pdfs)]  # the text pipeline needs a text layer
     if a.model:
         limit = ["--max-new-tokens", a.max_new_tokens] if a.max_new_tokens else []
-        runs.append(("vlm", ["--pipeline", "vlm", "--model", a.model, *limit]))
+        runs.append(("vlm", ["--pipeline", "vlm", "--model", a.model, *limit], a.inputs or pdfs))
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
-    report = {"cpu": cpu, "cores": os.cpu_count(), "documents": [n for n, _ in docs], "pipelines": {}}
-    for name, args in runs:
+    report = {"cpu": cpu, "cores": os.cpu_count(), "pipelines": {}}
+    for name, args, paths in runs:
+        docs = [(os.path.basename(p), open(p, "rb").read()) for p in paths]
         levels = serve_levels(a, docs, args, [int(c) for c in a.levels.split(",")])
         n = min(a.requests, len(paths))
-        report["pipelines"][name] = {"serve": levels, "cli_convert": cli_run(a.cli, paths[:n], args)}
+        report["pipelines"][name] = {"documents": [d for d, _ in docs], "serve": levels,
+                                     "cli_convert": cli_run(a.cli, paths[:n], args)}
         if name == "vlm" and a.batch_gain:
             one = serve_levels(a, docs, [*args, "--batch", "1"], [levels[-1]["clients"]])[0]
             gain = round(levels[-1]["requests_per_s"] / one["requests_per_s"], 2) if one["requests_per_s"] else None
