@@ -167,3 +167,114 @@ PageInk find_page_ink(const Image& img, double page_w, double page_h, const std:
 }
 
 }  // namespace docling
+
+namespace docling {
+
+namespace {
+
+struct Run {
+  int b0, b1, a0, a1;  // across (rows of a horizontal rule) and along, inclusive pixel bounds
+};
+
+// Rules along one direction. A pixel is at `a * sa + b * sb`: `a` runs along the rule (A of
+// them), `b` across it (B of them). `thick` and `gap` are pixels, `min_len` pixels.
+std::vector<Run> scan_rules(const std::vector<uint8_t>& dark, const std::vector<uint8_t>& words, int A, int B,
+                            size_t sa, size_t sb, int thick, int gap, int min_len) {
+  // Thin: dark, on a dark run across the rule no longer than `thick` (glyph strokes and fills
+  // are thicker, unless a glyph touches the rule there: a gap the joining bridges).
+  std::vector<uint8_t> thin(dark.size(), 0);
+  for (int a = 0; a < A; ++a)
+    for (int b = 0; b < B;) {
+      if (!dark[a * sa + b * sb]) {
+        ++b;
+        continue;
+      }
+      int e = b;
+      while (e < B && dark[a * sa + e * sb]) ++e;
+      if (e - b <= thick)
+        for (int k = b; k < e; ++k) thin[a * sa + k * sb] = 1;
+      b = e;
+    }
+  // Runs along each line of pixels, joined over short gaps; only long ones are kept (every line
+  // of pixels a rule covers has it at its full length).
+  std::vector<Run> runs;
+  for (int b = 0; b < B; ++b) {
+    int start = -1, last = -1;
+    for (int a = 0; a <= A; ++a) {
+      bool on = a < A && thin[a * sa + b * sb];
+      if (on) {
+        if (start < 0 || a - last - 1 > gap) {
+          if (start >= 0 && last - start + 1 >= min_len) runs.push_back({b, b, start, last});
+          start = a;
+        }
+        last = a;
+      }
+    }
+    if (start >= 0 && last - start + 1 >= min_len) runs.push_back({b, b, start, last});
+  }
+  // Runs on neighbouring lines of pixels (a rule two or three pixels thick): one rule.
+  std::vector<Run> segs;
+  for (const Run& r : runs) {
+    bool joined = false;
+    for (size_t k = segs.size(); k-- > 0 && !joined;) {
+      Run& s = segs[k];
+      if (s.b1 < r.b0 - 1) continue;
+      int ov = std::min(s.a1, r.a1) - std::max(s.a0, r.a0);
+      if (s.b1 == r.b0 - 1 && 2 * ov >= std::min(s.a1 - s.a0, r.a1 - r.a0)) {
+        s.b1 = r.b0, s.a0 = std::min(s.a0, r.a0), s.a1 = std::max(s.a1, r.a1);
+        joined = true;
+      }
+    }
+    if (!joined) segs.push_back(r);
+  }
+  std::vector<Run> out;
+  for (const Run& s : segs) {
+    if (s.b1 - s.b0 + 1 > thick) continue;
+    int mid = (s.b0 + s.b1) / 2, in = 0;
+    for (int a = s.a0; a <= s.a1; ++a) in += words[a * sa + size_t(mid) * sb];
+    if (2 * in < s.a1 - s.a0 + 1) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+RuleLines find_rule_lines(const Image& img, double page_w, double page_h, const std::vector<TextWord>& words,
+                          double min_len, double max_thick, double max_gap) {
+  RuleLines out;
+  const int W = img.width, H = img.height;
+  if (W < 4 || H < 4 || page_w <= 0 || page_h <= 0) return out;
+  const double sx = W / page_w, sy = H / page_h;
+  const size_t n = size_t(W) * size_t(H);
+  std::array<int, 3> bg = background(img);
+  std::vector<uint8_t> dark(n, 0), inside(n, 0);
+  for (int y = 0; y < H; ++y) {
+    const uint8_t* p = img.row(y);
+    for (int x = 0; x < W; ++x)
+      dark[size_t(y) * W + x] =
+          std::max({std::abs(p[3 * x] - bg[0]), std::abs(p[3 * x + 1] - bg[1]), std::abs(p[3 * x + 2] - bg[2])}) > 16;
+  }
+  // Word boxes as they are (no margin): a rule right under a line of text stays outside.
+  for (const TextWord& w : words) {
+    int x0 = std::max(0, int(std::floor(w.l * sx))), x1 = std::min(W - 1, int(std::ceil(w.r * sx)) - 1);
+    int y0 = std::max(0, int(std::floor(w.t * sy))), y1 = std::min(H - 1, int(std::ceil(w.b * sy)) - 1);
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) inside[size_t(y) * W + x] = 1;
+  }
+  int thick_y = std::max(2, int(std::lround(max_thick * sy))), thick_x = std::max(2, int(std::lround(max_thick * sx)));
+  int gap_x = std::max(1, int(std::lround(max_gap * sx))), gap_y = std::max(1, int(std::lround(max_gap * sy)));
+  for (const Run& r : scan_rules(dark, inside, W, H, 1, size_t(W), thick_y, gap_x, int(std::ceil(min_len * sx)))) {
+    InkBox b{r.a0 / sx, r.b0 / sy, (r.a1 + 1) / sx, (r.b1 + 1) / sy};
+    // Underlines, underscores and the tops of capitals standing out of their word boxes: runs
+    // along words that cover most of them, a few points above or just below.
+    double y = 0.5 * (b.t + b.b), under = 0;
+    for (const TextWord& w : words)
+      if (w.b > y - 5 && w.t < y + 2.5 && w.r > b.l && w.l < b.r) under += std::min(w.r, b.r) - std::max(w.l, b.l);
+    if (under < 0.8 * (b.r - b.l)) out.h.push_back(b);
+  }
+  for (const Run& r : scan_rules(dark, inside, H, W, size_t(W), 1, thick_x, gap_y, int(std::ceil(min_len * sy))))
+    out.v.push_back({r.b0 / sx, r.a0 / sy, (r.b1 + 1) / sx, (r.a1 + 1) / sy});
+  return out;
+}
+
+}  // namespace docling

@@ -38,4 +38,16 @@ struct PageInk {
 PageInk find_page_ink(const Image& img, double page_w, double page_h, const std::vector<TextWord>& words,
                       const InkOptions& opt = {});
 
+// Straight rules one by one (table borders, booktabs rules), for tables drawn with lines. Needs
+// about 72 dpi: a rule a point or two from the text beside it must stay apart from its glyphs.
+// A horizontal rule is a run of dark pixels at least `min_len` long whose vertical extent is at
+// most `max_thick` (vertical ones the same way turned); runs broken where other lines cross or
+// glyphs touch are joined over gaps up to `max_gap`; runs lying mostly inside word boxes (the
+// strokes of glyphs) are dropped. Boxes in page points, thin along their rule.
+struct RuleLines {
+  std::vector<InkBox> h, v;
+};
+RuleLines find_rule_lines(const Image& img, double page_w, double page_h, const std::vector<TextWord>& words,
+                          double min_len = 12, double max_thick = 4, double max_gap = 4);
+
 }  // namespace docling

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <array>
 #include <map>
+#include <optional>
 
 #include "core/utf8.h"
 #include "layout/heading_levels.h"
@@ -284,7 +286,10 @@ struct Deferred {
   Box box;
   std::vector<Band> bands;  // a note's lines
   int picture = -1;         // index into the page's picture boxes
+  int table = -1;           // index into the page's ruled tables
 };
+
+struct RuledTable;
 
 struct Ctx {
   const TextPage* page = nullptr;
@@ -292,6 +297,7 @@ struct Ctx {
   double body_fs = 10;
   double min_col_width = 0;
   std::vector<Deferred>* deferred = nullptr;  // waiting to be placed, sorted by top
+  const std::vector<RuledTable>* tables = nullptr;  // the page's tables drawn with rules
   bool form = false;  // the page has checkbox glyphs: a lone check mark is a checked box
 };
 
@@ -659,6 +665,437 @@ void add_table(const Ctx& cx, const std::vector<Band>& bands, size_t i, size_t j
   bld.pair_caption();
 }
 
+// --- tables drawn with rules ----------------------------------------------------------
+//
+// Rules from the rendering (layout/page_ink.h find_rule_lines) bound a table: horizontal rules
+// of one width stacked above each other (a booktabs table: top, header and bottom rule; or a
+// rule under every row), with vertical rules inside them when the table is a grid. A grid's
+// cells come from its rules, and a cell whose rule is missing inside spans those rows or
+// columns. Without vertical rules the columns are the gutters of the text between the rules,
+// and a line of text over a gutter spans the columns. The rows above the first rule across the
+// table (or the first row of a table ruled everywhere) are its header.
+
+struct Seg {
+  double at = 0, from = 0, to = 0, thick = 0;  // position across, extent along, thickness
+};
+
+// Share of [a, b] covered by the segments lying at `at` (within tol).
+double seg_cover(const std::vector<Seg>& segs, double at, double a, double b, double tol) {
+  if (b <= a) return 0;
+  Cover c;
+  for (const Seg& s : segs)
+    if (std::fabs(s.at - at) <= tol && s.to > a && s.from < b) cover_add(c, std::max(a, s.from), std::min(b, s.to));
+  double got = 0;
+  for (auto& iv : c) got += iv.second - iv.first;
+  return got / (b - a);
+}
+
+struct RuledTable {
+  Box box;
+  TableData data;
+  std::vector<int> words;  // indices of the page's words inside
+};
+
+struct Units {
+  std::vector<double> xs;                  // column edges, C + 1
+  std::vector<std::pair<double, double>> rows;  // unit rows (top, bottom)
+  std::vector<int> rule_below;             // per row boundary (R - 1): index into the rule ys, or -1 (text)
+};
+
+int find_root(std::vector<int>& p, int i) {
+  while (p[size_t(i)] != i) i = p[size_t(i)] = p[size_t(p[size_t(i)])];
+  return i;
+}
+
+// The table between the rules of one group, or nothing when the evidence is weak.
+std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>& cand, double fs,
+                                      const std::vector<Seg>& H, const std::vector<Seg>& V, double gl, double gr) {
+  const auto& W = pg.words;
+  const double tol = 3;
+  double top = 1e300, bottom = -1e300;
+  for (const Seg& h : H) top = std::min(top, h.at), bottom = std::max(bottom, h.at);
+  RuledTable t;
+  for (int i : cand) {
+    const TextWord& w = W[size_t(i)];
+    double cx = 0.5 * (w.l + w.r), cy = 0.5 * (w.t + w.b);
+    if (cx > gl - 1 && cx < gr + 1 && cy > top && cy < bottom) t.words.push_back(i);
+  }
+  if (t.words.size() < 4) return std::nullopt;
+  // Text rows: words whose vertical extents overlap by a third of their height, top to bottom.
+  // A word set between two lines (a cell over both) joins them: one row of two-line cells, as
+  // docling reads such rows.
+  std::vector<int> ws = t.words;
+  std::sort(ws.begin(), ws.end(), [&](int a, int b) { return W[size_t(a)].t < W[size_t(b)].t; });
+  std::vector<std::vector<int>> trows;
+  double rb = -1e300;
+  for (int i : ws) {
+    const TextWord& w = W[size_t(i)];
+    if (trows.empty() || w.t > rb - 0.33 * (w.b - w.t)) trows.push_back({}), rb = w.b;
+    else rb = std::max(rb, w.b);
+    trows.back().push_back(i);
+  }
+  for (auto& r : trows) std::sort(r.begin(), r.end(), [&](int a, int b) { return W[size_t(a)].l < W[size_t(b)].l; });
+  auto row_top = [&](const std::vector<int>& r) { double v = 1e300; for (int i : r) v = std::min(v, W[size_t(i)].t); return v; };
+  auto row_bot = [&](const std::vector<int>& r) { double v = -1e300; for (int i : r) v = std::max(v, W[size_t(i)].b); return v; };
+  auto row_mid = [&](const std::vector<int>& r) { return 0.5 * (row_top(r) + row_bot(r)); };
+
+  // Rule positions across the table, and the first one over its full width with text on both
+  // sides (the header rule).
+  std::vector<double> ys;
+  for (const Seg& h : H) {
+    if (!ys.empty() && h.at - ys.back() <= tol) continue;  // a double rule is one
+    ys.push_back(h.at);
+  }
+  double width = gr - gl;
+  double head_rule = -1;
+  for (double y : ys) {
+    if (y <= top + tol || y >= bottom - tol || seg_cover(H, y, gl, gr, tol) < 0.9) continue;
+    bool above = false, below = false;
+    for (auto& r : trows) above |= row_mid(r) < y, below |= row_mid(r) > y;
+    if (above && below) {
+      head_rule = y;
+      break;
+    }
+  }
+
+  // Columns: interior vertical rules, else the gutters of the body rows.
+  std::vector<double> vx;
+  for (const Seg& v : V)
+    if (v.at > gl + tol && v.at < gr - tol && v.to - v.from >= fs) vx.push_back(v.at);
+  std::sort(vx.begin(), vx.end());
+  bool grid = !vx.empty();
+  Units u;
+  u.xs.push_back(gl);
+  if (grid) {
+    for (double x : vx)
+      if (x - u.xs.back() > tol) u.xs.push_back(x);
+  } else {
+    const double min_gap = std::max(4.0, 0.8 * fs);
+    Cover c;
+    for (auto& r : trows) {
+      if (head_rule > 0 && row_mid(r) < head_rule) continue;
+      // One run of text across most of the table (a note row) says nothing about columns.
+      bool split = false;
+      for (size_t k = 1; k < r.size(); ++k) split |= W[size_t(r[k])].l - W[size_t(r[k - 1])].r >= min_gap;
+      if (!split && row_bot(r) - row_top(r) < 2 * fs && W[size_t(r.back())].r - W[size_t(r.front())].l > 0.5 * width) continue;
+      for (int i : r) cover_add(c, W[size_t(i)].l, W[size_t(i)].r);
+    }
+    for (size_t k = 1; k < c.size(); ++k)
+      if (c[k].first - c[k - 1].second >= min_gap) u.xs.push_back(0.5 * (c[k].first + c[k - 1].second));
+  }
+  u.xs.push_back(gr);
+  const int C = int(u.xs.size()) - 1;
+  if (C < 2) return std::nullopt;
+  auto col_of = [&](const TextWord& w) {
+    double cx = 0.5 * (w.l + w.r);
+    int c = 0;
+    while (c + 1 < C && cx > u.xs[size_t(c) + 1]) ++c;
+    return c;
+  };
+  auto cells_in = [&](const std::vector<int>& r) {
+    std::vector<char> used(size_t(C), 0);
+    for (int i : r) used[size_t(col_of(W[size_t(i)]))] = 1;
+    return int(std::count(used.begin(), used.end(), 1));
+  };
+
+  // Unit rows: each interval between rules is one row, or one row per text row when several
+  // of its text rows fill two or more cells (rows set without rules between them).
+  for (size_t k = 0; k + 1 < ys.size(); ++k) {
+    std::vector<size_t> in;
+    for (size_t r = 0; r < trows.size(); ++r) {
+      double m = row_mid(trows[r]);
+      if (m > ys[k] && m < ys[k + 1]) in.push_back(r);
+    }
+    if (in.empty()) continue;
+    int multi = 0;
+    for (size_t r : in) multi += cells_in(trows[r]) >= 2;
+    if (!u.rows.empty()) u.rule_below.push_back(int(k));
+    if (multi >= 2) {
+      for (size_t q = 0; q < in.size(); ++q) {
+        double t0 = q == 0 ? ys[k] : 0.5 * (row_bot(trows[in[q - 1]]) + row_top(trows[in[q]]));
+        double t1 = q + 1 == in.size() ? ys[k + 1] : 0.5 * (row_bot(trows[in[q]]) + row_top(trows[in[q + 1]]));
+        if (q > 0) u.rule_below.push_back(-1);
+        u.rows.push_back({t0, t1});
+      }
+    } else {
+      u.rows.push_back({ys[k], ys[k + 1]});
+    }
+  }
+  const int R = int(u.rows.size());
+  if (R < 2) return std::nullopt;
+
+  // Words into units.
+  auto row_of = [&](const TextWord& w) {
+    double cy = 0.5 * (w.t + w.b);
+    int r = 0;
+    while (r + 1 < R && cy > u.rows[size_t(r)].second) ++r;
+    return r;
+  };
+  std::vector<std::vector<int>> unit(size_t(R * C));
+  for (auto& tr : trows)
+    for (int i : tr) unit[size_t(row_of(W[size_t(i)]) * C + col_of(W[size_t(i)]))].push_back(i);
+
+  // Units without a boundary between them make one cell.
+  std::vector<int> parent(size_t(R * C));
+  for (int i = 0; i < R * C; ++i) parent[size_t(i)] = i;
+  auto join = [&](int a, int b) { parent[size_t(find_root(parent, a))] = find_root(parent, b); };
+  for (int r = 0; r < R; ++r)
+    for (int c = 1; c < C; ++c) {
+      double x = u.xs[size_t(c)];
+      bool open;
+      if (grid) {
+        double t0 = u.rows[size_t(r)].first + tol, t1 = u.rows[size_t(r)].second - tol;
+        open = t1 > t0 && seg_cover(V, x, t0, t1, tol) < 0.5;
+      } else {
+        // Text across the gutter: a word over it, or words on both sides a word space apart.
+        open = false;
+        for (auto& tr : trows) {
+          if (row_of(W[size_t(tr[0])]) != r) continue;
+          for (size_t k = 0; k < tr.size(); ++k) {
+            const TextWord& w = W[size_t(tr[k])];
+            if (w.l < x - 1 && w.r > x + 1) open = true;
+            if (k > 0 && W[size_t(tr[k - 1])].r <= x && w.l >= x && w.l - W[size_t(tr[k - 1])].r < 0.6 * w.font_size)
+              open = true;
+          }
+        }
+      }
+      if (open) join(r * C + c - 1, r * C + c);
+    }
+  for (int r = 1; r < R; ++r) {
+    int rule = u.rule_below[size_t(r - 1)];
+    if (rule < 0) continue;  // rows of text without a rule between them stay apart
+    double y = ys[size_t(rule)];
+    for (int c = 0; c < C; ++c) {
+      double a = u.xs[size_t(c)] + tol, b = u.xs[size_t(c) + 1] - tol;
+      if (b <= a || seg_cover(H, y, a, b, tol) >= 0.5) continue;
+      // Without vertical rules a label above a missing rule spans down only over empty cells.
+      if (!grid && !unit[size_t(r * C + c)].empty()) continue;
+      join((r - 1) * C + c, r * C + c);
+    }
+  }
+  // Cells are rectangles: a group's bounding rectangle takes in what lies inside it.
+  std::vector<std::array<int, 4>> rect(size_t(R * C));
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto& q : rect) q = {R, C, -1, -1};
+    for (int i = 0; i < R * C; ++i) {
+      auto& q = rect[size_t(find_root(parent, i))];
+      q = {std::min(q[0], i / C), std::min(q[1], i % C), std::max(q[2], i / C), std::max(q[3], i % C)};
+    }
+    for (int i = 0; i < R * C; ++i) {
+      int g = find_root(parent, i);
+      if (g != i) continue;
+      auto q = rect[size_t(g)];
+      for (int r = q[0]; r <= q[2]; ++r)
+        for (int c = q[1]; c <= q[3]; ++c)
+          if (find_root(parent, r * C + c) != g) join(r * C + c, g), changed = true;
+    }
+  }
+
+  // Evidence: short cells, several rows of several cells; where the rows are lines of text
+  // (no rules between them) also three columns, a header rule or a column of numbers: two
+  // columns of prose between two page rules, or in a framed box, are not a table.
+  int filled = 0, words = 0, biggest = 0, multi_rows = 0;
+  std::vector<int> num(size_t(C), 0), nonempty(size_t(C), 0);
+  for (int r = 0; r < R; ++r) {
+    int here = 0;
+    for (int c = 0; c < C; ++c) {
+      const auto& cell = unit[size_t(r * C + c)];
+      if (cell.empty()) continue;
+      ++here, ++nonempty[size_t(c)];
+      std::string s;
+      for (int i : cell) s += W[size_t(i)].text + " ";
+      num[size_t(c)] += numeric_cell(s);
+    }
+    multi_rows += here >= 2;
+  }
+  for (int i = 0; i < R * C; ++i) {
+    if (find_root(parent, i) != i) continue;
+    int n = 0;
+    auto q = rect[size_t(i)];
+    for (int r = q[0]; r <= q[2]; ++r)
+      for (int c = q[1]; c <= q[3]; ++c) n += int(unit[size_t(r * C + c)].size());
+    if (n) ++filled, words += n, biggest = std::max(biggest, n);
+  }
+  if (filled < 4 || multi_rows < 2 || biggest > 60) return std::nullopt;
+  // Rows told apart by the text, not by rules, hold one line a cell: prose has more words.
+  int text_rows = int(std::count(u.rule_below.begin(), u.rule_below.end(), -1));
+  bool textual = !grid || 2 * text_rows > R - 1;
+  if (double(words) / filled > (textual ? 6 : 12)) return std::nullopt;
+  if (textual) {
+    bool numbers = false;
+    for (int c = 0; c < C; ++c) numbers |= nonempty[size_t(c)] >= 2 && 2 * num[size_t(c)] >= nonempty[size_t(c)];
+    if (C < 3 && head_rule < 0 && !numbers) return std::nullopt;
+  }
+
+  // Header: the rows above the header rule; in a table ruled everywhere the first row (and
+  // the rows its cells reach down into), or the rows above a rule drawn thicker than the rest.
+  int head = 0;
+  bool every = true;
+  for (int rb : u.rule_below) every &= rb >= 0;
+  if (!every && head_rule > 0) {
+    while (head < R && u.rows[size_t(head)].second <= head_rule + tol) ++head;
+  } else if (every) {
+    head = 1;
+    std::vector<double> th;
+    for (int rb : u.rule_below)
+      for (const Seg& h : H)
+        if (std::fabs(h.at - ys[size_t(rb)]) <= tol && h.to - h.from > 0.9 * width) th.push_back(h.thick);
+    if (th.size() >= 2) {
+      std::vector<double> s = th;
+      std::sort(s.begin(), s.end());
+      double med = s[s.size() / 2];
+      for (size_t k = 0; k < th.size() && 2 * k < th.size(); ++k)
+        if (th[k] >= 1.6 * med + 0.3) head = int(k) + 1;
+    }
+  }
+  if (head == 0) {
+    std::vector<std::vector<std::string>> rt(static_cast<size_t>(R), std::vector<std::string>(static_cast<size_t>(C)));
+    std::vector<bool> bold(static_cast<size_t>(R), true);
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c)
+        for (int i : unit[size_t(r * C + c)]) rt[size_t(r)][size_t(c)] += W[size_t(i)].text + " ", bold[size_t(r)] = bold[size_t(r)] && W[size_t(i)].bold;
+    head = header_rows(rt, bold, 0);
+  }
+  for (bool grew = true; grew && head > 0 && head < R;) {  // header cells reaching further down
+    grew = false;
+    for (int c = 0; c < C; ++c) {
+      auto q = rect[size_t(find_root(parent, (head - 1) * C + c))];
+      if (q[2] + 1 > head && q[2] + 1 < R) head = q[2] + 1, grew = true;
+    }
+  }
+
+  t.data.num_rows = R, t.data.num_cols = C;
+  for (int i = 0; i < R * C; ++i) {
+    if (find_root(parent, i) != i) continue;
+    auto q = rect[size_t(i)];
+    std::vector<int> ids;
+    for (int r = q[0]; r <= q[2]; ++r)
+      for (int c = q[1]; c <= q[3]; ++c) ids.insert(ids.end(), unit[size_t(r * C + c)].begin(), unit[size_t(r * C + c)].end());
+    // Reading order inside the cell: text rows top to bottom, words left to right.
+    std::sort(ids.begin(), ids.end(), [&](int a, int b) {
+      const TextWord &x = W[size_t(a)], &y = W[size_t(b)];
+      bool same = std::min(x.b, y.b) - std::max(x.t, y.t) > 0.3 * std::min(x.b - x.t, y.b - y.t);
+      return same ? x.l < y.l : x.t < y.t;
+    });
+    TableCell cell;
+    cell.start_row = q[0], cell.end_row = q[2] + 1, cell.start_col = q[1], cell.end_col = q[3] + 1;
+    cell.row_span = q[2] - q[0] + 1, cell.col_span = q[3] - q[1] + 1;
+    cell.column_header = q[0] < head;
+    Box cb;
+    for (int k : ids) {
+      const TextWord& w = W[size_t(k)];
+      if (!cell.text.empty()) cell.text += ' ';
+      cell.text += w.text;
+      cb.add(w.l, w.t, w.r, w.b);
+    }
+    if (!ids.empty()) cell.bbox = BoundingBox{cb.l, cb.t, cb.r, cb.b, CoordOrigin::TopLeft};
+    t.data.cells.push_back(std::move(cell));
+  }
+  std::sort(t.data.cells.begin(), t.data.cells.end(), [](const TableCell& a, const TableCell& b) {
+    return a.start_row != b.start_row ? a.start_row < b.start_row : a.start_col < b.start_col;
+  });
+  t.box.add(gl, top, gr, bottom);
+  return t;
+}
+
+// Tables drawn with rules on a page: groups of horizontal rules of one width stacked above
+// each other with text between them (no caption, no wide empty band), and the vertical rules
+// inside them.
+std::vector<RuledTable> ruled_tables(const TextPage& pg, const std::vector<int>& body_lines, double fs) {
+  std::vector<RuledTable> out;
+  if (pg.hrules.size() < 2) return out;
+  std::vector<Seg> H, V;
+  for (const InkBox& b : pg.hrules) H.push_back({0.5 * (b.t + b.b), b.l, b.r, b.b - b.t});
+  for (const InkBox& b : pg.vrules) V.push_back({0.5 * (b.l + b.r), b.t, b.b, b.r - b.l});
+  std::sort(H.begin(), H.end(), [](const Seg& a, const Seg& b) { return a.at < b.at; });
+  std::vector<int> cand;
+  for (int id : body_lines)
+    for (int w : pg.lines[size_t(id)].words) cand.push_back(w);
+  const double tol = 6;
+  // Whether something other than table rows lies between two rules: a caption, or a wide
+  // blank band that no vertical rule crosses.
+  auto broken = [&](double y0, double y1, double l, double r) {
+    bool text = false;
+    for (int id : body_lines) {
+      const TextLine& ln = pg.lines[size_t(id)];
+      double cy = 0.5 * (ln.t + ln.b);
+      if (cy <= y0 || cy >= y1 || ln.r < l || ln.l > r) continue;
+      if (is_caption_text(ln.text) || ln.text.rfind("Example ", 0) == 0) return true;
+      text = true;
+    }
+    if (text || y1 - y0 <= 3 * fs) return false;
+    for (const Seg& v : V)
+      if (v.at > l - tol && v.at < r + tol && v.from < y0 + tol && v.to > y1 - tol) return false;
+    return true;
+  };
+  auto crosses_text = [&](const Seg& h) {
+    for (int w : cand) {
+      const TextWord& tw = pg.words[size_t(w)];
+      if (h.at > tw.t - 2 && h.at < tw.b + 1 && tw.r > h.from && tw.l < h.to) return true;
+    }
+    return false;
+  };
+  size_t i = 0;
+  while (i < H.size()) {
+    if (H[i].to - H[i].from < 4 * fs) {
+      ++i;
+      continue;
+    }
+    double gl = H[i].from, gr = H[i].to;
+    std::vector<Seg> group{H[i]};
+    size_t last_full = 0, j = i + 1;
+    for (; j < H.size(); ++j) {
+      const Seg& h = H[j];
+      bool full = std::fabs(h.from - gl) <= tol && std::fabs(h.to - gr) <= tol;
+      bool part = h.from >= gl - tol && h.to <= gr + tol;
+      if (!full && !part) {
+        if (h.to < gl || h.from > gr) continue;  // beside the table: another one
+        break;
+      }
+      if (!full && h.to - h.from < 2 * fs) continue;  // a stroke too short to part cells
+      if (!full && crosses_text(h)) continue;           // glyph strokes, not a rule between rows
+      if (full && broken(group[last_full].at, h.at, gl, gr)) break;
+      group.push_back(h);
+      if (full) last_full = group.size() - 1;
+    }
+    group.resize(last_full + 1);  // partial rules after the last full one are not the table's
+    std::vector<Seg> vin;
+    for (const Seg& v : V)
+      if (v.at > gl - tol && v.at < gr + tol && v.to > group.front().at - tol && v.from < group.back().at + tol)
+        vin.push_back(v);
+    // A grid ends where its vertical rules end: rules further down belong to something else.
+    double vtop = 1e300, vbottom = -1e300;
+    for (const Seg& v : vin)
+      if (v.at > gl + tol && v.at < gr - tol) vtop = std::min(vtop, v.from), vbottom = std::max(vbottom, v.to);
+    if (vbottom > vtop) {
+      std::vector<Seg> kept;
+      for (const Seg& h : group)
+        if (h.at >= vtop - tol && h.at <= vbottom + tol) kept.push_back(h);
+      while (!kept.empty() && !(std::fabs(kept.back().from - gl) <= tol && std::fabs(kept.back().to - gr) <= tol))
+        kept.pop_back();
+      group.swap(kept);
+    }
+    if (group.size() >= 2) {
+      if (auto t = ruled_table(pg, cand, fs, group, vin, gl, gr)) {
+        out.push_back(std::move(*t));
+        // Continue after this table's last rule.
+        double end = group.back().at;
+        while (i < H.size() && H[i].at <= end + 0.5) ++i;
+        continue;
+      }
+    }
+    ++i;
+  }
+  return out;
+}
+
+void emit_ruled_table(const Ctx& cx, const RuledTable& t, Builder& bld) {
+  bld.list = Ref{};
+  bld.doc.add_table(t.data, Ref::body(), bld.prov(cx.page->page_no, t.box, ""));
+  bld.pair_caption();
+}
+
 // The segments of a band become one logical line; segments of very different font
 // size (a big heading beside small print) stay separate lines.
 std::vector<LLine> merge_band(const Ctx& cx, const Band& band) {
@@ -777,9 +1214,10 @@ void flush_deferred(const Ctx& cx, const Box* next, Builder& bld, bool notes_onl
   inner.deferred = nullptr;
   for (size_t k = 0; k < d.size();) {
     const Deferred& x = d[k];
-    bool go = !next && !(notes_only && x.picture >= 0);
-    if (next && x.picture < 0) go = x.box.t < next->t - 1;
-    if (next && x.picture >= 0)
+    bool object = x.picture >= 0 || x.table >= 0;
+    bool go = !next && !(notes_only && object);
+    if (next && !object) go = x.box.t < next->t - 1;
+    if (next && object)
       go = next->t >= x.box.b - 0.5 * cx.body_fs && next->l < x.box.r && next->r > x.box.l;
     if (!go) {
       ++k;
@@ -788,6 +1226,7 @@ void flush_deferred(const Ctx& cx, const Box* next, Builder& bld, bool notes_onl
     Deferred item = std::move(d[k]);
     d.erase(d.begin() + long(k));
     if (item.picture >= 0) emit_picture(inner, item.box, bld);
+    else if (item.table >= 0) emit_ruled_table(inner, (*cx.tables)[size_t(item.table)], bld);
     else emit_leaf(inner, item.bands, bld);
   }
 }
@@ -1011,6 +1450,32 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
   // Reading order: an XY-cut over the fragments of the body lines; the lines are then rebuilt
   // per leaf, so a line read across a narrow gutter is split there.
   std::vector<Frag> frags = fragments(pg, body, bld.body_fs);
+  // Words of tables drawn with rules leave the flow; each table is placed as a picture is.
+  std::vector<RuledTable> tables = bld.opt.tables ? ruled_tables(pg, body, bld.body_fs) : std::vector<RuledTable>{};
+  if (!tables.empty()) {
+    std::vector<char> taken(pg.words.size(), 0);
+    for (const RuledTable& t : tables)
+      for (int w : t.words) taken[size_t(w)] = 1;
+    std::vector<Frag> kept;
+    for (Frag& f : frags) {
+      std::vector<int> ws;
+      for (int w : f.words)
+        if (!taken[size_t(w)]) ws.push_back(w);
+      if (ws.empty()) continue;
+      if (ws.size() != f.words.size()) {
+        XyItem& it = f.item;
+        it.l = it.t = 1e300, it.r = it.b = -1e300;
+        for (int w : ws) {
+          const TextWord& tw = pg.words[size_t(w)];
+          it.l = std::min(it.l, tw.l), it.t = std::min(it.t, tw.t), it.r = std::max(it.r, tw.r), it.b = std::max(it.b, tw.b);
+        }
+        it.words = int(ws.size());
+        f.words = std::move(ws);
+      }
+      kept.push_back(std::move(f));
+    }
+    frags.swap(kept);
+  }
   std::vector<XyItem> items(frags.size());
   for (size_t i = 0; i < frags.size(); ++i) items[i] = frags[i].item;
   XyOptions xo;
@@ -1050,6 +1515,13 @@ void build_page(const TextPage& pg, const std::vector<Furn>& furn, Builder& bld)
     d.picture = int(k);
     deferred.push_back(std::move(d));
   }
+  for (size_t k = 0; k < tables.size(); ++k) {
+    Deferred d;
+    d.box = tables[k].box;
+    d.table = int(k);
+    deferred.push_back(std::move(d));
+  }
+  cx.tables = &tables;
   auto by_top = [](const Deferred& a, const Deferred& b) { return a.box.t < b.box.t; };
   std::stable_sort(deferred.begin(), deferred.end(), by_top);
   cx.deferred = &deferred;
@@ -1111,6 +1583,15 @@ double garbled_share(const TextPage& p) {
   return all ? double(bad) / double(all) : 0;
 }
 
+// Share of a page's words set in GlyphLessFont, the font Tesseract (and OCRmyPDF) write their
+// invisible OCR layer in: it has no glyphs, so whatever the page shows comes from an image under
+// it, however clean that image is.
+double glyphless_share(const TextPage& p) {
+  size_t n = 0;
+  for (const TextWord& w : p.words) n += w.font_name.find("GlyphLess") != std::string::npos;
+  return p.words.empty() ? 0 : double(n) / double(p.words.size());
+}
+
 // Whether a page may hold pictures or lie on a scan, from its words alone (rendering costs more
 // than reading the text layer): a figure caption, a hole in the text at least 60 pt tall across a
 // quarter of the page's width (where a picture sits), few words, or the glyph-less font of an
@@ -1144,6 +1625,42 @@ bool worth_rendering(const TextPage& p) {
     for (auto& x : holes[b - 1])
       for (auto& y : holes[b])
         if (std::min(x.second, y.second) - std::max(x.first, y.first) >= 60) return true;
+  return false;
+}
+
+// Whether a page may hold a table drawn with rules, from its words: a "Table N" caption, or
+// three rows in a row of three or more cells (runs of words an em or more apart).
+bool table_signs(const TextPage& p) {
+  std::vector<int> ids;
+  for (size_t i = 0; i < p.words.size(); ++i) {
+    const TextWord& w = p.words[i];
+    if (i + 1 < p.words.size() && !p.words[i + 1].text.empty() &&
+        ascii_digit(static_cast<unsigned char>(p.words[i + 1].text[0])) &&
+        (w.text == "Table" || w.text == "TABLE" || w.text == "Tab."))
+      return true;
+    if (w.horizontal) ids.push_back(int(i));
+  }
+  const auto& W = p.words;
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return W[size_t(a)].t + W[size_t(a)].b < W[size_t(b)].t + W[size_t(b)].b; });
+  int run = 0;
+  for (size_t k = 0; k < ids.size();) {
+    size_t e = k + 1;
+    double bottom = W[size_t(ids[k])].b;
+    while (e < ids.size() && 0.5 * (W[size_t(ids[e])].t + W[size_t(ids[e])].b) < bottom) bottom = std::max(bottom, W[size_t(ids[e++])].b);
+    std::vector<std::pair<double, double>> row;
+    double fs = 0;
+    for (size_t q = k; q < e; ++q) row.push_back({W[size_t(ids[q])].l, W[size_t(ids[q])].r}), fs = std::max(fs, W[size_t(ids[q])].font_size);
+    std::sort(row.begin(), row.end());
+    int cells = 1;
+    double right = row[0].second;
+    for (size_t q = 1; q < row.size(); ++q) {
+      cells += row[q].first - right >= std::max(6.0, fs);
+      right = std::max(right, row[q].second);
+    }
+    run = cells >= 3 ? run + 1 : 0;
+    if (run >= 3) return true;
+    k = e;
+  }
   return false;
 }
 
@@ -1182,6 +1699,8 @@ TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::str
             "% of its characters have no Unicode meaning)";
     else if (p.text_over_image)
       why = "its text lies over a page-sized image (an OCR layer over a scan?)";
+    else if (glyphless_share(p) > 0.5)
+      why = "its text is an invisible OCR layer (GlyphLessFont) over a scan";
     if (why.empty()) continue;
     res.pages_unusable.push_back(p.page_no);
     res.warnings.push_back("'" + name + "' page " + std::to_string(p.page_no) + ": " + why);
@@ -1237,9 +1756,24 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
       tp.rotation = src.page_rotation(p);
       tp.words = src.words(p);
       bool look = (opt.pictures && worth_rendering(tp)) || (opt.check_scans && !tp.words.empty());
+      bool rules = opt.tables && opt.table_rules && opt.rule_dpi > 0 && !tp.words.empty() && table_signs(tp);
+      // Words and the renderings are all in the displayed frame here.
+      Image fine;
+      if (rules) {
+        fine = src.render(p, opt.rule_dpi);
+        RuleLines rl = find_rule_lines(fine, tp.width, tp.height, tp.words);
+        tp.hrules = std::move(rl.h), tp.vrules = std::move(rl.v);
+      }
       if (look && opt.picture_dpi > 0) {
-        // Words and the rendering are both in the displayed frame here.
-        PageInk ink = find_page_ink(src.render(p, opt.picture_dpi), tp.width, tp.height, tp.words);
+        Image low;
+        if (rules && opt.picture_dpi < opt.rule_dpi) {  // the same rendering, scaled down
+          int w = 0, h = 0;
+          src.raster_size(p, opt.picture_dpi, &w, &h);
+          low = resize_image(fine, w, h);
+        } else {
+          low = src.render(p, opt.picture_dpi);
+        }
+        PageInk ink = find_page_ink(low, tp.width, tp.height, tp.words);
         if (opt.pictures) tp.pictures = std::move(ink.pictures);
         tp.text_over_image = ink.text_over_image;
       }
@@ -1268,6 +1802,26 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
   for (std::string& w : res.warnings)
     if (w.rfind("'" + stem + "' page", 0) == 0) w = "'" + name + "'" + w.substr(stem.size() + 2);
   return res;
+}
+
+void crop_pictures(Document& doc, int page_no, const Image& img, double dpi) {
+  const PageItem* page = nullptr;
+  for (const PageItem& p : doc.pages)
+    if (p.page_no == page_no) page = &p;
+  if (!page || img.empty() || page->size.width <= 0 || page->size.height <= 0) return;
+  const double sx = img.width / page->size.width, sy = img.height / page->size.height;
+  for (PictureItem& pic : doc.pictures) {
+    if (pic.image || pic.prov.empty() || pic.prov.front().page_no != page_no) continue;
+    BoundingBox b = pic.prov.front().bbox.to_top_left(page->size.height);
+    Image crop = img.crop(int(std::floor(b.l * sx)), int(std::floor(b.t * sy)), int(std::ceil(b.r * sx)),
+                          int(std::ceil(b.b * sy)));
+    if (crop.empty()) continue;
+    ImageRef ref;
+    ref.dpi = dpi;
+    ref.size = Size{double(crop.width), double(crop.height)};
+    ref.uri = png_data_uri(crop);
+    pic.image = std::move(ref);
+  }
 }
 
 }  // namespace docling

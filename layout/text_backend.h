@@ -4,7 +4,7 @@
 // whitespace gutters, then top to bottom) -> blocks (paragraphs joined across lines
 // with de-hyphenation, headings from font size / weight, list items from bullets and
 // numbering, captions attached to the table next to them, footnotes, code in monospace fonts, simple tables where cells
-// align). Across pages: text repeated at the same place near the top or bottom of
+// align, tables drawn with rules: grids with spanning cells, booktabs rules with the header). Across pages: text repeated at the same place near the top or bottom of
 // several pages, and page numbers, go to the furniture layer.
 //
 // Reading order: an XY-cut (layout/xycut.h); side notes after the block they are level with.
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/document.h"
+#include "core/image.h"
 #include "layout/text_layer.h"
 
 namespace docling {
@@ -42,6 +43,10 @@ struct TextBackendOptions {
   bool check_scans = false;    // render every page with text (not only those with signs of
                                // pictures) to find text over a page-sized image; costs a rendering
                                // a page: for `auto` with a model, which would read such pages
+  bool table_rules = true;     // with tables: render pages that show signs of a table (a "Table N"
+  double rule_dpi = 72;        // caption, rows of three or more cells) at rule_dpi to find its
+                               // rules: grids with spans, booktabs rules bounding the table and
+                               // its header (layout/page_ink.h find_rule_lines)
   double max_garbled = 0.1;    // a page whose text has more than this share of U+FFFD, private-use or
                                // control characters is unusable
 };
@@ -65,5 +70,10 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
 // Same from pages already read (their page_no fields are kept).
 TextBackendResult convert_text_pages(std::vector<TextPage> pages, const std::string& name,
                                      const TextBackendOptions& opt = {});
+
+// Pictures of page `page_no` that have no image get their crop of that page's image (rendered
+// at `dpi`; the picture boxes in either origin), as docling's pipelines fill PictureItem.image
+// when page images are made. Pictures that have one (the model's) keep it.
+void crop_pictures(Document& doc, int page_no, const Image& page_image, double dpi);
 
 }  // namespace docling

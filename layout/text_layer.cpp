@@ -272,12 +272,18 @@ void make_upright(TextPage& page) {
     w.quarter = (w.quarter - q + 4) % 4;
     w.horizontal = w.quarter == 0 && !w.vertical_mode;
   }
-  for (InkBox& w : page.pictures) {
-    double l = w.l, t = w.t, r = w.r, b = w.b;
-    if (q == 1) w.l = t, w.t = W - r, w.r = b, w.b = W - l;
-    else if (q == 2) w.l = W - r, w.t = H - b, w.r = W - l, w.b = H - t;
-    else w.l = H - b, w.t = l, w.r = H - t, w.b = r;
-  }
+  auto turn = [&](std::vector<InkBox>& boxes) {
+    for (InkBox& w : boxes) {
+      double l = w.l, t = w.t, r = w.r, b = w.b;
+      if (q == 1) w.l = t, w.t = W - r, w.r = b, w.b = W - l;
+      else if (q == 2) w.l = W - r, w.t = H - b, w.r = W - l, w.b = H - t;
+      else w.l = H - b, w.t = l, w.r = H - t, w.b = r;
+    }
+  };
+  turn(page.pictures);
+  turn(page.hrules);
+  turn(page.vrules);
+  if (q != 2) std::swap(page.hrules, page.vrules);  // a quarter turn makes rows of columns
   if (q != 2) std::swap(page.width, page.height);
 }
 

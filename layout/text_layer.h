@@ -48,6 +48,7 @@ struct TextPage {
   std::vector<TextWord> words;   // Poppler's reading order
   std::vector<TextLine> lines;   // top to bottom, then left to right
   std::vector<InkBox> pictures;  // picture regions from the rendering (same frame as words)
+  std::vector<InkBox> hrules, vrules;  // horizontal / vertical rules from the rendering (same frame)
   bool text_over_image = false;  // the words lie on a page-sized image (a scan with an OCR layer)
   bool empty() const { return words.empty(); }
 };

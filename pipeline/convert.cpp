@@ -241,6 +241,7 @@ void render_page_images(Document& doc, const PageSource& src, int dpi) {
     ref.size = Size{double(img.width), double(img.height)};
     ref.uri = png_data_uri(img);
     page.image = std::move(ref);
+    crop_pictures(doc, page.page_no, img, dpi);  // text-layer pictures: a crop of this image
   }
 }
 

@@ -256,3 +256,39 @@ TEST(TextBackendPages, InvisibleTextOverAScanIsUnusable) {
   auto plain = pdf_of(text);
   EXPECT_TRUE(convert_text_layer(*plain, {}, check).pages_unusable.empty());
 }
+
+// A clean white scan under an invisible OCR layer set in Tesseract's GlyphLessFont (a font
+// without glyphs: its text is never what the page shows): the page is unusable, even without
+// the rendering `auto` asks for. The same page with the text set in a real font is fine.
+TEST(TextBackendPages, InvisibleOcrLayerOverAWhiteScanIsUnusable) {
+  // The scan: white, with dark bars where the lines of text are (no noise, no gray).
+  const int w = 153, h = 198;  // 18 dpi
+  std::string img(size_t(w * h), char(255));
+  for (int line = 0; line < 30; ++line)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 18; x < 130; ++x) img[size_t((18 + 3 * line + y) * w + x)] = char(20);
+  std::string scan = "q 612 0 0 792 0 0 cm BI /W " + std::to_string(w) + " /H " + std::to_string(h) +
+                     " /BPC 8 /CS /G ID " + img + " EI Q\n";
+  auto make = [&](const std::string& font) {
+    std::string c = scan + "3 Tr\n";
+    for (int i = 0; i < 30; ++i)
+      c += "BT /F2 10 Tf 72 " + std::to_string(720 - 12 * i) +
+           " Td (The steady river carries a quiet harbor near every village.) Tj ET\n";
+    std::vector<std::string> objs = {
+        "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F2 << /Type /Font "
+        "/Subtype /Type1 /BaseFont /" + font + " >> >> >> /Contents 4 0 R >>",
+        "<< /Length " + std::to_string(c.size()) + " >>\nstream\n" + c + "\nendstream"};
+    std::string pdf = docling::testing::pdf_from_objects(objs);
+    return open_source_bytes(std::vector<uint8_t>(pdf.begin(), pdf.end()), "scan.pdf");
+  };
+  auto ocr = make("GlyphLessFont");
+  TextBackendResult res = convert_text_layer(*ocr);
+  EXPECT_EQ(res.pages_unusable, std::vector<int>{1});
+  EXPECT_FALSE(res.doc.texts.empty()) << "the text is still converted";
+  TextBackendOptions check;
+  check.check_scans = true;
+  EXPECT_EQ(convert_text_layer(*ocr, {}, check).pages_unusable, std::vector<int>{1});
+  auto plain = make("Helvetica");
+  EXPECT_TRUE(convert_text_layer(*plain, {}, check).pages_unusable.empty());
+}
