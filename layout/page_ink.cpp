@@ -266,11 +266,20 @@ RuleLines find_rule_lines(const Image& img, double page_w, double page_h, const 
   for (const Run& r : scan_rules(dark, inside, W, H, 1, size_t(W), thick_y, gap_x, int(std::ceil(min_len * sx)))) {
     InkBox b{r.a0 / sx, r.b0 / sy, (r.a1 + 1) / sx, (r.b1 + 1) / sy};
     // Underlines, underscores and the tops of capitals standing out of their word boxes: runs
-    // along words that cover most of them, a few points above or just below.
-    double y = 0.5 * (b.t + b.b), under = 0;
+    // inside one run of words (a word space apart) a few points above or just below. A rule
+    // between table rows runs on over the gaps between the cells.
+    double y = 0.5 * (b.t + b.b);
+    std::vector<std::pair<double, double>> band;
     for (const TextWord& w : words)
-      if (w.b > y - 5 && w.t < y + 2.5 && w.r > b.l && w.l < b.r) under += std::min(w.r, b.r) - std::max(w.l, b.l);
-    if (under < 0.8 * (b.r - b.l)) out.h.push_back(b);
+      if (w.b > y - 5 && w.t < y + 2.5 && w.r > b.l - 2 && w.l < b.r + 2) band.push_back({w.l, w.r + 0.5 * std::max(w.font_size, 4.0)});
+    std::sort(band.begin(), band.end());
+    bool text = false;
+    for (size_t k = 0; k < band.size() && !text;) {
+      double l = band[k].first, r = band[k].second;
+      for (++k; k < band.size() && band[k].first <= r; ++k) r = std::max(r, band[k].second);
+      text = b.l >= l - 1.5 && b.r <= r + 1.5;
+    }
+    if (!text) out.h.push_back(b);
   }
   for (const Run& r : scan_rules(dark, inside, H, W, size_t(W), 1, thick_x, gap_y, int(std::ceil(min_len * sy))))
     out.v.push_back({r.b0 / sx, r.a0 / sy, (r.b1 + 1) / sx, (r.a1 + 1) / sy});

@@ -806,7 +806,19 @@ std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>
       double m = row_mid(trows[r]);
       if (m > ys[k] && m < ys[k + 1]) in.push_back(r);
     }
-    if (in.empty()) continue;
+    // A row of the grid holds words (by their own middles: a text row may run over two rows
+    // of a header whose labels are set between them).
+    bool words_in = false;
+    for (int i : t.words) {
+      double cy = 0.5 * (W[size_t(i)].t + W[size_t(i)].b);
+      words_in |= cy > ys[k] && cy < ys[k + 1];
+    }
+    if (!words_in) continue;
+    if (in.empty()) {
+      if (!u.rows.empty()) u.rule_below.push_back(int(k));
+      u.rows.push_back({ys[k], ys[k + 1]});
+      continue;
+    }
     int multi = 0;
     for (size_t r : in) multi += cells_in(trows[r]) >= 2;
     if (!u.rows.empty()) u.rule_below.push_back(int(k));
@@ -868,8 +880,8 @@ std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>
     for (int c = 0; c < C; ++c) {
       double a = u.xs[size_t(c)] + tol, b = u.xs[size_t(c) + 1] - tol;
       if (b <= a || seg_cover(H, y, a, b, tol) >= 0.5) continue;
-      // Without vertical rules a label above a missing rule spans down only over empty cells.
-      if (!grid && !unit[size_t(r * C + c)].empty()) continue;
+      // Without vertical rules a label beside a missing rule spans only over an empty cell.
+      if (!grid && !unit[size_t(r * C + c)].empty() && !unit[size_t((r - 1) * C + c)].empty()) continue;
       join((r - 1) * C + c, r * C + c);
     }
   }
@@ -1032,7 +1044,7 @@ std::vector<RuledTable> ruled_tables(const TextPage& pg, const std::vector<int>&
   auto crosses_text = [&](const Seg& h) {
     for (int w : cand) {
       const TextWord& tw = pg.words[size_t(w)];
-      if (h.at > tw.t - 2 && h.at < tw.b + 1 && tw.r > h.from && tw.l < h.to) return true;
+      if (h.at > tw.t + 0.5 && h.at < tw.b - 0.5 && tw.r > h.from && tw.l < h.to) return true;
     }
     return false;
   };

@@ -573,6 +573,154 @@ def table(name, seed, ruled, with_text=True, ncols=4, nrows=8, two_col_text=Fals
     return p
 
 
+def grid_rows(cells, R, C):
+    """Ground-truth rows of a table with spans, as docling writes them: a cell over several rows or
+    columns stands in every position it covers."""
+    g = [[""] * C for _ in range(R)]
+    for (r0, c0, r1, c1, text) in cells:
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                g[r][c] = text
+    return [" ".join(t for t in row if t) for row in g]
+
+
+def ruled_grid(name, seed, x0=72, colw=(120, 80, 80, 80, 80), rh=18, fs=9, groups=3):
+    """A table drawn as a full grid: a header of two rows (a label over two rows, group labels over
+    two columns each), body rows whose first cell spans the rows of its group (set in the middle of
+    it); rules are drawn on every cell edge, none inside a cell."""
+    p = Page(name, "table, ruled grid with spans")
+    tx = Text(seed)
+    title(p, tx, 72, 80)
+    intro = tx.para(3)
+    y = p.para(72, 110, 468, "F3", 10.5, intro) + 4
+    p.gt("text", intro)
+    cap = "Table %d: %s" % (tx.r.randint(1, 9), tx.para(1))
+    p.para(72, y + 8, 468, "F3", 9.5, cap, justify=False)
+    p.gt("caption", cap)
+    y += 26
+    C = len(colw)
+    xs = [x0]
+    for w in colw:
+        xs.append(xs[-1] + w)
+    cells = [(0, 0, 1, 0, tx.noun().capitalize())]
+    for c in range(1, C, 2):
+        cells.append((0, c, 0, min(c + 1, C - 1), tx.noun().capitalize() + " " + tx.noun()))
+        cells.append((1, c, 1, c, "low"))
+        if c + 1 < C:
+            cells.append((1, c + 1, 1, c + 1, "high"))
+    r = 2
+    for g in range(groups):
+        n = tx.r.randint(1, 3)
+        cells.append((r, 0, r + n - 1, 0, tx.noun()))
+        for k in range(n):
+            for c in range(1, C):
+                cells.append((r + k, c, r + k, c, "%d.%d" % (tx.r.randint(1, 999), tx.r.randint(0, 9))))
+        r += n
+    R = r
+    ys = [y + i * rh for i in range(R + 1)]
+    owner = {}
+    for k, (r0, c0, r1, c1, text) in enumerate(cells):
+        for rr in range(r0, r1 + 1):
+            for cc in range(c0, c1 + 1):
+                owner[(rr, cc)] = k
+        font = "F2" if r0 < 2 else "F1"
+        ty = (ys[r0] + ys[r1 + 1]) / 2 + fs * 0.35  # baseline: text in the middle of its cell
+        if c1 > c0:  # group labels centred over their columns
+            tx_ = (xs[c0] + xs[c1 + 1] - p.width(font, fs, text)) / 2
+        elif c0 == 0:
+            tx_ = xs[0] + 4
+        else:  # numbers right-aligned
+            tx_ = xs[c0 + 1] - 5 - p.width(font, fs, text)
+        p.show(tx_, ty, font, fs, text)
+    for rr in range(R + 1):
+        for cc in range(C):
+            inside = 0 < rr < R and owner.get((rr - 1, cc)) == owner.get((rr, cc))
+            if not inside:
+                p.hline(xs[cc], xs[cc + 1], ys[rr], 0.8 if rr in (0, R) else 0.4)
+    for cc in range(C + 1):
+        for rr in range(R):
+            inside = 0 < cc < C and owner.get((rr, cc - 1)) == owner.get((rr, cc))
+            if not inside:
+                p.vline(xs[cc], ys[rr], ys[rr + 1], 0.4)
+    for row in grid_rows(cells, R, C):
+        p.gt("table_row", row)
+    y = ys[-1] + 24
+    fl = Flow(p, [(72, 468)], y, 730, size=10.5)
+    fill_to(fl, tx, headings=0.3)
+    return p
+
+
+def booktabs(name, seed, two_level=False, ncols=5, nrows=8, fs=9, two_col_text=False):
+    """A booktabs table: a top rule, a header rule and a bottom rule (thicker top and bottom), rows
+    without rules between them, numbers right-aligned; with two_level a header of two rows whose
+    group labels have a short rule (cmidrule) under the columns they stand over."""
+    p = Page(name, "table, booktabs rules" + (" (two-level header)" if two_level else ""))
+    tx = Text(seed)
+    title(p, tx, 72, 80)
+    intro = tx.para(2)
+    y = p.para(72, 110, 468, "F3", 10.5, intro) + 4
+    p.gt("text", intro)
+    cap = "Table %d: %s" % (tx.r.randint(1, 9), tx.para(1))
+    p.para(72, y + 8, 468, "F3", 9.5, cap, justify=False)
+    p.gt("caption", cap)
+    y += 28
+    x0, x1 = 90, 522
+    firstw = 130
+    colw = (x1 - x0 - firstw) / (ncols - 1)
+    right = [x0 + firstw + (c + 1) * colw - 6 for c in range(ncols - 1)]  # right edges of number columns
+    lead = fs + 5
+    p.hline(x0, x1, y, 1.0)
+    cells = []
+    hy = y + lead
+    label = tx.noun().capitalize()
+    if two_level:
+        cells.append((0, 0, 1, 0, label))
+        p.show(x0 + 4, hy + lead / 2, "F2", fs, label)
+        for c in range(1, ncols, 2):
+            g = tx.noun().capitalize() + " " + tx.noun()
+            c1 = min(c + 1, ncols - 1)
+            cells.append((0, c, 0, c1, g))
+            left = right[c - 1] - colw + 12
+            p.show((left + right[c1 - 1] - p.width("F2", fs, g)) / 2, hy, "F2", fs, g)
+            p.hline(left, right[c1 - 1] + 2, hy + 4, 0.4)
+            for k, sub in enumerate(["dev", "test"][: c1 - c + 1]):
+                cells.append((1, c + k, 1, c + k, sub))
+                p.show(right[c + k - 1] - p.width("F2", fs, sub), hy + lead + 2, "F2", fs, sub)
+        hy += lead + 2
+        hr = 2
+    else:
+        cells.append((0, 0, 0, 0, label))
+        p.show(x0 + 4, hy, "F2", fs, label)
+        for c in range(1, ncols):
+            h = tx.noun().capitalize()
+            cells.append((0, c, 0, c, h))
+            p.show(right[c - 1] - p.width("F2", fs, h), hy, "F2", fs, h)
+        hr = 1
+    mid = hy + 5
+    p.hline(x0, x1, mid, 0.5)
+    yy = mid
+    for r in range(nrows):
+        yy += lead
+        name_ = tx.noun() + (" " + tx.noun() if tx.r.random() < 0.4 else "")
+        cells.append((hr + r, 0, hr + r, 0, name_))
+        p.show(x0 + 4, yy, "F1", fs, name_)
+        for c in range(1, ncols):
+            v = "%d.%02d" % (tx.r.randint(0, 99), tx.r.randint(0, 99)) if c % 2 else str(tx.r.randint(10, 9999))
+            cells.append((hr + r, c, hr + r, c, v))
+            p.show(right[c - 1] - p.width("F1", fs, v), yy, "F1", fs, v)
+    p.hline(x0, x1, yy + 5, 1.0)
+    for row in grid_rows(cells, hr + nrows, ncols):
+        p.gt("table_row", row)
+    y = yy + 30
+    if two_col_text:
+        fl = Flow(p, cols_of(72, 540, 2, 12), y, 730, size=10)
+        fill_to(fl, tx, headings=0)
+    else:
+        fl = Flow(p, [(72, 468)], y, 730, size=10.5)
+        fill_to(fl, tx, headings=0.3)
+    return p
+
+
 def form(name, seed, unicode_boxes):
     """A questionnaire: questions with checkbox answers and filled-in fields.
 
@@ -799,6 +947,13 @@ def build_all():
     P.append(sidebar("sidebar_left", 41, narrow_left=True))
     P.append(form("form_wingdings", 42, "wingdings"))
     P.append(nested_lists("lists_nested", 43))
+    # tables drawn with rules: grids with spanning cells, booktabs (added with the ruled tables)
+    P.append(ruled_grid("table_grid_spans", 44))
+    P.append(ruled_grid("table_grid_spans_narrow", 45, x0=100, colw=(110, 70, 70, 70, 70, 70), rh=16, fs=8,
+                        groups=4))
+    P.append(booktabs("table_booktabs", 46))
+    P.append(booktabs("table_booktabs_twolevel", 47, two_level=True, two_col_text=True))
+    P.append(booktabs("table_booktabs_small", 48, ncols=4, nrows=6, fs=8))
     return P
 
 
