@@ -1641,7 +1641,8 @@ bool worth_rendering(const TextPage& p) {
 }
 
 // Whether a page may hold a table drawn with rules, from its words: a "Table N" caption, or
-// three rows in a row of three or more cells (runs of words an em or more apart).
+// three rows in a row of three or more cells (runs of words an em or more apart), two of them
+// short.
 bool table_signs(const TextPage& p) {
   std::vector<int> ids;
   for (size_t i = 0; i < p.words.size(); ++i) {
@@ -1663,13 +1664,20 @@ bool table_signs(const TextPage& p) {
     double fs = 0;
     for (size_t q = k; q < e; ++q) row.push_back({W[size_t(ids[q])].l, W[size_t(ids[q])].r}), fs = std::max(fs, W[size_t(ids[q])].font_size);
     std::sort(row.begin(), row.end());
-    int cells = 1;
-    double right = row[0].second;
-    for (size_t q = 1; q < row.size(); ++q) {
-      cells += row[q].first - right >= std::max(6.0, fs);
-      right = std::max(right, row[q].second);
+    // Cells: runs of words; short ones (under a seventh of the page) are what tables have and
+    // lines of text in columns have not.
+    int cells = 0, short_cells = 0;
+    double left = row[0].first, right = row[0].second;
+    for (size_t q = 1; q <= row.size(); ++q) {
+      if (q < row.size() && row[q].first - right < std::max(6.0, fs)) {
+        right = std::max(right, row[q].second);
+        continue;
+      }
+      ++cells;
+      short_cells += right - left < p.width / 7;
+      if (q < row.size()) left = row[q].first, right = row[q].second;
     }
-    run = cells >= 3 ? run + 1 : 0;
+    run = cells >= 3 && short_cells >= 2 ? run + 1 : 0;
     if (run >= 3) return true;
     k = e;
   }
