@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 
+#include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
 #include "bench/run_together.h"
 #include "doctags/docling_json.h"
@@ -53,226 +54,7 @@ using namespace docling::kernels;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using ordered_json = nlohmann::ordered_json;
-
-// ---------------------------------------------------------------------------------------------
-// Timing, CPU time, memory
-
-static double now_s() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
-
-static double cpu_s() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-// A stage: wall seconds and process CPU seconds between start() and stop().
-struct Stage {
-  double wall = 0, cpu = 0, t0 = 0, c0 = 0;
-  void start() { t0 = now_s(), c0 = cpu_s(); }
-  void stop() { wall += now_s() - t0, cpu += cpu_s() - c0; }
-  double util(int threads) const { return wall > 0 ? cpu / (wall * threads) : 0.0; }
-};
-
-// VmHWM (peak resident set) in MB; getrusage's ru_maxrss as a fallback.
-static double peak_rss_mb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0;
-}
-
-static std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      size_t c = line.find(':');
-      return c == std::string::npos ? line : line.substr(c + 2);
-    }
-  return "unknown";
-}
-
-static std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-static std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Peak: the throughput of the instruction the bf16 path runs on, all threads at once.
-// With the AVX512-BF16 path on: vdpbf16ps (bf16 pairs, f32 accumulate). Otherwise (the default)
-// the engine widens bf16 to f32 and uses FMA, so the peak is f32 FMA throughput at the widest
-// width available.
-// Independent accumulator chains hide the FMA latency; x = x*b + c converges, never overflows.
-
-using PeakLoop = float (*)(int64_t iters);
-
-#if defined(__x86_64__)
-#define CHAINS12(OP) OP(0) OP(1) OP(2) OP(3) OP(4) OP(5) OP(6) OP(7) OP(8) OP(9) OP(10) OP(11)
-#define CHAINS16(OP) CHAINS12(OP) OP(12) OP(13) OP(14) OP(15)
-
-__attribute__((target("avx2,fma"))) static float peak_loop_avx2(int64_t iters) {
-  const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
-#define DECL(i) __m256 a##i = _mm256_set1_ps(1.0f + i);
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, b, c);
-#define SUM(i) s = _mm256_add_ps(s, a##i);
-  CHAINS12(DECL)
-  for (int64_t it = 0; it < iters; ++it) { CHAINS12(STEP) }
-  __m256 s = _mm256_setzero_ps();
-  CHAINS12(SUM)
-  return _mm256_cvtss_f32(s);
-#undef DECL
-#undef STEP
-#undef SUM
-}
-
-// (_mm512_reduce_add_ps trips a false -Wuninitialized in GCC 12's headers.)
-__attribute__((target("avx512f"))) static float hsum512(__m512 v) {
-  alignas(64) float t[16];
-  _mm512_store_ps(t, v);
-  float s = 0;
-  for (float x : t) s += x;
-  return s;
-}
-
-__attribute__((target("avx512f"))) static float peak_loop_avx512(int64_t iters) {
-  const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
-#define DECL(i) __m512 a##i = _mm512_set1_ps(1.0f + i);
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, b, c);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-  CHAINS16(DECL)
-  for (int64_t it = 0; it < iters; ++it) { CHAINS16(STEP) }
-  __m512 s = _mm512_setzero_ps();
-  CHAINS16(SUM)
-  return hsum512(s);
-#undef DECL
-#undef STEP
-#undef SUM
-}
-
-__attribute__((target("avx512f,avx512bf16"))) static float peak_loop_avx512bf16(int64_t iters) {
-  const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
-  const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
-#define DECL(i) __m512 a##i = _mm512_set1_ps(float(i));
-#define STEP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
-#define SUM(i) s = _mm512_add_ps(s, a##i);
-  CHAINS16(DECL)
-  for (int64_t it = 0; it < iters; ++it) { CHAINS16(STEP) }
-  __m512 s = _mm512_setzero_ps();
-  CHAINS16(SUM)
-  return hsum512(s);
-#undef DECL
-#undef STEP
-#undef SUM
-}
-#endif
-
-static float peak_loop_scalar(int64_t iters) {
-  float a[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  for (int64_t it = 0; it < iters; ++it)
-    for (float& v : a) v = v * 0.999f + 1e-3f;
-  float s = 0;
-  for (float v : a) s += v;
-  return s;
-}
-
-struct PeakKernel {
-  const char* name;
-  const char* what;
-  PeakLoop fn;
-  double flops_per_iter;
-};
-
-static std::vector<PeakKernel> peak_kernels() {
-  std::vector<PeakKernel> k;
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  // vdpbf16ps only when the engine's products use it (DOCLING_BF16_DOT=1): by default they
-  // widen bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
-  if (docling::kernels::bf16_dot())
-    k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
-                 16 * 64.0});
-  if (__builtin_cpu_supports("avx512f"))
-    k.push_back({"avx512_fma_f32", "f32 FMA on zmm (bf16 widened to f32)", peak_loop_avx512, 16 * 32.0});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    k.push_back({"avx2_fma_f32", "f32 FMA on ymm (bf16 widened to f32)", peak_loop_avx2, 12 * 16.0});
-#endif
-  k.push_back({"scalar", "scalar f32 multiply-add", peak_loop_scalar, 8 * 2.0});
-  return k;
-}
-
-static volatile float g_sink;
-
-// GFLOP/s of `k` on `threads` threads started together; best of `trials` runs of ~`seconds`.
-static double measure_peak(const PeakKernel& k, int threads, int trials, double seconds) {
-  int64_t iters = 1 << 14;
-  for (;;) {  // calibrate on one thread
-    double t0 = now_s();
-    g_sink = k.fn(iters);
-    double dt = now_s() - t0;
-    if (dt > 0.02) {
-      iters = std::max<int64_t>(1, int64_t(iters * seconds / dt));
-      break;
-    }
-    iters *= 4;
-  }
-  double best = 0;
-  for (int t = 0; t < trials; ++t) {
-    const double dt = docling::bench::run_together(threads, [&] { g_sink = k.fn(iters); });
-    best = std::max(best, threads * double(iters) * k.flops_per_iter / dt / 1e9);
-  }
-  return best;
-}
-
-// ---------------------------------------------------------------------------------------------
-// FLOP counts from the config (multiply-add = 2 FLOPs; matrix products and attention only:
-// norms, activations, softmax and RoPE are a fraction of a percent and not counted).
-
-struct FlopModel {
-  double encoder_tile = 0;    // patch embedding + layers, one 512x512 tile
-  double connector_tile = 0;  // pixel-shuffle projection, one tile
-  double text_linear = 0;     // decoder projections + MLP, one token (no output head)
-  double attn_per_key = 0;    // decoder attention, one token, per key attended
-  double lm_head = 0;         // output head, one row of logits
-
-  explicit FlopModel(const ModelConfig& c) {
-    const VisionConfig& v = c.vision;
-    double N = v.num_patches(), D = v.hidden, I = v.intermediate;
-    double patch = 2 * N * D * (v.channels * v.patch_size * v.patch_size);
-    double layer = 2 * N * (4 * D * D + 2 * D * I) + 4 * N * N * D;
-    encoder_tile = patch + v.layers * layer;
-    connector_tile = 2.0 * c.image_seq_len * c.connector_in() * c.text.hidden;
-    const TextConfig& t = c.text;
-    double H = t.hidden, qd = double(t.heads) * t.head_dim, kvd = double(t.kv_heads) * t.head_dim;
-    text_linear = t.layers * 2 * (H * (qd + 2 * kvd) + qd * H + 3 * H * t.intermediate);
-    attn_per_key = t.layers * 4 * qd;
-    lm_head = 2 * H * t.vocab;
-  }
-  double vision_tile() const { return encoder_tile + connector_tile; }
-  // Prompt of P tokens in one causal forward, logits for the last row only.
-  double prefill(int P) const { return P * text_linear + attn_per_key * 0.5 * P * (P + 1.0) + lm_head; }
-  // One decode step of one sequence that already holds `ctx` tokens.
-  double decode_step(int ctx) const { return text_linear + attn_per_key * (ctx + 1.0) + lm_head; }
-};
-
-// Bytes of decoder weights one decode step streams (bf16 matrices + output head).
-static double decoder_weight_bytes(const ModelConfig& c) {
-  const TextConfig& t = c.text;
-  double H = t.hidden, qd = double(t.heads) * t.head_dim, kvd = double(t.kv_heads) * t.head_dim;
-  double per_layer = H * (qd + 2 * kvd) + qd * H + 3 * H * t.intermediate;
-  return 2.0 * (t.layers * per_layer + double(t.vocab) * H);
-}
+using namespace docling::bench;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -332,46 +114,6 @@ static bool parse_args(int argc, char** argv, Args& a) {
   return a.page >= 1 && !a.batches.empty();
 }
 
-// Decoding B sequences at once: slots 0..B-1 each continue from `ctx` prompt tokens already
-// in the cache; one Decoder::forward of B rows per step. Batch sizes are measured in
-// interleaved rounds (run() continues where the last round stopped) so that other load on
-// the machine hits all of them alike; slots are shared between batch sizes, which changes
-// the K/V values but not the work (lengths are restored per batch size).
-struct BatchDecode {
-  int B = 0, ctx = 0, done = 0;  // steps done so far
-  Stage stage;
-  double flops = 0;
-  std::vector<int32_t> ids, slots;
-  std::vector<float> embeds, logits;
-
-  BatchDecode(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int b, int context,
-              const std::vector<int32_t>& seed_tokens)
-      : B(b), ctx(context), ids(static_cast<size_t>(b)), slots(ids.size()) {
-    const TextConfig& t = dec.config().text;
-    embeds.resize(size_t(B) * t.hidden), logits.resize(size_t(B) * t.vocab);
-    for (int s = 0; s < B; ++s) slots[s] = s, ids[s] = seed_tokens[size_t(s) % seed_tokens.size()];
-    set_len(cache, ctx);
-    step(dec, ws, cache);  // warm-up: grows the workspace to B rows
-  }
-  void set_len(KVCache& cache, int len) const {
-    for (int s = 0; s < B; ++s) cache.len[size_t(s)] = len;
-  }
-  void step(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache) {
-    const int V = dec.config().text.vocab;
-    dec.embed_ids(ids.data(), B, embeds.data());
-    dec.forward(ws, cache, embeds.data(), slots.data(), B, slots.data(), B, logits.data());
-    for (int s = 0; s < B; ++s) ids[s] = argmax(logits.data() + size_t(s) * V, V);
-  }
-  void run(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int steps) {
-    FlopModel fm(dec.config());
-    set_len(cache, ctx + done);
-    stage.start();
-    for (int i = 0; i < steps; ++i) step(dec, ws, cache);
-    stage.stop();
-    for (int i = 0; i < steps; ++i) flops += B * fm.decode_step(ctx + done + i);
-    done += steps;
-  }
-};
 
 // Matrix products of the model's own shapes (its weights) through kernels.h, alone: the
 // GFLOP/s and weight GB/s each reaches at a few row counts. Explains stage speeds.
@@ -613,11 +355,21 @@ int main(int argc, char** argv) {
     ordered_json dec_tps, dec_json = ordered_json::object();
     double tps1 = 0, tps8 = 0;
     double wbytes = decoder_weight_bytes(cfg);
-    std::printf("decode, %d steps from a %d-token context (%d interleaved rounds):\n  %5s %12s %12s %9s %8s %6s\n",
-                steps, P, rounds, "batch", "tok/s/seq", "tok/s total", "GFLOP/s", "GB/s w", "util");
+    // Roofline of a step: the larger of its FLOPs at the peak and its bytes (weights + K/V) at
+    // the measured read bandwidth; the fraction is that time over the measured one.
+    const double bw = measure_read_bandwidth(a.threads, a.quick ? 256 : 1024, a.quick ? 2 : 4);
+    const int kv_value_bytes = dec.kv_type() == KvType::F16 ? 2 : 4;
+    R["memory_read_gb_per_s"] = bw;
+    std::printf("memory read bandwidth: %.1f GB/s on %d threads\n", bw, a.threads);
+    std::printf("decode, %d steps from a %d-token context (%d interleaved rounds):\n  %5s %12s %12s %9s %8s %8s %6s %9s\n",
+                steps, P, rounds, "batch", "tok/s/seq", "tok/s total", "GFLOP/s", "GB/s w", "GB/s all", "util",
+                "roofline");
     for (const BatchDecode& br : runs) {
       int B = br.B;
       double per_seq = steps / br.stage.wall, agg = B * per_seq;
+      double bytes = wbytes * steps + br.kv_values * kv_value_bytes;
+      double roof_s = std::max(br.flops / (peak * 1e9), bytes / (bw * 1e9));
+      double roof = roof_s / br.stage.wall;
       if (B == 1) tps1 = agg;
       if (B == 8) tps8 = agg;
       dec_tps[std::to_string(B)] = agg;
@@ -628,9 +380,14 @@ int main(int argc, char** argv) {
                                      {"ms_per_step", 1e3 * br.stage.wall / steps},
                                      {"gflops", br.flops / br.stage.wall / 1e9},
                                      {"weight_gb_per_s", wbytes * steps / br.stage.wall / 1e9},
-                                     {"thread_utilization", br.stage.util(a.threads)}};
-      std::printf("  %5d %12.1f %12.1f %9.1f %8.1f %5.0f%%\n", B, per_seq, agg, br.flops / br.stage.wall / 1e9,
-                  wbytes * steps / br.stage.wall / 1e9, 100 * br.stage.util(a.threads));
+                                     {"bytes_per_s", bytes / br.stage.wall},
+                                     {"thread_utilization", br.stage.util(a.threads)},
+                                     {"roofline_seconds", roof_s},
+                                     {"roofline_fraction", roof},
+                                     {"roofline_bound", br.flops / (peak * 1e9) > bytes / (bw * 1e9) ? "compute" : "memory"}};
+      std::printf("  %5d %12.1f %12.1f %9.1f %8.1f %8.1f %5.0f%% %8.0f%%\n", B, per_seq, agg, br.flops / br.stage.wall / 1e9,
+                  wbytes * steps / br.stage.wall / 1e9, bytes / br.stage.wall / 1e9, 100 * br.stage.util(a.threads),
+                  100 * roof);
     }
     R["decode_tokens_per_s"] = dec_tps;
     R["decode"] = dec_json;

@@ -1,0 +1,150 @@
+// Batched decode against its roofline, alone (no page, no vision): how close each batch size
+// comes to the larger of its compute time at the machine's peak and its memory time (decoder
+// weights + every sequence's K/V at the measured read bandwidth).
+//
+//   bench_decode_roofline [--model DIR] [--context N] [--steps N] [--batches 1,4,8]
+//                         [--threads N] [--out FILE.json]
+//
+// --model: as bench_model_bench (default: the full-size random checkpoint, made if missing).
+// --context: tokens already in every sequence's cache (default 878: a 13-tile page's prompt).
+// Batch sizes run in interleaved rounds so that other load hits them alike.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <tbb/global_control.h>
+
+#include "bench/bench_env.h"
+#include "bench/model_probe.h"
+#include "bench/random_checkpoint.h"
+#include "vision/model.h"
+
+using namespace docling;
+using namespace docling::vision;
+using namespace docling::bench;
+using ordered_json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Args {
+  std::string model, out = "decode_roofline.json";
+  int context = 878, steps = 64, threads = 0, rounds = 4;
+  std::vector<int> batches = {1, 4, 8};
+};
+
+bool parse_args(int argc, char** argv, Args& a) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--model") a.model = v;
+    else if (k == "--out") a.out = v;
+    else if (k == "--context") a.context = std::atoi(v.c_str());
+    else if (k == "--steps") a.steps = std::atoi(v.c_str());
+    else if (k == "--threads") a.threads = std::atoi(v.c_str());
+    else if (k == "--rounds") a.rounds = std::atoi(v.c_str());
+    else if (k == "--batches") {
+      a.batches.clear();
+      std::stringstream ss(v);
+      for (std::string b; std::getline(ss, b, ',');)
+        if (std::atoi(b.c_str()) > 0) a.batches.push_back(std::atoi(b.c_str()));
+    } else return false;
+  }
+  if (argc % 2 == 0) return false;
+  if (a.threads <= 0) a.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.model.empty()) {
+    const char* env = std::getenv("DOCLING_BENCH_MODEL");
+    a.model = env && *env ? env : DOCLING_BENCH_MODEL_DIR;
+  }
+  return a.context >= 1 && a.steps >= a.rounds && a.rounds >= 1 && !a.batches.empty();
+}
+
+// Fills slot 0 with `n` tokens of text (ids spread over the vocabulary) and copies it to the others.
+void fill_context(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int n) {
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) ids[size_t(i)] = int32_t((i * 7919 + 13) % 50000);
+  GenerateOptions g;
+  g.max_new_tokens = 1;
+  g.stop_at_eos = false;
+  g.loop.enabled = false;
+  generate_greedy(dec, ws, cache, 0, ids.data(), n, nullptr, 0, g);
+  cache.len[0] = n;
+  for (int s = 1; s < cache.slots; ++s) cache.copy_slot(s, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse_args(argc, argv, a)) {
+    std::fprintf(stderr, "usage: %s [--model DIR] [--context N] [--steps N] [--rounds N] [--batches 1,4,8] "
+                         "[--threads N] [--out FILE.json]\n", argv[0]);
+    return 2;
+  }
+  kernels::configure(env_kernel_settings());
+  try {
+    tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism, size_t(a.threads));
+    if (!fs::is_regular_file(fs::path(a.model) / "model.safetensors") || bench::is_random_checkpoint(a.model))
+      bench::ensure_random_checkpoint(a.model, DOCLING_TEST_DATA "/models/granite-docling-258M", 1234);
+    Model model = Model::load(a.model, env_load_options());
+    const Decoder& dec = model.decoder();
+    const ModelConfig& cfg = model.config();
+    const int max_b = *std::max_element(a.batches.begin(), a.batches.end());
+    KVCache cache(cfg.text, max_b, a.context + a.steps + 2, dec.kv_type());
+    DecoderWorkspace ws;
+    fill_context(dec, ws, cache, a.context);
+    std::vector<int32_t> seed = {100, 200, 300, 400, 500, 600, 700, 800};
+
+    std::vector<BatchDecode> runs;
+    for (int B : a.batches) runs.emplace_back(dec, ws, cache, B, a.context, seed);
+    for (int r = 0; r < a.rounds; ++r)
+      for (BatchDecode& bd : runs) bd.run(dec, ws, cache, a.steps * (r + 1) / a.rounds - a.steps * r / a.rounds);
+
+    const std::vector<PeakKernel> peaks = peak_kernels();
+    const PeakKernel& best = peaks.front();
+    const double peak = measure_peak(best, a.threads, 3, 0.3);
+    const double bw = measure_read_bandwidth(a.threads, 1024, 4);
+    const double wbytes = decoder_weight_bytes(cfg);
+    const int kvb = dec.kv_type() == kernels::KvType::F16 ? 2 : 4;
+
+    ordered_json R;
+    R["date"] = utc_now();
+    R["cpu"] = cpu_model();
+    R["threads"] = a.threads;
+    R["loadavg_at_start"] = loadavg();
+    R["kernel_isa"] = kernels::isa_name(kernels::active_isa());
+    R["peak"] = {{"method", best.name}, {"gflops", peak}};
+    R["memory_read_gb_per_s"] = bw;
+    R["context_tokens"] = a.context;
+    R["decoder_weight_bytes_per_step"] = wbytes;
+    std::printf("%s, %d threads, %s; peak %.1f GFLOP/s (%s), read %.1f GB/s; context %d, %d steps\n",
+                cpu_model().c_str(), a.threads, kernels::isa_name(kernels::active_isa()), peak, best.name, bw,
+                a.context, a.steps);
+    std::printf("  %5s %10s %11s %9s %8s %9s %8s\n", "batch", "ms/step", "tok/s total", "GFLOP/s", "GB/s",
+                "roof ms", "roofline");
+    for (const BatchDecode& br : runs) {
+      const double bytes = wbytes * a.steps + br.kv_values * kvb;
+      const double t_comp = br.flops / (peak * 1e9), t_mem = bytes / (bw * 1e9);
+      const double roof = std::max(t_comp, t_mem) / br.stage.wall;
+      R["batches"][std::to_string(br.B)] = {
+          {"ms_per_step", 1e3 * br.stage.wall / a.steps}, {"tokens_per_s", br.B * a.steps / br.stage.wall},
+          {"gflops", br.flops / br.stage.wall / 1e9},     {"gb_per_s", bytes / br.stage.wall / 1e9},
+          {"roofline_ms_per_step", 1e3 * std::max(t_comp, t_mem) / a.steps},
+          {"roofline_fraction", roof},                     {"bound", t_comp > t_mem ? "compute" : "memory"}};
+      std::printf("  %5d %10.2f %11.1f %9.1f %8.1f %9.2f %7.0f%%  (%s-bound)\n", br.B, 1e3 * br.stage.wall / a.steps,
+                  br.B * a.steps / br.stage.wall, br.flops / br.stage.wall / 1e9, bytes / br.stage.wall / 1e9,
+                  1e3 * std::max(t_comp, t_mem) / a.steps, 100 * roof, t_comp > t_mem ? "compute" : "memory");
+    }
+    std::ofstream(a.out) << R.dump(1) << "\n";
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_decode_roofline: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
