@@ -4,6 +4,7 @@
 // page rules, a framed box of prose). The PDFs are written here, from cell lists, in several sizes.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -256,6 +257,37 @@ TEST(TextTablesRuled, TwoTextColumnsBetweenRulesAreNoTable) {
   box += text_at(72, 360, "Table 1: the harbors.", 9);
   auto bsrc = pdf_of(box);
   EXPECT_TRUE(convert_text_layer(*bsrc).doc.tables.empty());
+}
+
+// The same grid on a page with /Rotate 90 (shown turned, read upright): its rules turn with the
+// words, so the cells and spans come out as on an upright page.
+TEST(TextTablesRuled, GridOnARotatedPage) {
+  std::vector<double> xs = {72, 180, 290, 400}, ys = {200, 218, 236, 254, 272};
+  std::vector<GridCell> cells = {{0, 0, 0, 0, "Name"}, {0, 1, 0, 2, "Values"}, {1, 0, 3, 0, "alpha"},
+                                 {1, 1, 1, 1, "1.5"},  {1, 2, 1, 2, "2.5"},    {2, 1, 2, 1, "3.5"},
+                                 {2, 2, 2, 2, "4.5"},  {3, 1, 3, 1, "5.5"},    {3, 2, 3, 2, "6.5"}};
+  std::string c = paragraph(100, 4) + text_at(72, 190, "Table 1: values.") + grid(xs, ys, cells) + paragraph(300, 4);
+  std::vector<std::string> objs = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate 90 /Resources << /Font << /F1 << /Type /Font "
+      "/Subtype /Type1 /BaseFont /Helvetica >> >> >> /Contents 4 0 R >>",
+      "<< /Length " + std::to_string(c.size()) + " >>\nstream\n" + c + "\nendstream"};
+  std::string pdf = docling::testing::pdf_from_objects(objs);
+  auto src = open_source_bytes(std::vector<uint8_t>(pdf.begin(), pdf.end()), "rotated.pdf");
+  TextBackendResult res = convert_text_layer(*src);
+  ASSERT_EQ(res.doc.tables.size(), 1u);
+  const TableData& d = res.doc.tables[0].data;
+  EXPECT_EQ(d.num_rows, 4);
+  EXPECT_EQ(d.num_cols, 3);
+  ASSERT_NE(cell_at(d, 0, 1), nullptr);
+  EXPECT_EQ(cell_at(d, 0, 1)->text, "Values");
+  EXPECT_EQ(cell_at(d, 0, 1)->col_span, 2);
+  ASSERT_NE(cell_at(d, 1, 0), nullptr);
+  EXPECT_EQ(cell_at(d, 1, 0)->text, "alpha");
+  EXPECT_EQ(cell_at(d, 1, 0)->row_span, 3);
+  // The table's box is on the displayed (turned) page: taller than wide.
+  const BoundingBox& b = res.doc.tables[0].prov[0].bbox;
+  EXPECT_GT(std::fabs(b.b - b.t), std::fabs(b.r - b.l));
 }
 
 // With tables off, or the rule pass off, the ruled grid is no table of spans.
