@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 
+#include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
 #include "bench/run_together.h"
 #include "kernels/kernels.h"
@@ -55,44 +56,10 @@ namespace {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-// --- peaks: register-only loops, 28 independent chains, all threads at once ---------------
+// --- peaks: register-only loops, 28 independent chains, all threads at once (f32 FMA: fma_peak) --
 
 constexpr int64_t kPeakOps = 64'000'000;  // instructions per thread per measurement
 volatile float g_sink;
-
-__attribute__((target("avx512f"))) float fma512() {
-  const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
-  __m512 a[28];
-  for (int i = 0; i < 28; ++i) a[i] = _mm512_set1_ps(1.0f + i);
-  for (int64_t it = 0; it < kPeakOps / 28; ++it)
-#pragma GCC unroll 28
-    for (int i = 0; i < 28; ++i) a[i] = _mm512_fmadd_ps(a[i], b, c);
-  __m512 s = a[0];
-  for (int i = 1; i < 28; ++i) s = _mm512_add_ps(s, a[i]);
-  return _mm512_reduce_add_ps(s);
-}
-
-__attribute__((target("avx2,fma"))) float fma256() {
-  const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
-  __m256 a[12];
-  for (int i = 0; i < 12; ++i) a[i] = _mm256_set1_ps(1.0f + i);
-  for (int64_t it = 0; it < kPeakOps / 12; ++it)
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; ++i) a[i] = _mm256_fmadd_ps(a[i], b, c);
-  __m256 s = a[0];
-  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, a[i]);
-  alignas(32) float t[8];
-  _mm256_store_ps(t, s);
-  return t[0] + t[7];
-}
 
 __attribute__((target("avx512f,avx512bf16"))) float dpbf16() {
   const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
@@ -127,6 +94,15 @@ double peak(float (*loop)(), double ops_per_instr, int threads) {
     best = std::max(best, threads * double(kPeakOps) * ops_per_instr / dt / 1e9);
   }
   return best;
+}
+
+// f32 FMA at the widest width: the 16-chain loops of bench/model_probe (an array of 28 chains
+// here was kept partly in memory by GCC and read low).
+double fma_peak(int threads) {
+  for (const bench::PeakKernel& k : bench::peak_kernels())
+    if (std::string(k.name) == "avx512_fma_f32" || std::string(k.name) == "avx2_fma_f32")
+      return bench::measure_peak(k, threads, 3, 0.3);
+  return 0;
 }
 
 // --- the model's work ----------------------------------------------------------------------
@@ -227,11 +203,11 @@ int main(int argc, char** argv) {
     // Peaks of the instructions the precisions run on.
     __builtin_cpu_init();
     const bool avx512 = kernels::active_isa() == kernels::Isa::Avx512;
-    const double p_fma = avx512 ? peak(fma512, 32, threads) : peak(fma256, 16, threads);
+    const double p_fma = fma_peak(threads);
     const double p_bf16 = kernels::has_avx512_bf16() ? peak(dpbf16, 64, threads) : 0;
     const double p_vnni = kernels::i8_uses_vnni() ? peak(dpbusd, 128, threads) : 0;
     std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, vdpbf16ps %.0f, vpdpbusd %.0f\n",
-                cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma, p_bf16, p_vnni);
+                bench::cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma, p_bf16, p_vnni);
     // What each precision's products run on here, and that instruction's peak.
     const char* instr[3] = {avx512 ? "f32 FMA zmm" : "f32 FMA ymm",
                             kernels::has_avx512_bf16() ? "vdpbf16ps" : (avx512 ? "f32 FMA zmm" : "f32 FMA ymm"),
@@ -337,7 +313,7 @@ int main(int argc, char** argv) {
     std::string why;
     const Precision def = auto_vision_precision(&why);
     ordered_json R;
-    R["cpu"] = cpu_model();
+    R["cpu"] = bench::cpu_model();
     R["threads"] = threads;
     R["kernels"] = kernels::isa_name(kernels::active_isa());
     R["model"] = random ? "full-size random checkpoint (" + model_dir + ")" : model_dir;

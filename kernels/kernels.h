@@ -162,6 +162,16 @@ void kv_attention(const KvAttention* a, int n, bool parallel = true);
 // kv_stride = n rounded up to kKvKeys, times head_dim: kt and vt hold heads * kv_stride floats.
 void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt);
 
+// Attention of n rows to each other, unmasked (the vision encoder), every head: q, k, v are
+// [n][ld] with head h at column h * head_dim (a multiple of 64), out [n][ldo]. Q, K, V and the
+// softmax weights are rounded to bf16 for vdpbf16ps; scores, softmax and sums stay f32.
+// Returns false (doing nothing) unless has_avx512_bf16().
+bool self_attention_bf16(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int head_dim,
+                         float scale, float* out, int64_t ldo, bool parallel = true);
+// The same roundings in portable code, for tests on any CPU.
+void self_attention_bf16_emulated(const float* q, const float* k, const float* v, int n, int64_t ld, int heads,
+                                  int head_dim, float scale, float* out, int64_t ldo, bool parallel = true);
+
 // f32_to_f16 (kernels/convert.h) over a row.
 void f32_to_f16_row(const float* x, int n, uint16_t* out);
 

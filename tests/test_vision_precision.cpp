@@ -8,8 +8,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "docling/docling.h"
 #include "docling/engine.hpp"
@@ -99,6 +102,30 @@ TEST(VisionPrecision, Bf16AndInt8CloseToF32PerTile) {
       EXPECT_TRUE(differs) << dv::precision_name(c.p);
     }
   }
+}
+
+// The tiny model's vision heads are 16 wide, so its bf16 precision keeps f32 attention. With
+// one 64-wide head (the same weights: a copy whose config says 1 head) the encoder runs the
+// bf16 attention kernel (on AVX512-BF16), still within the bf16 bound of f32.
+TEST(VisionPrecision, Bf16AttentionInTheEncoder) {
+  const fs::path dir = docling::testing::temp_dir("vision_precision", "one_head");
+  for (const auto& e : fs::directory_iterator(kTiny)) fs::copy(e.path(), dir / e.path().filename());
+  std::ifstream in(dir / "config.json");
+  nlohmann::json cfg = nlohmann::json::parse(in);
+  in.close();
+  cfg["vision_config"]["num_attention_heads"] = 1;
+  std::ofstream(dir / "config.json") << cfg.dump();
+  auto load = [&](dv::Precision v) {
+    dv::LoadOptions o;
+    o.vision = v;
+    return dv::Model::load(dir.string(), o);
+  };
+  const dv::Model f32 = load(dv::Precision::F32), bf16 = load(dv::Precision::BF16);
+  ASSERT_EQ(f32.config().vision.head_dim, 64);
+  const auto ref = f32.encode_tiles(tiles().data(), 2), got = bf16.encode_tiles(tiles().data(), 2);
+  const size_t per = ref.size() / 2;
+  for (int t = 0; t < 2; ++t)
+    EXPECT_GE(cosine(got.data() + t * per, ref.data() + t * per, per), 0.9999) << "tile " << t;
 }
 
 // The decoder is untouched: the same features give the same logits in every precision.

@@ -60,20 +60,34 @@ struct Buffers {
   }
 };
 
-// One layer for n tiles (n <= kTileBatch).
-void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& b, int n) {
-  const int T = c.num_patches(), D = c.hidden, R = n * T;
-  layernorm(b.x.data(), R, D, L.ln1_w.data(), L.ln1_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), R, L.q, L.q_b.data(), b.q.data());
-  linear(b.xn.data(), R, L.k, L.k_b.data(), b.k.data());
-  linear(b.xn.data(), R, L.v, L.v_b.data(), b.v.data());
-  // Keys go to the transposed 16-key blocks of the KV-attention kernel; all tiles' heads
-  // run as one parallel loop.
+// Keys go to the transposed 16-key blocks of the KV-attention kernel; all tiles' heads run as
+// one parallel loop.
+void attention_f32(const VisionConfig& c, Buffers& b, int n) {
+  const int T = c.num_patches(), D = c.hidden;
   for (int t = 0; t < n; ++t) {
     const int64_t row = int64_t(t) * T * D, kv = int64_t(t) * c.heads * b.kv_stride;
     kv_layout(b.k.data() + row, b.v.data() + row, T, D, c.heads, c.head_dim, b.kt.data() + kv, b.vt.data() + kv);
   }
   kv_attention(b.att.data(), n);
+}
+
+// One layer for n tiles (n <= kTileBatch). bf16_attention: the bf16 precision on a CPU with
+// AVX512-BF16 (elsewhere that precision's attention stays f32, as its products do).
+void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& b, int n, bool bf16_attention) {
+  const int T = c.num_patches(), D = c.hidden, R = n * T;
+  layernorm(b.x.data(), R, D, L.ln1_w.data(), L.ln1_b.data(), c.layer_norm_eps, b.xn.data());
+  linear(b.xn.data(), R, L.q, L.q_b.data(), b.q.data());
+  linear(b.xn.data(), R, L.k, L.k_b.data(), b.k.data());
+  linear(b.xn.data(), R, L.v, L.v_b.data(), b.v.data());
+  if (bf16_attention) {  // bf16 products straight from the q, k, v rows
+    for (int t = 0; t < n; ++t) {
+      const int64_t row = int64_t(t) * T * D;
+      self_attention_bf16(b.q.data() + row, b.k.data() + row, b.v.data() + row, T, D, c.heads, c.head_dim,
+                          b.att[0].scale, b.attn.data() + row, D);
+    }
+  } else {
+    attention_f32(c, b, n);
+  }
   linear(b.attn.data(), R, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
   layernorm(b.x.data(), R, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
   linear(b.xn.data(), R, L.fc1, L.fc1_b.data(), b.mlp.data());
@@ -89,6 +103,7 @@ void encode_vision(const ModelConfig& cfg, const Weights& w, const float* tiles,
   const int T = c.num_patches(), D = c.hidden;
   const int64_t tile_size = int64_t(c.channels) * c.image_size * c.image_size;
   Buffers b(c);
+  const bool bf16_attention = w.vision == Precision::BF16 && has_avx512_bf16() && c.head_dim % 64 == 0;
   for (int t0 = 0; t0 < n_tiles; t0 += kTileBatch) {
     const int n = std::min(kTileBatch, n_tiles - t0);
     for (int t = 0; t < n; ++t) {
@@ -99,7 +114,7 @@ void encode_vision(const ModelConfig& cfg, const Weights& w, const float* tiles,
       if (tap && *tap) (*tap)("vision.embeddings", t0 + t, -1, x, T, D);
     }
     for (int l = 0; l < c.layers; ++l) {
-      layer_forward(c, w.vision_layers[size_t(l)], b, n);
+      layer_forward(c, w.vision_layers[size_t(l)], b, n, bf16_attention);
       if (tap && *tap)
         for (int t = 0; t < n; ++t) (*tap)("vision.layer", t0 + t, l, b.x.data() + int64_t(t) * T * D, T, D);
     }

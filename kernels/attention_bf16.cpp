@@ -1,0 +1,263 @@
+// Unmasked self-attention in bf16 products (vdpbf16ps): see self_attention_bf16 in kernels/kernels.h.
+//
+// The vision encoder's attention (1,024 patches attending to each other, 12 heads of 64) is a
+// quarter of a tile's time once its matrix products run in bf16; in f32 it would cap the bf16
+// precision's gain. Per head:
+//  - K is packed into blocks of 16 keys, [hd / 2][16] dwords each, a dword holding dimensions
+//    2d and 2d + 1 of one key (the operand order of vdpbf16ps): q . K for 16 keys is then one
+//    broadcast of a q pair and one vdpbf16ps per pair, no horizontal sums.
+//  - V is packed by pairs of keys, [n / 2][hd] dwords, a dword holding keys 2j and 2j + 1 of
+//    one dimension: P . V takes a broadcast pair of probabilities per row.
+// A task takes RB query rows of one head: all scores of those rows (f32), an exact softmax over
+// each row (f32; the probabilities are rounded to bf16 pairs), then P . V divided by the sum.
+// The portable kernels compute the same roundings with f32 sums, for tests on any CPU.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "core/half.h"  // f32_to_bf16
+#include "kernels/kernels.h"
+#include "kernels/parallel.h"
+
+#define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace docling::kernels {
+
+namespace {
+
+constexpr int kKeys = 16;  // keys per packed K block (one zmm of scores)
+constexpr int RB = 48;     // query rows per task
+constexpr int SR = 8;      // rows per score register block (x 2 key blocks = 16 accumulators)
+constexpr int PR = 6;      // rows per P . V register block (x 4 vectors of 16 dims = 24 accumulators)
+
+uint32_t pair(float lo, float hi) { return uint32_t(f32_to_bf16(lo)) | uint32_t(f32_to_bf16(hi)) << 16; }
+
+float lo_f(uint32_t v) {
+  const uint32_t u = v << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+float hi_f(uint32_t v) {
+  const uint32_t u = v & 0xffff0000u;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Shapes of one call: n keys padded to whole K blocks (npad) and to pairs (n2 pairs).
+struct Shape {
+  int n, hd, hp, npad, n2;  // hp = hd / 2
+  Shape(int n_, int hd_) : n(n_), hd(hd_), hp(hd_ / 2), npad((n_ + kKeys - 1) / kKeys * kKeys), n2((n_ + 1) / 2) {}
+  int64_t k_size() const { return int64_t(npad) * hp; }  // dwords of packed K per head
+  int64_t v_size() const { return int64_t(n2) * hd; }    // dwords of packed V per head
+};
+
+// Head h of k and v ([n][ld], head at column h * hd) into its packed K and V (zero padded).
+void pack_head(const float* k, const float* v, int64_t ld, int h, const Shape& s, uint32_t* kp, uint32_t* vp) {
+  const float* kh = k + int64_t(h) * s.hd;
+  const float* vh = v + int64_t(h) * s.hd;
+  std::memset(kp, 0, sizeof(uint32_t) * size_t(s.k_size()));
+  for (int p = 0; p < s.n; ++p) {
+    const float* kr = kh + int64_t(p) * ld;
+    uint32_t* blk = kp + int64_t(p / kKeys) * s.hp * kKeys + p % kKeys;
+    for (int d = 0; d < s.hp; ++d) blk[int64_t(d) * kKeys] = pair(kr[2 * d], kr[2 * d + 1]);
+  }
+  for (int j = 0; j < s.n2; ++j) {
+    const float* v0 = vh + int64_t(2 * j) * ld;
+    const float* v1 = 2 * j + 1 < s.n ? v0 + ld : nullptr;
+    uint32_t* row = vp + int64_t(j) * s.hd;
+    for (int d = 0; d < s.hd; ++d) row[d] = pair(v0[d], v1 ? v1[d] : 0.0f);
+  }
+}
+
+// Rows of q to bf16 pairs: qp[r * hp + d] = (q[r][2d], q[r][2d + 1]).
+void pack_rows(const float* q, int64_t ld, int rows, int hd, uint32_t* qp) {
+  for (int r = 0; r < rows; ++r)
+    for (int d = 0; d < hd / 2; ++d) qp[r * (hd / 2) + d] = pair(q[r * ld + 2 * d], q[r * ld + 2 * d + 1]);
+}
+
+// --- portable kernels -----------------------------------------------------------------------
+
+// s[r][key] for rows [0, rows) and all npad keys.
+void scores_portable(const uint32_t* qp, int rows, const uint32_t* kp, const Shape& sh, float* s) {
+  for (int r = 0; r < rows; ++r)
+    for (int key = 0; key < sh.npad; ++key) {
+      const uint32_t* blk = kp + int64_t(key / kKeys) * sh.hp * kKeys + key % kKeys;
+      float acc = 0.0f;
+      for (int d = 0; d < sh.hp; ++d) {
+        const uint32_t a = qp[r * sh.hp + d], b = blk[int64_t(d) * kKeys];
+        acc += hi_f(a) * hi_f(b);
+        acc += lo_f(a) * lo_f(b);
+      }
+      s[int64_t(r) * sh.npad + key] = acc;
+    }
+}
+
+// out[r][d] = sum over key pairs of p . V, scaled by inv[r].
+void pv_portable(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv, float* out,
+                 int64_t ldo) {
+  for (int r = 0; r < rows; ++r)
+    for (int d = 0; d < sh.hd; ++d) {
+      float acc = 0.0f;
+      for (int j = 0; j < sh.n2; ++j) {
+        const uint32_t a = pp[int64_t(r) * sh.n2 + j], b = vp[int64_t(j) * sh.hd + d];
+        acc += hi_f(a) * hi_f(b);
+        acc += lo_f(a) * lo_f(b);
+      }
+      out[r * ldo + d] = acc * inv[r];
+    }
+}
+
+// --- AVX512-BF16 kernels ----------------------------------------------------------------------
+
+// R rows x 32 keys (two K blocks) from key block kb.
+template <int R>
+BF16_FN inline void scores_block(const uint32_t* qp, const uint32_t* kp, const Shape& sh, int kb, float* s) {
+  __m512 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  const uint32_t* b0 = kp + int64_t(kb) * sh.hp * kKeys;
+  const uint32_t* b1 = b0 + int64_t(sh.hp) * kKeys;
+  for (int d = 0; d < sh.hp; ++d) {
+    const __m512bh k0 = (__m512bh)_mm512_load_si512(b0 + d * kKeys);
+    const __m512bh k1 = (__m512bh)_mm512_load_si512(b1 + d * kKeys);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(int(qp[r * sh.hp + d]));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, k0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, k1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_ps(s + int64_t(r) * sh.npad + kb * kKeys, acc[r][0]);
+    _mm512_storeu_ps(s + int64_t(r) * sh.npad + kb * kKeys + kKeys, acc[r][1]);
+  }
+}
+
+// One key block (16 keys) for R rows: the odd block at the end.
+template <int R>
+BF16_FN inline void scores_single(const uint32_t* qp, const uint32_t* kp, const Shape& sh, int kb, float* s) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  const uint32_t* b0 = kp + int64_t(kb) * sh.hp * kKeys;
+  for (int d = 0; d < sh.hp; ++d) {
+    const __m512bh k0 = (__m512bh)_mm512_load_si512(b0 + d * kKeys);
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_set1_epi32(int(qp[r * sh.hp + d])), k0);
+  }
+  for (int r = 0; r < R; ++r) _mm512_storeu_ps(s + int64_t(r) * sh.npad + kb * kKeys, acc[r]);
+}
+
+template <int R>
+BF16_FN void scores_rows(const uint32_t* qp, const uint32_t* kp, const Shape& sh, float* s) {
+  const int nb = sh.npad / kKeys;
+  int kb = 0;
+  for (; kb + 2 <= nb; kb += 2) scores_block<R>(qp, kp, sh, kb, s);
+  if (kb < nb) scores_single<R>(qp, kp, sh, kb, s);
+}
+
+BF16_FN void scores_avx512(const uint32_t* qp, int rows, const uint32_t* kp, const Shape& sh, float* s) {
+  int r = 0;
+  for (; r + SR <= rows; r += SR) scores_rows<SR>(qp + r * sh.hp, kp, sh, s + int64_t(r) * sh.npad);
+  for (; r < rows; ++r) scores_rows<1>(qp + r * sh.hp, kp, sh, s + int64_t(r) * sh.npad);
+}
+
+// R rows x 64 dimensions (4 vectors) at dimension d0.
+template <int R>
+BF16_FN inline void pv_block(const uint32_t* pp, const uint32_t* vp, const Shape& sh, int d0, const float* inv,
+                             float* out, int64_t ldo) {
+  __m512 acc[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int j = 0; j < sh.n2; ++j) {
+    const uint32_t* vr = vp + int64_t(j) * sh.hd + d0;
+    __m512bh v[4];
+    for (int c = 0; c < 4; ++c) v[c] = (__m512bh)_mm512_loadu_si512(vr + 16 * c);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(int(pp[int64_t(r) * sh.n2 + j]));
+      for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, v[c]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const __m512 f = _mm512_set1_ps(inv[r]);
+    for (int c = 0; c < 4; ++c) _mm512_storeu_ps(out + r * ldo + d0 + 16 * c, _mm512_mul_ps(acc[r][c], f));
+  }
+}
+
+BF16_FN void pv_avx512(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv,
+                       float* out, int64_t ldo) {
+  for (int d0 = 0; d0 < sh.hd; d0 += 64) {
+    int r = 0;
+    for (; r + PR <= rows; r += PR) pv_block<PR>(pp + int64_t(r) * sh.n2, vp, sh, d0, inv + r, out + r * ldo, ldo);
+    for (; r < rows; ++r) pv_block<1>(pp + int64_t(r) * sh.n2, vp, sh, d0, inv + r, out + r * ldo, ldo);
+  }
+}
+
+// --- driver -----------------------------------------------------------------------------------
+
+using ScoresFn = void (*)(const uint32_t* qp, int rows, const uint32_t* kp, const Shape& sh, float* s);
+using PvFn = void (*)(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv,
+                      float* out, int64_t ldo);
+
+// Scores -> probabilities as bf16 pairs (pp, n2 dwords a row) and 1 / sum per row.
+void softmax_rows(float* s, int rows, const Shape& sh, float scale, uint32_t* pp, float* inv) {
+  for (int r = 0; r < rows; ++r) {
+    float* row = s + int64_t(r) * sh.npad;
+    float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
+    online_softmax_row(row, sh.n, sh.npad, scale, m, l, nullptr, 0);  // exp, 0 past n
+    inv[r] = l > 0.0f ? 1.0f / l : 0.0f;
+    uint32_t* pr = pp + int64_t(r) * sh.n2;
+    for (int j = 0; j < sh.n2; ++j) pr[j] = pair(row[2 * j], 2 * j + 1 < sh.npad ? row[2 * j + 1] : 0.0f);
+  }
+}
+
+void attention_driver(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int hd,
+                      float scale, float* out, int64_t ldo, bool parallel, ScoresFn scores, PvFn pv) {
+  if (hd % 64 != 0 || n <= 0 || heads <= 0)
+    throw std::invalid_argument("self_attention_bf16: head_dim must be a multiple of 64, n and heads positive");
+  const Shape sh(n, hd);
+  aligned_vector<uint32_t> kp(size_t(sh.k_size() * heads)), vp(size_t(sh.v_size() * heads));
+  run_tasks(heads, parallel, [&](int h) {
+    pack_head(k, v, ld, h, sh, kp.data() + h * sh.k_size(), vp.data() + h * sh.v_size());
+  });
+  const int blocks = (n + RB - 1) / RB;
+  run_tasks(heads * blocks, parallel, [&](int t) {
+    const int h = t / blocks, r0 = t % blocks * RB, rows = std::min(RB, n - r0);
+    thread_local ThreadScratch<float> s_buf, inv_buf;
+    thread_local ThreadScratch<uint32_t> q_buf, p_buf;
+    float* s = s_buf.get(size_t(RB) * sh.npad);
+    float* inv = inv_buf.get(RB);
+    uint32_t* qp = q_buf.get(size_t(RB) * sh.hp);
+    uint32_t* pp = p_buf.get(size_t(RB) * sh.n2);
+    pack_rows(q + int64_t(r0) * ld + int64_t(h) * hd, ld, rows, hd, qp);
+    scores(qp, rows, kp.data() + h * sh.k_size(), sh, s);
+    softmax_rows(s, rows, sh, scale, pp, inv);
+    pv(pp, rows, vp.data() + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
+  });
+}
+
+}  // namespace
+
+bool self_attention_bf16(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int head_dim,
+                         float scale, float* out, int64_t ldo, bool parallel) {
+  if (!has_avx512_bf16()) return false;
+  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_avx512, pv_avx512);
+  return true;
+}
+
+void self_attention_bf16_emulated(const float* q, const float* k, const float* v, int n, int64_t ld, int heads,
+                                  int head_dim, float scale, float* out, int64_t ldo, bool parallel) {
+  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_portable, pv_portable);
+}
+
+}  // namespace docling::kernels
