@@ -21,7 +21,7 @@ namespace {
 
 struct Flags {
   std::string host = "127.0.0.1", port = "5001", api_key, max_queue = "64", max_file_mb = "100", max_request_mb,
-              workers, pipeline, max_new_tokens, document_timeout = "0", grace = "30", chunk_tokenizer;
+              max_inflated_mb, workers, pipeline, max_new_tokens, document_timeout = "0", grace = "30", chunk_tokenizer;
   std::vector<std::string> chunk_tokenizer_dirs;
   EngineFlags engine;
 };
@@ -40,6 +40,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--max-queue", f.max_queue, "tasks waiting to start; past that 503 + Retry-After (default: 64)")
       ->type_name("N");
   app.add_option("--max-file-mb", f.max_file_mb, "largest document, MiB (default: 100); larger: 413")->type_name("N");
+  app.add_option("--max-inflated-mb", f.max_inflated_mb,
+                 "a PDF stream inflating past this many MiB refuses the document as a\n"
+                 "decompression bomb (default: 512; 0: no check)")
+      ->type_name("N");
   app.add_option("--max-request-mb", f.max_request_mb, "largest request body, MiB (default: 4 x --max-file-mb + 1)")
       ->type_name("N");
   app.add_option("--workers", f.workers, "documents converted at once (default: cores; with a model\nat least 2 x --batch)")
@@ -99,6 +103,8 @@ serve::Settings settings(const Flags& f, const docling::Engine& engine, docling:
   s.max_file_bytes = uint64_t(file_mb) << 20;
   long req_mb = f.max_request_mb.empty() ? 4 * file_mb + 1 : whole_number("max-request-mb", f.max_request_mb, 1, 1 << 22);
   s.max_request_bytes = uint64_t(req_mb) << 20;
+  if (!f.max_inflated_mb.empty())
+    s.max_inflated_bytes = uint64_t(whole_number("max-inflated-mb", f.max_inflated_mb, 0, 1 << 20)) << 20;
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   int dflt = engine.has_model() ? std::max(cores, 2 * engine.options().batch_size) : cores;
   s.workers = f.workers.empty() ? dflt : int(whole_number("workers", f.workers, 1, 1024));

@@ -244,6 +244,7 @@ void Scheduler::convert_one(Task& t, Document& doc, DocResult& d) {
   co.pages = t.options.pages;
   co.max_new_tokens = s_.max_new_tokens;
   co.limits.max_input_bytes = s_.max_file_bytes;
+  co.limits.max_inflated_bytes = s_.max_inflated_bytes;
   co.cancel = &token;
   double limit = t.options.document_timeout_s;
   if (s_.document_timeout_s > 0 && (limit <= 0 || limit > s_.document_timeout_s)) limit = s_.document_timeout_s;

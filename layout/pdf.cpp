@@ -197,8 +197,10 @@ class PdfSource final : public PageSource {
     if (!bomb) return;
     std::string which = bomb->object >= 0 ? "a compressed stream (object " + std::to_string(bomb->object) + ")" : "a compressed stream";
     throw PdfError(PdfError::Kind::Corrupt, name_, 0,
-                   "'" + name_ + "': " + which + " inflates past the limit of " + std::to_string(bomb->cap >> 20) +
-                       " MiB (limits.max_inflated_bytes): refused as a decompression bomb");
+                   "'" + name_ + "': " + which + " inflates past the limit of " +
+                       (bomb->cap >= (uint64_t(1) << 20) ? std::to_string(bomb->cap >> 20) + " MiB"
+                                                          : std::to_string(bomb->cap) + " bytes") +
+                       " (limits.max_inflated_bytes): refused as a decompression bomb");
   }
 
   const char* mimetype() const override { return "application/pdf"; }

@@ -137,6 +137,7 @@ void defaults(docling_convert_options& o) {
   o.max_input_bytes = d.limits.max_input_bytes;
   o.max_side = d.limits.max_side;
   o.max_pixels = d.limits.max_pixels;
+  o.max_inflated_bytes = d.limits.max_inflated_bytes;
 }
 
 void defaults(docling_export_options& o) {
@@ -236,6 +237,7 @@ docling_status to_cpp(const docling_convert_options* in, docling::ConvertOptions
   o.limits.max_input_bytes = c.max_input_bytes;
   o.limits.max_side = c.max_side;
   o.limits.max_pixels = c.max_pixels;
+  o.limits.max_inflated_bytes = c.max_inflated_bytes;
   o.cancel = c.cancel ? &c.cancel->token : nullptr;
   if (c.on_page) {
     docling_page_callback fn = c.on_page;

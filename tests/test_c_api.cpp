@@ -113,6 +113,35 @@ TEST(CApi, NewerCallerStructs) {
   EXPECT_EQ(eo.struct_size, 12345u);
 }
 
+// The decompression-bomb cap (ConvertOptions::limits.max_inflated_bytes) through the C struct:
+// 512 MiB by default, also for a caller compiled before the field existed; a small cap refuses
+// an ordinary PDF (its content streams inflate past 1 KiB), 0 turns the check off.
+TEST(CApi, MaxInflatedBytes) {
+  docling_convert_options o = convert_opts(DOCLING_PIPELINE_TEXT);
+  EXPECT_EQ(o.max_inflated_bytes, uint64_t(512) << 20);
+  docling_convert_options old;
+  std::memset(&old, 0x7f, sizeof old);
+  ASSERT_EQ(docling_convert_default_options(&old, offsetof(docling_convert_options, max_inflated_bytes)), DOCLING_OK);
+  old.pipeline = DOCLING_PIPELINE_TEXT;
+  docling_result* r = nullptr;
+  ASSERT_EQ(docling_convert_file(&text_engine(), kMultiPage.c_str(), &old, &r), DOCLING_OK) << docling_last_error();
+  EXPECT_EQ(docling_result_status(r), DOCLING_CONVERSION_SUCCESS);
+  docling_result_free(r);
+  o.max_inflated_bytes = 1024;
+  r = nullptr;
+  ASSERT_EQ(docling_convert_file(&text_engine(), kMultiPage.c_str(), &o, &r), DOCLING_OK) << docling_last_error();
+  EXPECT_EQ(docling_result_status(r), DOCLING_CONVERSION_FAILURE);
+  ASSERT_EQ(docling_result_error_count(r), 1u);
+  std::string msg = docling_result_error(r, 0, nullptr);
+  docling_result_free(r);
+  EXPECT_NE(msg.find("1024 bytes (limits.max_inflated_bytes)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("multi_page.pdf"), std::string::npos) << msg;
+  o.max_inflated_bytes = 0;
+  r = nullptr;
+  ASSERT_EQ(docling_convert_file(&text_engine(), kMultiPage.c_str(), &o, &r), DOCLING_OK) << docling_last_error();
+  docling_result_free(r);
+}
+
 TEST(CApi, LastErrorIsClearedBySuccessAndKeptPerThread) {
   docling_engine_options o = engine_opts();
   o.batch_size = 0;

@@ -171,6 +171,8 @@ typedef struct docling_convert_options {
   docling_page_callback on_page;      /* optional */
   void* on_page_user_data;
   docling_box_origin box_origin;      /* added in 0.2; default DOCLING_BOX_ORIGIN_DEFAULT */
+  uint64_t max_inflated_bytes;        /* added in 0.2: a PDF stream inflating past this refuses the
+                                         file (0: no check); an older struct_size leaves 512 MiB */
 } docling_convert_options;
 
 typedef enum docling_format {

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
+import zlib
 
 CLI = sys.argv[1] if len(sys.argv) > 1 else "build/docling-cpp"
 ROOT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -510,6 +511,40 @@ class Limits(unittest.TestCase):
             self.assertEqual(st, 413)
             st, _, _ = post_files(s, [("huge.pdf", b"0" * (6 << 20))])  # past the body limit (4 x 1 + 1 MiB)
             self.assertEqual(st, 413)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+    def test_decompression_bomb_cap(self):
+        # A page whose content stream inflates to 3 MiB of spaces from a few KiB: refused past
+        # --max-inflated-mb 1, converted under the default cap (512 MiB).
+        content = zlib.compress(b" " * (3 << 20), 9)
+        objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream"]
+        pdf, offsets = b"%PDF-1.4\n", []
+        for i, o in enumerate(objs):
+            offsets.append(len(pdf))
+            pdf += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+        xref = len(pdf)
+        pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+        pdf += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+        pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+        s = Server("--max-inflated-mb", "1", "--pipeline", "text")
+        try:
+            st, _, body = post_files(s, [("bomb.pdf", pdf)])
+            self.assertEqual(st, 200)
+            answer = json.loads(body)
+            self.assertEqual(answer["status"], "failure")
+            message = answer["errors"][0]["error_message"]
+            self.assertIn("bomb.pdf", message)
+            self.assertIn("decompression bomb", message)
+        finally:
+            self.assertEqual(s.stop(), 0)
+        s = Server("--pipeline", "text")
+        try:
+            st, _, body = post_files(s, [("bomb.pdf", pdf)])
+            self.assertEqual(st, 200)
+            self.assertNotIn("decompression bomb", body.decode())
         finally:
             self.assertEqual(s.stop(), 0)
 
