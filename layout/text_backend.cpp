@@ -786,15 +786,99 @@ std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>
   u.xs.push_back(gr);
   const int C = int(u.xs.size()) - 1;
   if (C < 2) return std::nullopt;
-  auto col_of = [&](const TextWord& w) {
-    double cx = 0.5 * (w.l + w.r);
+  std::map<int, int> colfix;  // words of a run over a gutter kept in one column
+  auto col_at = [&](double cx) {
     int c = 0;
     while (c + 1 < C && cx > u.xs[size_t(c) + 1]) ++c;
     return c;
   };
+  auto col_of = [&](int i) {
+    auto it = colfix.find(i);
+    return it != colfix.end() ? it->second : col_at(0.5 * (W[size_t(i)].l + W[size_t(i)].r));
+  };
+  // The extent of each column's text in the body rows (below the header rule).
+  std::vector<std::pair<double, double>> ext(size_t(C), {1e300, -1e300});
+  for (auto& tr : trows) {
+    if (head_rule > 0 && row_mid(tr) < head_rule) continue;
+    for (int i : tr) {
+      auto& e = ext[size_t(col_of(i))];
+      e.first = std::min(e.first, W[size_t(i)].l), e.second = std::max(e.second, W[size_t(i)].r);
+    }
+  }
+  // Runs of words a word space apart, in the text rows.
+  struct WordRun {
+    size_t row;
+    std::vector<int> ids;
+    double l, r;
+  };
+  std::vector<WordRun> runs;
+  for (size_t q = 0; q < trows.size(); ++q) {
+    const auto& tr = trows[q];
+    for (size_t k = 0; k < tr.size();) {
+      WordRun wr{q, {tr[k]}, W[size_t(tr[k])].l, W[size_t(tr[k])].r};
+      for (++k; k < tr.size() && W[size_t(tr[k])].l - wr.r < 0.6 * std::max(W[size_t(tr[k])].font_size, 1.0); ++k)
+        wr.ids.push_back(tr[k]), wr.r = std::max(wr.r, W[size_t(tr[k])].r);
+      runs.push_back(std::move(wr));
+    }
+  }
+  // Whether a run over the gutter between columns c - 1 and c stands over both: centred over
+  // their text, or reaching into both. A label aligned with an edge of one column's text belongs
+  // to that column, however far it runs into the gutter.
+  // How each column's body text is set: flush left (1), flush right (2), both or neither.
+  std::vector<int> flush(size_t(C), 0);
+  {
+    std::vector<int> cells(size_t(C), 0), lefts(size_t(C), 0), rights(size_t(C), 0);
+    for (auto& tr : trows) {
+      if (head_rule > 0 && row_mid(tr) < head_rule) continue;
+      std::vector<std::pair<double, double>> cell(size_t(C), {1e300, -1e300});
+      for (int i : tr) {
+        auto& e = cell[size_t(col_of(i))];
+        e.first = std::min(e.first, W[size_t(i)].l), e.second = std::max(e.second, W[size_t(i)].r);
+      }
+      for (int c = 0; c < C; ++c) {
+        if (cell[size_t(c)].first > cell[size_t(c)].second) continue;
+        ++cells[size_t(c)];
+        lefts[size_t(c)] += cell[size_t(c)].first - ext[size_t(c)].first <= 1.5;
+        rights[size_t(c)] += ext[size_t(c)].second - cell[size_t(c)].second <= 1.5;
+      }
+    }
+    for (int c = 0; c < C; ++c)
+      flush[size_t(c)] = (cells[size_t(c)] >= 2 && 5 * lefts[size_t(c)] >= 4 * cells[size_t(c)]) +
+                         2 * (cells[size_t(c)] >= 2 && 5 * rights[size_t(c)] >= 4 * cells[size_t(c)]);
+  }
+  auto aligned_with = [&](const WordRun& wr, int c) {
+    const auto& e = ext[size_t(c)];
+    return ((flush[size_t(c)] & 1) && std::fabs(wr.l - e.first) <= 1.5) ||
+           ((flush[size_t(c)] & 2) && std::fabs(wr.r - e.second) <= 1.5);
+  };
+  auto spans = [&](const WordRun& wr, int c) {
+    double x = u.xs[size_t(c)];
+    if (wr.l >= x - 1 || wr.r <= x + 1) return false;
+    const auto &a = ext[size_t(c) - 1], &b = ext[size_t(c)];
+    if (a.first > a.second || b.first > b.second) return true;  // a column without body text
+    // Centred over the two columns' text, or over the space between their outer gutters (a
+    // label centred over cells wider than their text).
+    double centre = 0.5 * (wr.l + wr.r), lo = u.xs[size_t(c) - 1], hi = u.xs[size_t(c) + 1];
+    bool centred = std::fabs(centre - 0.5 * (a.first + b.second)) <= 0.25 * (b.second - a.first) ||
+                   std::fabs(centre - 0.5 * (lo + hi)) <= 0.25 * (hi - lo);
+    bool both = wr.l < a.second && wr.r > b.first;
+    return (centred || both) && !aligned_with(wr, c - 1) && !aligned_with(wr, c);
+  };
+  if (!grid)
+    for (const WordRun& wr : runs) {
+      int c0 = col_at(wr.l + 1), c1 = col_at(wr.r - 1);
+      if (c0 == c1) continue;
+      bool any = false;
+      for (int c = c0 + 1; c <= c1; ++c) any |= spans(wr, c);
+      if (any) continue;
+      int home = col_at(0.5 * (wr.l + wr.r));
+      for (int c = c0; c <= c1; ++c)
+        if (aligned_with(wr, c)) home = c;
+      for (int i : wr.ids) colfix[i] = home;
+    }
   auto cells_in = [&](const std::vector<int>& r) {
     std::vector<char> used(size_t(C), 0);
-    for (int i : r) used[size_t(col_of(W[size_t(i)]))] = 1;
+    for (int i : r) used[size_t(col_of(i))] = 1;
     return int(std::count(used.begin(), used.end(), 1));
   };
 
@@ -845,7 +929,7 @@ std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>
   };
   std::vector<std::vector<int>> unit(size_t(R * C));
   for (auto& tr : trows)
-    for (int i : tr) unit[size_t(row_of(W[size_t(i)]) * C + col_of(W[size_t(i)]))].push_back(i);
+    for (int i : tr) unit[size_t(row_of(W[size_t(i)]) * C + col_of(i))].push_back(i);
 
   // Units without a boundary between them make one cell.
   std::vector<int> parent(size_t(R * C));
@@ -859,17 +943,10 @@ std::optional<RuledTable> ruled_table(const TextPage& pg, const std::vector<int>
         double t0 = u.rows[size_t(r)].first + tol, t1 = u.rows[size_t(r)].second - tol;
         open = t1 > t0 && seg_cover(V, x, t0, t1, tol) < 0.5;
       } else {
-        // Text across the gutter: a word over it, or words on both sides a word space apart.
+        // Text across the gutter that stands over both columns.
         open = false;
-        for (auto& tr : trows) {
-          if (row_of(W[size_t(tr[0])]) != r) continue;
-          for (size_t k = 0; k < tr.size(); ++k) {
-            const TextWord& w = W[size_t(tr[k])];
-            if (w.l < x - 1 && w.r > x + 1) open = true;
-            if (k > 0 && W[size_t(tr[k - 1])].r <= x && w.l >= x && w.l - W[size_t(tr[k - 1])].r < 0.6 * w.font_size)
-              open = true;
-          }
-        }
+        for (const WordRun& wr : runs)
+          if (row_of(W[size_t(wr.ids[0])]) == r) open |= spans(wr, c);
       }
       if (open) join(r * C + c - 1, r * C + c);
     }

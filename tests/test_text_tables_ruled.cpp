@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,24 @@ std::string grid(const std::vector<double>& xs, const std::vector<double>& ys, c
       if (!inside) s += vline(xs[size_t(c)], ys[size_t(r)], ys[size_t(r) + 1]);
     }
   return s;
+}
+
+// Width of a string in Helvetica (the AFM widths of the characters these tests use).
+double helvetica_width(const std::string& s, double fs) {
+  double w = 0;
+  for (char ch : s) {
+    if (ch >= '0' && ch <= '9') w += 556;
+    else if (ch == ' ') w += 278;
+    else if (std::strchr("fjt", ch)) w += 278;
+    else if (std::strchr("il", ch)) w += 222;
+    else if (ch == 'r') w += 333;
+    else if (std::strchr("ckvxyzs", ch)) w += 500;
+    else if (ch == 'm' || ch == 'M') w += 833;
+    else if (ch == 'w') w += 722;
+    else if (ch >= 'A' && ch <= 'Z') w += 722;
+    else w += 556;
+  }
+  return w * fs / 1000;
 }
 
 const TableCell* cell_at(const TableData& d, int r, int c) {
@@ -232,6 +251,47 @@ TEST(TextTablesRuled, BooktabsRulesBoundTheTableAndItsHeader) {
     int paragraphs = 0;
     for (const TextItem& t : res.doc.texts) paragraphs += t.text.rfind("The steady river", 0) == 0;
     EXPECT_EQ(paragraphs, 2) << "the text around the table stays text";
+  }
+}
+
+// Header labels wider than their columns of numbers, set flush right over them, run into the
+// gutters: each stays over its own column; a label centred over two columns spans both.
+TEST(TextTablesRuled, WideHeaderLabelsStayOverTheirColumn) {
+  for (double step : {80.0, 95.0}) {
+    const double x0 = 90, right[3] = {x0 + 160, x0 + 160 + step, x0 + 160 + 2 * step};
+    std::string c = paragraph(80, 4);
+    double y = 200, fs = 9, lead = 14;
+    c += hline(x0, right[2] + 6, y, 1.0);
+    c += text_at(x0 + 4, y + lead, "Station", fs);
+    const char* heads[3] = {"Mean annual rainfall", "Highest daily total", "Days"};
+    for (int k = 0; k < 3; ++k) c += text_at(right[k] - helvetica_width(heads[k], fs), y + lead, heads[k], fs);
+    c += hline(x0, right[2] + 6, y + lead + 5, 0.5);
+    const char* names[] = {"north", "harbor", "valley", "ridge", "island"};
+    double yy = y + lead + 5;
+    for (int r = 0; r < 5; ++r) {
+      yy += lead;
+      c += text_at(x0 + 4, yy, names[r], fs);
+      for (int k = 0; k < 3; ++k) {
+        std::string v = std::to_string(100 + 7 * r + k);
+        c += text_at(right[k] - helvetica_width(v, fs), yy, v, fs);
+      }
+    }
+    c += hline(x0, right[2] + 6, yy + 5, 1.0);
+    c += paragraph(yy + 40, 4);
+    auto src = pdf_of(c);
+    TextBackendResult res = convert_text_layer(*src);
+    SCOPED_TRACE("column step " + num(step));
+    ASSERT_EQ(res.doc.tables.size(), 1u);
+    const TableData& d = res.doc.tables[0].data;
+    ASSERT_EQ(d.num_cols, 4);
+    for (int k = 0; k < 3; ++k) {
+      const TableCell* h = cell_at(d, 0, k + 1);
+      ASSERT_NE(h, nullptr);
+      EXPECT_EQ(h->text, heads[k]);
+      EXPECT_EQ(h->col_span, 1);
+      EXPECT_TRUE(h->column_header);
+    }
+    EXPECT_EQ(cell_at(d, 5, 3)->text, std::to_string(100 + 7 * 4 + 2));
   }
 }
 
