@@ -19,7 +19,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "core/half.h"  // f32_to_bf16
+#include "core/half.h"  // bf16_to_f32, f32_to_bf16
 #include "kernels/kernels.h"
 #include "kernels/parallel.h"
 
@@ -40,19 +40,9 @@ constexpr int PR = 6;      // rows per P . V register block (x 4 vectors of 16 d
 
 uint32_t pair(float lo, float hi) { return uint32_t(f32_to_bf16(lo)) | uint32_t(f32_to_bf16(hi)) << 16; }
 
-float lo_f(uint32_t v) {
-  const uint32_t u = v << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-float hi_f(uint32_t v) {
-  const uint32_t u = v & 0xffff0000u;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
+// The two bf16 halves of a packed pair.
+float lo_f(uint32_t v) { return bf16_to_f32(uint16_t(v & 0xffffu)); }
+float hi_f(uint32_t v) { return bf16_to_f32(uint16_t(v >> 16)); }
 
 // Shapes of one call: n keys padded to whole K blocks (npad) and to pairs (n2 pairs).
 struct Shape {
