@@ -4,8 +4,10 @@
 // goes to its `extra` so a writer can give it back. Load-time migrations follow
 // docling-core: 1.0.0 page headers/footers move to the furniture layer, and legacy
 // picture/table `annotations` are copied into `meta` (first of each kind wins).
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <set>
 #include <utility>
 #include <vector>
@@ -40,10 +42,23 @@ double get_num(const Json& o, const char* k, const std::string& where, double de
 long long get_int(const Json& o, const char* k, const std::string& where, long long def = 0) {
   if (!has(o, k)) return def;
   const Json& v = o[k];
-  if (v.is_number_integer()) return v.get<long long>();
-  if (v.is_number_float() && v.get<double>() == static_cast<long long>(v.get<double>()))
-    return static_cast<long long>(v.get<double>());
-  fail(where, std::string("'") + k + "' must be an integer");
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() <= uint64_t(std::numeric_limits<long long>::max())) return v.get<long long>();
+  } else if (v.is_number_integer()) {
+    return v.get<long long>();
+  } else if (v.is_number_float()) {  // 3.0 is an integer; 1e20 does not fit (casting it is undefined)
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::trunc(d) && std::abs(d) < 9.2e18) return static_cast<long long>(d);
+  }
+  fail(where, std::string("'") + k + "' must be an integer of 64 bits");
+}
+
+// An int field (page numbers, spans, offsets, ids): larger values are refused, not wrapped.
+int get_i32(const Json& o, const char* k, const std::string& where, long long def = 0) {
+  const long long v = get_int(o, k, where, def);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    fail(where, std::string("'") + k + "' is out of range (" + std::to_string(v) + ")");
+  return static_cast<int>(v);
 }
 
 bool get_bool(const Json& o, const char* k, const std::string& where, bool def = false) {
@@ -100,13 +115,17 @@ BoundingBox read_bbox(const Json& b, const std::string& where) {
 ProvenanceItem read_prov(const Json& p, const std::string& where) {
   if (!p.is_object()) fail(where, "provenance must be an object");
   ProvenanceItem pi;
-  pi.page_no = static_cast<int>(get_int(p, "page_no", where, 1));
+  pi.page_no = get_i32(p, "page_no", where, 1);
   if (!has(p, "bbox")) fail(where, "provenance without bbox");
   pi.bbox = read_bbox(p["bbox"], where + ".bbox");
   if (has(p, "charspan")) {
     const Json& c = p["charspan"];
-    if (!c.is_array() || c.size() != 2 || !c[0].is_number_integer() || !c[1].is_number_integer())
-      fail(where, "charspan must be [int, int]");
+    auto in_int = [](const Json& v) {
+      constexpr long long lo = std::numeric_limits<int>::min(), hi = std::numeric_limits<int>::max();
+      return v.is_number_integer() && (v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi)
+                                                               : v.get<long long>() >= lo && v.get<long long>() <= hi);
+    };
+    if (!c.is_array() || c.size() != 2 || !in_int(c[0]) || !in_int(c[1])) fail(where, "charspan must be [int, int]");
     pi.charspan[0] = c[0].get<int>();
     pi.charspan[1] = c[1].get<int>();
   }
@@ -215,12 +234,12 @@ TextItem read_text(const Json& o, const std::string& where) {
 TableCell read_cell(const Json& c, const std::string& where) {
   if (!c.is_object()) fail(where, "table cell must be an object");
   TableCell tc;
-  tc.row_span = static_cast<int>(get_int(c, "row_span", where, 1));
-  tc.col_span = static_cast<int>(get_int(c, "col_span", where, 1));
-  tc.start_row = static_cast<int>(get_int(c, "start_row_offset_idx", where, 0));
-  tc.end_row = static_cast<int>(get_int(c, "end_row_offset_idx", where, tc.start_row + tc.row_span));
-  tc.start_col = static_cast<int>(get_int(c, "start_col_offset_idx", where, 0));
-  tc.end_col = static_cast<int>(get_int(c, "end_col_offset_idx", where, tc.start_col + tc.col_span));
+  tc.row_span = get_i32(c, "row_span", where, 1);
+  tc.col_span = get_i32(c, "col_span", where, 1);
+  tc.start_row = get_i32(c, "start_row_offset_idx", where, 0);
+  tc.end_row = get_i32(c, "end_row_offset_idx", where, (long long)tc.start_row + tc.row_span);
+  tc.start_col = get_i32(c, "start_col_offset_idx", where, 0);
+  tc.end_col = get_i32(c, "end_col_offset_idx", where, (long long)tc.start_col + tc.col_span);
   tc.text = get_str(c, "text", where);
   tc.column_header = get_bool(c, "column_header", where);
   tc.row_header = get_bool(c, "row_header", where);
@@ -237,8 +256,8 @@ TableCell read_cell(const Json& c, const std::string& where) {
 TableData read_table_data(const Json& d, const std::string& where) {
   if (!d.is_object()) fail(where, "table data must be an object");
   TableData td;
-  td.num_rows = static_cast<int>(get_int(d, "num_rows", where, 0));
-  td.num_cols = static_cast<int>(get_int(d, "num_cols", where, 0));
+  td.num_rows = get_i32(d, "num_rows", where, 0);
+  td.num_cols = get_i32(d, "num_cols", where, 0);
   // the grid is num_rows x num_cols cells: refuse sizes that cannot be a real table
   if (td.num_rows < 0 || td.num_cols < 0 ||
       static_cast<long long>(td.num_rows) * td.num_cols > 10'000'000)
@@ -357,7 +376,7 @@ KeyValueItem read_key_value(const Json& o, const std::string& where) {
         std::string w = where + ".graph.cells[" + std::to_string(i) + "]";
         GraphCell gc;
         gc.label = get_str(c, "label", w);
-        gc.cell_id = static_cast<int>(get_int(c, "cell_id", w));
+        gc.cell_id = get_i32(c, "cell_id", w);
         gc.text = get_str(c, "text", w);
         gc.orig = get_str(c, "orig", w);
         if (has(c, "prov")) gc.prov = read_prov(c["prov"], w + ".prov");
@@ -370,8 +389,8 @@ KeyValueItem read_key_value(const Json& o, const std::string& where) {
         std::string w = where + ".graph.links[" + std::to_string(i) + "]";
         GraphLink gl;
         gl.label = get_str(l, "label", w, "to_value");
-        gl.source_cell_id = static_cast<int>(get_int(l, "source_cell_id", w));
-        gl.target_cell_id = static_cast<int>(get_int(l, "target_cell_id", w));
+        gl.source_cell_id = get_i32(l, "source_cell_id", w);
+        gl.target_cell_id = get_i32(l, "target_cell_id", w);
         k.links.push_back(gl);
       }
   }
@@ -491,7 +510,7 @@ Document read_docling_json(const Json& root) {
     for (auto it = root["pages"].begin(); it != root["pages"].end(); ++it) {
       std::string w = "pages." + it.key();
       const Json& p = it.value();
-      int no = static_cast<int>(get_int(p, "page_no", w, std::atoi(it.key().c_str())));
+      int no = get_i32(p, "page_no", w, std::atoi(it.key().c_str()));
       Size sz = has(p, "size") ? read_size(p["size"], w + ".size") : Size{};
       PageItem& pi = doc.add_page(no, sz);
       if (has(p, "image")) pi.image = read_image(p["image"], w + ".image");

@@ -123,3 +123,25 @@ TEST(FuzzRegressions, DoclingJsonRefusesNonTrees) {
   std::string twice = tree_error(g0 + "," + g0, "");
   EXPECT_NE(twice.find("more than once"), std::string::npos) << twice;
 }
+
+// fuzz_docling_json: an integer field written as 1.8e20 was cast from double to long long
+// (undefined; UBSan reported it). Integers that do not fit are refused, naming the field.
+TEST(FuzzRegressions, DoclingJsonIntegersThatDoNotFit) {
+  auto with_page_no = [](const std::string& v) {
+    std::string doc = R"({"schema_name":"DoclingDocument","version":"1.10.0","name":"t",
+      "body":{"self_ref":"#/body","children":[{"$ref":"#/texts/0"}]},
+      "texts":[{"self_ref":"#/texts/0","parent":{"$ref":"#/body"},"label":"text","orig":"a","text":"a",
+                "prov":[{"page_no":)" + v + R"(,"bbox":{"l":0,"t":1,"r":1,"b":0,"coord_origin":"BOTTOMLEFT"},
+                         "charspan":[0,1]}]}]})";
+    try {
+      docling::Document d = docling::read_docling_json(doc);
+      return "page " + std::to_string(d.texts.at(0).prov.at(0).page_no);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_EQ(with_page_no("3"), "page 3");
+  EXPECT_EQ(with_page_no("3.0"), "page 3");
+  for (const char* bad : {"184467440737095516162", "1.8e20", "-1e300", "4294967296", "9223372036854775807", "2.5"})
+    EXPECT_NE(with_page_no(bad).find("page_no"), std::string::npos) << bad << ": " << with_page_no(bad);
+}
