@@ -216,10 +216,14 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
   if (hd % 64 != 0 || n <= 0 || heads <= 0)
     throw std::invalid_argument("self_attention_bf16: head_dim must be a multiple of 64, n and heads positive");
   const Shape sh(n, hd);
-  aligned_vector<uint32_t> kp(size_t(sh.k_size() * heads)), vp(size_t(sh.v_size() * heads));
-  run_tasks(heads, parallel, [&](int h) {
-    pack_head(k, v, ld, h, sh, kp.data() + h * sh.k_size(), vp.data() + h * sh.v_size());
-  });
+  // Packed K and V of every head in this thread's scratch (the encoder calls this per layer
+  // and tile: no allocation after the first); K first, so its blocks stay 64-byte aligned.
+  thread_local ThreadScratch<uint32_t> tls;
+  ThreadScratch<uint32_t> own;
+  ScratchHold<uint32_t> hold(tls, own);
+  uint32_t* const kp = hold.get(size_t((sh.k_size() + sh.v_size()) * heads));
+  uint32_t* const vp = kp + sh.k_size() * heads;
+  run_tasks(heads, parallel, [&](int h) { pack_head(k, v, ld, h, sh, kp + h * sh.k_size(), vp + h * sh.v_size()); });
   const int blocks = (n + RB - 1) / RB;
   run_tasks(heads * blocks, parallel, [&](int t) {
     const int h = t / blocks, r0 = t % blocks * RB, rows = std::min(RB, n - r0);
@@ -230,9 +234,9 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
     uint32_t* qp = q_buf.get(size_t(RB) * sh.hp);
     uint32_t* pp = p_buf.get(size_t(RB) * sh.n2);
     pack_rows(q + int64_t(r0) * ld + int64_t(h) * hd, ld, rows, hd, qp);
-    scores(qp, rows, kp.data() + h * sh.k_size(), sh, s);
+    scores(qp, rows, kp + h * sh.k_size(), sh, s);
     softmax_rows(s, rows, sh, scale, pp, inv);
-    pv(pp, rows, vp.data() + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
+    pv(pp, rows, vp + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
   });
 }
 

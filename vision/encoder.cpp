@@ -38,13 +38,14 @@ struct Buffers {
   aligned_vector<float> cols, x, xn, q, k, v, attn, mlp, kt, vt;
   std::vector<KvAttention> att;
   int64_t kv_stride = 0;  // per head, in the KV-attention layout
-  explicit Buffers(const VisionConfig& c) {
+  // f32_attention: the KV-attention layout (kt, vt) is needed; the bf16 attention packs its own.
+  Buffers(const VisionConfig& c, bool f32_attention) {
     const size_t T = size_t(c.num_patches()), D = size_t(c.hidden), B = kTileBatch;
     const size_t Tp = (T + kKvKeys - 1) / kKvKeys * kKvKeys;
     kv_stride = int64_t(Tp) * c.head_dim;
     cols.resize(T * size_t(c.channels * c.patch_size * c.patch_size));
     for (auto* b : {&x, &xn, &q, &k, &v, &attn}) b->resize(B * T * D);
-    kt.resize(B * Tp * D); vt.resize(B * Tp * D);
+    if (f32_attention) kt.resize(B * Tp * D), vt.resize(B * Tp * D);
     mlp.resize(B * T * size_t(c.intermediate));
     // Tile t attends within itself; the buffers never move, so its descriptor is fixed.
     att.resize(B);
@@ -102,8 +103,8 @@ void encode_vision(const ModelConfig& cfg, const Weights& w, const float* tiles,
   const VisionConfig& c = cfg.vision;
   const int T = c.num_patches(), D = c.hidden;
   const int64_t tile_size = int64_t(c.channels) * c.image_size * c.image_size;
-  Buffers b(c);
   const bool bf16_attention = w.vision == Precision::BF16 && has_avx512_bf16() && c.head_dim % 64 == 0;
+  Buffers b(c, !bf16_attention);
   for (int t0 = 0; t0 < n_tiles; t0 += kTileBatch) {
     const int n = std::min(kTileBatch, n_tiles - t0);
     for (int t = 0; t < n; ++t) {
