@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,12 +48,8 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--steps") a.steps = std::atoi(v.c_str());
     else if (k == "--threads") a.threads = std::atoi(v.c_str());
     else if (k == "--rounds") a.rounds = std::atoi(v.c_str());
-    else if (k == "--batches") {
-      a.batches.clear();
-      std::stringstream ss(v);
-      for (std::string b; std::getline(ss, b, ',');)
-        if (std::atoi(b.c_str()) > 0) a.batches.push_back(std::atoi(b.c_str()));
-    } else return false;
+    else if (k == "--batches") a.batches = positive_list(v);
+    else return false;
   }
   if (argc % 2 == 0) return false;
   if (a.threads <= 0) a.threads = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -111,7 +106,6 @@ int main(int argc, char** argv) {
     const double peak = measure_peak(best, a.threads, 3, 0.3);
     const double bw = measure_read_bandwidth(a.threads, 1024, 4);
     const double wbytes = decoder_weight_bytes(cfg);
-    const int kvb = dec.kv_type() == kernels::KvType::F16 ? 2 : 4;
 
     ordered_json R;
     R["date"] = utc_now();
@@ -129,17 +123,16 @@ int main(int argc, char** argv) {
     std::printf("  %5s %10s %11s %9s %8s %9s %8s\n", "batch", "ms/step", "tok/s total", "GFLOP/s", "GB/s",
                 "roof ms", "roofline");
     for (const BatchDecode& br : runs) {
-      const double bytes = wbytes * a.steps + br.kv_values * kvb;
-      const double t_comp = br.flops / (peak * 1e9), t_mem = bytes / (bw * 1e9);
-      const double roof = std::max(t_comp, t_mem) / br.stage.wall;
+      const double bytes = br.bytes, roof_s = br.roofline_seconds(peak, bw), roof = roof_s / br.stage.wall;
+      const char* bound = br.compute_bound(peak, bw) ? "compute" : "memory";
       R["batches"][std::to_string(br.B)] = {
           {"ms_per_step", 1e3 * br.stage.wall / a.steps}, {"tokens_per_s", br.B * a.steps / br.stage.wall},
           {"gflops", br.flops / br.stage.wall / 1e9},     {"gb_per_s", bytes / br.stage.wall / 1e9},
-          {"roofline_ms_per_step", 1e3 * std::max(t_comp, t_mem) / a.steps},
-          {"roofline_fraction", roof},                     {"bound", t_comp > t_mem ? "compute" : "memory"}};
+          {"roofline_ms_per_step", 1e3 * roof_s / a.steps},
+          {"roofline_fraction", roof},                     {"bound", bound}};
       std::printf("  %5d %10.2f %11.1f %9.1f %8.1f %9.2f %7.0f%%  (%s-bound)\n", br.B, 1e3 * br.stage.wall / a.steps,
                   br.B * a.steps / br.stage.wall, br.flops / br.stage.wall / 1e9, bytes / br.stage.wall / 1e9,
-                  1e3 * std::max(t_comp, t_mem) / a.steps, 100 * roof, t_comp > t_mem ? "compute" : "memory");
+                  1e3 * roof_s / a.steps, 100 * roof, bound);
     }
     std::ofstream(a.out) << R.dump(1) << "\n";
   } catch (const std::exception& e) {

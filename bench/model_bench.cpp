@@ -92,12 +92,8 @@ static bool parse_args(int argc, char** argv, Args& a) {
     else if (s == "--threads") a.threads = std::atoi(v);
     else if (s == "--tokens") a.tokens = std::atoi(v);
     else if (s == "--seed") a.seed = std::strtoull(v, nullptr, 10);
-    else if (s == "--batches") {
-      a.batches.clear();
-      std::stringstream ss(v);
-      for (std::string b; std::getline(ss, b, ',');)
-        if (std::atoi(b.c_str()) > 0) a.batches.push_back(std::atoi(b.c_str()));
-    } else if (s == "--include") {
+    else if (s == "--batches") a.batches = positive_list(v);
+    else if (s == "--include") {
       std::string kv = v;
       size_t eq = kv.find('=');
       if (eq == std::string::npos) return false;
@@ -358,7 +354,6 @@ int main(int argc, char** argv) {
     // Roofline of a step: the larger of its FLOPs at the peak and its bytes (weights + K/V) at
     // the measured read bandwidth; the fraction is that time over the measured one.
     const double bw = measure_read_bandwidth(a.threads, a.quick ? 256 : 1024, a.quick ? 2 : 4);
-    const int kv_value_bytes = dec.kv_type() == KvType::F16 ? 2 : 4;
     R["memory_read_gb_per_s"] = bw;
     std::printf("memory read bandwidth: %.1f GB/s on %d threads\n", bw, a.threads);
     std::printf("decode, %d steps from a %d-token context (%d interleaved rounds):\n  %5s %12s %12s %9s %8s %8s %6s %9s\n",
@@ -367,9 +362,7 @@ int main(int argc, char** argv) {
     for (const BatchDecode& br : runs) {
       int B = br.B;
       double per_seq = steps / br.stage.wall, agg = B * per_seq;
-      double bytes = wbytes * steps + br.kv_values * kv_value_bytes;
-      double roof_s = std::max(br.flops / (peak * 1e9), bytes / (bw * 1e9));
-      double roof = roof_s / br.stage.wall;
+      double bytes = br.bytes, roof_s = br.roofline_seconds(peak, bw), roof = roof_s / br.stage.wall;
       if (B == 1) tps1 = agg;
       if (B == 8) tps8 = agg;
       dec_tps[std::to_string(B)] = agg;
@@ -384,7 +377,7 @@ int main(int argc, char** argv) {
                                      {"thread_utilization", br.stage.util(a.threads)},
                                      {"roofline_seconds", roof_s},
                                      {"roofline_fraction", roof},
-                                     {"roofline_bound", br.flops / (peak * 1e9) > bytes / (bw * 1e9) ? "compute" : "memory"}};
+                                     {"roofline_bound", br.compute_bound(peak, bw) ? "compute" : "memory"}};
       std::printf("  %5d %12.1f %12.1f %9.1f %8.1f %8.1f %5.0f%% %8.0f%%\n", B, per_seq, agg, br.flops / br.stage.wall / 1e9,
                   wbytes * steps / br.stage.wall / 1e9, bytes / br.stage.wall / 1e9, 100 * br.stage.util(a.threads),
                   100 * roof);

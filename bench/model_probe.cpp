@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #if defined(__x86_64__)
@@ -149,13 +150,11 @@ static float peak_loop_scalar(int64_t iters) {
 }
 
 
-std::vector<PeakKernel> peak_kernels() {
+std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps) {
   std::vector<PeakKernel> k;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  // vdpbf16ps only when the engine's products use it (DOCLING_BF16_DOT=1): by default they
-  // widen bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
-  if (docling::kernels::bf16_dot())
+  if (with_vdpbf16ps && docling::kernels::has_avx512_bf16())
     k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
                  16 * 64.0});
   if (__builtin_cpu_supports("avx512f"))
@@ -197,6 +196,14 @@ double decoder_weight_bytes(const ModelConfig& c) {
   double H = t.hidden, qd = double(t.heads) * t.head_dim, kvd = double(t.kv_heads) * t.head_dim;
   double per_layer = H * (qd + 2 * kvd) + qd * H + 3 * H * t.intermediate;
   return 2.0 * (t.layers * per_layer + double(t.vocab) * H);
+}
+
+std::vector<int> positive_list(const std::string& csv) {
+  std::vector<int> out;
+  std::stringstream ss(csv);
+  for (std::string b; std::getline(ss, b, ',');)
+    if (std::atoi(b.c_str()) > 0) out.push_back(std::atoi(b.c_str()));
+  return out;
 }
 
 double kv_bytes_per_step(const ModelConfig& c, int ctx, int bytes_per_value) {

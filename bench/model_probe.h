@@ -4,6 +4,7 @@
 // Takes: a ModelConfig, a Decoder with its cache. Gives: seconds, GFLOP/s, GB/s, the roofline.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,8 +47,10 @@ struct PeakKernel {
   double flops_per_iter;
 };
 
-// Register-only loops of the instructions the products may run on, best first.
-std::vector<PeakKernel> peak_kernels();
+// Register-only loops of the instructions the products may run on, best first. vdpbf16ps by
+// default only when the decoder's products use it (DOCLING_BF16_DOT=1): otherwise they widen
+// bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
+std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps = kernels::bf16_dot());
 // GFLOP/s of `k` on `threads` threads started together; best of `trials` runs of ~`seconds`.
 double measure_peak(const PeakKernel& k, int threads, int trials, double seconds);
 
@@ -55,6 +58,9 @@ double measure_peak(const PeakKernel& k, int threads, int trials, double seconds
 // larger than the caches (`mib` MiB), best of `trials`. What a decode step's weights and K/V
 // stream at.
 double measure_read_bandwidth(int threads, int mib, int trials);
+
+// "1,4,8" -> {1, 4, 8}; entries that are not positive numbers are skipped.
+std::vector<int> positive_list(const std::string& csv);
 
 // ---------------------------------------------------------------------------------------------
 // FLOP counts from the config (multiply-add = 2 FLOPs; matrix products and attention only:
@@ -100,7 +106,7 @@ double kv_bytes_per_step(const ModelConfig& c, int ctx, int bytes_per_value);
 struct BatchDecode {
   int B = 0, ctx = 0, done = 0;  // steps done so far
   Stage stage;
-  double flops = 0, kv_values = 0;  // K/V values read (x bytes per value = bytes)
+  double flops = 0, bytes = 0;  // over the steps run; bytes: decoder weights + the K/V read
   std::vector<int32_t> ids, slots;
   std::vector<float> embeds, logits;
 
@@ -128,11 +134,20 @@ struct BatchDecode {
     stage.start();
     for (int i = 0; i < steps; ++i) step(dec, ws, cache);
     stage.stop();
+    bytes += steps * decoder_weight_bytes(dec.config());
     for (int i = 0; i < steps; ++i) {
       flops += B * fm.decode_step(ctx + done + i);
-      kv_values += B * kv_bytes_per_step(dec.config(), ctx + done + i, 1);
+      bytes += B * kv_bytes_per_step(dec.config(), ctx + done + i, int(cache.element_size()));
     }
     done += steps;
+  }
+  // The roofline of the steps run: the larger of their FLOPs at `peak_gflops` and their bytes
+  // at `gb_per_s`; compute_bound() says which.
+  double roofline_seconds(double peak_gflops, double gb_per_s) const {
+    return std::max(flops / (peak_gflops * 1e9), bytes / (gb_per_s * 1e9));
+  }
+  bool compute_bound(double peak_gflops, double gb_per_s) const {
+    return flops / (peak_gflops * 1e9) > bytes / (gb_per_s * 1e9);
   }
 };
 

@@ -21,12 +21,12 @@
 // cosine_min, teacher_forced_agreement, ...}}, vision_default_precision (the library's
 // auto_vision_precision on this CPU) and the peaks.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,25 +54,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-// --- peaks: register-only loops, 28 independent chains, all threads at once (f32 FMA: fma_peak) --
+// --- peaks: vpdpbusd here (28 independent chains, all threads at once); the others: probe_peak --
 
 constexpr int64_t kPeakOps = 64'000'000;  // instructions per thread per measurement
 volatile float g_sink;
-
-__attribute__((target("avx512f,avx512bf16"))) float dpbf16() {
-  const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
-  const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
-  __m512 a[28];
-  for (int i = 0; i < 28; ++i) a[i] = _mm512_set1_ps(float(i));
-  for (int64_t it = 0; it < kPeakOps / 28; ++it)
-#pragma GCC unroll 28
-    for (int i = 0; i < 28; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, y);
-  __m512 s = a[0];
-  for (int i = 1; i < 28; ++i) s = _mm512_add_ps(s, a[i]);
-  return _mm512_reduce_add_ps(s);
-}
 
 __attribute__((target("avx512f,avx512vnni"))) float dpbusd() {
   const __m512i x = _mm512_set1_epi8(3), y = _mm512_set1_epi8(-2);
@@ -96,25 +81,17 @@ double peak(float (*loop)(), double ops_per_instr, int threads) {
   return best;
 }
 
-// f32 FMA at the widest width: the 16-chain loops of bench/model_probe (an array of 28 chains
-// here was kept partly in memory by GCC and read low).
-double fma_peak(int threads) {
-  for (const bench::PeakKernel& k : bench::peak_kernels())
-    if (std::string(k.name) == "avx512_fma_f32" || std::string(k.name) == "avx2_fma_f32")
-      return bench::measure_peak(k, threads, 3, 0.3);
+// f32 FMA at the widest width and vdpbf16ps: the 16-chain loops of bench/model_probe (an
+// array of 28 FMA chains here was kept partly in memory by GCC and read low). The first of
+// `names` this CPU has; 0 if none.
+double probe_peak(int threads, std::initializer_list<const char*> names) {
+  for (const bench::PeakKernel& k : bench::peak_kernels(true))
+    for (const char* n : names)
+      if (std::string(k.name) == n) return bench::measure_peak(k, threads, 3, 0.3);
   return 0;
 }
 
 // --- the model's work ----------------------------------------------------------------------
-
-// Multiply-adds x 2 of one tile through the encoder and the connector (matrix products and
-// attention, as bench_model_bench counts them).
-double vision_flops(const ModelConfig& c) {
-  const double T = c.vision.num_patches(), D = c.vision.hidden, I = c.vision.intermediate;
-  const double kdim = double(c.vision.channels) * c.vision.patch_size * c.vision.patch_size;
-  const double layer = 8 * T * D * D + 4 * T * D * I + 4 * T * T * D;
-  return 2 * T * kdim * D + c.vision.layers * layer + 2.0 * c.image_seq_len * c.connector_in() * c.text.hidden;
-}
 
 double cosine(const float* a, const float* b, size_t n) {
   double d = 0, na = 0, nb = 0;
@@ -190,7 +167,7 @@ int main(int argc, char** argv) {
       models.push_back(std::make_unique<Model>(Model::load(model_dir, lo)));
     }
     const ModelConfig& cfg = models[0]->config();
-    const double flops = vision_flops(cfg);
+    const double flops = bench::FlopModel(cfg).vision_tile();  // encoder + connector, one tile
     Tokenizer tok = Tokenizer::load(model_dir);
     PromptBuilder builder(tok, PromptConfig::load(model_dir));
     ImageProcessorConfig pcfg = ImageProcessorConfig::load(model_dir);
@@ -203,8 +180,8 @@ int main(int argc, char** argv) {
     // Peaks of the instructions the precisions run on.
     __builtin_cpu_init();
     const bool avx512 = kernels::active_isa() == kernels::Isa::Avx512;
-    const double p_fma = fma_peak(threads);
-    const double p_bf16 = kernels::has_avx512_bf16() ? peak(dpbf16, 64, threads) : 0;
+    const double p_fma = probe_peak(threads, {"avx512_fma_f32", "avx2_fma_f32"});
+    const double p_bf16 = probe_peak(threads, {"avx512bf16_vdpbf16ps"});
     const double p_vnni = kernels::i8_uses_vnni() ? peak(dpbusd, 128, threads) : 0;
     std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, vdpbf16ps %.0f, vpdpbusd %.0f\n",
                 bench::cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma, p_bf16, p_vnni);
@@ -241,9 +218,9 @@ int main(int argc, char** argv) {
     const int two = std::min(2, n_tiles);
     for (int r = 0; r < reps; ++r)
       for (int p = 0; p < 3; ++p) {
-        const double t0 = now();
+        const double t0 = bench::now_s();
         models[size_t(p)]->encode_tiles(main_page.tiles.pixels.data(), two);
-        sc[size_t(p)].s_per_tile = std::min(sc[size_t(p)].s_per_tile, (now() - t0) / two);
+        sc[size_t(p)].s_per_tile = std::min(sc[size_t(p)].s_per_tile, (bench::now_s() - t0) / two);
       }
 
     // --- teacher forcing over the ground-truth DocTags --------------------------------------
