@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -39,25 +40,32 @@ double get_num(const Json& o, const char* k, const std::string& where, double de
   return o[k].get<double>();
 }
 
-long long get_int(const Json& o, const char* k, const std::string& where, long long def = 0) {
-  if (!has(o, k)) return def;
-  const Json& v = o[k];
+// v as a 64-bit integer: an integer that fits, or a float without a fraction (3.0) that fits
+// (casting 1e20 would be undefined); nothing otherwise.
+std::optional<long long> int64_of(const Json& v) {
   if (v.is_number_unsigned()) {
     if (v.get<uint64_t>() <= uint64_t(std::numeric_limits<long long>::max())) return v.get<long long>();
   } else if (v.is_number_integer()) {
     return v.get<long long>();
-  } else if (v.is_number_float()) {  // 3.0 is an integer; 1e20 does not fit (casting it is undefined)
+  } else if (v.is_number_float()) {
     const double d = v.get<double>();
     if (std::isfinite(d) && d == std::trunc(d) && std::abs(d) < 9.2e18) return static_cast<long long>(d);
   }
+  return std::nullopt;
+}
+
+bool fits_int(long long v) { return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max(); }
+
+long long get_int(const Json& o, const char* k, const std::string& where, long long def = 0) {
+  if (!has(o, k)) return def;
+  if (auto v = int64_of(o[k])) return *v;
   fail(where, std::string("'") + k + "' must be an integer of 64 bits");
 }
 
 // An int field (page numbers, spans, offsets, ids): larger values are refused, not wrapped.
 int get_i32(const Json& o, const char* k, const std::string& where, long long def = 0) {
   const long long v = get_int(o, k, where, def);
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-    fail(where, std::string("'") + k + "' is out of range (" + std::to_string(v) + ")");
+  if (!fits_int(v)) fail(where, std::string("'") + k + "' is out of range (" + std::to_string(v) + ")");
   return static_cast<int>(v);
 }
 
@@ -120,10 +128,9 @@ ProvenanceItem read_prov(const Json& p, const std::string& where) {
   pi.bbox = read_bbox(p["bbox"], where + ".bbox");
   if (has(p, "charspan")) {
     const Json& c = p["charspan"];
-    auto in_int = [](const Json& v) {
-      constexpr long long lo = std::numeric_limits<int>::min(), hi = std::numeric_limits<int>::max();
-      return v.is_number_integer() && (v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi)
-                                                               : v.get<long long>() >= lo && v.get<long long>() <= hi);
+    auto in_int = [](const Json& v) {  // an integer in the JSON (not 3.0) that fits an int
+      auto i = v.is_number_integer() ? int64_of(v) : std::nullopt;
+      return i && fits_int(*i);
     };
     if (!c.is_array() || c.size() != 2 || !in_int(c[0]) || !in_int(c[1])) fail(where, "charspan must be [int, int]");
     pi.charspan[0] = c[0].get<int>();
