@@ -1,5 +1,7 @@
 #include "core/document.h"
 
+#include "core/image.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -383,6 +385,14 @@ void append_document(Document& dst, const Document& src, int page_offset, const 
       PageItem& d = dst.add_page(p.page_no + page_offset, p.size);
       d.image = p.image;
     }
+}
+
+ImageRef png_image_ref(const Image& img, double dpi) {
+  ImageRef ref;
+  ref.dpi = dpi;
+  ref.size = Size{double(img.width), double(img.height)};
+  ref.uri = png_data_uri(img);
+  return ref;
 }
 
 }  // namespace docling

@@ -98,6 +98,9 @@ struct ImageRef {
   Size size;
   std::string uri;  // data URI, file path or URL
 };
+struct Image;
+// `img` (rendered at `dpi`) as a PNG data URI with its size: a page's or a picture's image.
+ImageRef png_image_ref(const Image& img, double dpi);
 
 // --- items -----------------------------------------------------------------------------
 

@@ -280,13 +280,7 @@ struct DocTagsParser::Impl {
     pw = sized ? size.width : iw;
     ph = sized ? size.height : ih;
     PageItem& p = doc.add_page(page_no, {pw, ph});
-    if (image && opt.embed_page_images) {
-      ImageRef ref;
-      ref.dpi = image_dpi();
-      ref.size = {iw, ih};
-      ref.uri = png_data_uri(*image);
-      p.image = std::move(ref);
-    }
+    if (image && opt.embed_page_images) p.image = png_image_ref(*image, image_dpi());
     page_open = true;
     page_warnings = 0;
     pending.clear();
@@ -957,13 +951,7 @@ struct DocTagsParser::Impl {
         int x0 = px(f.locs.v[0], iw), y0 = px(f.locs.v[1], ih);
         int x1 = px(f.locs.v[2], iw), y1 = px(f.locs.v[3], ih);
         Image crop = image->crop(std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1));
-        if (!crop.empty()) {
-          ImageRef ir;
-          ir.dpi = image_dpi();
-          ir.size = {double(crop.width), double(crop.height)};
-          ir.uri = png_data_uri(crop);
-          pic.image = std::move(ir);
-        }
+        if (!crop.empty()) pic.image = png_image_ref(crop, image_dpi());
       }
     } else {
       // Without a page image docling-core also fills the legacy annotations.

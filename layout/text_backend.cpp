@@ -1902,9 +1902,7 @@ TextBackendResult convert_text_layer(const PageSource& src, const std::vector<in
 }
 
 void crop_pictures(Document& doc, int page_no, const Image& img, double dpi) {
-  const PageItem* page = nullptr;
-  for (const PageItem& p : doc.pages)
-    if (p.page_no == page_no) page = &p;
+  const PageItem* page = doc.page(page_no);
   if (!page || img.empty() || page->size.width <= 0 || page->size.height <= 0) return;
   const double sx = img.width / page->size.width, sy = img.height / page->size.height;
   for (PictureItem& pic : doc.pictures) {
@@ -1912,12 +1910,7 @@ void crop_pictures(Document& doc, int page_no, const Image& img, double dpi) {
     BoundingBox b = pic.prov.front().bbox.to_top_left(page->size.height);
     Image crop = img.crop(int(std::floor(b.l * sx)), int(std::floor(b.t * sy)), int(std::ceil(b.r * sx)),
                           int(std::ceil(b.b * sy)));
-    if (crop.empty()) continue;
-    ImageRef ref;
-    ref.dpi = dpi;
-    ref.size = Size{double(crop.width), double(crop.height)};
-    ref.uri = png_data_uri(crop);
-    pic.image = std::move(ref);
+    if (!crop.empty()) pic.image = png_image_ref(crop, dpi);
   }
 }
 

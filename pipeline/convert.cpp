@@ -236,11 +236,7 @@ namespace {
 void render_page_images(Document& doc, const PageSource& src, int dpi) {
   for (PageItem& page : doc.pages) {
     Image img = src.render(page.page_no, dpi);
-    ImageRef ref;
-    ref.dpi = dpi;
-    ref.size = Size{double(img.width), double(img.height)};
-    ref.uri = png_data_uri(img);
-    page.image = std::move(ref);
+    page.image = png_image_ref(img, dpi);
     crop_pictures(doc, page.page_no, img, dpi);  // text-layer pictures: a crop of this image
   }
 }
