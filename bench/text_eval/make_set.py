@@ -524,19 +524,25 @@ def spread(name, seed, n_cols=1):
     return p
 
 
-def table(name, seed, ruled, with_text=True, ncols=4, nrows=8, two_col_text=False):
-    p = Page(name, "table %s rules" % ("with" if ruled else "without"))
-    tx = Text(seed)
+def table_heading(p, tx, intro_sentences):
+    """The title, an introduction of that many sentences (none for 0) and a "Table N" caption;
+    returns the y the caption was set below."""
     title(p, tx, 72, 80)
     y = 100
-    if with_text:
-        intro = tx.para(3)
+    if intro_sentences:
+        intro = tx.para(intro_sentences)
         y = p.para(72, y + 10, 468, "F3", 10.5, intro) + 4
         p.gt("text", intro)
     cap = "Table %d: %s" % (tx.r.randint(1, 9), tx.para(1))
     p.para(72, y + 8, 468, "F3", 9.5, cap, justify=False)
     p.gt("caption", cap)
-    y += 26
+    return y
+
+
+def table(name, seed, ruled, with_text=True, ncols=4, nrows=8, two_col_text=False):
+    p = Page(name, "table %s rules" % ("with" if ruled else "without"))
+    tx = Text(seed)
+    y = table_heading(p, tx, 3 if with_text else 0) + 26
     colw = 468 / ncols
     rows = [[tx.noun().capitalize() + (" " + tx.noun() if c == 0 and tx.r.random() < 0.4 else "")
              for c in range(ncols)]]
@@ -590,14 +596,7 @@ def ruled_grid(name, seed, x0=72, colw=(120, 80, 80, 80, 80), rh=18, fs=9, group
     it); rules are drawn on every cell edge, none inside a cell."""
     p = Page(name, "table, ruled grid with spans")
     tx = Text(seed)
-    title(p, tx, 72, 80)
-    intro = tx.para(3)
-    y = p.para(72, 110, 468, "F3", 10.5, intro) + 4
-    p.gt("text", intro)
-    cap = "Table %d: %s" % (tx.r.randint(1, 9), tx.para(1))
-    p.para(72, y + 8, 468, "F3", 9.5, cap, justify=False)
-    p.gt("caption", cap)
-    y += 26
+    y = table_heading(p, tx, 3) + 26
     C = len(colw)
     xs = [x0]
     for w in colw:
@@ -656,14 +655,7 @@ def booktabs(name, seed, two_level=False, ncols=5, nrows=8, fs=9, two_col_text=F
     group labels have a short rule (cmidrule) under the columns they stand over."""
     p = Page(name, "table, booktabs rules" + (" (two-level header)" if two_level else ""))
     tx = Text(seed)
-    title(p, tx, 72, 80)
-    intro = tx.para(2)
-    y = p.para(72, 110, 468, "F3", 10.5, intro) + 4
-    p.gt("text", intro)
-    cap = "Table %d: %s" % (tx.r.randint(1, 9), tx.para(1))
-    p.para(72, y + 8, 468, "F3", 9.5, cap, justify=False)
-    p.gt("caption", cap)
-    y += 28
+    y = table_heading(p, tx, 2) + 28
     x0, x1 = 90, 522
     firstw = 130
     colw = (x1 - x0 - firstw) / (ncols - 1)
