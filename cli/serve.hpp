@@ -41,7 +41,7 @@ struct Settings {
   int workers = 0;                     // tasks converted at once
   uint64_t max_file_bytes = 100u << 20;     // one document
   uint64_t max_request_bytes = 401u << 20;  // one request body
-  uint64_t max_inflated_bytes = uint64_t(512) << 20;  // a PDF stream inflating past this: refused (0: off)
+  uint64_t max_inflated_bytes = docling::Limits{}.max_inflated_bytes;  // per PDF stream (0: no check)
   double document_timeout_s = 0;       // 0 = none; a request's document_timeout is capped by it
   double shutdown_grace_s = 30;        // running tasks may finish this long after SIGTERM
   double result_ttl_s = 3600;          // finished tasks are kept this long for /v1/result
