@@ -82,10 +82,13 @@ long object_number(const uint8_t* p, size_t dict) {
   return gen >= 0 ? num : -1;
 }
 
+// Output buffers of the layers, kept across the streams of a file.
+using LayerBuffers = std::vector<uint8_t>[kMaxLayers];
+
 // Layers of inflaters, each feeding the next; counts what each writes.
 class Chain {
  public:
-  Chain(int layers, uint64_t cap) : layers_(layers), cap_(cap) {
+  Chain(int layers, uint64_t cap, LayerBuffers& out) : layers_(layers), cap_(cap), out_(out) {
     for (int l = 0; l < layers_; ++l) {
       std::memset(&z_[l], 0, sizeof z_[l]);
       ok_ &= inflateInit(&z_[l]) == Z_OK;
@@ -128,7 +131,7 @@ class Chain {
   uint64_t cap_;
   z_stream z_[kMaxLayers];
   uint64_t written_[kMaxLayers] = {};
-  std::vector<uint8_t> out_[kMaxLayers];
+  LayerBuffers& out_;
   int open_ = 0;
   bool ok_ = true, over_ = false, done_ = false;
 };
@@ -137,6 +140,7 @@ class Chain {
 
 std::optional<InflateBomb> find_inflate_bomb(const uint8_t* p, size_t n, uint64_t cap) {
   static const char kw[] = "stream";
+  LayerBuffers buffers;
   for (size_t i = 0; i + 6 < n;) {
     const void* hit = memmem(p + i, n - i, kw, 6);
     if (!hit) break;
@@ -154,7 +158,7 @@ std::optional<InflateBomb> find_inflate_bomb(const uint8_t* p, size_t n, uint64_
     if (d == std::string::npos) continue;
     int layers = leading_flate_filters(std::string(reinterpret_cast<const char*>(p + d), e - d));
     if (layers == 0) continue;
-    Chain chain(layers, cap);
+    Chain chain(layers, cap, buffers);
     if (chain.run(p + data, n - data)) return InflateBomb{object_number(p, d), cap};
   }
   return std::nullopt;
