@@ -126,12 +126,13 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
       }
       softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
-    // O += P · V over the bk keys (all stored): few rows take 32 output dimensions per pass
-    // (a whole cache line of each V row), many take 16 (more rows per register block). The
-    // passes go over kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass
-    // after the first then reads from L1 while memory keeps streaming (whole-block passes
-    // left it idle during the later ones: batch-8 steps 3-6% slower).
-    const int cols = R <= 3 && hd % 32 == 0 ? 32 : 16;
+    // O += P · V over the bk keys (all stored), 16 output dimensions per pass. (Three rows by
+    // 32 need 12 sums, 4 V loads and a broadcast: one register more than AVX2 has, and the
+    // spilled sum made a decode step's attention ~10% slower from cache.) The passes go over
+    // kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass after the first
+    // then reads from L1 while memory keeps streaming (whole-block passes left it idle during
+    // the later ones: batch-8 steps 3-6% slower).
+    const int cols = 16;
     for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
       const int n = std::min(kPvKeys, bk - s0);
       const T* vs = vh + int64_t(j0 + s0) * hd;

@@ -264,7 +264,7 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
   }
 }
 
-// R rows (3, 4 or 6) x 16 columns: s[2r], s[2r + 1] += sum over k in [k0, k1) of
+// R rows (2 to 6) x 16 columns: s[2r], s[2r + 1] += sum over k in [k0, k1) of
 // xr[r][k] * B row k, the row given by load(k, b0, b1) as two 8-column halves; s holds the
 // sums to continue (zeros to start). The sums are named locals (an array is spilled by GCC);
 
@@ -272,11 +272,11 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
 template <int R, class LoadB>
 AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, const float* const* xr, LoadB load,
                                                             __m256* s) {
-  static_assert(R == 3 || R == 4 || R == 6);
-  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[std::min(3, R - 1)], *x4 = xr[std::min(4, R - 1)],
-              *x5 = xr[R - 1];
-  __m256 c00 = s[0], c01 = s[1], c10 = s[2], c11 = s[3], c20 = s[4], c21 = s[5];
-  __m256 c30 = R > 3 ? s[6] : c00, c31 = R > 3 ? s[7] : c00;
+  static_assert(R >= 2 && R <= 6);
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[std::min(2, R - 1)], *x3 = xr[std::min(3, R - 1)],
+              *x4 = xr[std::min(4, R - 1)], *x5 = xr[R - 1];
+  __m256 c00 = s[0], c01 = s[1], c10 = s[2], c11 = s[3];
+  __m256 c20 = R > 2 ? s[4] : c00, c21 = R > 2 ? s[5] : c00, c30 = R > 3 ? s[6] : c00, c31 = R > 3 ? s[7] : c00;
   __m256 c40 = R > 4 ? s[8] : c00, c41 = R > 4 ? s[9] : c00, c50 = R > 5 ? s[10] : c00, c51 = R > 5 ? s[11] : c00;
 #pragma GCC unroll 4
   for (int k = k0; k < k1; ++k) {
@@ -286,8 +286,10 @@ AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, cons
     c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
     x = _mm256_broadcast_ss(x1 + k);
     c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(x2 + k);
-    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    if constexpr (R > 2) {
+      x = _mm256_broadcast_ss(x2 + k);
+      c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    }
     if constexpr (R > 3) {
       x = _mm256_broadcast_ss(x3 + k);
       c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
@@ -295,22 +297,26 @@ AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, cons
     if constexpr (R > 4) {
       x = _mm256_broadcast_ss(x4 + k);
       c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    }
+    if constexpr (R > 5) {
       x = _mm256_broadcast_ss(x5 + k);
       c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     }
   }
-  s[0] = c00; s[1] = c01; s[2] = c10; s[3] = c11; s[4] = c20; s[5] = c21;
+  s[0] = c00; s[1] = c01; s[2] = c10; s[3] = c11;
+  if constexpr (R > 2) s[4] = c20, s[5] = c21;
   if constexpr (R > 3) s[6] = c30, s[7] = c31;
-  if constexpr (R > 4) s[8] = c40, s[9] = c41, s[10] = c50, s[11] = c51;
+  if constexpr (R > 4) s[8] = c40, s[9] = c41;
+  if constexpr (R > 5) s[10] = c50, s[11] = c51;
 }
 
 
 // kGroup panels, one block of rows runs over the group's panels, sums in registers.
+// At most kPanelRows rows per block (DecodeParams::single_pass_rows).
 constexpr int kGroup = 4, kPanelRows = 6;
-// Software prefetch distance along a panel: 2 KB. A six-row block takes ~6 cycles per
-// 32-byte panel row, so this is ~400 cycles ahead (memory latency); 0.5-1 KB made the
-// batch-8 step 15-20% slower here.
-constexpr int kPanelAhead = 64;  // panel rows
+// The software prefetch distance along a panel is DecodeParams::prefetch_rows: it should
+// cover the memory latency at the rate one pass reads a panel (a six-row block takes ~6
+// cycles per 32-byte panel row; 64 rows, 2 KB, is ~400 cycles ahead).
 
 // y (+)= v + bias for the 8 columns of half a panel, of which n < 8 may be inside N.
 AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
@@ -334,7 +340,7 @@ AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
 // a broadcast per row and 2 x MR x NP FMAs per k. The unroll pragmas must cover MR and NP
 // entirely: a loop left rolled keeps s in memory (unroll 4 gave <5,1> a store per FMA).
 template <int MR, int NP>
-AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0) {
+AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int ahead) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   const int64_t pstride = g.ldb * kPanel;
   __m256 s[MR][NP][2];
@@ -346,7 +352,7 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0) {
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
       const uint16_t* bk = b + p * pstride + k * kPanel;
-      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + kPanelAhead * kPanel), _MM_HINT_T0);
+      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T0);
       __m256 lo, hi;
       load_panel_row(bk, lo, hi);
 #pragma GCC unroll 8
@@ -372,12 +378,12 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0) {
 
 // Six rows, one panel: row_sums keeps the 12 sums in registers (GCC spills the array form above).
 template <>
-AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0) {
+AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0, int ahead) {
   const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
   __m256 acc[12];
   for (__m256& v : acc) v = _mm256_setzero_ps();
   row_sums<6>(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T0);
     load_panel_row(b + k * kPanel, lo, hi);
   }, acc);
   for (int r = 0; r < 6; ++r) {
@@ -388,23 +394,22 @@ AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p
 
 // Panels [p, p + np) of MR rows, as many panels per call as the registers allow.
 template <int MR>
-AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np) {
+AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, int ahead) {
   constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
   int q = p;
-  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, q);
-  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1>(xr, g, q);
+  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, q, ahead);
+  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1>(xr, g, q, ahead);
 }
 
-// More than six rows (batched decoding): a single pass would need more accumulators than AVX2
-// has registers, and a second pass over rows 7+ (B from L2) leaves the memory idle while it
-// runs, after a first pass that waits on memory (six rows cost no more than one here). So the
-// rows go in turns of 3-4 (8 sums each, parked in L1 between turns) over short blocks of k:
-// the first turn pulls a block from memory, the others find it in L1, and the prefetch keeps
-// the stream going meanwhile. Batch-8 decode steps: 4-7% faster than six rows, then two.
-constexpr int kTurnRows = 4, kTurnK = 32, kMaxTurns = (kSmallM + kTurnRows - 1) / kTurnRows;
+// More rows than one pass takes (batched decoding): a single pass would need more accumulators
+// than AVX2 has registers, and a second pass over rows 7+ (B from L2) leaves the memory idle
+// while it runs, after a first pass that waits on memory. So the rows go in turns of
+// DecodeParams::turn_rows (their sums parked in L1 between turns) over blocks of turn_k
+// values of k: the first turn pulls a block from memory, the others find it in L1, and the
+// prefetch keeps the stream going meanwhile.
+constexpr int kMaxTurns = kSmallM / 2;
 
-// R (3 or 4) rows x 16 columns over [k0, k1), continuing the sums parked in c
-// (row r: c[16 r .. 16 r + 16)).
+// R rows x 16 columns over [k0, k1), continuing the sums parked in c (row r: c[16 r .. 16 r + 16)).
 template <int R, class LoadB>
 AVX2_FN __attribute__((always_inline)) inline void turn_sums(int k0, int k1, const float* const* xr, LoadB load,
                                                              float* c) {
@@ -414,9 +419,10 @@ AVX2_FN __attribute__((always_inline)) inline void turn_sums(int k0, int k1, con
   for (int i = 0; i < 2 * R; ++i) _mm256_store_ps(c + 8 * i, s[i]);
 }
 
-// Rows [0, M) (7 <= M <= kSmallM) x panels [p0, p1), in turns of 3-4 rows.
-AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1) {
-  const int turns = (g.M + kTurnRows - 1) / kTurnRows;
+// Rows [0, M) (M <= kSmallM) x panels [p0, p1), in turns of about d.turn_rows rows (2 to 6).
+AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, const DecodeParams& d) {
+  const int turns = std::clamp((g.M + d.turn_rows - 1) / d.turn_rows, (g.M + 5) / 6, std::max(1, g.M / 2));
+  const int ahead = d.prefetch_rows * kPanel, turn_k = d.turn_k;
   int first[kMaxTurns + 1];  // turn t: rows [first[t], first[t + 1]), sizes differ by at most 1
   for (int t = 0; t <= turns; ++t) first[t] = t * g.M / turns;
   const float* xr[kSmallM];
@@ -424,21 +430,26 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1) {
   alignas(32) float c[kSmallM * kPanel];
   const uint16_t* b = nullptr;  // the panel being worked on
   auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {  // turn 0: the block comes from memory
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + (k + kPanelAhead) * kPanel), _MM_HINT_T0);
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T0);
     load_panel_row(b + k * kPanel, lo, hi);
   };
   auto cached = [&](int k, __m256& lo, __m256& hi) AVX2_FN { load_panel_row(b + k * kPanel, lo, hi); };
   for (int p = p0; p < p1; ++p) {
     b = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel;
     for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c + i, _mm256_setzero_ps());  // not all 1 KB
-    for (int k0 = 0; k0 < g.K; k0 += kTurnK) {
-      const int k1 = std::min(g.K, k0 + kTurnK);
+    for (int k0 = 0; k0 < g.K; k0 += turn_k) {
+      const int k1 = std::min(g.K, k0 + turn_k);
       for (int t = 0; t < turns; ++t) {
         const float* const* x = xr + first[t];
         float* ct = c + first[t] * kPanel;
         auto turn = [&](auto load) AVX2_FN {
-          if (first[t + 1] - first[t] == 4) turn_sums<4>(k0, k1, x, load, ct);
-          else turn_sums<3>(k0, k1, x, load, ct);
+          switch (first[t + 1] - first[t]) {
+            case 2: turn_sums<2>(k0, k1, x, load, ct); break;
+            case 3: turn_sums<3>(k0, k1, x, load, ct); break;
+            case 4: turn_sums<4>(k0, k1, x, load, ct); break;
+            case 5: turn_sums<5>(k0, k1, x, load, ct); break;
+            default: turn_sums<6>(k0, k1, x, load, ct); break;
+          }
         };
         t == 0 ? turn(stream) : turn(cached);
       }
@@ -453,21 +464,23 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1) {
 // Columns [n0, n1) (n0 on a panel boundary) of every row.
 AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
   const int p1 = (n1 + kPanel - 1) / kPanel;
-  if (g.M > kPanelRows) {
-    gemv_panel_turns_avx2(g, n0 / kPanel, p1);
+  const DecodeParams d = decode_params();
+  if (g.M > d.single_pass_rows) {
+    gemv_panel_turns_avx2(g, n0 / kPanel, p1, d);
     return;
   }
+  const int ahead = d.prefetch_rows * kPanel;
   const float* xr[kPanelRows];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
   for (int p = n0 / kPanel; p < p1; p += kGroup) {
     const int np = std::min(kGroup, p1 - p);
     switch (g.M) {
-      case 1: gemv_panel_block<1>(xr, g, p, np); break;
-      case 2: gemv_panel_block<2>(xr, g, p, np); break;
-      case 3: gemv_panel_block<3>(xr, g, p, np); break;
-      case 4: gemv_panel_block<4>(xr, g, p, np); break;
-      case 5: gemv_panel_block<5>(xr, g, p, np); break;
-      default: gemv_panel_block<6>(xr, g, p, np); break;
+      case 1: gemv_panel_block<1>(xr, g, p, np, ahead); break;
+      case 2: gemv_panel_block<2>(xr, g, p, np, ahead); break;
+      case 3: gemv_panel_block<3>(xr, g, p, np, ahead); break;
+      case 4: gemv_panel_block<4>(xr, g, p, np, ahead); break;
+      case 5: gemv_panel_block<5>(xr, g, p, np, ahead); break;
+      default: gemv_panel_block<6>(xr, g, p, np, ahead); break;
     }
   }
 }

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "kernels/common.h"
@@ -230,6 +231,141 @@ bool applies(const Gemm& g) {
   return g.btype == BType::BF16 && g.layout != BLayout::Panel && g.M > 0 && g.N > 0 && g.K > 0;
 }
 
+// --- few rows against the decoder's panels (decode steps) ---------------------------------
+//
+// A panel keeps 16 columns per k as 32 bytes, so rows k and k + 1 are one 64-byte line; one
+// vpermw turns it into 16 dwords (B(k, n), B(k + 1, n)), lane j holding the column in slot j
+// (panel_slot), the operand vdpbf16ps wants. Each row of x is rounded to bf16 pairs once per
+// call; MR rows x NP panels of sums stay in registers for all of K, then go out in column
+// order (+ bias, + y). Per sum: the pairs in k order, as the portable twin below.
+
+constexpr int kPanelMaxRows = detail::kSmallM;
+
+// Rows of x as bf16 pairs: row r's pair kp at xp[r * kpairs + kp] (an odd K's last high half 0).
+BF16_FN void pairs_avx512(const Gemm& g, int kpairs, uint32_t* xp) {
+  for (int r = 0; r < g.M; ++r) {
+    const float* s = g.x + int64_t(r) * g.ldx;
+    uint16_t* d = reinterpret_cast<uint16_t*>(xp + int64_t(r) * kpairs);
+    int k = 0;
+    for (; k + 32 <= g.K; k += 32)
+      _mm512_storeu_si512(d + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + k + 16), _mm512_loadu_ps(s + k)));
+    for (; k < g.K; ++k) d[k] = f32_to_bf16(s[k]);
+    if (g.K & 1) d[g.K] = 0;
+  }
+}
+
+void pairs_portable(const Gemm& g, int kpairs, uint32_t* xp) {
+  for (int r = 0; r < g.M; ++r) {
+    uint16_t* d = reinterpret_cast<uint16_t*>(xp + int64_t(r) * kpairs);
+    for (int k = 0; k < g.K; ++k) d[k] = f32_to_bf16(g.x[int64_t(r) * g.ldx + k]);
+    if (g.K & 1) d[g.K] = 0;
+  }
+}
+
+// y (+)= v (+ bias) for the 16 columns of panel p; v's lane j is the column in slot j.
+BF16_FN void put_panel(const Gemm& g, int row, int p, __m512 v) {
+  const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  v = _mm512_permutexvar_ps(order, v);  // lane i = column p * 16 + i
+  const int col = p * kPanel, n = std::min(kPanel, g.N - col);
+  const __mmask16 m = __mmask16(n >= 16 ? 0xffff : (1u << n) - 1);
+  float* y = g.y + int64_t(row) * g.ldy + col;
+  if (g.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g.bias + col));
+  if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
+  _mm512_mask_storeu_ps(y, m, v);
+}
+
+// Rows [0, MR) x panels [p0, p0 + NP), all of K.
+template <int MR, int NP>
+BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int ahead) {
+  alignas(64) static const uint16_t kPairs[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i pairs = _mm512_load_si512(kPairs);  // word 2j: row k, slot j; word 2j + 1: row k + 1
+  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
+  const int64_t pstride = g.ldb * kPanel;
+  __m512 acc[MR][NP];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int q = 0; q < NP; ++q) acc[r][q] = _mm512_setzero_ps();
+  const int full = g.K / 2;
+  for (int kp = 0; kp < kpairs; ++kp) {
+    __m512bh bv[NP];
+#pragma GCC unroll 2
+    for (int q = 0; q < NP; ++q) {
+      const uint16_t* line = b + q * pstride + int64_t(2 * kp) * kPanel;
+      _mm_prefetch(reinterpret_cast<const char*>(line + ahead), _MM_HINT_T0);
+      // An odd K's last row stands alone: its pair partner is zero (and may not exist).
+      const __m512i raw = kp < full ? _mm512_loadu_si512(line) : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(line)));
+      bv[q] = (__m512bh)_mm512_permutexvar_epi16(pairs, raw);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512bh xv = (__m512bh)_mm512_set1_epi32(int(xp[int64_t(r) * kpairs + kp]));
+#pragma GCC unroll 2
+      for (int q = 0; q < NP; ++q) acc[r][q] = _mm512_dpbf16_ps(acc[r][q], xv, bv[q]);
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int q = 0; q < NP; ++q) put_panel(g, r, p0 + q, acc[r][q]);
+}
+
+template <int MR>
+BF16_FN void panel_rows(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int p1, int ahead) {
+  constexpr int NP = MR <= 8 ? 2 : 1;  // at most 16 sums, 2 B vectors and a broadcast
+  int p = p0;
+  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead);
+  for (; p < p1; ++p) panel_sums<MR, 1>(g, xp, kpairs, p, ahead);
+}
+
+template <int... R>
+BF16_FN void panel_dispatch(std::integer_sequence<int, R...>, const Gemm& g, const uint32_t* xp, int kpairs, int p0,
+                            int p1, int ahead) {
+  ((g.M == R + 1 ? panel_rows<R + 1>(g, xp, kpairs, p0, p1, ahead) : void()), ...);
+}
+
+uint32_t* pair_scratch(size_t n) {
+  thread_local ThreadScratch<uint32_t> xs;  // nothing called while it is held reenters
+  return xs.get(n);
+}
+
+}  // namespace
+
+namespace detail {
+
+void gemv_panel_avx512_bf16(const Gemm& g, int n0, int n1) {
+  const int kpairs = (g.K + 1) / 2;
+  uint32_t* xp = pair_scratch(size_t(g.M) * kpairs);
+  pairs_avx512(g, kpairs, xp);
+  panel_dispatch(std::make_integer_sequence<int, kPanelMaxRows>{}, g, xp, kpairs, n0 / kPanel,
+                 (n1 + kPanel - 1) / kPanel, decode_params().prefetch_rows * kPanel);
+}
+
+}  // namespace detail
+
+namespace {
+
+// The same sums in portable code: per column, the pairs in k order (high half, then low).
+void gemv_panel_bf16_portable(const Gemm& g) {
+  const int kpairs = (g.K + 1) / 2;
+  std::vector<uint32_t> xp(size_t(g.M) * kpairs);
+  pairs_portable(g, kpairs, xp.data());
+  const uint16_t* b = static_cast<const uint16_t*>(g.b);
+  for (int r = 0; r < g.M; ++r)
+    for (int n = 0; n < g.N; ++n) {
+      float acc = 0.0f;
+      for (int kp = 0; kp < kpairs; ++kp) {
+        const uint32_t x = xp[size_t(r) * kpairs + kp];
+        const uint32_t lo = b[panel_index(n, 2 * kp, g.ldb)];
+        const uint32_t hi = 2 * kp + 1 < g.K ? b[panel_index(n, 2 * kp + 1, g.ldb)] : 0u;
+        acc += hi_f(x) * hi_f(hi << 16);
+        acc += lo_f(x) * lo_f(lo);
+      }
+      float v = acc + (g.bias ? g.bias[n] : 0.0f);
+      float& out = g.y[int64_t(r) * g.ldy + n];
+      out = g.accumulate ? out + v : v;
+    }
+}
+
 }  // namespace
 
 bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
@@ -240,7 +376,8 @@ bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
 
 void gemm_bf16_emulated(const Gemm& g, bool parallel) {
   if (g.btype != BType::BF16) throw std::invalid_argument("gemm_bf16_emulated: B must be bf16");
-  if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
+  if (g.layout == BLayout::Panel && g.M <= kPanelMaxRows && g.M > 0 && g.N > 0 && g.K > 0) gemv_panel_bf16_portable(g);
+  else if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
 }
 
 namespace detail {

@@ -51,6 +51,7 @@ KernelTable avx2_kernels();                            // avx2.cpp
 KernelTable avx512_kernels(bool int8_activations);     // avx512.cpp
 KernelTable avx512_bf16_kernels(bool int8_activations);  // avx512_bf16.cpp: products through vdpbf16ps
 const KernelTable& active_kernels();                   // dispatch.cpp: the table in use
+DecodeParams decode_params();                          // dispatch.cpp: the ones in use
 
 // Shared across levels: the AVX2 small-M NK product (AVX-512 runs it for int8 weights with
 // f32 activations), the AVX2 packing (for the AVX-512 driver) and the AVX-512 large product
@@ -59,6 +60,9 @@ void gemv_nk_avx2(const Gemm& g, int n0, int n1);
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst);  // NR = 16, 32
 void gemm_large_avx512(const Gemm& g, bool parallel);
+// XType::BF16 rows (at most kSmallM) against bf16 panels, columns [n0, n1) (n0 on a panel
+// boundary), through vdpbf16ps: avx512_bf16.cpp, for has_avx512_bf16() only.
+void gemv_panel_avx512_bf16(const Gemm& g, int n0, int n1);
 
 // --- GEMM helpers --------------------------------------------------------------------------
 //

@@ -70,6 +70,9 @@ std::atomic<Isa> g_isa{Isa::Scalar};
 std::atomic<bool> g_int8_act{false}, g_bf16_dot{false};
 std::atomic<const KernelTable*> g_table{nullptr};
 std::once_flag g_init;
+// The decode parameters, field by field: kernels read them while another thread may (wrongly)
+// configure; each value is then one or the other, both valid.
+std::atomic<int> g_prefetch_rows{64}, g_single_pass_rows{6}, g_turn_rows{4}, g_turn_k{32};
 
 void select_table() {  // under g_mu
   const Isa isa = g_isa.load();
@@ -79,9 +82,15 @@ void select_table() {  // under g_mu
 }
 
 void apply(const KernelSettings& s) {  // under g_mu
+  const DecodeParams d = s.decode ? *s.decode : decode_params_for_cpu(cpu_id());
+  if (std::string e = decode_params_error(d); !e.empty()) throw std::invalid_argument("kernel settings: " + e);
   g_isa.store(std::min(s.max_isa, detect()));
   g_int8_act.store(s.int8_activations);
   g_bf16_dot.store(s.bf16_dot);
+  g_prefetch_rows.store(d.prefetch_rows);
+  g_single_pass_rows.store(d.single_pass_rows);
+  g_turn_rows.store(d.turn_rows);
+  g_turn_k.store(d.turn_k);
   select_table();
 }
 
@@ -106,9 +115,31 @@ const KernelTable& active_kernels() {
   return *t;
 }
 
+DecodeParams decode_params() {
+  ensure_init();
+  DecodeParams d;
+  d.prefetch_rows = g_prefetch_rows.load(std::memory_order_relaxed);
+  d.single_pass_rows = g_single_pass_rows.load(std::memory_order_relaxed);
+  d.turn_rows = g_turn_rows.load(std::memory_order_relaxed);
+  d.turn_k = g_turn_k.load(std::memory_order_relaxed);
+  return d;
+}
+
 }  // namespace detail
 
 using detail::active_kernels;
+
+std::string decode_params_error(const DecodeParams& p) {
+  auto out = [](const char* name, int v, int lo, int hi) {
+    return v < lo || v > hi ? std::string("decode ") + name + " = " + std::to_string(v) + " is outside [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]"
+                            : std::string();
+  };
+  for (std::string e : {out("prefetch_rows", p.prefetch_rows, 0, 1024), out("single_pass_rows", p.single_pass_rows, 1, 6),
+                        out("turn_rows", p.turn_rows, 2, 6), out("turn_k", p.turn_k, 8, 1024)})
+    if (!e.empty()) return e;
+  return {};
+}
 
 // --- settings ------------------------------------------------------------------------------
 
@@ -123,6 +154,7 @@ KernelSettings current_settings() {
   s.max_isa = g_isa.load();
   s.int8_activations = g_int8_act.load();
   s.bf16_dot = g_bf16_dot.load();
+  s.decode = detail::decode_params();
   return s;
 }
 
@@ -172,13 +204,42 @@ void set_bf16_dot(bool on) {
 
 using namespace detail;
 
-void gemm(const Gemm& g, bool parallel) {
-  if (g.M <= 0 || g.N <= 0) return;
+namespace {
+
+void check_gemm(const Gemm& g) {
   if (g.btype == BType::I8 &&
       (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
     throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
   if (g.layout == BLayout::Panel && g.btype != BType::BF16)
     throw std::invalid_argument("gemm: the panel layout holds BF16 only");
+  if (g.xtype == XType::I8 && (g.btype != BType::I8 || group_of(g) != g.K))
+    throw std::invalid_argument("gemm: int8 activations need int8 B with one scale per output channel");
+}
+
+// Whether g runs as the small-M products (columns split in chunks, each chunk all rows) for
+// certain, as gemm() below takes it: f32 activations, or bf16 ones against panels.
+bool small_m(const Gemm& g) {
+  return g.M > 0 && g.N > 0 && g.K > 0 && g.M <= kSmallM &&
+         (g.xtype == XType::F32 || (g.xtype == XType::BF16 && g.layout == BLayout::Panel));
+}
+
+// Columns per chunk of a small-M product. Panels with 3+ rows work a panel at a time: chunks
+// of 2 panels split the decoder's 576- and 192-wide products evenly between threads (9:9, 3:3
+// instead of 5:4, 2:1).
+int chunk_of(const Gemm& g) { return g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk; }
+
+void small_m_chunk(const KernelTable& t, const Gemm& g, int c) {
+  auto panel = g.xtype == XType::BF16 && has_avx512_bf16() ? gemv_panel_avx512_bf16 : t.gemv_panel;
+  auto gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? panel : t.gemv_kn;
+  const int chunk = chunk_of(g);
+  gemv(g, c * chunk, std::min(g.N, (c + 1) * chunk));
+}
+
+}  // namespace
+
+void gemm(const Gemm& g, bool parallel) {
+  if (g.M <= 0 || g.N <= 0) return;
+  check_gemm(g);
   if (g.K <= 0) {  // empty sum: y = bias (+ y)
     std::vector<float> zero(size_t(g.N), 0.0f);
     for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
@@ -186,29 +247,49 @@ void gemm(const Gemm& g, bool parallel) {
   }
   const KernelTable& t = active_kernels();
   if (g.xtype == XType::I8) {
-    if (g.btype != BType::I8 || group_of(g) != g.K)
-      throw std::invalid_argument("gemm: int8 activations need int8 B with one scale per output channel");
     t.gemm_i8(g, parallel);
     return;
   }
   if (g.xtype == XType::BF16 && gemm_avx512_bf16(g, parallel)) return;  // else as F32
   if (g.M <= kSmallM) {
-    auto gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? t.gemv_panel : t.gemv_kn;
-    auto body = [&](int n0, int n1) { gemv(g, n0, n1); };
-    // Panels with 3+ rows work a panel at a time: chunks of 2 panels split the decoder's
-    // 576- and 192-wide products evenly between threads (9:9, 3:3 instead of 5:4, 2:1).
-    const int chunk = g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk;
-    if (!parallel || g.N <= chunk) {
-      body(0, g.N);
+    const int chunks = (g.N + chunk_of(g) - 1) / chunk_of(g);
+    if (!parallel || chunks == 1) {
+      for (int c = 0; c < chunks; ++c) small_m_chunk(t, g, c);
     } else {
-      int chunks = (g.N + chunk - 1) / chunk;
       tbb::parallel_for(tbb::blocked_range<int>(0, chunks), [&](const tbb::blocked_range<int>& r) {
-        body(r.begin() * chunk, std::min(g.N, r.end() * chunk));
+        for (int c = r.begin(); c < r.end(); ++c) small_m_chunk(t, g, c);
       });
     }
     return;
   }
   t.gemm_large(g, parallel);
+}
+
+void gemm_group(const Gemm* list, int n, bool parallel) {
+  bool together = parallel;
+  for (int i = 0; i < n; ++i) {
+    if (list[i].M <= 0 || list[i].N <= 0) continue;
+    check_gemm(list[i]);
+    together = together && small_m(list[i]);
+  }
+  if (!together) {
+    for (int i = 0; i < n; ++i) gemm(list[i], parallel);
+    return;
+  }
+  // One loop over every product's chunks: product i owns chunks [first[i], first[i + 1]).
+  std::vector<int> first(size_t(n) + 1, 0);
+  for (int i = 0; i < n; ++i) {
+    const Gemm& g = list[i];
+    first[size_t(i) + 1] = first[size_t(i)] + (g.M > 0 && g.N > 0 ? (g.N + chunk_of(g) - 1) / chunk_of(g) : 0);
+  }
+  const KernelTable& t = active_kernels();
+  tbb::parallel_for(tbb::blocked_range<int>(0, first.back()), [&](const tbb::blocked_range<int>& r) {
+    int i = int(std::upper_bound(first.begin(), first.end(), r.begin()) - first.begin()) - 1;
+    for (int c = r.begin(); c < r.end(); ++c) {
+      while (c >= first[size_t(i) + 1]) ++i;
+      small_m_chunk(t, list[i], c - first[size_t(i)]);
+    }
+  });
 }
 
 void kv_attention(const KvAttention* list, int n, bool parallel) {

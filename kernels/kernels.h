@@ -14,12 +14,30 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "core/half.h"
 
 namespace docling::kernels {
 
 enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
+
+// Block sizes of the bf16 panel products with few rows (decoding: 1 to 16 rows against the
+// decoder's weights), which are fitted to a CPU: how far ahead to prefetch and how to share
+// one pass over B between rows depend on its memory latency and FMA throughput.
+// decode_params_for_cpu() gives the table's entry for this CPU, tune_decode_params()
+// (kernels/tune.h) measures. Any valid values give the same results (only the order of
+// work changes, not the sums).
+struct DecodeParams {
+  int prefetch_rows = 64;    // software prefetch distance along a panel, in 32-byte rows (0: none)
+  int single_pass_rows = 6;  // up to this many rows (1..6) share one pass over B; more go in turns
+  int turn_rows = 4;         // rows per turn (2..6); the sums wait in L1 between turns
+  int turn_k = 32;           // values of k per turn (8..1024): one turn streams it, the others find it in L1
+  bool operator==(const DecodeParams&) const = default;
+};
+// Empty when p is usable, else what is wrong with it.
+std::string decode_params_error(const DecodeParams& p);
 
 struct KernelSettings {
   Isa max_isa = Isa::Avx512;      // highest level to use (the CPU's best when it is lower)
@@ -28,10 +46,24 @@ struct KernelSettings {
   // faster than the f32 path and doubles the logit error.
   bool int8_activations = false;
   bool bf16_dot = false;          // the AVX512-BF16 product path (see gemm_avx512_bf16)
+  std::optional<DecodeParams> decode;  // unset: decode_params_for_cpu()
 };
-// Applies all three settings (the defaults: the CPU's best level, both options off).
+// Applies the settings (the defaults: the CPU's best level, both options off, the table's
+// decode parameters). Throws std::invalid_argument for decode parameters out of range.
 void configure(const KernelSettings& s);
-KernelSettings current_settings();
+KernelSettings current_settings();  // `decode` set to the parameters in use
+
+// The CPU: its brand string (e.g. "AMD EPYC 9R14 96-Core Processor") and x86 family/model
+// as cpuid reports them (family includes the extended family: 25 for Zen 3 and Zen 4).
+struct CpuId {
+  std::string brand;
+  int family = 0, model = 0, stepping = 0;
+  bool amd = false, intel = false;
+};
+CpuId cpu_id();
+// The decode parameters of the table for a CPU (by vendor, family and model; the generic
+// entry for CPUs it does not list), and which table row was used.
+DecodeParams decode_params_for_cpu(const CpuId& cpu, std::string* row = nullptr);
 
 Isa detected_isa();          // best level this CPU supports
 bool has_avx512_vnni();      // AVX512-VNNI (vpdpbusd) present and the active level is Avx512
@@ -63,9 +95,10 @@ void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out);
 // How x enters one product (a per-call choice: the vision encoder's precision option, apart
 // from the process-wide settings above).
 //  F32:  as it is (the exact path).
-//  BF16: rounded to bf16 (nearest even) and multiplied with vdpbf16ps, for BF16 B in the NK or
-//        KN layout where has_avx512_bf16(); elsewhere (another CPU, a lower level, other B)
-//        the product runs as F32.
+//  BF16: rounded to bf16 (nearest even) and multiplied with vdpbf16ps where has_avx512_bf16():
+//        for BF16 B in the NK or KN layout, and in the Panel layout with at most 16 rows
+//        (decode steps; one f32 sum per output over all of K). Elsewhere (another CPU, a lower
+//        level, other B, a Panel product of more rows) the product runs as F32.
 //  I8:   each row quantized to int8 with its own scale, xs = max|x[m, :]| / 127, xq =
 //        round(x * 127 / max) (nearest even) in [-127, 127]; integer products against I8 B with
 //        one scale per output channel (group 0 or >= K; NK layout), int32 sums per block of
@@ -96,6 +129,10 @@ struct Gemm {
 };
 
 void gemm(const Gemm& g, bool parallel = true);
+// n products that do not depend on each other (e.g. q, k and v of one input), each with the
+// results gemm() gives it. Small products with f32 activations (decode steps) share one
+// parallel loop: a step of a batch then waits for the threads 4 times a layer instead of 7.
+void gemm_group(const Gemm* list, int n, bool parallel = true);
 // The AVX512-BF16 (vdpbf16ps) path for BF16 B and more than a few rows; gemm() takes it at the
 // Avx512 level when bf16_dot(), and for a call with xtype BF16 whatever the setting. Returns
 // false (doing nothing) where it does not apply or is off.

@@ -19,8 +19,8 @@ KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_, KvType type_)
   if (head_dim % 16 || head_dim > 1024) throw std::invalid_argument("KVCache: head_dim must be a multiple of 16, at most 1024");
   head_stride = int64_t((capacity + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
   size_t bytes = offset(slots, 0);
-  k_.reset(new char[bytes]);  // default-initialized: pages are touched only when written
-  v_.reset(new char[bytes]);
+  k_ = kernels::make_large<char>(bytes);
+  v_ = kernels::make_large<char>(bytes);
   len.assign(size_t(slots), 0);
 }
 
@@ -129,9 +129,10 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
   const TextLayerWeights& L = w_->text_layers[size_t(l)];
   const int H = c.hidden, hd = c.head_dim, qd = c.heads * hd, kvd = c.kv_heads * hd, I = c.intermediate;
   rmsnorm(ws.x.data(), n, H, L.input_norm.data(), c.rms_norm_eps, ws.xn.data());
-  linear(ws.xn.data(), n, L.q, nullptr, ws.q.data());
-  linear(ws.xn.data(), n, L.k, nullptr, ws.k.data());
-  linear(ws.xn.data(), n, L.v, nullptr, ws.v.data());
+  const Gemm qkv[3] = {linear_gemm(ws.xn.data(), n, L.q, nullptr, ws.q.data()),
+                       linear_gemm(ws.xn.data(), n, L.k, nullptr, ws.k.data()),
+                       linear_gemm(ws.xn.data(), n, L.v, nullptr, ws.v.data())};
+  gemm_group(qkv, 3);
   rope(ws.q.data(), n, qd, c.heads, hd, ws.pos.data(), rope_.data());
   rope(ws.k.data(), n, kvd, c.kv_heads, hd, ws.pos.data(), rope_.data());
   const float scale = float(std::pow(double(hd), -0.5));
@@ -150,8 +151,9 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
   kv_attention(ws.att.data(), ws.nruns);
   linear(ws.attn.data(), n, L.o, nullptr, ws.x.data(), /*accumulate=*/true);
   rmsnorm(ws.x.data(), n, H, L.post_attention_norm.data(), c.rms_norm_eps, ws.xn.data());
-  linear(ws.xn.data(), n, L.gate, nullptr, ws.gate.data());
-  linear(ws.xn.data(), n, L.up, nullptr, ws.up.data());
+  const Gemm gate_up[2] = {linear_gemm(ws.xn.data(), n, L.gate, nullptr, ws.gate.data()),
+                           linear_gemm(ws.xn.data(), n, L.up, nullptr, ws.up.data())};
+  gemm_group(gate_up, 2);
   silu_mul(ws.gate.data(), ws.up.data(), int64_t(n) * I);
   linear(ws.gate.data(), n, L.down, nullptr, ws.x.data(), /*accumulate=*/true);
 }

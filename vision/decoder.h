@@ -50,7 +50,7 @@ struct KVCache {
   size_t offset(int slot, int layer) const {  // in bytes
     return (size_t(slot) * size_t(layers) + size_t(layer)) * size_t(kv_heads) * size_t(head_stride) * element_size();
   }
-  std::unique_ptr<char[]> k_, v_;
+  kernels::large_ptr<char> k_, v_;  // untouched until written
 };
 
 // Scratch for forward(); grows to the largest batch seen, then is reused.

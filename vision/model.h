@@ -34,6 +34,10 @@ struct LoadOptions {
   int int8_group = 64;         // input columns per int8 scale (0: per output channel)
   KvType kv = KvType::F16;
   Precision vision = Precision::F32;  // the vision tower's and connector's products
+  // The decoder's products in decode steps (at most 16 rows; prompt prefill stays f32): BF16
+  // rounds their activations to bf16 for vdpbf16ps (AVX512-BF16 CPUs; F32 elsewhere). BF16
+  // weights only (int8 weights keep their own path).
+  Precision decode = Precision::F32;
 };
 
 // The vision precision for this CPU at the kernels' active level: the fastest precision whose

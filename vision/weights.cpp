@@ -89,19 +89,32 @@ void quantize(Weights& w, Mat& m, int group) {
   release_view(w, m);
 }
 
-// The panel form of a decoder matrix; the mapped BF16 pages are given back (a tied lm_head
-// shares them with the embedding table, whose lookups fault the rows they need back in).
-void panelize(Weights& w, Mat& m) {
-  if (m.p || !m.w) return;
-  w.panels.emplace_back(size_t(panel_elems(m.rows, m.cols)));
-  to_panels(m.w, m.rows, m.cols, m.cols, w.panels.back().data());
-  m.p = w.panels.back().data();
-  release_view(w, m);
+// Panel forms of the decoder's matrices, in one block (large pages span matrices), each
+// starting on a cache line; the mapped BF16 pages are given back (a tied lm_head shares them
+// with the embedding table, whose lookups fault the rows they need back in).
+void panelize(Weights& w, const std::vector<Mat*>& mats) {
+  auto span = [](const Mat& m) { return (panel_elems(m.rows, m.cols) + 31) / 32 * 32; };
+  int64_t total = 0;
+  for (const Mat* m : mats)
+    if (!m->p && m->w) total += span(*m);
+  w.panels.resize(size_t(total));
+  int64_t at = 0;
+  for (Mat* m : mats) {
+    if (m->p || !m->w) continue;
+    to_panels(m->w, m->rows, m->cols, m->cols, w.panels.data() + at);
+    m->p = w.panels.data() + at;
+    at += span(*m);
+    release_view(w, *m);
+  }
 }
 
 }  // namespace
 
 void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate) {
+  gemm(linear_gemm(x, M, w, bias, y, accumulate));
+}
+
+Gemm linear_gemm(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate) {
   Gemm g;
   g.M = M; g.N = w.rows; g.K = w.cols; g.x = x; g.ldx = w.cols;
   g.layout = BLayout::NK; g.ldb = w.cols; g.bias = bias; g.y = y; g.ldy = w.rows; g.accumulate = accumulate;
@@ -113,7 +126,7 @@ void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bo
   } else {
     g.b = w.w; g.btype = BType::BF16;
   }
-  gemm(g);
+  return g;
 }
 
 const char* precision_name(Precision p) {
@@ -125,7 +138,8 @@ const char* precision_name(Precision p) {
   return "?";
 }
 
-Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group, Precision vision) {
+Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group, Precision vision,
+                      Precision decode) {
   Weights w = bind(dir, cfg);
   w.vision = vision;
   if (vision != Precision::F32) {
@@ -138,9 +152,13 @@ Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType
     }
   }
   if (type == WeightType::BF16) {
+    std::vector<Mat*> mats;
     for (auto& L : w.text_layers)
-      for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) panelize(w, *m);
-    panelize(w, w.lm_head);
+      for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) mats.push_back(m);
+    mats.push_back(&w.lm_head);
+    panelize(w, mats);
+    if (decode == Precision::BF16)
+      for (Mat* m : mats) m->x = XType::BF16;
     return w;
   }
   w.type = type;

@@ -44,6 +44,8 @@ struct Mat {
 
 // y[M, w.rows] (+)= x[M, w.cols] · Wᵀ + bias, with the int8 form when present.
 void linear(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate = false);
+// The product linear() runs, for kernels::gemm_group.
+kernels::Gemm linear_gemm(const float* x, int M, const Mat& w, const float* bias, float* y, bool accumulate = false);
 
 struct VisionLayerWeights {
   Mat q, k, v, o, fc1, fc2;
@@ -78,8 +80,10 @@ struct Weights {
   // which is only looked up) is quantized with `group` input columns per scale.
   // vision: the vision tower's and connector's precision (INT8 quantizes their matrices per
   // output channel first, whatever `type` says).
+  // decode: BF16 marks the decoder's panel matrices for bf16 activations (XType::BF16: decode
+  // steps through vdpbf16ps); BF16 weights only.
   static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type = WeightType::BF16,
-                      int group = 0, Precision vision = Precision::F32);
+                      int group = 0, Precision vision = Precision::F32, Precision decode = Precision::F32);
 
   WeightType type = WeightType::BF16;
   Precision vision = Precision::F32;
@@ -87,7 +91,7 @@ struct Weights {
   std::vector<std::vector<uint16_t>> owned;  // copies of tensors the file stores misaligned
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
   std::vector<std::vector<float>> qscale;    //            and their scales
-  std::vector<kernels::aligned_vector<uint16_t>> panels;  // BF16 mode: panel forms of the decoder's matrices
+  kernels::large_vector<uint16_t> panels;  // BF16 mode: panel forms of the decoder's matrices, one after another
 
  private:
   // Every tensor as the file stores it: matrices as views, small vectors as f32 copies.
