@@ -71,7 +71,7 @@ std::vector<int> expand_pages(const std::vector<PageSpan>& spans, int page_count
 // Engine settings: flags first, then DOCLING_* environment variables, then the defaults.
 struct EngineFlags {
   std::string model, weights, kv_cache, isa, threads, batch, max_new_tokens;
-  std::string vision_precision;
+  std::string vision_precision, decode_precision, kernel_tuning;
   bool int8_activations = false, bf16_dot = false;
 };
 // Adds --model, --weights, --kv-cache, --isa, --threads (and, when `convert`, --batch);

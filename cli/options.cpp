@@ -21,6 +21,8 @@ const char* const kEnvironmentHelp =
     "  DOCLING_INT8_ACTIVATIONS=1   as --int8-activations\n"
     "  DOCLING_BF16_DOT=1           as --bf16-dot\n"
     "  DOCLING_VISION_PRECISION=f32|bf16|int8|auto  as --vision-precision\n"
+    "  DOCLING_DECODE_PRECISION=f32|bf16  as --decode-precision\n"
+    "  DOCLING_KERNEL_TUNING=DIR|off  as --kernel-tuning\n"
     "  DOCLING_CHUNK_TOKENIZER=PATH as --chunk-tokenizer; HF_HOME, HF_HUB_CACHE: the Hugging Face\n"
     "                               cache searched for all-MiniLM-L6-v2\n";
 
@@ -83,6 +85,17 @@ void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert) {
                  "or auto (default: the fastest within the accuracy budget on this\nCPU; $DOCLING_VISION_PRECISION)")
       ->type_name("f32|bf16|int8|auto")
       ->group("Kernels");
+  app.add_option("--decode-precision", f.decode_precision,
+                 "decoder products in decode steps: f32 (default, exact) or bf16\n"
+                 "(AVX512-BF16: faster, 99.1% greedy agreement measured; $DOCLING_DECODE_PRECISION)")
+      ->type_name("f32|bf16")
+      ->group("Kernels");
+  app.add_option("--kernel-tuning", f.kernel_tuning,
+                 "folder where the decoder's kernel block sizes, measured for this CPU\n"
+                 "on first use (about a second), are kept; off: the built-in table\n"
+                 "(default: ~/.cache/docling-cpp/kernels; $DOCLING_KERNEL_TUNING)")
+      ->type_name("DIR|off")
+      ->group("Kernels");
 }
 
 docling::EngineOptions engine_options(const EngineFlags& f) {
@@ -111,6 +124,15 @@ docling::EngineOptions engine_options(const EngineFlags& f) {
   else if (vp == "bf16") o.vision_precision = docling::VisionPrecision::Bf16;
   else if (vp == "int8") o.vision_precision = docling::VisionPrecision::Int8;
   else bad_value(where, vp, "f32, bf16, int8 or auto");
+
+  std::string dp = pick(f.decode_precision, "decode-precision", "DOCLING_DECODE_PRECISION", where);
+  if (dp.empty() || dp == "f32") o.decode_precision = docling::DecodePrecision::F32;
+  else if (dp == "bf16") o.decode_precision = docling::DecodePrecision::Bf16;
+  else bad_value(where, dp, "f32 or bf16");
+
+  std::string tuning = pick(f.kernel_tuning, "kernel-tuning", "DOCLING_KERNEL_TUNING", where);
+  if (tuning == "off") o.kernel_tuning_dir.clear();
+  else o.kernel_tuning_dir = tuning.empty() ? (user_cache_dir() / "docling-cpp" / "kernels").string() : tuning;
 
   o.int8_activations = f.int8_activations || env_var("DOCLING_INT8_ACTIVATIONS") == "1";
   o.bf16_dot = f.bf16_dot || env_var("DOCLING_BF16_DOT") == "1";

@@ -15,6 +15,7 @@
 #include "pipeline/convert.h"
 #include "pipeline/model_service.h"
 #include "kernels/kernels.h"
+#include "pipeline/kernel_tuning.h"
 #include "vision/prompt.h"
 
 namespace fs = std::filesystem;
@@ -114,6 +115,12 @@ vision::Precision vision_precision(VisionPrecision p, std::string& note) {
   return v;
 }
 
+std::string decode_note(const EngineOptions& o) {
+  if (o.decode_precision == DecodePrecision::F32) return "f32";
+  if (o.weights == Weights::Int8) return "bf16 asked (int8 weights keep their own path)";
+  return kernels::has_avx512_bf16() ? "bf16" : "bf16 (no AVX512-BF16 at the active kernel level: the products run as f32)";
+}
+
 VisionPrecision public_precision(vision::Precision p) {
   return p == vision::Precision::INT8 ? VisionPrecision::Int8
          : p == vision::Precision::BF16 ? VisionPrecision::Bf16
@@ -145,7 +152,24 @@ struct DOCLING_HIDDEN Engine::Impl {
   JobResult convert(DocJob& job, const ConvertOptions& c) const;
   void run_model_pages(DocJob& job, const JobOptions& jo, const ConvertOptions& c) const;
   void deliver_text_pages(const DocJob& job, const ConvertOptions& c) const;
+  void tune_kernels();
 };
+
+// The decode parameters from the tuning folder (measured there on first use), over the table's.
+void Engine::Impl::tune_kernels() {
+  pipeline::TunedParams t;
+  try {
+    arena.execute([&] { t = pipeline::cached_decode_params(opt.kernel_tuning_dir, arena.max_concurrency()); });
+  } catch (const std::exception& e) {  // e.g. no memory for the measurement: the table's values stay
+    log(LogLevel::Warning, std::string("decode kernel tuning failed, the built-in table is used: ") + e.what());
+    return;
+  }
+  kernels::KernelSettings k = kernels::current_settings();
+  k.decode = t.params;
+  kernels::configure(k);
+  log(LogLevel::Debug, "decode kernels: " + t.note);
+  if (!t.warning.empty()) log(LogLevel::Warning, t.warning);
+}
 
 Engine::Engine(const EngineOptions& options) {
   check(options);
@@ -155,6 +179,7 @@ Engine::Engine(const EngineOptions& options) {
   if (!is_model_dir(options.model_dir))
     throw ModelError(options.model_dir + ": not a model folder (config.json and model.safetensors are needed)\n" +
                      missing_model_message(std::vector<fs::path>{}));
+  if (!options.kernel_tuning_dir.empty()) impl_->tune_kernels();
   std::string vision_note;
   const vision::Precision vp = vision_precision(options.vision_precision, vision_note);
   impl_->opt.vision_precision = public_precision(vp);  // options() tells what runs (Auto resolved)
@@ -164,6 +189,7 @@ Engine::Engine(const EngineOptions& options) {
       lo.weights = options.weights == Weights::Int8 ? vision::WeightType::INT8 : vision::WeightType::BF16;
       lo.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
       lo.vision = vp;
+      lo.decode = options.decode_precision == DecodePrecision::Bf16 ? vision::Precision::BF16 : vision::Precision::F32;
       impl_->vlm = VlmEngine::load(options.model_dir, lo);
     });
   } catch (const std::bad_alloc&) {
@@ -185,7 +211,8 @@ Engine::Engine(const EngineOptions& options) {
   }
   impl_->log(LogLevel::Info, "model loaded from " + options.model_dir + " (weights " +
                                  (options.weights == Weights::Int8 ? "int8" : "bf16") + ", kernels " +
-                                 kernels::isa_name(kernels::active_isa()) + ", vision precision " + vision_note + ")");
+                                 kernels::isa_name(kernels::active_isa()) + ", vision precision " + vision_note +
+                                 ", decode precision " + decode_note(options) + ")");
 }
 
 Engine::~Engine() = default;

@@ -28,6 +28,7 @@ static_assert(int(DOCLING_ERR_INTERNAL) == int(docling::ErrorCode::Internal));
 static_assert(int(DOCLING_LOG_ERROR) == int(docling::LogLevel::Error));
 static_assert(int(DOCLING_VISION_PRECISION_INT8) == int(docling::VisionPrecision::Int8));
 static_assert(int(DOCLING_VISION_PRECISION_BF16) == int(docling::VisionPrecision::Bf16));
+static_assert(int(DOCLING_DECODE_PRECISION_BF16) == int(docling::DecodePrecision::Bf16));
 
 struct docling_engine {
   docling::Engine engine;
@@ -120,6 +121,8 @@ void defaults(docling_engine_options& o) {
   o.int8_activations = d.int8_activations;
   o.bf16_dot = d.bf16_dot;
   o.vision_precision = docling_vision_precision(int(d.vision_precision));
+  o.kernel_tuning_dir = nullptr;  // as the C++ default, ""
+  o.decode_precision = docling_decode_precision(int(d.decode_precision));
 }
 
 void defaults(docling_convert_options& o) {
@@ -197,6 +200,8 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   if (raw(c.max_isa) < 0 || raw(c.max_isa) > DOCLING_ISA_SCALAR) return bad_enum("docling_engine_options.max_isa", raw(c.max_isa));
   if (raw(c.vision_precision) < 0 || raw(c.vision_precision) > DOCLING_VISION_PRECISION_INT8)
     return bad_enum("docling_engine_options.vision_precision", raw(c.vision_precision));
+  if (raw(c.decode_precision) < 0 || raw(c.decode_precision) > DOCLING_DECODE_PRECISION_BF16)
+    return bad_enum("docling_engine_options.decode_precision", raw(c.decode_precision));
   o = docling::engine_defaults();
   o.model_dir = str(c.model_dir);
   o.weights = docling::Weights(int(c.weights));
@@ -209,6 +214,8 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   o.int8_activations = c.int8_activations;
   o.bf16_dot = c.bf16_dot;
   o.vision_precision = docling::VisionPrecision(int(c.vision_precision));
+  o.kernel_tuning_dir = str(c.kernel_tuning_dir);
+  o.decode_precision = docling::DecodePrecision(int(c.decode_precision));
   if (c.log) {
     docling_log_callback fn = c.log;
     void* ud = c.log_user_data;

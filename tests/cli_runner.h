@@ -38,12 +38,15 @@ inline std::filesystem::path temp_dir(const std::string& program, const std::str
 inline std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
 // `prefix` goes between the environment and the program: NAME=VALUE settings, or a wrapper
-// such as a memory limit. stdin is /dev/null unless a file is given.
+// such as a memory limit. stdin is /dev/null unless a file is given. The decode kernel
+// measurement is off (DOCLING_KERNEL_TUNING=off; a prefix can set it again): every test's
+// fresh HOME would otherwise measure for a second at its first model run.
+
 inline CliRun run_cli(const std::string& cli, const std::string& args, const std::filesystem::path& home,
                       int timeout_s, const std::string& stdin_file = "", const std::string& prefix = "") {
   std::filesystem::path err = home / "stderr.txt";
   std::string cmd = "env -u DOCLING_MODEL -u XDG_CACHE_HOME -u DOCLING_KV -u DOCLING_WEIGHTS -u DOCLING_ISA "
-                    "-u DOCLING_INT8_ACTIVATIONS -u DOCLING_BF16_DOT HOME=" + q(home) + " " + prefix + " timeout " +
+                    "-u DOCLING_INT8_ACTIVATIONS -u DOCLING_BF16_DOT DOCLING_KERNEL_TUNING=off HOME=" + q(home) + " " + prefix + " timeout " +
                     std::to_string(timeout_s) + " '" + cli + "' " + args + " 2>" + q(err) + " <" +
                     q(stdin_file.empty() ? std::string("/dev/null") : stdin_file);
   CliRun r;

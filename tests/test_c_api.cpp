@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
@@ -140,6 +142,43 @@ TEST(CApi, MaxInflatedBytes) {
   r = nullptr;
   ASSERT_EQ(docling_convert_file(&text_engine(), kMultiPage.c_str(), &o, &r), DOCLING_OK) << docling_last_error();
   docling_result_free(r);
+}
+
+// The kernel tuning folder through the C struct: NULL by default (and for a caller compiled
+// before the field); a folder gets the measurement file when an engine with a model loads.
+TEST(CApi, KernelTuningDir) {
+  docling_engine_options o = engine_opts(kTiny.c_str());
+  EXPECT_EQ(o.kernel_tuning_dir, nullptr);
+  docling_engine_options old;
+  std::memset(&old, 0x7f, sizeof old);
+  ASSERT_EQ(docling_engine_default_options(&old, offsetof(docling_engine_options, kernel_tuning_dir)), DOCLING_OK);
+  const fs::path dir = fs::temp_directory_path() / ("docling-c-api-tuning-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string dir_text = dir.string();
+  o.kernel_tuning_dir = dir_text.c_str();
+  {
+    Engine e(o);
+    ASSERT_EQ(e.status, DOCLING_OK) << docling_last_error();
+  }
+  int files = 0;
+  for (const auto& f : fs::directory_iterator(dir)) files += f.path().extension() == ".json";
+  EXPECT_EQ(files, 1);
+  fs::remove_all(dir);
+}
+
+// The decode precision through the C struct: f32 by default, bf16 loads, other values refused.
+TEST(CApi, DecodePrecision) {
+  docling_engine_options o = engine_opts(kTiny.c_str());
+  EXPECT_EQ(o.decode_precision, DOCLING_DECODE_PRECISION_F32);
+  o.decode_precision = DOCLING_DECODE_PRECISION_BF16;
+  {
+    Engine e(o);
+    EXPECT_EQ(e.status, DOCLING_OK) << docling_last_error();
+  }
+  o.decode_precision = docling_decode_precision(7);
+  Engine bad(o);
+  EXPECT_EQ(bad.status, DOCLING_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(docling_last_error()).find("decode_precision"), std::string::npos);
 }
 
 TEST(CApi, LastErrorIsClearedBySuccessAndKeptPerThread) {

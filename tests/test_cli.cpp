@@ -98,6 +98,31 @@ TEST(Cli, EnvironmentAndFlagsSetTheEngine) {
   ASSERT_EQ(a.code, 0) << a.err;
   ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_EQ(a.out, b.out);
+  // --decode-precision: checked, and bf16 runs (its ids may differ from f32's on AVX512-BF16).
+  CliRun dp = cli(gen + " --decode-precision fp8");
+  EXPECT_EQ(dp.code, 2);
+  EXPECT_NE(dp.err.find("--decode-precision: expected f32 or bf16, got 'fp8'"), std::string::npos) << dp.err;
+  CliRun dpe = cli(gen, "", "DOCLING_DECODE_PRECISION=half");
+  EXPECT_EQ(dpe.code, 2);
+  EXPECT_NE(dpe.err.find("DOCLING_DECODE_PRECISION=half"), std::string::npos) << dpe.err;
+  EXPECT_EQ(cli(gen + " --decode-precision bf16").code, 0);
+  // The decode kernels are measured on first use and kept under the cache home (by default;
+  // the runner turns it off); the ids do not change. --kernel-tuning names another folder.
+  fs::path cache = temp_dir("tuning");
+  auto kept = [](const fs::path& dir) {
+    int n = 0;
+    if (fs::is_directory(dir))
+      for (const auto& f : fs::directory_iterator(dir)) n += f.path().extension() == ".json";
+    return n;
+  };
+  CliRun t = cli(gen, "", "XDG_CACHE_HOME=" + q(cache) + " DOCLING_KERNEL_TUNING=");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(t.out, a.out);
+  EXPECT_EQ(kept(cache / "docling-cpp" / "kernels"), 1);
+  CliRun f = cli(gen + " --kernel-tuning " + q(cache / "mine"));
+  ASSERT_EQ(f.code, 0) << f.err;
+  EXPECT_EQ(kept(cache / "mine"), 1);
+  fs::remove_all(cache);
 }
 
 // The model is found in the standard folder under $XDG_CACHE_HOME (else ~/.cache) with

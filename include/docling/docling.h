@@ -97,6 +97,12 @@ typedef enum docling_vision_precision {
   DOCLING_VISION_PRECISION_BF16 = 2,
   DOCLING_VISION_PRECISION_INT8 = 3
 } docling_vision_precision;
+/* Arithmetic of the decoder's products in decode steps: f32 exact; bf16 rounds activations
+ * to bf16 (AVX512-BF16; elsewhere it runs as f32). */
+typedef enum docling_decode_precision {
+  DOCLING_DECODE_PRECISION_F32 = 0,
+  DOCLING_DECODE_PRECISION_BF16 = 1
+} docling_decode_precision;
 typedef enum docling_log_level {
   DOCLING_LOG_DEBUG = 0,
   DOCLING_LOG_INFO = 1,
@@ -122,6 +128,10 @@ typedef struct docling_engine_options {
   void* log_user_data;
   /* added in 0.2 (an older struct_size leaves the default, auto) */
   docling_vision_precision vision_precision; /* vision encoder + connector products */
+  /* added in 0.2 (an older struct_size leaves NULL): folder where the decoder's kernel block
+   * sizes are measured for this CPU on first use and kept; NULL or "" = the built-in table */
+  const char* kernel_tuning_dir;
+  docling_decode_precision decode_precision; /* added in 0.2 (an older struct_size leaves f32) */
 } docling_engine_options;
 
 typedef enum docling_pipeline {
