@@ -1,6 +1,6 @@
 // The environment variables the bench programs honour (the library reads none):
 // DOCLING_ISA=scalar|avx2|avx512, DOCLING_INT8_ACTIVATIONS=1, DOCLING_BF16_DOT=1,
-// DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32.
+// DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32, DOCLING_DECODE_PRECISION=f32|bf16.
 #pragma once
 
 #include <cstdlib>
@@ -34,6 +34,10 @@ inline vision::LoadOptions env_load_options() {
   }
   const char* kv = std::getenv("DOCLING_KV");
   o.kv = kv && std::strcmp(kv, "f32") == 0 ? vision::KvType::F32 : vision::KvType::F16;
+  if (const char* d = std::getenv("DOCLING_DECODE_PRECISION"); d && *d && std::strcmp(d, "f32") != 0) {
+    if (std::strcmp(d, "bf16") != 0) throw std::runtime_error(std::string("DOCLING_DECODE_PRECISION=") + d + ": expected f32 or bf16");
+    o.decode = vision::Precision::BF16;
+  }
   return o;
 }
 

@@ -1,5 +1,7 @@
 #include "bench/model_probe.h"
 
+#include "kernels/aligned.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -198,6 +200,13 @@ double decoder_weight_bytes(const ModelConfig& c) {
   return 2.0 * (t.layers * per_layer + double(t.vocab) * H);
 }
 
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 std::vector<int> positive_list(const std::string& csv) {
   std::vector<int> out;
   std::stringstream ss(csv);
@@ -212,11 +221,19 @@ double kv_bytes_per_step(const ModelConfig& c, int ctx, int bytes_per_value) {
 }
 
 // Each thread sums its own contiguous part with wide loads; the buffer is written first so
-// its pages exist (a never-written page reads the shared zero page, not memory).
+// its pages exist (a never-written page reads the shared zero page, not memory). It is
+// allocated as the decoder's weights and KV cache are (huge pages where the kernel gives
+// them), so the probe reads as fast as they can.
 double measure_read_bandwidth(int threads, int mib, int trials) {
   const size_t n = size_t(mib) << 18;  // floats
-  std::unique_ptr<float[]> buf(new float[n]);
-  for (size_t i = 0; i < n; ++i) buf[i] = float(i & 1023);
+  // Kept for the next call: a bench measures every round, and the kernel clears new pages.
+  static docling::kernels::large_ptr<float> buf;
+  static size_t have = 0;
+  if (have < n) {
+    buf = docling::kernels::make_large<float>(n);
+    for (size_t i = 0; i < n; ++i) buf.get()[i] = float(i & 1023);
+    have = n;
+  }
   const size_t part = n / size_t(threads) / 64 * 64;
   std::vector<float> sums(size_t(threads) * 16);
   std::atomic<int> next{0};

@@ -59,6 +59,9 @@ double measure_peak(const PeakKernel& k, int threads, int trials, double seconds
 // stream at.
 double measure_read_bandwidth(int threads, int mib, int trials);
 
+// The middle value (the mean of the two middle ones for an even count); 0 for none.
+double median(std::vector<double> v);
+
 // "1,4,8" -> {1, 4, 8}; entries that are not positive numbers are skipped.
 std::vector<int> positive_list(const std::string& csv);
 
