@@ -27,9 +27,9 @@ using aligned_vector = std::vector<T, CacheLineAllocator<T>>;
 
 // Memory for the large arrays that decoding streams every step (the decoder's weights, the KV
 // cache): blocks of 2 MiB and more start on a 2 MiB boundary and are marked for transparent
-// huge pages, so walking them misses the TLB once per 2 MiB instead of once per 4 KiB (where
-// the kernel gives huge pages only to marked memory, decode products read 10-20% faster and
-// the attention ~20%: bench/README.md). Pages are not touched here.
+// huge pages, so walking them misses the TLB once per 2 MiB instead of once per 4 KiB (Linux
+// set to "madvise" gives huge pages to marked memory only; bench/README.md has the gain).
+// Pages are not touched here.
 void* allocate_large(size_t bytes);  // throws std::bad_alloc
 void free_large(void* p, size_t bytes) noexcept;
 
