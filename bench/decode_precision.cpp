@@ -26,10 +26,10 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 
+#include "bench/forced_pages.h"
 #include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
 #include "kernels/kernels.h"
-#include "layout/pdf.h"
 #include "vision/image_processor.h"
 #include "vision/model.h"
 #include "vision/prompt.h"
@@ -42,16 +42,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Page {
-  std::string name;
-  PixelTiles tiles;
-  Prompt prompt;
-  std::vector<int32_t> forced;  // the ground truth's tokens
-};
+using bench::ForcedPage;
 
 // Logits (V per position) of the positions that predict forced[0..T): the prompt in one
 // forward (its last row's logits), then forced[0..T-1) one token per step.
-std::vector<float> stepped_logits(const Model& m, const Page& p, const std::vector<float>& feats) {
+std::vector<float> stepped_logits(const Model& m, const ForcedPage& p, const std::vector<float>& feats) {
   const ModelConfig& c = m.config();
   const Decoder& dec = m.decoder();
   const int P = int(p.prompt.ids.size()), T = int(p.forced.size()), V = c.text.vocab, H = c.text.hidden;
@@ -122,26 +117,11 @@ int main(int argc, char** argv) {
     Tokenizer tok = Tokenizer::load(model_dir);
     PromptBuilder builder(tok, PromptConfig::load(model_dir));
     ImageProcessorConfig pcfg = ImageProcessorConfig::load(model_dir);
-    std::vector<fs::path> docs;
-    for (const auto& e : fs::directory_iterator(DOCLING_TEST_DATA "/pdfs"))
-      if (e.path().extension() == ".doctags" && fs::exists(fs::path(e.path()).replace_extension(".pdf")))
-        docs.push_back(e.path());
-    std::sort(docs.begin(), docs.end());
-    if (int(docs.size()) > pages) docs.resize(size_t(pages));
     Score sc;
     ordered_json per_page = ordered_json::array();
-    for (const fs::path& d : docs) {
-      Page pg;
-      pg.name = d.stem().string();
-      std::ifstream in(d);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (size_t b = text.find("<page_break>"); b != std::string::npos) text = text.substr(0, b) + "</doctag>";
-      pg.forced = tok.encode(text);
-      if (int(pg.forced.size()) > tokens) pg.forced.resize(size_t(tokens));
-      if (pg.forced.size() < 2) continue;
-      Image img = open_source(fs::path(d).replace_extension(".pdf").string())->render(1, 144);
-      preprocess_image(img, pcfg, {}, pg.tiles);
-      pg.prompt = builder.build(Task::ConvertPage, pg.tiles.rows, pg.tiles.cols);
+    for (const fs::path& d : bench::doctags_documents(pages)) {
+      ForcedPage pg;
+      if (!bench::load_forced_page(d, tok, builder, pcfg, tokens, pg)) continue;
       const std::vector<float> feats = exact.encode_tiles(pg.tiles.pixels.data(), pg.tiles.n_tiles);
       const std::vector<float> ref = stepped_logits(exact, pg, feats), got = stepped_logits(bf16, pg, feats);
       const int V = cfg.text.vocab, T = int(pg.forced.size());

@@ -37,11 +37,11 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 
+#include "bench/forced_pages.h"
 #include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
 #include "bench/run_together.h"
 #include "kernels/kernels.h"
-#include "layout/pdf.h"
 #include "vision/image_processor.h"
 #include "vision/model.h"
 #include "vision/prompt.h"
@@ -99,16 +99,11 @@ double cosine(const float* a, const float* b, size_t n) {
   return na > 0 && nb > 0 ? d / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
 }
 
-struct Page {
-  std::string name;
-  PixelTiles tiles;
-  Prompt prompt;
-  std::vector<int32_t> forced;  // the ground truth's tokens
-};
+using bench::ForcedPage;
 
 // Logits of the positions that predict forced[0..T): the prompt's last row, then each forced
 // token but the last, in one forward pass (f32 KV cache).
-std::vector<float> forced_logits(const Model& m, const Page& p, const std::vector<float>& feats) {
+std::vector<float> forced_logits(const Model& m, const ForcedPage& p, const std::vector<float>& feats) {
   const ModelConfig& c = m.config();
   const int P = int(p.prompt.ids.size()), T = int(p.forced.size()), n = P + T - 1, V = c.text.vocab;
   std::vector<int32_t> ids = p.prompt.ids;
@@ -171,11 +166,6 @@ int main(int argc, char** argv) {
     Tokenizer tok = Tokenizer::load(model_dir);
     PromptBuilder builder(tok, PromptConfig::load(model_dir));
     ImageProcessorConfig pcfg = ImageProcessorConfig::load(model_dir);
-    auto load_page = [&](const std::string& file, int no, Page& pg) {
-      Image img = open_source(file)->render(no, 144);
-      preprocess_image(img, pcfg, {}, pg.tiles);
-      pg.prompt = builder.build(Task::ConvertPage, pg.tiles.rows, pg.tiles.cols);
-    };
 
     // Peaks of the instructions the precisions run on.
     __builtin_cpu_init();
@@ -194,9 +184,7 @@ int main(int argc, char** argv) {
     const double pk[3] = {p_fma, kernels::has_avx512_bf16() ? p_bf16 : p_fma, kernels::i8_uses_vnni() ? p_vnni : p_fma};
 
     // --- the page: tiles, cosine per tile ---------------------------------------------------
-    Page main_page;
-    main_page.name = fs::path(pdf).filename().string() + " p" + std::to_string(page_no);
-    load_page(pdf, page_no, main_page);
+    const ForcedPage main_page = bench::model_input(pdf, page_no, builder, pcfg);
     const int n_tiles = main_page.tiles.n_tiles, rows = cfg.image_seq_len, H = cfg.text.hidden;
     std::vector<Score> sc(3);
     std::vector<std::vector<float>> feats(3);
@@ -224,23 +212,10 @@ int main(int argc, char** argv) {
       }
 
     // --- teacher forcing over the ground-truth DocTags --------------------------------------
-    std::vector<fs::path> docs;
-    for (const auto& e : fs::directory_iterator(DOCLING_TEST_DATA "/pdfs"))
-      if (e.path().extension() == ".doctags" && fs::exists(fs::path(e.path()).replace_extension(".pdf")))
-        docs.push_back(e.path());
-    std::sort(docs.begin(), docs.end());
-    if (int(docs.size()) > pages) docs.resize(size_t(pages));
     ordered_json per_page = ordered_json::array();
-    for (const fs::path& d : docs) {
-      Page pg;
-      pg.name = d.stem().string();
-      std::ifstream in(d);
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (size_t b = text.find("<page_break>"); b != std::string::npos) text = text.substr(0, b) + "</doctag>";
-      pg.forced = tok.encode(text);
-      if (int(pg.forced.size()) > tokens) pg.forced.resize(size_t(tokens));
-      if (pg.forced.size() < 2) continue;
-      load_page(fs::path(d).replace_extension(".pdf").string(), 1, pg);
+    for (const fs::path& d : bench::doctags_documents(pages)) {
+      ForcedPage pg;
+      if (!bench::load_forced_page(d, tok, builder, pcfg, tokens, pg)) continue;
       const int V = cfg.text.vocab, T = int(pg.forced.size());
       std::vector<float> ref_logits;
       std::vector<int> ref_arg(static_cast<size_t>(T));
