@@ -49,15 +49,18 @@ double peak_rss_mb() {
   return ru.ru_maxrss / 1024.0;
 }
 
+// The name /proc/cpuinfo gives, with cpuid's family and model: a VM may show only "AMD EPYC".
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line;
+  std::string line, name = "unknown";
   while (std::getline(in, line))
     if (line.rfind("model name", 0) == 0) {
       size_t c = line.find(':');
-      return c == std::string::npos ? line : line.substr(c + 2);
+      name = c == std::string::npos ? line : line.substr(c + 2);
+      break;
     }
-  return "unknown";
+  const kernels::CpuId id = kernels::cpu_id();
+  return name + " (family " + std::to_string(id.family) + " model " + std::to_string(id.model) + ")";
 }
 
 std::string loadavg() {

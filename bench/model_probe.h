@@ -27,7 +27,7 @@ using kernels::argmax;
 double now_s();
 double cpu_s();
 double peak_rss_mb();    // VmHWM in MB
-std::string cpu_model();  // /proc/cpuinfo's model name
+std::string cpu_model();  // /proc/cpuinfo's model name and cpuid's family and model
 std::string loadavg();
 std::string utc_now();
 
