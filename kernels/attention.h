@@ -53,18 +53,21 @@ inline float softmax_step(float* s, int n, int bk, float scale, float& m, float&
   return l;
 }
 
-// Rows [0, rows) of x (row stride ldx) times `cols` (16 or 32) columns of B: 6 rows x 16
-// or 3 rows x 32 columns per register block (Ops::micro).
+// Columns a register block of the attention covers: 16 keys of K, or 16 dimensions of V.
+// (Three rows by 32 need 12 sums, 4 B loads and a broadcast: one register more than AVX2 has,
+// and the spilled sum made a decode step's attention ~10% slower from cache.)
+constexpr int kKvCols = 16;
+
+// Rows [0, rows) of x (row stride ldx) times kKvCols columns of B, 6 rows per register
+// block (Ops::micro).
 template <class Ops, class T>
-void rows_kv(int rows, int cols, int kc, const float* x, int64_t ldx, const T* b, int64_t ldb, float* c, int64_t ldc,
+void rows_kv(int rows, int kc, const float* x, int64_t ldx, const T* b, int64_t ldb, float* c, int64_t ldc,
              bool add_c) {
-  const int step = cols == 32 ? 3 : 6;
-  for (int r0 = 0; r0 < rows; r0 += step) {
-    const int mr = std::min(step, rows - r0);
+  for (int r0 = 0; r0 < rows; r0 += 6) {
+    const int mr = std::min(6, rows - r0);
     const float* xr[6];
     for (int i = 0; i < mr; ++i) xr[i] = x + int64_t(r0 + i) * ldx;
-    float* cr = c + int64_t(r0) * ldc;
-    Ops::micro(mr, cols, kc, xr, b, ldb, cr, ldc, add_c);
+    Ops::micro(mr, kc, xr, b, ldb, c + int64_t(r0) * ldc, ldc, add_c);
   }
 }
 
@@ -115,7 +118,7 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
     const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
     // Scores of 16 keys at a time; keys past n_kv in the last panel are never read back.
     for (int p = 0; p < panels; ++p)
-      rows_kv<Ops>(R, kKvKeys, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
+      rows_kv<Ops>(R, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
                fs.s.data() + p * kKvKeys, kBlock, false);
     for (int r = 0; r < R; ++r) {
       const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
@@ -126,19 +129,16 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
       }
       softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
-    // O += P · V over the bk keys (all stored), 16 output dimensions per pass. (Three rows by
-    // 32 need 12 sums, 4 V loads and a broadcast: one register more than AVX2 has, and the
-    // spilled sum made a decode step's attention ~10% slower from cache.) The passes go over
-    // kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass after the first
-    // then reads from L1 while memory keeps streaming (whole-block passes left it idle during
-    // the later ones: batch-8 steps 3-6% slower).
-    const int cols = 16;
+    // O += P · V over the bk keys (all stored), kKvCols output dimensions per pass. The passes
+    // go over kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass after the
+    // first then reads from L1 while memory keeps streaming (whole-block passes left it idle
+    // during the later ones: batch-8 steps 3-6% slower).
     for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
       const int n = std::min(kPvKeys, bk - s0);
       const T* vs = vh + int64_t(j0 + s0) * hd;
       prefetch_bytes(vs + int64_t(n) * hd, size_t(n) * size_t(hd) * sizeof(T));
-      for (int d0 = 0; d0 < hd; d0 += cols)
-        rows_kv<Ops>(R, cols, n, fs.s.data() + s0, kBlock, vs + d0, hd, fs.o.data() + d0, hd, true);
+      for (int d0 = 0; d0 < hd; d0 += kKvCols)
+        rows_kv<Ops>(R, n, fs.s.data() + s0, kBlock, vs + d0, hd, fs.o.data() + d0, hd, true);
     }
   }
   for (int i = i0; i < i1; ++i)

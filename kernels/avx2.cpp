@@ -717,10 +717,9 @@ struct Avx2Ops {
   static float max(const float* s, int n) { return max_avx2(s, n); }
   static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
   template <class T>
-  static void micro(int mr, int cols, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
+  static void micro(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
                     bool add_c) {
-    if (cols == 32) kernels::micro::micro_rows<4>(mr, kc, xr, b, ldb, c, ldc, add_c);
-    else kernels::micro::micro_rows<2>(mr, kc, xr, b, ldb, c, ldc, add_c);
+    kernels::micro::micro_rows<kKvCols / 8>(mr, kc, xr, b, ldb, c, ldc, add_c);
   }
 };
 

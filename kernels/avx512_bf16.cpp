@@ -236,23 +236,10 @@ bool applies(const Gemm& g) {
 // A panel keeps 16 columns per k as 32 bytes, so rows k and k + 1 are one 64-byte line; one
 // vpermw turns it into 16 dwords (B(k, n), B(k + 1, n)), lane j holding the column in slot j
 // (panel_slot), the operand vdpbf16ps wants. Each row of x is rounded to bf16 pairs once per
-// call; MR rows x NP panels of sums stay in registers for all of K, then go out in column
+// product (by the dispatcher, before the column chunks); MR rows x NP panels of sums stay in registers for all of K, then go out in column
 // order (+ bias, + y). Per sum: the pairs in k order, as the portable twin below.
 
 constexpr int kPanelMaxRows = detail::kSmallM;
-
-// Rows of x as bf16 pairs: row r's pair kp at xp[r * kpairs + kp] (an odd K's last high half 0).
-BF16_FN void pairs_avx512(const Gemm& g, int kpairs, uint32_t* xp) {
-  for (int r = 0; r < g.M; ++r) {
-    const float* s = g.x + int64_t(r) * g.ldx;
-    uint16_t* d = reinterpret_cast<uint16_t*>(xp + int64_t(r) * kpairs);
-    int k = 0;
-    for (; k + 32 <= g.K; k += 32)
-      _mm512_storeu_si512(d + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + k + 16), _mm512_loadu_ps(s + k)));
-    for (; k < g.K; ++k) d[k] = f32_to_bf16(s[k]);
-    if (g.K & 1) d[g.K] = 0;
-  }
-}
 
 void pairs_portable(const Gemm& g, int kpairs, uint32_t* xp) {
   for (int r = 0; r < g.M; ++r) {
@@ -323,19 +310,26 @@ BF16_FN void panel_dispatch(std::integer_sequence<int, R...>, const Gemm& g, con
   ((g.M == R + 1 ? panel_rows<R + 1>(g, xp, kpairs, p0, p1, ahead) : void()), ...);
 }
 
-uint32_t* pair_scratch(size_t n) {
-  thread_local ThreadScratch<uint32_t> xs;  // nothing called while it is held reenters
-  return xs.get(n);
-}
-
 }  // namespace
 
 namespace detail {
 
-void gemv_panel_avx512_bf16(const Gemm& g, int n0, int n1) {
+// An odd K's last pair has a zero high half.
+BF16_FN void bf16_pairs_avx512(const Gemm& g, uint32_t* xp) {
   const int kpairs = (g.K + 1) / 2;
-  uint32_t* xp = pair_scratch(size_t(g.M) * kpairs);
-  pairs_avx512(g, kpairs, xp);
+  for (int r = 0; r < g.M; ++r) {
+    const float* s = g.x + int64_t(r) * g.ldx;
+    uint16_t* d = reinterpret_cast<uint16_t*>(xp + int64_t(r) * kpairs);
+    int k = 0;
+    for (; k + 32 <= g.K; k += 32)
+      _mm512_storeu_si512(d + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + k + 16), _mm512_loadu_ps(s + k)));
+    for (; k < g.K; ++k) d[k] = f32_to_bf16(s[k]);
+    if (g.K & 1) d[g.K] = 0;
+  }
+}
+
+void gemv_panel_avx512_bf16(const Gemm& g, const uint32_t* xp, int n0, int n1) {
+  const int kpairs = (g.K + 1) / 2;
   panel_dispatch(std::make_integer_sequence<int, kPanelMaxRows>{}, g, xp, kpairs, n0 / kPanel,
                  (n1 + kPanel - 1) / kPanel, decode_params().prefetch_rows * kPanel);
 }

@@ -60,9 +60,11 @@ void gemv_nk_avx2(const Gemm& g, int n0, int n1);
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst);  // NR = 16, 32
 void gemm_large_avx512(const Gemm& g, bool parallel);
-// XType::BF16 rows (at most kSmallM) against bf16 panels, columns [n0, n1) (n0 on a panel
-// boundary), through vdpbf16ps: avx512_bf16.cpp, for has_avx512_bf16() only.
-void gemv_panel_avx512_bf16(const Gemm& g, int n0, int n1);
+// XType::BF16 rows (at most kSmallM) against bf16 panels through vdpbf16ps (avx512_bf16.cpp,
+// for has_avx512_bf16() only): x's rows as bf16 pairs, row r's pair kp at xp[r * ((K + 1) / 2)
+// + kp] (made once per product), then columns [n0, n1) (n0 on a panel boundary) from them.
+void bf16_pairs_avx512(const Gemm& g, uint32_t* xp);
+void gemv_panel_avx512_bf16(const Gemm& g, const uint32_t* xp, int n0, int n1);
 
 // --- GEMM helpers --------------------------------------------------------------------------
 //

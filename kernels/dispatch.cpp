@@ -223,16 +223,68 @@ bool small_m(const Gemm& g) {
          (g.xtype == XType::F32 || (g.xtype == XType::BF16 && g.layout == BLayout::Panel));
 }
 
-// Columns per chunk of a small-M product. Panels with 3+ rows work a panel at a time: chunks
-// of 2 panels split the decoder's 576- and 192-wide products evenly between threads (9:9, 3:3
-// instead of 5:4, 2:1).
-int chunk_of(const Gemm& g) { return g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk; }
+// One small-M product run by column chunks: its kernel, or for bf16 activations against panels
+// on AVX512-BF16, x already rounded to bf16 pairs (once for all its chunks).
+struct SmallM {
+  const Gemm* g = nullptr;
+  void (*gemv)(const Gemm& g, int n0, int n1) = nullptr;
+  const uint32_t* pairs = nullptr;
+  int chunk = 0;  // columns; panels with 3+ rows work a panel at a time, so chunks of 2 panels
+                  // split the decoder's 576- and 192-wide products evenly between threads
+  int chunks = 0;  // none for an empty product
 
-void small_m_chunk(const KernelTable& t, const Gemm& g, int c) {
-  auto panel = g.xtype == XType::BF16 && has_avx512_bf16() ? gemv_panel_avx512_bf16 : t.gemv_panel;
-  auto gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? panel : t.gemv_kn;
-  const int chunk = chunk_of(g);
-  gemv(g, c * chunk, std::min(g.N, (c + 1) * chunk));
+  void run(int c) const {
+    const int n0 = c * chunk, n1 = std::min(g->N, n0 + chunk);
+    if (pairs) gemv_panel_avx512_bf16(*g, pairs, n0, n1);
+    else gemv(*g, n0, n1);
+  }
+};
+
+constexpr int kGroupMost = 8;  // products per shared loop (a decoder layer's groups have 2 or 3)
+
+// Products [0, n) (n <= kGroupMost, each small_m or empty) as one loop over all their chunks.
+void run_small_m(const Gemm* list, int n, bool parallel) {
+  const KernelTable& t = active_kernels();
+  const bool native_bf16 = has_avx512_bf16();
+  auto bf16_pairs = [&](const Gemm& g) { return native_bf16 && g.xtype == XType::BF16 && g.layout == BLayout::Panel; };
+  size_t words = 0;
+  for (int i = 0; i < n; ++i)
+    if (small_m(list[i]) && bf16_pairs(list[i])) words += size_t(list[i].M) * size_t((list[i].K + 1) / 2);
+  thread_local ThreadScratch<uint32_t> tls;  // held while the chunks run: they read the pairs
+  ThreadScratch<uint32_t> own;
+  ScratchHold<uint32_t> hold(tls, own);
+  uint32_t* next = words ? hold.get(words) : nullptr;
+  SmallM jobs[kGroupMost];
+  int first[kGroupMost + 1] = {0};  // product i owns chunks [first[i], first[i + 1])
+  for (int i = 0; i < n; ++i) {
+    const Gemm& g = list[i];
+    SmallM& j = jobs[i];
+    j.g = &g;
+    first[i + 1] = first[i];
+    if (!small_m(g)) continue;
+    j.chunk = g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk;
+    j.chunks = (g.N + j.chunk - 1) / j.chunk;
+    first[i + 1] += j.chunks;
+    if (bf16_pairs(g)) {
+      bf16_pairs_avx512(g, next);
+      j.pairs = next;
+      next += size_t(g.M) * size_t((g.K + 1) / 2);
+    } else {
+      j.gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? t.gemv_panel : t.gemv_kn;
+    }
+  }
+  if (!parallel || first[n] <= 1) {
+    for (int i = 0; i < n; ++i)
+      for (int c = 0; c < jobs[i].chunks; ++c) jobs[i].run(c);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int>(0, first[n]), [&](const tbb::blocked_range<int>& r) {
+    int i = int(std::upper_bound(first, first + n + 1, r.begin()) - first) - 1;
+    for (int c = r.begin(); c < r.end(); ++c) {
+      while (c >= first[i + 1]) ++i;
+      jobs[i].run(c - first[i]);
+    }
+  });
 }
 
 }  // namespace
@@ -252,14 +304,7 @@ void gemm(const Gemm& g, bool parallel) {
   }
   if (g.xtype == XType::BF16 && gemm_avx512_bf16(g, parallel)) return;  // else as F32
   if (g.M <= kSmallM) {
-    const int chunks = (g.N + chunk_of(g) - 1) / chunk_of(g);
-    if (!parallel || chunks == 1) {
-      for (int c = 0; c < chunks; ++c) small_m_chunk(t, g, c);
-    } else {
-      tbb::parallel_for(tbb::blocked_range<int>(0, chunks), [&](const tbb::blocked_range<int>& r) {
-        for (int c = r.begin(); c < r.end(); ++c) small_m_chunk(t, g, c);
-      });
-    }
+    run_small_m(&g, 1, parallel);
     return;
   }
   t.gemm_large(g, parallel);
@@ -276,20 +321,7 @@ void gemm_group(const Gemm* list, int n, bool parallel) {
     for (int i = 0; i < n; ++i) gemm(list[i], parallel);
     return;
   }
-  // One loop over every product's chunks: product i owns chunks [first[i], first[i + 1]).
-  std::vector<int> first(size_t(n) + 1, 0);
-  for (int i = 0; i < n; ++i) {
-    const Gemm& g = list[i];
-    first[size_t(i) + 1] = first[size_t(i)] + (g.M > 0 && g.N > 0 ? (g.N + chunk_of(g) - 1) / chunk_of(g) : 0);
-  }
-  const KernelTable& t = active_kernels();
-  tbb::parallel_for(tbb::blocked_range<int>(0, first.back()), [&](const tbb::blocked_range<int>& r) {
-    int i = int(std::upper_bound(first.begin(), first.end(), r.begin()) - first.begin()) - 1;
-    for (int c = r.begin(); c < r.end(); ++c) {
-      while (c >= first[size_t(i) + 1]) ++i;
-      small_m_chunk(t, list[i], c - first[size_t(i)]);
-    }
-  });
+  for (int i0 = 0; i0 < n; i0 += kGroupMost) run_small_m(list + i0, std::min(n - i0, kGroupMost), parallel);
 }
 
 void kv_attention(const KvAttention* list, int n, bool parallel) {

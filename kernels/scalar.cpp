@@ -53,22 +53,22 @@ inline float value(const uint16_t* p) { return f16_to_f32(*p); }
 inline float value(const float* p) { return *p; }
 
 template <class T>
-void micro_kv_scalar(int mr, int nc, int kc, const float* const* xr, const T* b, int64_t ldb, float* c,
-                     int64_t ldc, bool add_c) {
+void micro_kv_scalar(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
+                     bool add_c) {
   for (int r = 0; r < mr; ++r) {
-    float acc[32] = {};
+    float acc[kKvCols] = {};
     for (int k = 0; k < kc; ++k)
-      for (int j = 0; j < nc; ++j) acc[j] += xr[r][k] * value(b + int64_t(k) * ldb + j);
-    for (int j = 0; j < nc; ++j) c[r * ldc + j] = add_c ? c[r * ldc + j] + acc[j] : acc[j];
+      for (int j = 0; j < kKvCols; ++j) acc[j] += xr[r][k] * value(b + int64_t(k) * ldb + j);
+    for (int j = 0; j < kKvCols; ++j) c[r * ldc + j] = add_c ? c[r * ldc + j] + acc[j] : acc[j];
   }
 }
 
 struct ScalarOps {
   static constexpr bool kVec = false;
   template <class T>
-  static void micro(int mr, int nc, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
+  static void micro(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,
                     bool add_c) {
-    micro_kv_scalar(mr, nc, kc, xr, b, ldb, c, ldc, add_c);
+    micro_kv_scalar(mr, kc, xr, b, ldb, c, ldc, add_c);
   }
 };
 
