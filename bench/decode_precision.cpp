@@ -71,7 +71,7 @@ struct Score {
   int pages = 0;
 };
 
-// ms per decode step of B sequences holding `ctx` tokens, best of `rounds` runs of `steps`.
+// ms per decode step of B sequences holding `ctx` tokens, over `steps` steps.
 double step_ms(const Model& m, int B, int ctx, int steps) {
   const Decoder& dec = m.decoder();
   KVCache cache(m.config().text, B, ctx + steps + 2, KvType::F16);

@@ -113,10 +113,11 @@ int main(int argc, char** argv) {
       const double bw_r = measure_read_bandwidth(a.threads, 512, 3);
       bws.push_back(bw_r);
       for (size_t i = 0; i < runs.size(); ++i) {
-        const BatchDecode before = runs[i];
-        runs[i].run(dec, ws, cache, a.steps * (r + 1) / a.rounds - a.steps * r / a.rounds);
-        const double wall = runs[i].stage.wall - before.stage.wall;
-        const double roof = std::max((runs[i].flops - before.flops) / (peak * 1e9), (runs[i].bytes - before.bytes) / (bw_r * 1e9));
+        BatchDecode& bd = runs[i];
+        const double wall0 = bd.stage.wall, flops0 = bd.flops, bytes0 = bd.bytes;
+        bd.run(dec, ws, cache, a.steps * (r + 1) / a.rounds - a.steps * r / a.rounds);
+        const double roof = std::max((bd.flops - flops0) / (peak * 1e9), (bd.bytes - bytes0) / (bw_r * 1e9));
+        const double wall = bd.stage.wall - wall0;
         fractions[i].push_back(roof / wall);
       }
     }
