@@ -12,6 +12,12 @@
 // A task takes one kv head of one attention and a block of its query rows, all q heads of
 // the group together (GQA: the cache is read once per group), and walks the keys in blocks
 // of kBlock with an online softmax (running max and sum per row).
+//
+// The two products of a block go through Ops::scores and Ops::accumulate: KvPasses below
+// gives the register kernel's 16 columns at a time (scalar, AVX2); AVX-512 covers 64 keys or
+// 64 dimensions per pass with its own kernels (kernels/avx512.cpp). Every level sums each
+// score over the dimensions in order, and each output over 16-key sub-blocks added in order,
+// so the levels agree bit for bit where they use FMA.
 #pragma once
 
 #include <immintrin.h>
@@ -71,15 +77,35 @@ void rows_kv(int rows, int kc, const float* x, int64_t ldx, const T* b, int64_t 
   }
 }
 
-// Asks for [p, p + bytes) in L1 ahead of use (past the cache's stored part is harmless).
-inline void prefetch_bytes(const void* p, size_t bytes) {
-  const char* c = static_cast<const char*>(p);
-  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(c + off, _MM_HINT_T0);
+// Asks for `bytes` from `ahead` bytes past p into L2, stopping at end.
+template <class T>
+inline void prefetch_l2(const T* p, size_t ahead, const T* end, size_t bytes) {
+  const char* from = reinterpret_cast<const char*>(p) + ahead;
+  const char* to = std::min(reinterpret_cast<const char*>(end), from + bytes);
+  for (; from < to; from += 64) _mm_prefetch(from, _MM_HINT_T1);
 }
 
 constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys)
 constexpr int kPvKeys = 16;     // keys per P · V sub-block (2 KB of f16 V at head_dim 64)
 constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
+constexpr size_t kVAhead = 8192;  // bytes of V prefetched ahead (64 keys of f16 at head_dim 64)
+
+// Ops::scores and Ops::accumulate through the register kernel Ops::micro, 16 columns a pass.
+template <class Ops>
+struct KvPasses {
+  // s[r][16 p + j] = q_r · key j of panel p, for rows r < R (q: [R][hd], s: [R][kBlock]) and
+  // the `panels` panels of 16 keys from k ([hd][kKvKeys] each).
+  template <class T>
+  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s) {
+    for (int p = 0; p < panels; ++p)
+      rows_kv<Ops>(R, hd, q, hd, k + int64_t(p) * hd * kKvKeys, kKvKeys, s + p * kKvKeys, kBlock, false);
+  }
+  // o[r] += sum over keys j < n of s[r][j] v[j] (s: [R][kBlock], v and o: [.][hd]); n <= kPvKeys.
+  template <class T>
+  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o) {
+    for (int d0 = 0; d0 < hd; d0 += kKvCols) rows_kv<Ops>(R, n, s, kBlock, v + d0, hd, o + d0, hd, true);
+  }
+};
 
 struct Scratch {
   aligned_vector<float> q, s, o, m, l;
@@ -116,10 +142,8 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
   const T* vh = static_cast<const T*>(a.v) + int64_t(g) * a.kv_stride;
   for (int j0 = 0; j0 < kv_end; j0 += kBlock) {
     const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
-    // Scores of 16 keys at a time; keys past n_kv in the last panel are never read back.
-    for (int p = 0; p < panels; ++p)
-      rows_kv<Ops>(R, hd, fs.q.data(), hd, kh + int64_t(j0 / kKvKeys + p) * hd * kKvKeys, kKvKeys,
-               fs.s.data() + p * kKvKeys, kBlock, false);
+    // Keys past n_kv in the last panel are scored but never read back.
+    Ops::scores(R, hd, fs.q.data(), kh + int64_t(j0 / kKvKeys) * hd * kKvKeys, panels, fs.s.data());
     for (int r = 0; r < R; ++r) {
       const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
       float* srow = fs.s.data() + int64_t(r) * kBlock;
@@ -129,16 +153,15 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
       }
       softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
-    // O += P · V over the bk keys (all stored), kKvCols output dimensions per pass. The passes
-    // go over kPvKeys keys at a time, the next keys' V rows fetched meanwhile: a pass after the
-    // first then reads from L1 while memory keeps streaming (whole-block passes left it idle
-    // during the later ones: batch-8 steps 3-6% slower).
+    // O += P · V over the bk keys (all stored), kPvKeys keys at a time. Each sub-block asks for
+    // as many bytes of V kVAhead further on into L2: a steady stream that the sub-blocks keep
+    // running; asking for the next sub-block itself into L1 (32 lines at once) held the cores
+    // up and got ~20% less of the memory's bandwidth in a batch-8 step.
     for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
       const int n = std::min(kPvKeys, bk - s0);
       const T* vs = vh + int64_t(j0 + s0) * hd;
-      prefetch_bytes(vs + int64_t(n) * hd, size_t(n) * size_t(hd) * sizeof(T));
-      for (int d0 = 0; d0 < hd; d0 += kKvCols)
-        rows_kv<Ops>(R, n, fs.s.data() + s0, kBlock, vs + d0, hd, fs.o.data() + d0, hd, true);
+      prefetch_l2(vs + int64_t(n) * hd, kVAhead, vh + int64_t(kv_end) * hd, size_t(n) * size_t(hd) * sizeof(T));
+      Ops::accumulate(R, n, fs.s.data() + s0, vs, hd, fs.o.data());
     }
   }
   for (int i = i0; i < i1; ++i)

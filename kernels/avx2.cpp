@@ -650,6 +650,9 @@ AVX2_FN void silu_mul_avx2(float* gate, const float* up, int64_t n) {
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+}  // namespace
+
+// Shared with the AVX-512 level's attention (kernels/common.h).
 AVX2_FN float max_avx2(const float* s, int n) {
   __m256 m8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   int i = 0;
@@ -675,6 +678,8 @@ AVX2_FN float exp_scaled_avx2(float* s, int n, float scale, float mx) {
   for (; i < n; ++i) sum += (s[i] = std::exp(s[i] * scale - mx));
   return sum;
 }
+
+namespace {
 
 AVX2_FN void softmax_avx2(float* x, int n) {
   __m256 mx8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
@@ -712,7 +717,7 @@ F16_FN void f32_to_f16_row_f16c(const float* x, int n, uint16_t* out) {
   for (; i < n; ++i) out[i] = f32_to_f16(x[i]);
 }
 
-struct Avx2Ops {
+struct Avx2Ops : KvPasses<Avx2Ops> {
   static constexpr bool kVec = true;
   static float max(const float* s, int n) { return max_avx2(s, n); }
   static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/common.h"
 #include "kernels/int8_gemm.h"
 
@@ -175,6 +176,122 @@ void gemv_nk_avx512(const Gemm& g, int n0, int n1) {
   }
 }
 
+// --- attention (kernels/attention.h) ----------------------------------------------------------
+//
+// A decode step's attention has few rows (3: one query, the group's three heads), and the
+// AVX2 kernel's 3 x 16 block has only 6 sums: FMA latency, not throughput, bounds it. Here a
+// pass covers 4 panels of keys (scores) or 64 dimensions (outputs): 12 independent sums of 16
+// lanes for 3 rows, up to 24 for 6.
+
+AVX512_FN inline __m512 load16_kv(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+AVX512_FN inline __m512 load16_kv(const float* p) { return _mm512_loadu_ps(p); }
+
+// s[r][16 p + j] for MR rows and NP panels of 16 keys; the next NP panels are fetched meanwhile
+// (two lines per dimension cover them when they are 2 KB each, head_dim 64 in f16).
+template <int MR, int NP, class T>
+AVX512_FN void score_panels(int hd, const float* q, const T* k, float* s) {
+  const int64_t pstride = int64_t(hd) * kKvKeys;
+  const char* next = reinterpret_cast<const char*>(k + NP * pstride);
+  __m512 acc[MR][NP];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
+  for (int d = 0; d < hd; ++d) {
+    _mm_prefetch(next + 128 * d, _MM_HINT_T0);
+    _mm_prefetch(next + 128 * d + 64, _MM_HINT_T0);
+    __m512 kv[NP];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) kv[p] = load16_kv(k + p * pstride + d * kKvKeys);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      const __m512 x = _mm512_set1_ps(q[r * hd + d]);
+#pragma GCC unroll 4
+      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_fmadd_ps(x, kv[p], acc[r][p]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) _mm512_storeu_ps(s + r * kBlock + p * kKvKeys, acc[r][p]);
+}
+
+// o[r][0..16 NC) += sum over keys j < n of s[r][j] v[j][0..16 NC), MR rows.
+template <int MR, int NC, class T>
+AVX512_FN void accumulate_dims(int n, const float* s, const T* v, int hd, float* o) {
+  __m512 acc[MR][NC];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int j = 0; j < n; ++j) {
+    __m512 vv[NC];
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) vv[c] = load16_kv(v + int64_t(j) * hd + 16 * c);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      const __m512 x = _mm512_set1_ps(s[r * kBlock + j]);
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_fmadd_ps(x, vv[c], acc[r][c]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      float* p = o + r * hd + 16 * c;
+      _mm512_storeu_ps(p, _mm512_add_ps(acc[r][c], _mm512_loadu_ps(p)));
+    }
+}
+
+// Calls K<MR, N, T> for mr <= 6 rows and n <= 4 column groups, both chosen at compile time.
+template <template <int, int, class> class K, class T, int MR = 6, int N = 4, class... A>
+AVX512_FN inline void rows_cols(int mr, int n, A... args) {
+  if constexpr (MR > 1) {
+    if (mr < MR) return rows_cols<K, T, MR - 1, N>(mr, n, args...);
+  }
+  if constexpr (N > 1) {
+    if (n < N) return rows_cols<K, T, MR, N - 1>(mr, n, args...);
+  }
+  K<MR, N, T>::run(args...);
+}
+
+template <int MR, int NP, class T>
+struct ScorePanels {
+  AVX512_FN static void run(int hd, const float* q, const T* k, float* s) { score_panels<MR, NP>(hd, q, k, s); }
+};
+template <int MR, int NC, class T>
+struct AccumulateDims {
+  AVX512_FN static void run(int n, const float* s, const T* v, int hd, float* o) {
+    accumulate_dims<MR, NC>(n, s, v, hd, o);
+  }
+};
+
+struct Avx512Ops {
+  static constexpr bool kVec = true;
+  static float max(const float* s, int n) { return max_avx2(s, n); }
+  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
+  template <class T>
+  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s) {
+    for (int p = 0; p < panels; p += 4)
+      for (int r0 = 0; r0 < R; r0 += 6)
+        rows_cols<ScorePanels, T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd,
+                                  k + int64_t(p) * hd * kKvKeys, s + int64_t(r0) * kBlock + p * kKvKeys);
+  }
+  template <class T>
+  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o) {
+    for (int d0 = 0; d0 < hd; d0 += 64)
+      for (int r0 = 0; r0 < R; r0 += 6)
+        rows_cols<AccumulateDims, T>(std::min(6, R - r0), std::min(4, (hd - d0) / 16), n,
+                                     s + int64_t(r0) * kBlock, v + d0, hd, o + int64_t(r0) * hd + d0);
+  }
+};
+
+void attend_f16_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, uint16_t>(a, g, i0, i1); }
+void attend_f32_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, float>(a, g, i0, i1); }
+
 }  // namespace
 
 void gemm_large_avx512(const Gemm& g, bool parallel) { gemm_chunks<8, 32, pack_avx2<32>>(g, parallel, micro_avx512); }
@@ -184,6 +301,8 @@ KernelTable avx512_kernels(bool int8_act) {
   t.isa = Isa::Avx512;
   t.gemv_nk = int8_act ? gemv_nk_avx512<true> : gemv_nk_avx512<false>;
   t.gemm_large = gemm_large_avx512;
+  t.attend_f16 = attend_f16_avx512;
+  t.attend_f32 = attend_f32_avx512;
   if (cpu_has_vnni()) t.gemm_i8 = gemm_i8_vnni;  // else AVX2's
   return t;
 }

@@ -60,6 +60,10 @@ void gemv_nk_avx2(const Gemm& g, int n0, int n1);
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst);  // NR = 16, 32
 void gemm_large_avx512(const Gemm& g, bool parallel);
+// The vector max of s[0..n) and s[i] = exp(s[i] * scale - mx) returning their sum (the
+// attention's softmax step, shared by the AVX-512 level).
+float max_avx2(const float* s, int n);
+float exp_scaled_avx2(float* s, int n, float scale, float mx);
 // XType::BF16 rows (at most kSmallM) against bf16 panels through vdpbf16ps (avx512_bf16.cpp,
 // for has_avx512_bf16() only): x's rows as bf16 pairs, row r's pair kp at xp[r * ((K + 1) / 2)
 // + kp] (made once per product), then columns [n0, n1) (n0 on a panel boundary) from them.

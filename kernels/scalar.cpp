@@ -63,7 +63,7 @@ void micro_kv_scalar(int mr, int kc, const float* const* xr, const T* b, int64_t
   }
 }
 
-struct ScalarOps {
+struct ScalarOps : KvPasses<ScalarOps> {
   static constexpr bool kVec = false;
   template <class T>
   static void micro(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,

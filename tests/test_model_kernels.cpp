@@ -286,6 +286,44 @@ TEST(Kernels, F32AttentionMatchesNaive) {
   }
 }
 
+TEST(Kernels, KvAttentionAvx512AgreesWithAvx2BitForBit) {
+  // Both levels sum each score over the dimensions in order and each output over 16-key
+  // sub-blocks in order, with FMA: the AVX-512 register blocks (64 keys or dimensions a pass)
+  // must not change a bit. Decode (1 query, long cache), prefill and odd head sizes.
+  if (detected_isa() < Isa::Avx512) GTEST_SKIP() << "no AVX-512";
+  IsaGuard guard;
+  std::mt19937 rng(12);
+  struct Case { int nq, past, heads, kvh, hd; };
+  for (const Case c : {Case{1, 941, 9, 3, 64}, Case{7, 300, 9, 3, 64}, Case{40, 17, 4, 4, 32}, Case{5, 100, 6, 2, 48},
+                       Case{33, 0, 2, 1, 16}}) {
+    const int nkv = c.past + c.nq, kvd = c.kvh * c.hd, qd = c.heads * c.hd;
+    const int64_t stride = int64_t((nkv + kKvKeys - 1) / kKvKeys * kKvKeys) * c.hd;
+    auto k = randn(size_t(nkv) * kvd, rng), v = randn(size_t(nkv) * kvd, rng), q = randn(size_t(c.nq) * qd, rng);
+    std::vector<float> kt(size_t(stride) * c.kvh), vt(kt.size());
+    kv_layout(k.data(), v.data(), nkv, kvd, c.kvh, c.hd, kt.data(), vt.data());
+    std::vector<uint16_t> kh(kt.size()), vh(vt.size());
+    f32_to_f16_row(kt.data(), int(kt.size()), kh.data());
+    f32_to_f16_row(vt.data(), int(vt.size()), vh.data());
+    for (KvType type : {KvType::F16, KvType::F32}) {
+      std::vector<float> out[2];
+      for (int level = 0; level < 2; ++level) {
+        set_isa(level == 0 ? Isa::Avx2 : Isa::Avx512);
+        KvAttention a;
+        a.n_q = c.nq; a.n_kv = nkv; a.q_pos0 = c.past; a.heads = c.heads; a.kv_heads = c.kvh; a.head_dim = c.hd;
+        a.q = q.data(); a.ldq = qd; a.type = type; a.kv_stride = stride;
+        a.k = type == KvType::F16 ? static_cast<const void*>(kh.data()) : kt.data();
+        a.v = type == KvType::F16 ? static_cast<const void*>(vh.data()) : vt.data();
+        a.scale = 1.0f / std::sqrt(float(c.hd)); a.ldo = qd;
+        out[level].assign(size_t(c.nq) * qd, -1.0f);
+        a.out = out[level].data();
+        kv_attention(&a, 1);
+      }
+      ASSERT_EQ(0, std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)))
+          << "nq=" << c.nq << " past=" << c.past << " hd=" << c.hd << (type == KvType::F16 ? " f16" : " f32");
+    }
+  }
+}
+
 TEST(Kernels, KvAttentionScratchFollowsRowsAndHeadDim) {
   // On one thread: few rows with a wide head, then more rows with a narrow head (same
   // rows x head_dim): per-row scratch must grow although the per-element one need not.
