@@ -88,15 +88,16 @@ inline void prefetch_l2(const T* p, size_t ahead, const T* end, size_t bytes) {
 constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys)
 constexpr int kPvKeys = 16;     // keys per P · V sub-block (2 KB of f16 V at head_dim 64)
 constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
-constexpr size_t kVAhead = 8192;  // bytes of V prefetched ahead (64 keys of f16 at head_dim 64)
+constexpr size_t kVAhead = 8192;   // bytes of V prefetched ahead (64 keys of f16 at head_dim 64)
+constexpr size_t kKAhead = 16384;  // bytes of K ahead of a 4-panel scoring pass (AVX-512)
 
 // Ops::scores and Ops::accumulate through the register kernel Ops::micro, 16 columns a pass.
 template <class Ops>
 struct KvPasses {
   // s[r][16 p + j] = q_r · key j of panel p, for rows r < R (q: [R][hd], s: [R][kBlock]) and
-  // the `panels` panels of 16 keys from k ([hd][kKvKeys] each).
+  // the `panels` panels of 16 keys from k ([hd][kKvKeys] each); the head's keys end at k_end.
   template <class T>
-  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s) {
+  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const T* /*k_end*/) {
     for (int p = 0; p < panels; ++p)
       rows_kv<Ops>(R, hd, q, hd, k + int64_t(p) * hd * kKvKeys, kKvKeys, s + p * kKvKeys, kBlock, false);
   }
@@ -140,10 +141,11 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
   std::fill(fs.o.begin(), fs.o.begin() + int64_t(R) * hd, 0.0f);
   const T* kh = static_cast<const T*>(a.k) + int64_t(g) * a.kv_stride;
   const T* vh = static_cast<const T*>(a.v) + int64_t(g) * a.kv_stride;
+  const T* k_end = kh + int64_t((kv_end + kKvKeys - 1) / kKvKeys) * kKvKeys * hd;
   for (int j0 = 0; j0 < kv_end; j0 += kBlock) {
     const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
     // Keys past n_kv in the last panel are scored but never read back.
-    Ops::scores(R, hd, fs.q.data(), kh + int64_t(j0 / kKvKeys) * hd * kKvKeys, panels, fs.s.data());
+    Ops::scores(R, hd, fs.q.data(), kh + int64_t(j0 / kKvKeys) * hd * kKvKeys, panels, fs.s.data(), k_end);
     for (int r = 0; r < R; ++r) {
       const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
       float* srow = fs.s.data() + int64_t(r) * kBlock;
