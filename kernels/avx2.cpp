@@ -314,9 +314,10 @@ AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, cons
 // kGroup panels, one block of rows runs over the group's panels, sums in registers.
 // At most kPanelRows rows per block (DecodeParams::single_pass_rows).
 constexpr int kGroup = 4, kPanelRows = 6;
-// The software prefetch distance along a panel is DecodeParams::prefetch_rows: it should
-// cover the memory latency at the rate one pass reads a panel (a six-row block takes ~6
-// cycles per 32-byte panel row; 64 rows, 2 KB, is ~400 cycles ahead).
+// The software prefetch distance along a panel is DecodeParams::prefetch_rows, split among
+// the panels a pass reads side by side. The lines go to L2, far enough ahead that many are in
+// flight: L1 has fewer miss buffers, and asking for lines there just ahead (2 KB) kept
+// batched products waiting on memory.
 
 // y (+)= v + bias for the 8 columns of half a panel, of which n < 8 may be inside N.
 AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
@@ -352,7 +353,7 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
       const uint16_t* bk = b + p * pstride + k * kPanel;
-      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T0);
+      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T1);
       __m256 lo, hi;
       load_panel_row(bk, lo, hi);
 #pragma GCC unroll 8
@@ -383,7 +384,7 @@ AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p
   __m256 acc[12];
   for (__m256& v : acc) v = _mm256_setzero_ps();
   row_sums<6>(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T0);
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T1);
     load_panel_row(b + k * kPanel, lo, hi);
   }, acc);
   for (int r = 0; r < 6; ++r) {
@@ -397,7 +398,7 @@ template <int MR>
 AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, int ahead) {
   constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
   int q = p;
-  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, q, ahead);
+  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, q, ahead / NP);  // NP streams share it
   for (; q < p + np; ++q) gemv_panels_avx2<MR, 1>(xr, g, q, ahead);
 }
 
@@ -430,7 +431,7 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, const DecodePa
   alignas(32) float c[kSmallM * kPanel];
   const uint16_t* b = nullptr;  // the panel being worked on
   auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {  // turn 0: the block comes from memory
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T0);
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T1);
     load_panel_row(b + k * kPanel, lo, hi);
   };
   auto cached = [&](int k, __m256& lo, __m256& hi) AVX2_FN { load_panel_row(b + k * kPanel, lo, hi); };

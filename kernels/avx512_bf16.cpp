@@ -280,7 +280,7 @@ BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, i
 #pragma GCC unroll 2
     for (int q = 0; q < NP; ++q) {
       const uint16_t* line = b + q * pstride + int64_t(2 * kp) * kPanel;
-      _mm_prefetch(reinterpret_cast<const char*>(line + ahead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(line + ahead), _MM_HINT_T1);  // into L2 (as avx2.cpp)
       // An odd K's last row stands alone: its pair partner is zero (and may not exist).
       const __m512i raw = kp < full ? _mm512_loadu_si512(line) : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(line)));
       bv[q] = (__m512bh)_mm512_permutexvar_epi16(pairs, raw);
@@ -300,7 +300,7 @@ template <int MR>
 BF16_FN void panel_rows(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int p1, int ahead) {
   constexpr int NP = MR <= 8 ? 2 : 1;  // at most 16 sums, 2 B vectors and a broadcast
   int p = p0;
-  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead);
+  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead / NP);  // NP streams share it
   for (; p < p1; ++p) panel_sums<MR, 1>(g, xp, kpairs, p, ahead);
 }
 

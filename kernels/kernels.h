@@ -30,7 +30,8 @@ enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 // (kernels/tune.h) measures. Any valid values give the same results (only the order of
 // work changes, not the sums).
 struct DecodeParams {
-  int prefetch_rows = 64;    // software prefetch distance along a panel, in 32-byte rows (0: none)
+  int prefetch_rows = 256;   // software prefetch into L2, 32-byte panel rows ahead (shared among
+                             // the panels one pass reads side by side; 0: none)
   int single_pass_rows = 6;  // up to this many rows (1..6) share one pass over B; more go in turns
   int turn_rows = 4;         // rows per turn (2..6); the sums wait in L1 between turns
   int turn_k = 32;           // values of k per turn (8..1024): one turn streams it, the others find it in L1

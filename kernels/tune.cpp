@@ -87,7 +87,7 @@ struct Axis {
 
 const std::vector<Axis>& axes() {
   static const std::vector<Axis> all = {
-      {&DecodeParams::prefetch_rows, {0, 32, 64, 128, 256}},
+      {&DecodeParams::prefetch_rows, {0, 64, 128, 256, 512}},
       {&DecodeParams::turn_rows, {2, 3, 4, 6}},
       {&DecodeParams::turn_k, {16, 32, 64, 128, 256}},
       {&DecodeParams::single_pass_rows, {2, 3, 4, 6}},

@@ -194,11 +194,14 @@ TEST(DecodeParams, CacheFileIsWrittenReusedAndReplacedWhenNotOurs) {
   auto four = docling::pipeline::cached_decode_params(dir, 4, small_measurement());
   EXPECT_EQ(four.note.rfind("measured", 0), 0u);
 
-  // Values out of range, another CPU's file, or not JSON: measured again and replaced.
+  // Values out of range, another CPU's file, an older format's file (its prefetch distance
+  // meant L1), or not JSON: measured again and replaced.
   for (const std::string& text :
-       {std::string(R"({"format":1,"cpu":")") + cpu.brand +
+       {std::string(R"({"format":2,"cpu":")") + cpu.brand +
             R"(","decode":{"prefetch_rows":64,"single_pass_rows":9,"turn_rows":4,"turn_k":32}})",
-        std::string(R"({"format":1,"cpu":"Some Other CPU","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})"),
+        std::string(R"({"format":2,"cpu":"Some Other CPU","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})"),
+        std::string(R"({"format":1,"cpu":")") + cpu.brand +
+            R"(","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})",
         std::string("not json")}) {
     std::ofstream(file) << text;
     auto redo = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
