@@ -188,91 +188,55 @@ AVX512_FN inline __m512 load16_kv(const uint16_t* p) {
 }
 AVX512_FN inline __m512 load16_kv(const float* p) { return _mm512_loadu_ps(p); }
 
-// s[r][16 p + j] for MR rows and NP panels of 16 keys. Meanwhile two lines per dimension, from
-// kKAhead bytes on, go to L2 (as many bytes as the pass reads when the panels are 2 KB each,
-// head_dim 64 in f16): a steady stream, as for V in attend (into L1 right ahead it was ~7% slower).
-template <int MR, int NP, class T>
-AVX512_FN void score_panels(int hd, const float* q, const T* k, float* s, const char* k_end) {
-  const int64_t pstride = int64_t(hd) * kKvKeys;
-  const char* ahead = reinterpret_cast<const char*>(k) + kKAhead;
-  __m512 acc[MR][NP];
+// out[r][16 c + l] (+)= sum over i < n of x[r * ldx + i] * b[i * ldb + c * ldv + l], for MR rows
+// and N vectors of 16 columns. Scores: i runs over the dimensions, a vector is a panel of 16
+// keys. Outputs: i runs over the keys, a vector is 16 dimensions of V. With `ahead`, two lines
+// per step from there on (up to `end`) go to L2 meanwhile: for K, as many bytes as a 4-panel
+// pass reads at head_dim 64 in f16, a steady stream as for V in attend (into L1 right ahead of
+// use it was slower).
+template <int MR, int N, class T>
+AVX512_FN void rows_vectors(int n, const float* x, int64_t ldx, const T* b, int64_t ldb, int64_t ldv, float* out,
+                            int64_t ldo, bool add, const char* ahead, const char* end) {
+  __m512 acc[MR][N];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
-  for (int d = 0; d < hd; ++d) {
-    if (ahead + 128 * d < k_end) {
-      _mm_prefetch(ahead + 128 * d, _MM_HINT_T1);
-      _mm_prefetch(ahead + 128 * d + 64, _MM_HINT_T1);
+    for (int c = 0; c < N; ++c) acc[r][c] = _mm512_setzero_ps();
+  for (int i = 0; i < n; ++i) {
+    if (ahead && ahead + 128 * i < end) {
+      _mm_prefetch(ahead + 128 * i, _MM_HINT_T1);
+      _mm_prefetch(ahead + 128 * i + 64, _MM_HINT_T1);
     }
-    __m512 kv[NP];
+    __m512 bv[N];
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) kv[p] = load16_kv(k + p * pstride + d * kKvKeys);
+    for (int c = 0; c < N; ++c) bv[c] = load16_kv(b + int64_t(i) * ldb + c * ldv);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
-      const __m512 x = _mm512_set1_ps(q[r * hd + d]);
+      const __m512 xv = _mm512_set1_ps(x[r * ldx + i]);
 #pragma GCC unroll 4
-      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_fmadd_ps(x, kv[p], acc[r][p]);
+      for (int c = 0; c < N; ++c) acc[r][c] = _mm512_fmadd_ps(xv, bv[c], acc[r][c]);
     }
   }
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) _mm512_storeu_ps(s + r * kBlock + p * kKvKeys, acc[r][p]);
-}
-
-// o[r][0..16 NC) += sum over keys j < n of s[r][j] v[j][0..16 NC), MR rows.
-template <int MR, int NC, class T>
-AVX512_FN void accumulate_dims(int n, const float* s, const T* v, int hd, float* o) {
-  __m512 acc[MR][NC];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
-  for (int j = 0; j < n; ++j) {
-    __m512 vv[NC];
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) vv[c] = load16_kv(v + int64_t(j) * hd + 16 * c);
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; ++r) {
-      const __m512 x = _mm512_set1_ps(s[r * kBlock + j]);
-#pragma GCC unroll 4
-      for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_fmadd_ps(x, vv[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) {
-      float* p = o + r * hd + 16 * c;
-      _mm512_storeu_ps(p, _mm512_add_ps(acc[r][c], _mm512_loadu_ps(p)));
+    for (int c = 0; c < N; ++c) {
+      float* p = out + r * ldo + 16 * c;
+      _mm512_storeu_ps(p, add ? _mm512_add_ps(acc[r][c], _mm512_loadu_ps(p)) : acc[r][c]);
     }
 }
 
-// Calls K<MR, N, T> for mr <= 6 rows and n <= 4 column groups, both chosen at compile time.
-template <template <int, int, class> class K, class T, int MR = 6, int N = 4, class... A>
-AVX512_FN inline void rows_cols(int mr, int n, A... args) {
+// rows_vectors with mr <= 6 rows and n <= 4 vectors, both chosen at compile time.
+template <class T, int MR = 6, int N = 4, class... A>
+AVX512_FN inline void rows_vectors_of(int mr, int n, A... args) {
   if constexpr (MR > 1) {
-    if (mr < MR) return rows_cols<K, T, MR - 1, N>(mr, n, args...);
+    if (mr < MR) return rows_vectors_of<T, MR - 1, N>(mr, n, args...);
   }
   if constexpr (N > 1) {
-    if (n < N) return rows_cols<K, T, MR, N - 1>(mr, n, args...);
+    if (n < N) return rows_vectors_of<T, MR, N - 1>(mr, n, args...);
   }
-  K<MR, N, T>::run(args...);
+  rows_vectors<MR, N, T>(args...);
 }
-
-template <int MR, int NP, class T>
-struct ScorePanels {
-  AVX512_FN static void run(int hd, const float* q, const T* k, float* s, const char* k_end) {
-    score_panels<MR, NP>(hd, q, k, s, k_end);
-  }
-};
-template <int MR, int NC, class T>
-struct AccumulateDims {
-  AVX512_FN static void run(int n, const float* s, const T* v, int hd, float* o) {
-    accumulate_dims<MR, NC>(n, s, v, hd, o);
-  }
-};
 
 struct Avx512Ops {
   static constexpr bool kVec = true;
@@ -280,18 +244,23 @@ struct Avx512Ops {
   static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
   template <class T>
   static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const T* k_end) {
-    for (int p = 0; p < panels; p += 4)
+    const int64_t pstride = int64_t(hd) * kKvKeys;
+    for (int p = 0; p < panels; p += 4) {
+      const T* kp = k + p * pstride;
+      const char* ahead = reinterpret_cast<const char*>(kp) + kKAhead;
       for (int r0 = 0; r0 < R; r0 += 6)
-        rows_cols<ScorePanels, T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd,
-                                  k + int64_t(p) * hd * kKvKeys, s + int64_t(r0) * kBlock + p * kKvKeys,
-                                  reinterpret_cast<const char*>(k_end));
+        rows_vectors_of<T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd, int64_t(hd), kp,
+                           int64_t(kKvKeys), pstride, s + int64_t(r0) * kBlock + p * kKvKeys, int64_t(kBlock), false,
+                           ahead, reinterpret_cast<const char*>(k_end));
+    }
   }
   template <class T>
   static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o) {
     for (int d0 = 0; d0 < hd; d0 += 64)
       for (int r0 = 0; r0 < R; r0 += 6)
-        rows_cols<AccumulateDims, T>(std::min(6, R - r0), std::min(4, (hd - d0) / 16), n,
-                                     s + int64_t(r0) * kBlock, v + d0, hd, o + int64_t(r0) * hd + d0);
+        rows_vectors_of<T>(std::min(6, R - r0), std::min(4, (hd - d0) / 16), n, s + int64_t(r0) * kBlock,
+                           int64_t(kBlock), v + d0, int64_t(hd), int64_t(16), o + int64_t(r0) * hd + d0, int64_t(hd),
+                           true, static_cast<const char*>(nullptr), static_cast<const char*>(nullptr));
   }
 };
 
