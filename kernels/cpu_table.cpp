@@ -46,8 +46,9 @@ CpuId cpu_id() {
   return id;
 }
 
-// Rows come from measurements: the values the kernels were written with (on a Zen 3 EPYC),
-// which tune_decode_params() kept on a Zen 4 EPYC (no candidate was 3% faster, three runs).
+// Rows come from measurements: the block sizes the kernels were written with (on a Zen 3 EPYC)
+// and the L2 prefetch distance chosen on a Zen 4 EPYC, all of which tune_decode_params() kept
+// there (no candidate was 3% faster, three runs). Zen 3 has not been measured with the L2 distance.
 // A CPU that is not listed gets the generic row (the same values); the CLI measures it on
 // first use (tune_decode_params) and caches the result.
 DecodeParams decode_params_for_cpu(const CpuId& cpu, std::string* row) {
