@@ -358,7 +358,9 @@ TEST(CliConvert, BadInputsFailAloneAndNothingIsLost) {
   EXPECT_EQ(slurp(out / "good.md"), before);
   // No temporary files are left behind (the ledger is the run's record).
   for (auto& e : fs::directory_iterator(out))
-    if (e.path().filename() != "docling-cpp.ledger.jsonl") EXPECT_EQ(e.path().extension(), ".md") << e.path();
+    if (e.path().filename() != "docling-cpp.ledger.jsonl") {
+      EXPECT_EQ(e.path().extension(), ".md") << e.path();
+    }
   // The password opens it.
   CliRun open = cli("convert " + q(in / "locked.pdf") + " --password 1234 --to md -o " + q(out));
   EXPECT_EQ(open.code, 0) << open.err;
@@ -496,7 +498,9 @@ static void interrupt_keeps_finished_documents(int sig) {
   EXPECT_NE(log.find("interrupted"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(out / "scanned_page.md"));
   for (auto& e : fs::directory_iterator(out))
-    if (e.path().filename() != "docling-cpp.ledger.jsonl") EXPECT_EQ(e.path().filename(), "article.md");
+    if (e.path().filename() != "docling-cpp.ledger.jsonl") {
+      EXPECT_EQ(e.path().filename(), "article.md");
+    }
   cli("convert " + q(kRoot / "samples" / "article.pdf") + " --pipeline text --to md -o " + q(ref));
   EXPECT_EQ(slurp(out / "article.md"), slurp(ref / "article.md"));
   fs::remove(err);
