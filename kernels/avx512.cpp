@@ -238,20 +238,17 @@ AVX512_FN inline void rows_vectors_of(int mr, int n, A... args) {
   rows_vectors<MR, N, T>(args...);
 }
 
-struct Avx512Ops {
-  static constexpr bool kVec = true;
-  static float max(const float* s, int n) { return max_avx2(s, n); }
-  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
+struct Avx512Ops : Avx2Softmax {
   template <class T>
   static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const T* k_end) {
     const int64_t pstride = int64_t(hd) * kKvKeys;
     for (int p = 0; p < panels; p += 4) {
       const T* kp = k + p * pstride;
       const char* ahead = reinterpret_cast<const char*>(kp) + kKAhead;
-      for (int r0 = 0; r0 < R; r0 += 6)
+      for (int r0 = 0; r0 < R; r0 += 6)  // later row blocks find the panels cached: only the first streams
         rows_vectors_of<T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd, int64_t(hd), kp,
                            int64_t(kKvKeys), pstride, s + int64_t(r0) * kBlock + p * kKvKeys, int64_t(kBlock), false,
-                           ahead, reinterpret_cast<const char*>(k_end));
+                           r0 == 0 ? ahead : nullptr, reinterpret_cast<const char*>(k_end));
     }
   }
   template <class T>

@@ -236,8 +236,9 @@ bool applies(const Gemm& g) {
 // A panel keeps 16 columns per k as 32 bytes, so rows k and k + 1 are one 64-byte line; one
 // vpermw turns it into 16 dwords (B(k, n), B(k + 1, n)), lane j holding the column in slot j
 // (panel_slot), the operand vdpbf16ps wants. Each row of x is rounded to bf16 pairs once per
-// product (by the dispatcher, before the column chunks); MR rows x NP panels of sums stay in registers for all of K, then go out in column
-// order (+ bias, + y). Per sum: the pairs in k order, as the portable twin below.
+// product (by the dispatcher, before the column chunks); MR rows x NP panels of sums stay in
+// registers for all of K, then go out in column order (+ bias, + y). Per sum: the pairs in k
+// order, as the portable twin below.
 
 constexpr int kPanelMaxRows = detail::kSmallM;
 

@@ -64,6 +64,12 @@ void gemm_large_avx512(const Gemm& g, bool parallel);
 // attention's softmax step, shared by the AVX-512 level).
 float max_avx2(const float* s, int n);
 float exp_scaled_avx2(float* s, int n, float scale, float mx);
+// The softmax part of the attention's Ops (kernels/attention.h) at the AVX2 and AVX-512 levels.
+struct Avx2Softmax {
+  static constexpr bool kVec = true;
+  static float max(const float* s, int n) { return max_avx2(s, n); }
+  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
+};
 // XType::BF16 rows (at most kSmallM) against bf16 panels through vdpbf16ps (avx512_bf16.cpp,
 // for has_avx512_bf16() only): x's rows as bf16 pairs, row r's pair kp at xp[r * ((K + 1) / 2)
 // + kp] (made once per product), then columns [n0, n1) (n0 on a panel boundary) from them.

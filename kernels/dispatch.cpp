@@ -72,7 +72,8 @@ std::atomic<const KernelTable*> g_table{nullptr};
 std::once_flag g_init;
 // The decode parameters, field by field: kernels read them while another thread may (wrongly)
 // configure; each value is then one or the other, both valid.
-std::atomic<int> g_prefetch_rows{256}, g_single_pass_rows{6}, g_turn_rows{4}, g_turn_k{32};
+std::atomic<int> g_prefetch_rows{DecodeParams{}.prefetch_rows}, g_single_pass_rows{DecodeParams{}.single_pass_rows},
+    g_turn_rows{DecodeParams{}.turn_rows}, g_turn_k{DecodeParams{}.turn_k};
 
 void select_table() {  // under g_mu
   const Isa isa = g_isa.load();
