@@ -87,18 +87,18 @@ AVX2_FN inline void load_panel_row(const uint16_t* p, __m256& lo, __m256& hi) {
   hi = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(int32_t(0xffff0000u))));
 }
 
-// pack_b for the Panel layout (n0 on a panel boundary): widening copies. Panels past the
+// pack_b for the panel layouts (n0 on a panel boundary): widening copies. Panels past the
 // end of B are zero columns; the padding inside the last panel is zero already.
 template <int NR>
 AVX2_FN void pack_panel_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
   static_assert(NR % kPanel == 0);
-  const int panels = (g.N + kPanel - 1) / kPanel;
+  const int panels = (g.N + kPanel - 1) / kPanel, rs = panel_row_stride(g.layout);
   for (int h = 0; h < NR / kPanel; ++h) {
     const int p = n0 / kPanel + h;
-    const uint16_t* src = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel + int64_t(k0) * kPanel;
+    const uint16_t* src = p < panels ? panel_ptr(g, p) + int64_t(k0) * rs : nullptr;
     for (int k = 0; k < kc; ++k) {
       __m256 lo = _mm256_setzero_ps(), hi = lo;
-      if (p < panels) load_panel_row(src + k * kPanel, lo, hi);
+      if (src) load_panel_row(src + int64_t(k) * rs, lo, hi);
       _mm256_storeu_ps(dst + k * NR + h * kPanel, lo);
       _mm256_storeu_ps(dst + k * NR + h * kPanel + 8, hi);
     }
@@ -111,7 +111,7 @@ AVX2_FN void pack_panel_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) 
 // Packs with the fastest routine AVX2 allows (the AVX2 and AVX-512 drivers).
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst) {
-  if (g.layout == BLayout::Panel && n0 % kPanel == 0) {
+  if (is_panel(g.layout) && n0 % kPanel == 0) {
     pack_panel_avx2<NR>(g, k0, kc, n0, dst);
     return;
   }
@@ -266,9 +266,8 @@ void gemv_rows_avx2(const float* const* xr, int mr, const Gemm& g, int n0, int n
 
 // R rows (2 to 6) x 16 columns: s[2r], s[2r + 1] += sum over k in [k0, k1) of
 // xr[r][k] * B row k, the row given by load(k, b0, b1) as two 8-column halves; s holds the
-// sums to continue (zeros to start). The sums are named locals (an array is spilled by GCC);
-
-// decode block and the decode turns (3-4 rows).
+// sums to continue (zeros to start). The sums are named locals (an array is spilled by GCC).
+// Used by the large-M register kernel (6 rows) and the decode turns (2 to 6 rows).
 template <int R, class LoadB>
 AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, const float* const* xr, LoadB load,
                                                             __m256* s) {
@@ -314,10 +313,10 @@ AVX2_FN __attribute__((always_inline)) inline void row_sums(int k0, int k1, cons
 // kGroup panels, one block of rows runs over the group's panels, sums in registers.
 // At most kPanelRows rows per block (DecodeParams::single_pass_rows).
 constexpr int kGroup = 4, kPanelRows = 6;
-// The software prefetch distance along a panel is DecodeParams::prefetch_rows, split among
-// the panels a pass reads side by side. The lines go to L2, far enough ahead that many are in
-// flight: L1 has fewer miss buffers, and asking for lines there just ahead (2 KB) kept
-// batched products waiting on memory.
+// The software prefetch distance is DecodeParams::prefetch_rows half-lines, split among the
+// streams (panel pairs) a pass reads side by side. The lines go to L2, far enough ahead that
+// many are in flight: L1 has fewer miss buffers, and asking for lines there just ahead (2 KB)
+// kept batched products waiting on memory.
 
 // y (+)= v + bias for the 8 columns of half a panel, of which n < 8 may be inside N.
 AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
@@ -340,10 +339,13 @@ AVX2_FN inline void put_half(const Gemm& g, int row, int col, __m256 v) {
 // Rows [0, MR) x panels [p0, p0 + NP): one load per panel and k (16 columns),
 // a broadcast per row and 2 x MR x NP FMAs per k. The unroll pragmas must cover MR and NP
 // entirely: a loop left rolled keeps s in memory (unroll 4 gave <5,1> a store per FMA).
-template <int MR, int NP>
+template <int MR, int NP, bool Pairs>
 AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int ahead) {
-  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
-  const int64_t pstride = g.ldb * kPanel;
+  constexpr int rs = Pairs ? 2 * kPanel : kPanel, odd = Pairs ? 0 : 1;  // a line: 1 or 2 rows
+  const uint16_t* b[NP];
+  bool fetch[NP];  // a pair's two panels are one stream: prefetch it once
+#pragma GCC unroll 8
+  for (int p = 0; p < NP; ++p) b[p] = panel_ptr(g, p0 + p), fetch[p] = !Pairs || p == 0 || (p0 + p) % 2 == 0;
   __m256 s[MR][NP][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -352,8 +354,8 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int
   for (int k = 0; k < g.K; ++k) {
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
-      const uint16_t* bk = b + p * pstride + k * kPanel;
-      if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T1);
+      const uint16_t* bk = b[p] + int64_t(k) * rs;
+      if (fetch[p] && (k & odd) == 0) _mm_prefetch(reinterpret_cast<const char*>(bk + ahead), _MM_HINT_T1);
       __m256 lo, hi;
       load_panel_row(bk, lo, hi);
 #pragma GCC unroll 8
@@ -377,15 +379,17 @@ AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int
     }
 }
 
-// Six rows, one panel: row_sums keeps the 12 sums in registers (GCC spills the array form above).
+// Six rows, one panel (the Panel layout): row_sums keeps the 12 sums in registers (GCC spills
+// the array form above).
 template <>
-AVX2_FN void gemv_panels_avx2<6, 1>(const float* const* xr, const Gemm& g, int p0, int ahead) {
-  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
+AVX2_FN void gemv_panels_avx2<6, 1, false>(const float* const* xr, const Gemm& g, int p0, int ahead) {
+  const uint16_t* b = panel_ptr(g, p0);
+  constexpr int rs = kPanel;
   __m256 acc[12];
   for (__m256& v : acc) v = _mm256_setzero_ps();
   row_sums<6>(0, g.K, xr, [&](int k, __m256& lo, __m256& hi) AVX2_FN {
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T1);
-    load_panel_row(b + k * kPanel, lo, hi);
+    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + int64_t(k) * rs + ahead), _MM_HINT_T1);
+    load_panel_row(b + int64_t(k) * rs, lo, hi);
   }, acc);
   for (int r = 0; r < 6; ++r) {
     put_half(g, r, p0 * kPanel, acc[2 * r]);
@@ -398,16 +402,24 @@ template <int MR>
 AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, int ahead) {
   constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
   int q = p;
-  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP>(xr, g, q, ahead / NP);  // NP streams share it
-  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1>(xr, g, q, ahead);
+  if (g.layout == BLayout::PanelPairs) {  // NP / 2 streams share the distance
+    if constexpr (MR <= 2) {
+      for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP, true>(xr, g, q, ahead / std::max(1, NP / 2));
+      for (; q < p + np; ++q) gemv_panels_avx2<MR, 1, true>(xr, g, q, ahead);
+    }
+    return;
+  }
+  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP, false>(xr, g, q, ahead / NP);  // NP streams share it
+  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1, false>(xr, g, q, ahead);
 }
 
-// More rows than one pass takes (batched decoding): a single pass would need more accumulators
-// than AVX2 has registers, and a second pass over rows 7+ (B from L2) leaves the memory idle
-// while it runs, after a first pass that waits on memory. So the rows go in turns of
-// DecodeParams::turn_rows (their sums parked in L1 between turns) over blocks of turn_k
-// values of k: the first turn pulls a block from memory, the others find it in L1, and the
-// prefetch keeps the stream going meanwhile.
+// More rows than one pass takes (batched decoding; with PanelPairs, 3 or more): a single
+// pass would need more accumulators than AVX2 has registers, and a second pass over rows 7+
+// (or over a pair's other panel) would find B in L2 only, leaving the memory idle while it
+// runs. So the work goes in blocks of DecodeParams::turn_k values of k, and in each block
+// every unit, one turn of about turn_rows rows times one panel (of a pair: each in turn),
+// runs with its sums parked in L1 in between: the first unit pulls the block from memory, the
+// others find it in L1, and the prefetch keeps the stream going meanwhile.
 constexpr int kMaxTurns = kSmallM / 2;
 
 // R rows x 16 columns over [k0, k1), continuing the sums parked in c (row r: c[16 r .. 16 r + 16)).
@@ -420,60 +432,75 @@ AVX2_FN __attribute__((always_inline)) inline void turn_sums(int k0, int k1, con
   for (int i = 0; i < 2 * R; ++i) _mm256_store_ps(c + 8 * i, s[i]);
 }
 
-// Rows [0, M) (M <= kSmallM) x panels [p0, p1), in turns of about d.turn_rows rows (2 to 6).
-AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, const DecodeParams& d) {
-  const int turns = std::clamp((g.M + d.turn_rows - 1) / d.turn_rows, (g.M + 5) / 6, std::max(1, g.M / 2));
-  const int ahead = d.prefetch_rows * kPanel, turn_k = d.turn_k;
+// Rows [0, M) (2 <= M <= kSmallM) x panels [p0, p1), in `turns` turns of rows (2 to 6 each).
+AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, int turns, const DecodeParams& d) {
+  const bool pairs = g.layout == BLayout::PanelPairs;
+  const int ahead = d.prefetch_rows * kPanel, turn_k = d.turn_k, rs = panel_row_stride(g.layout);
   int first[kMaxTurns + 1];  // turn t: rows [first[t], first[t + 1]), sizes differ by at most 1
   for (int t = 0; t <= turns; ++t) first[t] = t * g.M / turns;
   const float* xr[kSmallM];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
-  alignas(32) float c[kSmallM * kPanel];
+  alignas(32) float c[2][kSmallM * kPanel];
   const uint16_t* b = nullptr;  // the panel being worked on
-  auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {  // turn 0: the block comes from memory
-    if (k % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(b + k * kPanel + ahead), _MM_HINT_T1);
-    load_panel_row(b + k * kPanel, lo, hi);
+  // A turn's first unit prefetches the lines of the rows k with k & mask == at: a line holds
+  // two rows of a Panel panel; a pair's two panels share each line and take every other one.
+  int fetch_mask = 1, fetch_at = 0;
+  auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {
+    if ((k & fetch_mask) == fetch_at) _mm_prefetch(reinterpret_cast<const char*>(b + int64_t(k) * rs + ahead), _MM_HINT_T1);
+    load_panel_row(b + int64_t(k) * rs, lo, hi);
   };
-  auto cached = [&](int k, __m256& lo, __m256& hi) AVX2_FN { load_panel_row(b + k * kPanel, lo, hi); };
-  for (int p = p0; p < p1; ++p) {
-    b = static_cast<const uint16_t*>(g.b) + int64_t(p) * g.ldb * kPanel;
-    for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c + i, _mm256_setzero_ps());  // not all 1 KB
+  auto cached = [&](int k, __m256& lo, __m256& hi) AVX2_FN { load_panel_row(b + int64_t(k) * rs, lo, hi); };
+  for (int p = p0; p < p1;) {
+    const int np = pairs && p % 2 == 0 && p + 1 < p1 ? 2 : 1;  // the panels of this pair inside [p0, p1)
+    for (int h = 0; h < np; ++h)
+      for (int i = 0; i < g.M * kPanel; i += 8) _mm256_store_ps(c[h] + i, _mm256_setzero_ps());  // not all 1 KB
     for (int k0 = 0; k0 < g.K; k0 += turn_k) {
       const int k1 = std::min(g.K, k0 + turn_k);
-      for (int t = 0; t < turns; ++t) {
-        const float* const* x = xr + first[t];
-        float* ct = c + first[t] * kPanel;
-        auto turn = [&](auto load) AVX2_FN {
-          switch (first[t + 1] - first[t]) {
-            case 2: turn_sums<2>(k0, k1, x, load, ct); break;
-            case 3: turn_sums<3>(k0, k1, x, load, ct); break;
-            case 4: turn_sums<4>(k0, k1, x, load, ct); break;
-            case 5: turn_sums<5>(k0, k1, x, load, ct); break;
-            default: turn_sums<6>(k0, k1, x, load, ct); break;
-          }
-        };
-        t == 0 ? turn(stream) : turn(cached);
+      for (int h = 0; h < np; ++h) {
+        b = panel_ptr(g, p + h);
+        for (int t = 0; t < turns; ++t) {
+          const float* const* x = xr + first[t];
+          float* ct = c[h] + first[t] * kPanel;
+          auto turn = [&](auto load) AVX2_FN {
+            switch (first[t + 1] - first[t]) {
+              case 2: turn_sums<2>(k0, k1, x, load, ct); break;
+              case 3: turn_sums<3>(k0, k1, x, load, ct); break;
+              case 4: turn_sums<4>(k0, k1, x, load, ct); break;
+              case 5: turn_sums<5>(k0, k1, x, load, ct); break;
+              default: turn_sums<6>(k0, k1, x, load, ct); break;
+            }
+          };
+          if (pairs) fetch_mask = np - 1, fetch_at = h;
+          t == 0 ? turn(stream) : turn(cached);
+        }
       }
     }
-    for (int r = 0; r < g.M; ++r) {
-      put_half(g, r, p * kPanel, _mm256_load_ps(c + r * kPanel));
-      put_half(g, r, p * kPanel + 8, _mm256_load_ps(c + r * kPanel + 8));
-    }
+    for (int h = 0; h < np; ++h)
+      for (int r = 0; r < g.M; ++r) {
+        put_half(g, r, (p + h) * kPanel, _mm256_load_ps(c[h] + r * kPanel));
+        put_half(g, r, (p + h) * kPanel + 8, _mm256_load_ps(c[h] + r * kPanel + 8));
+      }
+    p += np;
   }
 }
 
+}  // namespace
+
 // Columns [n0, n1) (n0 on a panel boundary) of every row.
 AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
-  const int p1 = (n1 + kPanel - 1) / kPanel;
+  const int p0 = n0 / kPanel, p1 = (n1 + kPanel - 1) / kPanel;
   const DecodeParams d = decode_params();
-  if (g.M > d.single_pass_rows) {
-    gemv_panel_turns_avx2(g, n0 / kPanel, p1, d);
+  if (g.M > d.single_pass_rows || (g.layout == BLayout::PanelPairs && g.M > 2)) {
+    const int turns = g.M <= d.single_pass_rows
+                          ? 1
+                          : std::clamp((g.M + d.turn_rows - 1) / d.turn_rows, (g.M + 5) / 6, std::max(1, g.M / 2));
+    gemv_panel_turns_avx2(g, p0, p1, turns, d);
     return;
   }
   const int ahead = d.prefetch_rows * kPanel;
   const float* xr[kPanelRows];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
-  for (int p = n0 / kPanel; p < p1; p += kGroup) {
+  for (int p = p0; p < p1; p += kGroup) {
     const int np = std::min(kGroup, p1 - p);
     switch (g.M) {
       case 1: gemv_panel_block<1>(xr, g, p, np, ahead); break;
@@ -485,8 +512,6 @@ AVX2_FN void gemv_panel_avx2(const Gemm& g, int n0, int n1) {
     }
   }
 }
-
-}  // namespace
 
 // Small M, NK layout: up to kGemvRows rows of x per pass over a chunk of B.
 void gemv_nk_avx2(const Gemm& g, int n0, int n1) {

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "kernels/attention.h"
 #include "kernels/common.h"
 #include "kernels/int8_gemm.h"
+#include "kernels/panel_avx512.h"
 
 #define AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
@@ -83,6 +85,122 @@ AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, fl
     for (; k + 16 <= K; k += 16) s = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), load16_b<BF16>(g, off + k), s);
     out[n - n0] = _mm512_reduce_add_ps(s) + (k < K ? dot_scalar(x, g, n, k, K) : 0.0f);
   }
+}
+
+// --- few rows against the decoder's panels (decode steps), f32 activations ----------------
+//
+// For the PanelPairs layout (the Panel layout takes AVX2's kernels). With 32 registers every
+// row of a decode batch (up to 14) keeps its sums in registers for all of K, so each row of B
+// is widened to f32 once for all rows (AVX2's 16 registers take 7+ rows in turns, widening
+// each row of B once per turn). A pair of panels goes at once: row k of both is one 64-byte
+// line whose dwords hold two bf16 each (panel_slot: columns j and j + 8), so one load, a shift
+// and a mask widen 32 columns (in L1 nearly the FMA peak, where widening each panel with
+// vpmovzxwd cost 12%), and the pass reads one sequential stream. Per sum: k in order, as the
+// AVX2 kernels, so the two levels agree bit for bit.
+
+// y (+)= v (+ bias) for columns [off, off + 8) of panels p (lanes 0-7) and p + 1 (lanes 8-15),
+// those inside N.
+AVX512_FN void put_half_avx512(const Gemm& g, int row, int p, int off, __m512 v) {
+  for (int h = 0; h < 2; ++h) {
+    const int col = (p + h) * kPanel + off, n = std::min(8, g.N - col);
+    if (n <= 0) continue;
+    const __mmask8 m = __mmask8(n >= 8 ? 0xff : (1u << n) - 1);
+    const __m512d d = _mm512_castps_pd(v);
+    __m256 w = _mm256_castpd_ps(h ? _mm512_extractf64x4_pd(d, 1) : _mm512_extractf64x4_pd(d, 0));
+    float* y = g.y + int64_t(row) * g.ldy + col;
+    if (g.bias) w = _mm256_add_ps(w, _mm256_maskz_loadu_ps(m, g.bias + col));
+    if (g.accumulate) w = _mm256_add_ps(w, _mm256_maskz_loadu_ps(m, y));
+    _mm256_mask_storeu_ps(y, m, w);
+  }
+}
+
+// Rows [0, MR) x the pair of panels from p (even), all of K; `ahead`: prefetch distance in
+// elements. Halves: 3 for both panels; 1 (the low 8 columns of each) or 2 (the high 8) alone,
+// for more rows than registers hold sums of both.
+template <int MR, int Halves>
+AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int ahead) {
+  constexpr bool kLo = Halves & 1, kHi = Halves & 2;
+  const uint16_t* b = panel_ptr(g, p);
+  const __m512i high = _mm512_set1_epi32(int32_t(0xffff0000u));
+  // acc[r][0]: columns 0-7 of panels p and p + 1 (lanes 0-7, 8-15); [1]: columns 8-15.
+  __m512 acc[MR][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int k = 0; k < g.K; ++k) {
+    const uint16_t* line = b + int64_t(k) * 2 * kPanel;
+    _mm_prefetch(reinterpret_cast<const char*>(line + ahead), _MM_HINT_T1);
+    const __m512i v = _mm512_loadu_si512(line);
+    const __m512 lo = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+    const __m512 hi = _mm512_castsi512_ps(_mm512_and_si512(v, high));
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512 a = _mm512_set1_ps(xr[r][k]);
+      if constexpr (kLo) acc[r][0] = _mm512_fmadd_ps(a, lo, acc[r][0]);
+      if constexpr (kHi) acc[r][1] = _mm512_fmadd_ps(a, hi, acc[r][1]);
+    }
+  }
+  // Panel p: lanes 0-7 of both; panel p + 1: lanes 8-15 of both (column order either way).
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+  for (int r = 0; r < MR; ++r) {
+    if constexpr (Halves == 3) {
+      put_panel_avx512(g, r, p, _mm512_permutex2var_ps(acc[r][0], first, acc[r][1]));
+      if ((p + 1) * kPanel < g.N) put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(acc[r][0], second, acc[r][1]));
+    } else {
+      put_half_avx512(g, r, p, kLo ? 0 : 8, kLo ? acc[r][0] : acc[r][1]);
+    }
+  }
+}
+
+// Rows [0, MR) x panel p alone (a chunk that starts or ends inside a pair).
+template <int MR>
+AVX512_FN void panel_single_sums(const float* const* xr, const Gemm& g, int p, int ahead) {
+  const uint16_t* b = panel_ptr(g, p);
+  __m512 acc[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) acc[r] = _mm512_setzero_ps();
+  for (int k = 0; k < g.K; ++k) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + int64_t(k) * 2 * kPanel + ahead), _MM_HINT_T1);
+    const __m512 w = load16_bf16(b + int64_t(k) * 2 * kPanel);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xr[r][k]), w, acc[r]);
+  }
+  for (int r = 0; r < MR; ++r) put_panel_avx512(g, r, p, slots_to_columns(acc[r]));
+}
+
+// Panels [p0, p1) of MR rows: whole pairs in one pass (up to 14 rows: 2 MR sums, 2 vectors
+// of B, a broadcast), or in two passes of one half each (the second finds the lines in L2).
+template <int MR>
+AVX512_FN void panel_rows_f32(const float* const* xr, const Gemm& g, int p0, int p1, int ahead) {
+  int p = p0;
+  if (p % 2) panel_single_sums<MR>(xr, g, p++, ahead);
+  for (; p + 2 <= p1; p += 2) {
+    if constexpr (MR <= 14) {
+      panel_pair_sums<MR, 3>(xr, g, p, ahead);
+    } else {
+      panel_pair_sums<MR, 1>(xr, g, p, ahead);
+      panel_pair_sums<MR, 2>(xr, g, p, ahead);
+    }
+  }
+  if (p < p1) panel_single_sums<MR>(xr, g, p, ahead);
+}
+
+template <int... R>
+AVX512_FN void panel_dispatch_f32(std::integer_sequence<int, R...>, const float* const* xr, const Gemm& g, int p0,
+                                  int p1, int ahead) {
+  ((g.M == R + 1 ? panel_rows_f32<R + 1>(xr, g, p0, p1, ahead) : void()), ...);
+}
+
+// Columns [n0, n1) (n0 on a panel boundary) of every row (M <= kSmallM).
+AVX512_FN void gemv_panel_avx512(const Gemm& g, int n0, int n1) {
+  if (g.layout != BLayout::PanelPairs) {
+    gemv_panel_avx2(g, n0, n1);
+    return;
+  }
+  const float* xr[kSmallM];
+  for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
+  panel_dispatch_f32(std::make_integer_sequence<int, kSmallM>{}, xr, g, n0 / kPanel, (n1 + kPanel - 1) / kPanel,
+                     decode_params().prefetch_rows * kPanel);
 }
 
 // --- AVX512-VNNI int8 x int8 (small M) ---
@@ -272,6 +390,7 @@ KernelTable avx512_kernels(bool int8_act) {
   KernelTable t = avx2_kernels();
   t.isa = Isa::Avx512;
   t.gemv_nk = int8_act ? gemv_nk_avx512<true> : gemv_nk_avx512<false>;
+  t.gemv_panel = gemv_panel_avx512;
   t.gemm_large = gemm_large_avx512;
   t.attend_f16 = attend_f16_avx512;
   t.attend_f32 = attend_f32_avx512;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/panel_avx512.h"
 #include "core/half.h"  // f32_to_bf16
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
@@ -228,13 +229,13 @@ void gemm_bf16_blocked(const Gemm& g, bool parallel, ConvertFn convert, MicroFn 
 }
 
 bool applies(const Gemm& g) {
-  return g.btype == BType::BF16 && g.layout != BLayout::Panel && g.M > 0 && g.N > 0 && g.K > 0;
+  return g.btype == BType::BF16 && !is_panel(g.layout) && g.M > 0 && g.N > 0 && g.K > 0;
 }
 
 // --- few rows against the decoder's panels (decode steps) ---------------------------------
 //
-// A panel keeps 16 columns per k as 32 bytes, so rows k and k + 1 are one 64-byte line; one
-// vpermw turns it into 16 dwords (B(k, n), B(k + 1, n)), lane j holding the column in slot j
+// A panel keeps 16 columns per k as 32 bytes; one vpermw turns rows k and k + 1 (side by
+// side) into 16 dwords (B(k, n), B(k + 1, n)), lane j holding the column in slot j
 // (panel_slot), the operand vdpbf16ps wants. Each row of x is rounded to bf16 pairs once per
 // product (by the dispatcher, before the column chunks); MR rows x NP panels of sums stay in
 // registers for all of K, then go out in column order (+ bias, + y). Per sum: the pairs in k
@@ -250,26 +251,20 @@ void pairs_portable(const Gemm& g, int kpairs, uint32_t* xp) {
   }
 }
 
-// y (+)= v (+ bias) for the 16 columns of panel p; v's lane j is the column in slot j.
-BF16_FN void put_panel(const Gemm& g, int row, int p, __m512 v) {
-  const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-  v = _mm512_permutexvar_ps(order, v);  // lane i = column p * 16 + i
-  const int col = p * kPanel, n = std::min(kPanel, g.N - col);
-  const __mmask16 m = __mmask16(n >= 16 ? 0xffff : (1u << n) - 1);
-  float* y = g.y + int64_t(row) * g.ldy + col;
-  if (g.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g.bias + col));
-  if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
-  _mm512_mask_storeu_ps(y, m, v);
-}
-
 // Rows [0, MR) x panels [p0, p0 + NP), all of K.
 template <int MR, int NP>
 BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int ahead) {
   alignas(64) static const uint16_t kPairs[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
                                                   8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
   const __m512i pairs = _mm512_load_si512(kPairs);  // word 2j: row k, slot j; word 2j + 1: row k + 1
-  const uint16_t* b = static_cast<const uint16_t*>(g.b) + int64_t(p0) * g.ldb * kPanel;
-  const int64_t pstride = g.ldb * kPanel;
+  const int rs = panel_row_stride(g.layout);
+  // Rows k and k + 1 share a line in the Panel layout; in PanelPairs a pair's panels share one
+  // line per row, and a pass over both streams it once.
+  const bool pair_lines = g.layout == BLayout::PanelPairs;
+  const uint16_t* b[NP];
+  bool fetch[NP];
+#pragma GCC unroll 2
+  for (int q = 0; q < NP; ++q) b[q] = detail::panel_ptr(g, p0 + q), fetch[q] = !pair_lines || q == 0 || (p0 + q) % 2 == 0;
   __m512 acc[MR][NP];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
@@ -280,11 +275,16 @@ BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, i
     __m512bh bv[NP];
 #pragma GCC unroll 2
     for (int q = 0; q < NP; ++q) {
-      const uint16_t* line = b + q * pstride + int64_t(2 * kp) * kPanel;
-      _mm_prefetch(reinterpret_cast<const char*>(line + ahead), _MM_HINT_T1);  // into L2 (as avx2.cpp)
-      // An odd K's last row stands alone: its pair partner is zero (and may not exist).
-      const __m512i raw = kp < full ? _mm512_loadu_si512(line) : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(line)));
-      bv[q] = (__m512bh)_mm512_permutexvar_epi16(pairs, raw);
+      const uint16_t* row = b[q] + int64_t(2 * kp) * rs;
+      if (fetch[q]) {  // into L2 (as avx2.cpp)
+        _mm_prefetch(reinterpret_cast<const char*>(row + ahead), _MM_HINT_T1);
+        if (pair_lines) _mm_prefetch(reinterpret_cast<const char*>(row + rs + ahead), _MM_HINT_T1);
+      }
+      // Rows k and k + 1 side by side; an odd K's last row stands alone: its partner is zero
+      // (and does not exist).
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
+      const __m256i hi = kp < full ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + rs)) : _mm256_setzero_si256();
+      bv[q] = (__m512bh)_mm512_permutexvar_epi16(pairs, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
     }
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
@@ -294,14 +294,15 @@ BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, i
     }
   }
   for (int r = 0; r < MR; ++r)
-    for (int q = 0; q < NP; ++q) put_panel(g, r, p0 + q, acc[r][q]);
+    for (int q = 0; q < NP; ++q) detail::put_panel_avx512(g, r, p0 + q, detail::slots_to_columns(acc[r][q]));
 }
 
 template <int MR>
 BF16_FN void panel_rows(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int p1, int ahead) {
   constexpr int NP = MR <= 8 ? 2 : 1;  // at most 16 sums, 2 B vectors and a broadcast
   int p = p0;
-  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead / NP);  // NP streams share it
+  const int streams = g.layout == BLayout::PanelPairs ? 1 : NP;  // they share the distance
+  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead / streams);
   for (; p < p1; ++p) panel_sums<MR, 1>(g, xp, kpairs, p, ahead);
 }
 
@@ -350,8 +351,8 @@ void gemv_panel_bf16_portable(const Gemm& g) {
       float acc = 0.0f;
       for (int kp = 0; kp < kpairs; ++kp) {
         const uint32_t x = xp[size_t(r) * kpairs + kp];
-        const uint32_t lo = b[panel_index(n, 2 * kp, g.ldb)];
-        const uint32_t hi = 2 * kp + 1 < g.K ? b[panel_index(n, 2 * kp + 1, g.ldb)] : 0u;
+        const uint32_t lo = b[panel_index(n, 2 * kp, g.ldb, g.layout)];
+        const uint32_t hi = 2 * kp + 1 < g.K ? b[panel_index(n, 2 * kp + 1, g.ldb, g.layout)] : 0u;
         acc += hi_f(x) * hi_f(hi << 16);
         acc += lo_f(x) * lo_f(lo);
       }
@@ -371,7 +372,7 @@ bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
 
 void gemm_bf16_emulated(const Gemm& g, bool parallel) {
   if (g.btype != BType::BF16) throw std::invalid_argument("gemm_bf16_emulated: B must be bf16");
-  if (g.layout == BLayout::Panel && g.M <= kPanelMaxRows && g.M > 0 && g.N > 0 && g.K > 0) gemv_panel_bf16_portable(g);
+  if (is_panel(g.layout) && g.M <= kPanelMaxRows && g.M > 0 && g.N > 0 && g.K > 0) gemv_panel_bf16_portable(g);
   else if (applies(g)) gemm_bf16_blocked(g, parallel, convert_portable, micro_portable);
 }
 

@@ -57,6 +57,7 @@ DecodeParams decode_params();                          // dispatch.cpp: the ones
 // f32 activations), the AVX2 packing (for the AVX-512 driver) and the AVX-512 large product
 // (the AVX512-BF16 level's fallback where vdpbf16ps does not apply).
 void gemv_nk_avx2(const Gemm& g, int n0, int n1);
+void gemv_panel_avx2(const Gemm& g, int n0, int n1);  // either panel layout
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst);  // NR = 16, 32
 void gemm_large_avx512(const Gemm& g, bool parallel);
@@ -97,6 +98,11 @@ inline float bf16f(uint16_t v) {
   return f;
 }
 
+// Row 0 of panel p of a B in a panel layout (its row k: + k * panel_row_stride(g.layout)).
+inline const uint16_t* panel_ptr(const Gemm& g, int p) {
+  return static_cast<const uint16_t*>(g.b) + panel_start(p, g.ldb, g.layout);
+}
+
 // K values sharing one int8 scale, and scales per output channel.
 inline int group_of(const Gemm& g) { return g.group > 0 && g.group < g.K ? g.group : g.K; }
 inline int groups_of(const Gemm& g) { return (g.K + group_of(g) - 1) / group_of(g); }
@@ -109,7 +115,7 @@ inline float i8_scale(const Gemm& g, int n, int k) {
 inline float b_at(const Gemm& g, int n, int k) {
   int64_t idx = g.layout == BLayout::NK   ? int64_t(n) * g.ldb + k
                 : g.layout == BLayout::KN ? int64_t(k) * g.ldb + n
-                                          : panel_index(n, k, g.ldb);
+                                          : panel_index(n, k, g.ldb, g.layout);
   switch (g.btype) {
     case BType::BF16: return bf16f(static_cast<const uint16_t*>(g.b)[idx]);
     case BType::I8: return float(static_cast<const int8_t*>(g.b)[idx]) * i8_scale(g, n, k);
@@ -122,7 +128,7 @@ inline float b_at(const Gemm& g, int n, int k) {
 template <int NR>
 void pack_b(const Gemm& g, int k0, int kc, int n0, float* dst) {
   int nv = std::min(NR, g.N - n0);
-  if (g.layout == BLayout::Panel) {
+  if (is_panel(g.layout)) {
     for (int k = 0; k < kc; ++k)
       for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < nv ? b_at(g, n0 + j, k0 + k) : 0.0f;
   } else if (g.layout == BLayout::NK) {

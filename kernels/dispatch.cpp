@@ -160,6 +160,8 @@ KernelSettings current_settings() {
 }
 
 Isa detected_isa() { return detect(); }
+
+BLayout panel_layout_for_cpu() { return detect() >= Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel; }
 Isa active_isa() { return active_kernels().isa; }
 
 void set_isa(Isa isa) {
@@ -211,7 +213,7 @@ void check_gemm(const Gemm& g) {
   if (g.btype == BType::I8 &&
       (g.layout != BLayout::NK || !g.bscale || (g.group > 0 && g.group < g.K && g.group % 8 != 0)))
     throw std::invalid_argument("gemm: int8 B needs the NK layout, scales, and a group that is a multiple of 8");
-  if (g.layout == BLayout::Panel && g.btype != BType::BF16)
+  if (is_panel(g.layout) && g.btype != BType::BF16)
     throw std::invalid_argument("gemm: the panel layout holds BF16 only");
   if (g.xtype == XType::I8 && (g.btype != BType::I8 || group_of(g) != g.K))
     throw std::invalid_argument("gemm: int8 activations need int8 B with one scale per output channel");
@@ -221,7 +223,7 @@ void check_gemm(const Gemm& g) {
 // certain, as gemm() below takes it: f32 activations, or bf16 ones against panels.
 bool small_m(const Gemm& g) {
   return g.M > 0 && g.N > 0 && g.K > 0 && g.M <= kSmallM &&
-         (g.xtype == XType::F32 || (g.xtype == XType::BF16 && g.layout == BLayout::Panel));
+         (g.xtype == XType::F32 || (g.xtype == XType::BF16 && is_panel(g.layout)));
 }
 
 // One small-M product run by column chunks: its kernel, or for bf16 activations against panels
@@ -247,7 +249,7 @@ constexpr int kGroupMost = 8;  // products per shared loop (a decoder layer's gr
 void run_small_m(const Gemm* list, int n, bool parallel) {
   const KernelTable& t = active_kernels();
   const bool native_bf16 = has_avx512_bf16();
-  auto bf16_pairs = [&](const Gemm& g) { return native_bf16 && g.xtype == XType::BF16 && g.layout == BLayout::Panel; };
+  auto bf16_pairs = [&](const Gemm& g) { return native_bf16 && g.xtype == XType::BF16 && is_panel(g.layout); };
   size_t words = 0;
   for (int i = 0; i < n; ++i)
     if (small_m(list[i]) && bf16_pairs(list[i])) words += size_t(list[i].M) * size_t((list[i].K + 1) / 2);
@@ -263,7 +265,7 @@ void run_small_m(const Gemm* list, int n, bool parallel) {
     j.g = &g;
     first[i + 1] = first[i];
     if (!small_m(g)) continue;
-    j.chunk = g.layout == BLayout::Panel && g.M >= 3 ? 2 * kPanel : kGemvChunk;
+    j.chunk = is_panel(g.layout) && g.M >= 3 ? 2 * kPanel : kGemvChunk;
     j.chunks = (g.N + j.chunk - 1) / j.chunk;
     first[i + 1] += j.chunks;
     if (bf16_pairs(g)) {
@@ -271,7 +273,7 @@ void run_small_m(const Gemm* list, int n, bool parallel) {
       j.pairs = next;
       next += size_t(g.M) * size_t((g.K + 1) / 2);
     } else {
-      j.gemv = g.layout == BLayout::NK ? t.gemv_nk : g.layout == BLayout::Panel ? t.gemv_panel : t.gemv_kn;
+      j.gemv = g.layout == BLayout::NK ? t.gemv_nk : is_panel(g.layout) ? t.gemv_panel : t.gemv_kn;
     }
   }
   if (!parallel || first[n] <= 1) {

@@ -30,8 +30,9 @@ enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
 // (kernels/tune.h) measures. Any valid values give the same results (only the order of
 // work changes, not the sums).
 struct DecodeParams {
-  int prefetch_rows = 256;   // software prefetch into L2, 32-byte panel rows ahead (shared among
-                             // the panels one pass reads side by side; 0: none)
+  int prefetch_rows = 256;   // software prefetch into L2, this many 32-byte panel rows (half lines)
+                             // ahead, shared among the streams (panel pairs) one pass reads; 0: none
+  // AVX2 only (the AVX-512 kernels keep up to 14 rows' sums in registers in one pass):
   int single_pass_rows = 6;  // up to this many rows (1..6) share one pass over B; more go in turns
   int turn_rows = 4;         // rows per turn (2..6); the sums wait in L1 between turns
   int turn_k = 32;           // values of k per turn (8..1024): one turn streams it, the others find it in L1
@@ -79,19 +80,37 @@ enum class BType : uint8_t { F32, BF16, I8 };
 // Panel (BF16 only): B in panels of kPanel columns, [k][16] each, made once by to_panels
 // (the decoder's weights): a decode step broadcasts x and streams B in order, with no
 // transposes or horizontal sums, and prefill widens a panel without gathering. ldb = K.
-enum class BLayout : uint8_t { NK, KN, Panel };
+// PanelPairs: the same panels stored in pairs, row by row: for each k, one 64-byte line holds
+// row k of panel 2P and then row k of panel 2P + 1, so one AVX-512 load takes 32 columns and
+// a pass over both panels reads one sequential stream. Panel suits AVX2, whose 16 registers
+// hold the sums of one panel at a time (a pass over one panel of a pair would pull whole
+// lines and use half); panel_layout_for_cpu() says which to make.
+enum class BLayout : uint8_t { NK, KN, Panel, PanelPairs };
+inline bool is_panel(BLayout l) { return l == BLayout::Panel || l == BLayout::PanelPairs; }
+// PanelPairs where the CPU has AVX-512, else Panel.
+BLayout panel_layout_for_cpu();
 
 constexpr int kPanel = 16;
 // Within a panel row, 32-bit lane i holds column i in its low half and column i + 8 in its
 // high half: one 32-byte load, a shift and a mask give both 8-column halves as f32.
 inline int panel_slot(int j) { return j < 8 ? 2 * j : 2 * (j - 8) + 1; }
-inline int64_t panel_index(int n, int k, int64_t ldb) {
-  return int64_t(n / kPanel) * ldb * kPanel + int64_t(k) * kPanel + panel_slot(n % kPanel);
+// Elements from row k of a panel to its row k + 1.
+inline int panel_row_stride(BLayout l) { return l == BLayout::PanelPairs ? 2 * kPanel : kPanel; }
+// Where row 0 of panel p starts.
+inline int64_t panel_start(int p, int64_t ldb, BLayout l) {
+  return l == BLayout::PanelPairs ? int64_t(p / 2) * ldb * 2 * kPanel + (p % 2) * kPanel : int64_t(p) * ldb * kPanel;
 }
-// Elements of the panel form of an [N, K] matrix (N rounded up to whole panels, zero-padded).
-inline int64_t panel_elems(int N, int K) { return int64_t((N + kPanel - 1) / kPanel) * kPanel * K; }
+inline int64_t panel_index(int n, int k, int64_t ldb, BLayout l = BLayout::Panel) {
+  return panel_start(n / kPanel, ldb, l) + int64_t(k) * panel_row_stride(l) + panel_slot(n % kPanel);
+}
+// Elements of the panel form of an [N, K] matrix (N rounded up to whole panels or pairs,
+// zero-padded).
+inline int64_t panel_elems(int N, int K, BLayout l = BLayout::Panel) {
+  const int cols = l == BLayout::PanelPairs ? 2 * kPanel : kPanel;
+  return int64_t((N + cols - 1) / cols) * cols * K;
+}
 // w [N, K] (row stride ldw, BF16 NK) into out[panel_elems(N, K)].
-void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out);
+void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out, BLayout l = BLayout::Panel);
 
 // How x enters one product (a per-call choice: the vision encoder's precision option, apart
 // from the process-wide settings above).

@@ -12,10 +12,10 @@ namespace docling::kernels {
 using detail::b_at;
 using detail::for_rows;
 
-void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out) {
-  std::fill(out, out + panel_elems(N, K), uint16_t(0));
+void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out, BLayout l) {
+  std::fill(out, out + panel_elems(N, K, l), uint16_t(0));
   for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k) out[panel_index(n, k, K)] = w[int64_t(n) * ldw + k];
+    for (int k = 0; k < K; ++k) out[panel_index(n, k, K, l)] = w[int64_t(n) * ldw + k];
 }
 
 void gemm_reference(const Gemm& g) {

@@ -21,13 +21,14 @@ double now_s() {
 struct Bench {
   std::vector<ProductShape> shapes;
   std::vector<int64_t> offsets;  // of each product's panels, copy after copy
+  BLayout layout = panel_layout_for_cpu();  // as the decoder's weights
   aligned_vector<uint16_t> panels;
   aligned_vector<float> x, y;
 
   explicit Bench(const TuneOptions& o) : shapes(o.shapes) {
     int64_t layer = 0, max_n = 0, max_k = 0;
     for (const ProductShape& s : shapes) {
-      layer += panel_elems(s.n, s.k);
+      layer += panel_elems(s.n, s.k, layout);
       max_n = std::max<int64_t>(max_n, s.n);
       max_k = std::max<int64_t>(max_k, s.k);
     }
@@ -36,7 +37,7 @@ struct Bench {
     for (int64_t c = 0; c < copies; ++c)
       for (const ProductShape& s : shapes) {
         offsets.push_back(at);
-        at += panel_elems(s.n, s.k);
+        at += panel_elems(s.n, s.k, layout);
       }
     panels.resize(size_t(at));
     for (int64_t i = 0; i < at; ++i) panels[size_t(i)] = uint16_t(0x3c00 + (i * 7919) % 256);  // ~[0.0078, 0.0156]
@@ -51,7 +52,7 @@ struct Bench {
       Gemm g;
       g.M = rows; g.N = s.n; g.K = s.k;
       g.x = x.data(); g.ldx = s.k;
-      g.b = panels.data() + offsets[i]; g.btype = BType::BF16; g.layout = BLayout::Panel; g.ldb = s.k;
+      g.b = panels.data() + offsets[i]; g.btype = BType::BF16; g.layout = layout; g.ldb = s.k;
       g.y = y.data(); g.ldy = s.n;
       gemm(g);
     }
@@ -79,18 +80,20 @@ double measure(Bench& b, const TuneOptions& o, const DecodeParams& p) {
 // machine is a few percent, and a change for noise would make the choice flap between runs.
 constexpr double kMargin = 0.97;
 
-// The values each parameter may take in the search.
+// The values each parameter may take in the search. The ways of sharing passes between rows
+// apply to AVX2's kernels only: the AVX-512 ones keep every row's sums in registers.
 struct Axis {
   int DecodeParams::*field;
   std::vector<int> values;
+  bool rows = false;
 };
 
 const std::vector<Axis>& axes() {
   static const std::vector<Axis> all = {
       {&DecodeParams::prefetch_rows, {0, 64, 128, 256, 512}},
-      {&DecodeParams::turn_rows, {2, 3, 4, 6}},
-      {&DecodeParams::turn_k, {16, 32, 64, 128, 256}},
-      {&DecodeParams::single_pass_rows, {2, 3, 4, 6}},
+      {&DecodeParams::turn_rows, {2, 3, 4, 6}, true},
+      {&DecodeParams::turn_k, {16, 32, 64, 128, 256}, true},
+      {&DecodeParams::single_pass_rows, {2, 3, 4, 6}, true},
   };
   return all;
 }
@@ -113,6 +116,7 @@ TuneResult tune_decode_params(const TuneOptions& o) {
     r.best_seconds = r.start_seconds = measure(bench, o, o.start);
     r.trials.push_back({o.start, r.start_seconds});
     for (const Axis& axis : axes()) {
+      if (axis.rows && active_isa() == Isa::Avx512) continue;
       const DecodeParams base = r.best;
       for (int v : axis.values) {
         DecodeParams p = base;

@@ -20,9 +20,10 @@ struct Case {
   int M, N, K;
   std::vector<float> x, bias, y0;
   std::vector<uint16_t> w, panels;
+  BLayout layout = BLayout::Panel;
 };
 
-Case make_case(int M, int N, int K, unsigned seed) {
+Case make_case(int M, int N, int K, unsigned seed, BLayout layout = BLayout::Panel) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   Case c{M, N, K, std::vector<float>(size_t(M) * K), std::vector<float>(size_t(N)), std::vector<float>(size_t(M) * N), {}, {}};
@@ -31,8 +32,9 @@ Case make_case(int M, int N, int K, unsigned seed) {
   for (float& v : c.y0) v = u(rng);
   c.w.resize(size_t(N) * K);
   for (uint16_t& v : c.w) v = docling::f32_to_bf16(u(rng));
-  c.panels.resize(size_t(panel_elems(N, K)));
-  to_panels(c.w.data(), N, K, K, c.panels.data());
+  c.layout = layout;
+  c.panels.resize(size_t(panel_elems(N, K, layout)));
+  to_panels(c.w.data(), N, K, K, c.panels.data(), layout);
   return c;
 }
 
@@ -40,7 +42,7 @@ Gemm panel_gemm(const Case& c, std::vector<float>& y, bool bias, bool accumulate
   y = c.y0;
   Gemm g;
   g.M = c.M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-  g.b = c.panels.data(); g.btype = BType::BF16; g.layout = BLayout::Panel; g.ldb = c.K;
+  g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
   g.y = y.data(); g.ldy = c.N; g.bias = bias ? c.bias.data() : nullptr; g.accumulate = accumulate;
   g.xtype = XType::BF16;
   return g;
@@ -50,15 +52,16 @@ Gemm panel_gemm(const Case& c, std::vector<float>& y, bool bias, bool accumulate
 
 TEST(DecodeBf16, NativeMatchesPortableAndTheRoundedProduct) {
   const bool native = has_avx512_bf16();
+  for (BLayout layout : {BLayout::Panel, BLayout::PanelPairs})
   for (int K : {64, 301})
     for (int M = 1; M <= 16; ++M) {
-      const Case c = make_case(M, 100, K, unsigned(M * 1000 + K));
+      const Case c = make_case(M, 100, K, unsigned(M * 1000 + K), layout);
       const bool bias = M % 2 == 1, acc = M % 3 == 0;
       std::vector<float> got, twin, ref;
       gemm(panel_gemm(c, got, bias, acc));
       gemm_bf16_emulated(panel_gemm(c, twin, bias, acc), true);
       if (native) {
-        ASSERT_EQ(got, twin) << "M=" << M << " K=" << K;
+        ASSERT_EQ(got, twin) << "M=" << M << " K=" << K << (layout == BLayout::PanelPairs ? " pairs" : "");
       }
       // The product of x rounded to bf16, in double.
       for (int m = 0; m < M; ++m)

@@ -36,17 +36,19 @@ struct PanelCase {
   int M, N, K;
   std::vector<float> x;
   std::vector<uint16_t> panels;
+  BLayout layout = BLayout::Panel;
 };
 
-PanelCase make_case(int M, int N, int K, unsigned seed) {
+PanelCase make_case(int M, int N, int K, unsigned seed, BLayout layout = BLayout::Panel) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   PanelCase c{M, N, K, std::vector<float>(size_t(M) * K), {}};
   for (float& v : c.x) v = u(rng);
   std::vector<uint16_t> w(size_t(N) * K);
   for (uint16_t& v : w) v = docling::f32_to_bf16(u(rng));
-  c.panels.resize(size_t(panel_elems(N, K)));
-  to_panels(w.data(), N, K, K, c.panels.data());
+  c.layout = layout;
+  c.panels.resize(size_t(panel_elems(N, K, layout)));
+  to_panels(w.data(), N, K, K, c.panels.data(), layout);
   return c;
 }
 
@@ -54,7 +56,7 @@ std::vector<float> product(const PanelCase& c, bool parallel = true) {
   std::vector<float> y(size_t(c.M) * c.N, -7.0f);
   Gemm g;
   g.M = c.M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-  g.b = c.panels.data(); g.btype = BType::BF16; g.layout = BLayout::Panel; g.ldb = c.K;
+  g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
   g.y = y.data(); g.ldy = c.N;
   gemm(g, parallel);
   return y;
@@ -77,10 +79,14 @@ TuneOptions small_measurement() {
 
 TEST(DecodeParams, EveryValidChoiceGivesTheSameProducts) {
   SettingsGuard guard;
-  // N not a multiple of the panel width, K not a multiple of any turn_k tried.
+  // N not a multiple of the panel width, K not a multiple of any turn_k tried; both panel
+  // layouts, at the AVX2 level and the best this CPU has.
+  for (Isa level : {Isa::Avx2, detected_isa()})
+  for (BLayout layout : {BLayout::Panel, BLayout::PanelPairs})
   for (int M : {1, 2, 3, 4, 5, 6, 7, 8, 11, 16}) {
-    const PanelCase c = make_case(M, 100, 301, 40u + unsigned(M));
+    const PanelCase c = make_case(M, 100, 301, 40u + unsigned(M), layout);
     KernelSettings s = guard.saved;
+    s.max_isa = level;
     s.decode = DecodeParams{};
     configure(s);
     const std::vector<float> want = product(c);
@@ -88,7 +94,7 @@ TEST(DecodeParams, EveryValidChoiceGivesTheSameProducts) {
     std::vector<float> ref(size_t(M) * c.N);
     Gemm g;
     g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-    g.b = c.panels.data(); g.btype = BType::BF16; g.layout = BLayout::Panel; g.ldb = c.K;
+    g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
     g.y = ref.data(); g.ldy = c.N;
     gemm_reference(g);
     for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(want[i], ref[i], 1e-4f * (1.0f + std::abs(ref[i]))) << "M=" << M;
@@ -99,8 +105,9 @@ TEST(DecodeParams, EveryValidChoiceGivesTheSameProducts) {
             DecodeParams d{prefetch, single, turn, tk};
             s.decode = d;
             configure(s);
-            ASSERT_EQ(product(c), want) << "M=" << M << " prefetch " << prefetch << " single " << single << " turn "
-                                        << turn << " turn_k " << tk;
+            ASSERT_EQ(product(c), want) << isa_name(level) << (layout == BLayout::PanelPairs ? " pairs" : "")
+                                        << " M=" << M << " prefetch " << prefetch << " single " << single
+                                        << " turn " << turn << " turn_k " << tk;
           }
   }
 }
@@ -159,15 +166,29 @@ TEST(DecodeParams, MeasurementGivesAValidChoiceAndRestoresTheSettings) {
   SettingsGuard guard;
   KernelSettings s = guard.saved;
   s.decode = DecodeParams{32, 5, 3, 64};  // not the start: the settings must come back to this
-  configure(s);
   TuneOptions o = small_measurement();
-  const TuneResult r = tune_decode_params(o);
-  EXPECT_TRUE(decode_params_error(r.best).empty());
-  EXPECT_GT(r.trials.size(), 10u);
-  EXPECT_EQ(r.trials.front().params, o.start);
-  EXPECT_GT(r.start_seconds, 0);
-  EXPECT_LE(r.best_seconds, r.start_seconds);
-  EXPECT_EQ(*current_settings().decode, *s.decode);
+  for (Isa level : {Isa::Avx2, Isa::Avx512}) {
+    if (level > detected_isa()) continue;
+    s.max_isa = level;
+    configure(s);
+    const TuneResult r = tune_decode_params(o);
+    EXPECT_TRUE(decode_params_error(r.best).empty());
+    EXPECT_EQ(r.trials.front().params, o.start);
+    EXPECT_GT(r.start_seconds, 0);
+    EXPECT_LE(r.best_seconds, r.start_seconds);
+    EXPECT_EQ(*current_settings().decode, *s.decode);
+    if (level == Isa::Avx2) {
+      EXPECT_GT(r.trials.size(), 10u);
+      continue;
+    }
+    // The AVX-512 kernels keep every row in one pass: only the prefetch distance is tried.
+    EXPECT_EQ(r.trials.size(), 5u);
+    for (const TuneTrial& t : r.trials) {
+      DecodeParams same = t.params;
+      same.prefetch_rows = o.start.prefetch_rows;
+      EXPECT_EQ(same, o.start);
+    }
+  }
   o.batches = {0};
   EXPECT_THROW(tune_decode_params(o), std::invalid_argument);
   o.batches = {8};
@@ -194,13 +215,16 @@ TEST(DecodeParams, CacheFileIsWrittenReusedAndReplacedWhenNotOurs) {
   auto four = docling::pipeline::cached_decode_params(dir, 4, small_measurement());
   EXPECT_EQ(four.note.rfind("measured", 0), 0u);
 
-  // Values out of range, another CPU's file, an older format's file (its prefetch distance
-  // meant L1), or not JSON: measured again and replaced.
+  // Values out of range, another CPU's file, older formats' files (format 1's prefetch
+  // distance meant L1, format 2's panels were not in pairs), or not JSON: measured again and
+  // replaced.
   for (const std::string& text :
-       {std::string(R"({"format":2,"cpu":")") + cpu.brand +
+       {std::string(R"({"format":3,"cpu":")") + cpu.brand +
             R"(","decode":{"prefetch_rows":64,"single_pass_rows":9,"turn_rows":4,"turn_k":32}})",
-        std::string(R"({"format":2,"cpu":"Some Other CPU","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})"),
+        std::string(R"({"format":3,"cpu":"Some Other CPU","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})"),
         std::string(R"({"format":1,"cpu":")") + cpu.brand +
+            R"(","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})",
+        std::string(R"({"format":2,"cpu":")") + cpu.brand +
             R"(","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})",
         std::string("not json")}) {
     std::ofstream(file) << text;
@@ -262,7 +286,7 @@ TEST(GemmGroup, SameResultsAsOneAtATime) {
         out[i].assign(size_t(M) * c.N, 0.25f);
         Gemm g;
         g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-        g.b = c.panels.data(); g.btype = BType::BF16; g.layout = BLayout::Panel; g.ldb = c.K;
+        g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
         g.y = out[i].data(); g.ldy = c.N;
         g.bias = i == 0 ? bias.data() : nullptr;
         g.accumulate = i == 1;

@@ -81,7 +81,8 @@ TEST(KernelDispatch, EveryLevelGivesTheReferenceProduct) {
                         {3, 40, 64, BType::F32, BLayout::KN},     {5, 33, 128, BType::I8, BLayout::NK},
                         {12, 100, 64, BType::BF16, BLayout::Panel}, {40, 70, 300, BType::BF16, BLayout::NK},
                         {40, 50, 72, BType::BF16, BLayout::Panel},  {33, 65, 64, BType::I8, BLayout::NK},
-                        {20, 48, 80, BType::F32, BLayout::KN}};
+                        {20, 48, 80, BType::F32, BLayout::KN},      {8, 70, 96, BType::BF16, BLayout::PanelPairs},
+                        {3, 100, 37, BType::BF16, BLayout::PanelPairs}, {40, 50, 72, BType::BF16, BLayout::PanelPairs}};
   for (const Case& c : cases) {
     auto x = randn(size_t(c.M) * c.K, rng), bf = randn(size_t(c.N) * c.K, rng), bias = randn(size_t(c.N), rng);
     std::vector<uint16_t> bh(bf.size()), panels;
@@ -96,9 +97,9 @@ TEST(KernelDispatch, EveryLevelGivesTheReferenceProduct) {
       g.b = bf.data();  // read as [K][N] for KN: any matrix will do
     } else if (c.bt == BType::I8) {
       g.b = q.data(), g.bscale = scale.data(), g.group = 32;
-    } else if (c.layout == BLayout::Panel) {
-      panels.resize(size_t(panel_elems(c.N, c.K)));
-      to_panels(bh.data(), c.N, c.K, c.K, panels.data());
+    } else if (is_panel(c.layout)) {
+      panels.resize(size_t(panel_elems(c.N, c.K, c.layout)));
+      to_panels(bh.data(), c.N, c.K, c.K, panels.data(), c.layout);
       g.b = panels.data();
     } else {
       g.b = bh.data();

@@ -92,8 +92,8 @@ TEST(Kernels, GemmMatchesReferenceAllShapes) {
   }
 }
 
-// The panel form (to_panels) holds the same matrix: every product path (decode rows 1..16
-// in blocks of up to 6, prefill packing at M > 16, scalar) against the reference on the NK
+// The panel forms (to_panels, single panels and pairs) hold the same matrix: every product
+// path (decode rows 1..16, prefill packing at M > 16, scalar) against the reference on the NK
 // original, with N and K that are not multiples of 16 and panels split across tasks.
 TEST(Kernels, PanelLayoutMatchesNk) {
   IsaGuard guard;
@@ -101,18 +101,25 @@ TEST(Kernels, PanelLayoutMatchesNk) {
   const int shapes[][3] = {{1, 16, 8},   {1, 100, 37}, {2, 70, 64},   {3, 33, 129}, {5, 40, 70},   {6, 200, 96},
                            {7, 64, 20},  {8, 300, 576}, {9, 50, 65},  {12, 129, 50}, {13, 20, 33}, {16, 48, 31},
                            {40, 90, 300}};
-  for (Isa isa : levels()) {
+  for (Isa isa : levels())
+  for (BLayout layout : {BLayout::Panel, BLayout::PanelPairs}) {
     set_isa(isa);
+    const int width = layout == BLayout::PanelPairs ? 2 * kPanel : kPanel;
     for (auto& s : shapes) {
       const int M = s[0], N = s[1], K = s[2];
       auto x = randn(size_t(M) * (K + 3), rng), bf = randn(size_t(N) * K, rng), bias = randn(size_t(N), rng);
-      std::vector<uint16_t> nk(bf.size()), panels(size_t(panel_elems(N, K)), 0xffff);
+      std::vector<uint16_t> nk(bf.size()), panels(size_t(panel_elems(N, K, layout)), 0xffff);
       for (size_t i = 0; i < bf.size(); ++i) nk[i] = f32_to_bf16(bf[i]);
-      to_panels(nk.data(), N, K, K, panels.data());
-      // Every element lands where panel_index says; the padding of the last panel is zero.
+      to_panels(nk.data(), N, K, K, panels.data(), layout);
+      // Every element lands where panel_index says, each once; the padding is zero.
+      std::vector<int> hits(panels.size());
       for (int n = 0; n < N; ++n)
-        for (int k = 0; k < K; k += 7) ASSERT_EQ(panels[size_t(panel_index(n, k, K))], nk[size_t(n) * K + k]);
-      for (int n = N; n % kPanel; ++n) ASSERT_EQ(panels[size_t(panel_index(n, K - 1, K))], 0);
+        for (int k = 0; k < K; ++k) {
+          const size_t i = size_t(panel_index(n, k, K, layout));
+          ASSERT_EQ(panels[i], nk[size_t(n) * K + k]);
+          ASSERT_EQ(++hits[i], 1);
+        }
+      for (int n = N; n % width; ++n) ASSERT_EQ(panels[size_t(panel_index(n, K - 1, K, layout))], 0);
       for (bool acc : {false, true}) {
         const int64_t ldy = N + 3;
         auto y0 = randn(size_t(M) * ldy, rng);
@@ -122,9 +129,10 @@ TEST(Kernels, PanelLayoutMatchesNk) {
         g.bias = acc ? nullptr : bias.data(); g.accumulate = acc; g.ldy = ldy;
         g.b = nk.data(); g.layout = BLayout::NK; g.ldb = K; g.y = y2.data();
         gemm_reference(g);
-        g.b = panels.data(); g.layout = BLayout::Panel; g.ldb = K; g.y = y1.data();
+        g.b = panels.data(); g.layout = layout; g.ldb = K; g.y = y1.data();
         gemm(g);
-        ASSERT_LT(max_diff(y1, y2), 2e-6f * K + 1e-5f) << isa_name(isa) << " M=" << M << " N=" << N << " K=" << K;
+        ASSERT_LT(max_diff(y1, y2), 2e-6f * K + 1e-5f)
+            << isa_name(isa) << (layout == BLayout::PanelPairs ? " pairs" : "") << " M=" << M << " N=" << N << " K=" << K;
         for (int m = 0; m < M; ++m)
           for (int64_t j = N; j < ldy; ++j) ASSERT_EQ(y1[size_t(m * ldy + j)], y0[size_t(m * ldy + j)]);
       }
@@ -132,9 +140,46 @@ TEST(Kernels, PanelLayoutMatchesNk) {
   }
   Gemm bad;  // panels hold BF16 only
   bad.M = bad.N = bad.K = 1;
-  bad.layout = BLayout::Panel;
   bad.btype = BType::F32;
-  EXPECT_THROW(gemm(bad), std::invalid_argument);
+  for (BLayout layout : {BLayout::Panel, BLayout::PanelPairs}) {
+    bad.layout = layout;
+    EXPECT_THROW(gemm(bad), std::invalid_argument);
+  }
+  // The decoder's weights take pairs where AVX-512 is present.
+  EXPECT_EQ(panel_layout_for_cpu(), detected_isa() >= Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel);
+}
+
+TEST(Kernels, PanelProductsAvx512AgreeWithAvx2BitForBit) {
+  // Both levels sum each output over k in order with FMA; the AVX-512 kernels (PanelPairs)
+  // take a pair of panels per load and every row in one pass (15-16 rows: one half of the
+  // pair at a time), which must not change a bit. Every row count, N ending inside a pair or
+  // a panel, odd K, bias and accumulation, the serial path (one chunk) and the parallel one.
+  if (detected_isa() < Isa::Avx512) GTEST_SKIP() << "no AVX-512";
+  IsaGuard guard;
+  std::mt19937 rng(21);
+  for (int M = 1; M <= 16; ++M)
+    for (auto [N, K] : {std::pair{100, 301}, std::pair{48, 64}, std::pair{200, 1}, std::pair{7, 37}}) {
+      auto x = randn(size_t(M) * K, rng), bf = randn(size_t(N) * K, rng), bias = randn(size_t(N), rng);
+      std::vector<uint16_t> nk(bf.size()), panels(size_t(panel_elems(N, K, BLayout::PanelPairs)));
+      for (size_t i = 0; i < bf.size(); ++i) nk[i] = f32_to_bf16(bf[i]);
+      to_panels(nk.data(), N, K, K, panels.data(), BLayout::PanelPairs);
+      auto y0 = randn(size_t(M) * N, rng);
+      for (bool parallel : {false, true})
+        for (bool acc : {false, true}) {
+          std::vector<float> out[2];
+          for (int level = 0; level < 2; ++level) {
+            set_isa(level == 0 ? Isa::Avx2 : Isa::Avx512);
+            out[level] = y0;
+            Gemm g;
+            g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = K; g.b = panels.data(); g.btype = BType::BF16;
+            g.layout = BLayout::PanelPairs; g.ldb = K; g.y = out[level].data(); g.ldy = N;
+            g.bias = acc ? nullptr : bias.data(); g.accumulate = acc;
+            gemm(g, parallel);
+          }
+          ASSERT_EQ(0, std::memcmp(out[0].data(), out[1].data(), out[0].size() * sizeof(float)))
+              << "M=" << M << " N=" << N << " K=" << K << (parallel ? " parallel" : " serial") << (acc ? " +=" : "");
+        }
+    }
 }
 
 TEST(Kernels, SerialAndParallelAgree) {

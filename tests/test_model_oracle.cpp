@@ -175,7 +175,7 @@ TEST(Oracle, DecoderMatricesGetPanels) {
       ASSERT_NE(m->p, nullptr);
       for (int n = 0; n < m->rows; n += 5)
         for (int k = 0; k < m->cols; k += 3)
-          ASSERT_EQ(m->p[panel_index(n, k, m->cols)], m->w[int64_t(n) * m->cols + k]);
+          ASSERT_EQ(m->p[panel_index(n, k, m->cols, m->pl)], m->w[int64_t(n) * m->cols + k]);
     }
 }
 

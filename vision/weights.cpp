@@ -93,7 +93,8 @@ void quantize(Weights& w, Mat& m, int group) {
 // starting on a cache line; the mapped BF16 pages are given back (a tied lm_head shares them
 // with the embedding table, whose lookups fault the rows they need back in).
 void panelize(Weights& w, const std::vector<Mat*>& mats) {
-  auto span = [](const Mat& m) { return (panel_elems(m.rows, m.cols) + 31) / 32 * 32; };
+  const BLayout layout = panel_layout_for_cpu();
+  auto span = [&](const Mat& m) { return (panel_elems(m.rows, m.cols, layout) + 31) / 32 * 32; };
   int64_t total = 0;
   for (const Mat* m : mats)
     if (!m->p && m->w) total += span(*m);
@@ -101,8 +102,9 @@ void panelize(Weights& w, const std::vector<Mat*>& mats) {
   int64_t at = 0;
   for (Mat* m : mats) {
     if (m->p || !m->w) continue;
-    to_panels(m->w, m->rows, m->cols, m->cols, w.panels.data() + at);
+    to_panels(m->w, m->rows, m->cols, m->cols, w.panels.data() + at, layout);
     m->p = w.panels.data() + at;
+    m->pl = layout;
     at += span(*m);
     release_view(w, *m);
   }
@@ -122,7 +124,7 @@ Gemm linear_gemm(const float* x, int M, const Mat& w, const float* bias, float* 
   if (w.q) {
     g.b = w.q; g.btype = BType::I8; g.bscale = w.scale; g.group = w.group;
   } else if (w.p) {
-    g.b = w.p; g.btype = BType::BF16; g.layout = BLayout::Panel;
+    g.b = w.p; g.btype = BType::BF16; g.layout = w.pl;
   } else {
     g.b = w.w; g.btype = BType::BF16;
   }

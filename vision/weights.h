@@ -31,11 +31,13 @@ const char* precision_name(Precision p);  // "f32", "bf16", "int8"
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
 // int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
-// its panel form (BLayout::Panel; the decoder's matrices at BF16: products then use p).
+// its panel form (kernels::panel_layout_for_cpu(); the decoder's matrices at BF16: products
+// then use p).
 struct Mat {
   const uint16_t* w = nullptr;
   int rows = 0, cols = 0;
-  const uint16_t* p = nullptr;    // panel_elems(rows, cols) or null
+  const uint16_t* p = nullptr;    // panel_elems(rows, cols, pl) or null
+  kernels::BLayout pl = kernels::BLayout::Panel;  // p's layout
   const int8_t* q = nullptr;      // [rows, cols] or null
   const float* scale = nullptr;   // [rows, int8_groups(cols, group)]
   int group = 0;                  // input columns per scale

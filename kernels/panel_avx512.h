@@ -1,0 +1,34 @@
+// Private to kernels/: how the AVX-512 products against the decoder's panels (avx512.cpp with
+// f32 activations, avx512_bf16.cpp with bf16 ones) hand their sums to y.
+//
+// Takes: a vector of 16 sums for one panel and row. Gives: them added into y.
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/common.h"
+
+namespace docling::kernels::detail {
+
+#define PANEL_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+
+// A vector whose lane j holds the column in slot j (panel_slot) into column order.
+PANEL_AVX512_FN inline __m512 slots_to_columns(__m512 v) {
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15), v);
+}
+
+// y (+)= v (+ bias) for the 16 columns of panel p (lane i: column p * 16 + i), those inside N.
+PANEL_AVX512_FN inline void put_panel_avx512(const Gemm& g, int row, int p, __m512 v) {
+  const int col = p * kPanel, n = std::min(kPanel, g.N - col);
+  const __mmask16 m = __mmask16(n >= 16 ? 0xffff : (1u << n) - 1);
+  float* y = g.y + int64_t(row) * g.ldy + col;
+  if (g.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g.bias + col));
+  if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
+  _mm512_mask_storeu_ps(y, m, v);
+}
+
+#undef PANEL_AVX512_FN
+
+}  // namespace docling::kernels::detail
