@@ -48,7 +48,8 @@ CpuId cpu_id() {
 
 // Rows come from measurements: the block sizes the kernels were written with (on a Zen 3 EPYC)
 // and the L2 prefetch distance chosen on a Zen 4 EPYC, all of which tune_decode_params() kept
-// there (no candidate was 3% faster, three runs). Zen 3 has not been measured with the L2 distance.
+// there (no candidate was 3% faster, three runs; again with the panels in pairs). Zen 3 has not
+// been measured with the L2 distance.
 // A CPU that is not listed gets the generic row (the same values); the CLI measures it on
 // first use (tune_decode_params) and caches the result.
 DecodeParams decode_params_for_cpu(const CpuId& cpu, std::string* row) {
