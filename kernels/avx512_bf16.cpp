@@ -254,17 +254,26 @@ void pairs_portable(const Gemm& g, int kpairs, uint32_t* xp) {
 // Rows [0, MR) x panels [p0, p0 + NP), all of K.
 template <int MR, int NP>
 BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int ahead) {
-  alignas(64) static const uint16_t kPairs[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-  const __m512i pairs = _mm512_load_si512(kPairs);  // word 2j: row k, slot j; word 2j + 1: row k + 1
+  // Word 2j of the result: row k, slot j; word 2j + 1: row k + 1, slot j. Picked from the rows
+  // side by side (Panel: one line; kPick[0]), or in PanelPairs from the lines of rows k and
+  // k + 1, which hold a pair's panels side by side (kPick[1]: the first, kPick[2]: the second).
+  alignas(64) static const uint16_t kPick[3][32] = {
+      {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31},
+      {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47},
+      {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
+       24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63}};
   const int rs = panel_row_stride(g.layout);
-  // Rows k and k + 1 share a line in the Panel layout; in PanelPairs a pair's panels share one
-  // line per row, and a pass over both streams it once.
   const bool pair_lines = g.layout == BLayout::PanelPairs;
-  const uint16_t* b[NP];
-  bool fetch[NP];
+  const uint16_t* b[NP];  // row 0 of the panel (Panel) or of its pair (PanelPairs)
+  __m512i pick[NP];
+  bool fetch[NP];  // a pair's two panels are one stream: prefetch it once
 #pragma GCC unroll 2
-  for (int q = 0; q < NP; ++q) b[q] = detail::panel_ptr(g, p0 + q), fetch[q] = !pair_lines || q == 0 || (p0 + q) % 2 == 0;
+  for (int q = 0; q < NP; ++q) {
+    const int p = p0 + q;
+    b[q] = detail::panel_ptr(g, p) - (pair_lines ? (p % 2) * kPanel : 0);
+    pick[q] = _mm512_load_si512(kPick[pair_lines ? 1 + p % 2 : 0]);
+    fetch[q] = !pair_lines || q == 0 || p % 2 == 0;
+  }
   __m512 acc[MR][NP];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
@@ -280,11 +289,15 @@ BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, i
         _mm_prefetch(reinterpret_cast<const char*>(row + ahead), _MM_HINT_T1);
         if (pair_lines) _mm_prefetch(reinterpret_cast<const char*>(row + rs + ahead), _MM_HINT_T1);
       }
-      // Rows k and k + 1 side by side; an odd K's last row stands alone: its partner is zero
-      // (and does not exist).
-      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row));
-      const __m256i hi = kp < full ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + rs)) : _mm256_setzero_si256();
-      bv[q] = (__m512bh)_mm512_permutexvar_epi16(pairs, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+      // An odd K's last row stands alone: its partner is zero (and may not exist).
+      if (pair_lines) {
+        const __m512i a = _mm512_loadu_si512(row);
+        const __m512i c = kp < full ? _mm512_loadu_si512(row + rs) : _mm512_setzero_si512();
+        bv[q] = (__m512bh)_mm512_permutex2var_epi16(a, pick[q], c);
+      } else {
+        const __m512i raw = kp < full ? _mm512_loadu_si512(row) : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)));
+        bv[q] = (__m512bh)_mm512_permutexvar_epi16(pick[q], raw);
+      }
     }
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
