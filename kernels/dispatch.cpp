@@ -161,7 +161,7 @@ KernelSettings current_settings() {
 
 Isa detected_isa() { return detect(); }
 
-BLayout panel_layout_for_cpu() { return detect() >= Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel; }
+BLayout preferred_panel_layout() { return active_isa() == Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel; }
 Isa active_isa() { return active_kernels().isa; }
 
 void set_isa(Isa isa) {

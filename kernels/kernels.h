@@ -84,11 +84,12 @@ enum class BType : uint8_t { F32, BF16, I8 };
 // row k of panel 2P and then row k of panel 2P + 1, so one AVX-512 load takes 32 columns and
 // a pass over both panels reads one sequential stream. Panel suits AVX2, whose 16 registers
 // hold the sums of one panel at a time (a pass over one panel of a pair would pull whole
-// lines and use half); panel_layout_for_cpu() says which to make.
+// lines and use half); preferred_panel_layout() says which to make.
 enum class BLayout : uint8_t { NK, KN, Panel, PanelPairs };
 inline bool is_panel(BLayout l) { return l == BLayout::Panel || l == BLayout::PanelPairs; }
-// PanelPairs where the CPU has AVX-512, else Panel.
-BLayout panel_layout_for_cpu();
+// The layout the kernels in use read fastest: PanelPairs at the Avx512 level, else Panel
+// (either works at every level).
+BLayout preferred_panel_layout();
 
 constexpr int kPanel = 16;
 // Within a panel row, 32-bit lane i holds column i in its low half and column i + 8 in its

@@ -21,7 +21,7 @@ double now_s() {
 struct Bench {
   std::vector<ProductShape> shapes;
   std::vector<int64_t> offsets;  // of each product's panels, copy after copy
-  BLayout layout = panel_layout_for_cpu();  // as the decoder's weights
+  BLayout layout = preferred_panel_layout();  // as the decoder's weights
   aligned_vector<uint16_t> panels;
   aligned_vector<float> x, y;
 

@@ -145,8 +145,11 @@ TEST(Kernels, PanelLayoutMatchesNk) {
     bad.layout = layout;
     EXPECT_THROW(gemm(bad), std::invalid_argument);
   }
-  // The decoder's weights take pairs where AVX-512 is present.
-  EXPECT_EQ(panel_layout_for_cpu(), detected_isa() >= Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel);
+  // The decoder's weights take pairs where the AVX-512 kernels run.
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    EXPECT_EQ(preferred_panel_layout(), isa == Isa::Avx512 ? BLayout::PanelPairs : BLayout::Panel);
+  }
 }
 
 TEST(Kernels, PanelProductsAvx512AgreeWithAvx2BitForBit) {

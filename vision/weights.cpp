@@ -93,7 +93,7 @@ void quantize(Weights& w, Mat& m, int group) {
 // starting on a cache line; the mapped BF16 pages are given back (a tied lm_head shares them
 // with the embedding table, whose lookups fault the rows they need back in).
 void panelize(Weights& w, const std::vector<Mat*>& mats) {
-  const BLayout layout = panel_layout_for_cpu();
+  const BLayout layout = preferred_panel_layout();
   auto span = [&](const Mat& m) { return (panel_elems(m.rows, m.cols, layout) + 31) / 32 * 32; };
   int64_t total = 0;
   for (const Mat* m : mats)

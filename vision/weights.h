@@ -31,7 +31,7 @@ const char* precision_name(Precision p);  // "f32", "bf16", "int8"
 
 // A BF16 matrix [rows, cols] (row-major; for nn.Linear rows = out, cols = in), plus its
 // int8 form when the weights were loaded as INT8 (products then use q; w stays a view), or
-// its panel form (kernels::panel_layout_for_cpu(); the decoder's matrices at BF16: products
+// its panel form (kernels::preferred_panel_layout(); the decoder's matrices at BF16: products
 // then use p).
 struct Mat {
   const uint16_t* w = nullptr;
