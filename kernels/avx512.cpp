@@ -1,6 +1,7 @@
 // The AVX-512 level (F, BW, VL): the small-M NK product (rows of B against 16-wide vectors,
-// and with int8 activations the AVX512-VNNI kernel) and the large-M product's 8x32 register
-// kernel in the blocked driver of kernels/common.h. Everything else is the AVX2 level's.
+// and with int8 activations the AVX512-VNNI kernel), the small-M product against panels in
+// pairs (decode steps), the large-M product's 8x32 register kernel in the blocked driver of
+// kernels/common.h, and the attention's register blocks. Everything else is the AVX2 level's.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -23,7 +23,7 @@ namespace docling::kernels::detail {
 // --- the table ---------------------------------------------------------------------------
 
 // One level's kernels. A level starts from the one below and replaces what it does better
-// (avx512_kernels() keeps AVX2's panel products, attention and element-wise ops).
+// (avx512_kernels() keeps AVX2's element-wise ops, and its panel products for single panels).
 struct KernelTable {
   Isa isa = Isa::Scalar;
   // gemm with M <= kSmallM: columns [n0, n1) of every row, by B's layout.
