@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/attention.h"
@@ -343,9 +344,9 @@ template <int MR, int NP, bool Pairs>
 AVX2_FN void gemv_panels_avx2(const float* const* xr, const Gemm& g, int p0, int ahead) {
   constexpr int rs = Pairs ? 2 * kPanel : kPanel, odd = Pairs ? 0 : 1;  // a line: 1 or 2 rows
   const uint16_t* b[NP];
-  bool fetch[NP];  // a pair's two panels are one stream: prefetch it once
+  bool fetch[NP];
 #pragma GCC unroll 8
-  for (int p = 0; p < NP; ++p) b[p] = panel_ptr(g, p0 + p), fetch[p] = !Pairs || p == 0 || (p0 + p) % 2 == 0;
+  for (int p = 0; p < NP; ++p) b[p] = panel_ptr(g, p0 + p), fetch[p] = starts_stream(g, p0, p);
   __m256 s[MR][NP][2];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -401,16 +402,13 @@ AVX2_FN void gemv_panels_avx2<6, 1, false>(const float* const* xr, const Gemm& g
 template <int MR>
 AVX2_FN void gemv_panel_block(const float* const* xr, const Gemm& g, int p, int np, int ahead) {
   constexpr int NP = MR == 1 ? 4 : MR == 2 ? 2 : 1;
-  int q = p;
-  if (g.layout == BLayout::PanelPairs) {  // NP / 2 streams share the distance
-    if constexpr (MR <= 2) {
-      for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP, true>(xr, g, q, ahead / std::max(1, NP / 2));
-      for (; q < p + np; ++q) gemv_panels_avx2<MR, 1, true>(xr, g, q, ahead);
-    }
-    return;
-  }
-  for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP, false>(xr, g, q, ahead / NP);  // NP streams share it
-  for (; q < p + np; ++q) gemv_panels_avx2<MR, 1, false>(xr, g, q, ahead);
+  auto run = [&](auto pairs) AVX2_FN {
+    constexpr bool kPairs = decltype(pairs)::value;
+    int q = p;
+    for (; q + NP <= p + np; q += NP) gemv_panels_avx2<MR, NP, kPairs>(xr, g, q, ahead / streams_of(g, q, NP));
+    for (; q < p + np; ++q) gemv_panels_avx2<MR, 1, kPairs>(xr, g, q, ahead);
+  };
+  g.layout == BLayout::PanelPairs ? run(std::true_type{}) : run(std::false_type{});
 }
 
 // More rows than one pass takes (batched decoding; with PanelPairs, 3 or more): a single
@@ -444,7 +442,7 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, int turns, con
   const uint16_t* b = nullptr;  // the panel being worked on
   // A turn's first unit prefetches the lines of the rows k with k & mask == at: a line holds
   // two rows of a Panel panel; a pair's two panels share each line and take every other one.
-  int fetch_mask = 1, fetch_at = 0;
+  int fetch_mask = 0, fetch_at = 0;
   auto stream = [&](int k, __m256& lo, __m256& hi) AVX2_FN {
     if ((k & fetch_mask) == fetch_at) _mm_prefetch(reinterpret_cast<const char*>(b + int64_t(k) * rs + ahead), _MM_HINT_T1);
     load_panel_row(b + int64_t(k) * rs, lo, hi);
@@ -458,6 +456,7 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, int turns, con
       const int k1 = std::min(g.K, k0 + turn_k);
       for (int h = 0; h < np; ++h) {
         b = panel_ptr(g, p + h);
+        fetch_mask = pairs ? np - 1 : 1, fetch_at = pairs ? h : 0;
         for (int t = 0; t < turns; ++t) {
           const float* const* x = xr + first[t];
           float* ct = c[h] + first[t] * kPanel;
@@ -470,7 +469,6 @@ AVX2_FN void gemv_panel_turns_avx2(const Gemm& g, int p0, int p1, int turns, con
               default: turn_sums<6>(k0, k1, x, load, ct); break;
             }
           };
-          if (pairs) fetch_mask = np - 1, fetch_at = h;
           t == 0 ? turn(stream) : turn(cached);
         }
       }

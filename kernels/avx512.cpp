@@ -99,31 +99,15 @@ AVX512_FN void gemv_row_avx512(const float* x, const Gemm& g, int n0, int n1, fl
 // vpmovzxwd cost 12%), and the pass reads one sequential stream. Per sum: k in order, as the
 // AVX2 kernels, so the two levels agree bit for bit.
 
-// y (+)= v (+ bias) for columns [off, off + 8) of panels p (lanes 0-7) and p + 1 (lanes 8-15),
-// those inside N.
-AVX512_FN void put_half_avx512(const Gemm& g, int row, int p, int off, __m512 v) {
-  for (int h = 0; h < 2; ++h) {
-    const int col = (p + h) * kPanel + off, n = std::min(8, g.N - col);
-    if (n <= 0) continue;
-    const __mmask8 m = __mmask8(n >= 8 ? 0xff : (1u << n) - 1);
-    const __m512d d = _mm512_castps_pd(v);
-    __m256 w = _mm256_castpd_ps(h ? _mm512_extractf64x4_pd(d, 1) : _mm512_extractf64x4_pd(d, 0));
-    float* y = g.y + int64_t(row) * g.ldy + col;
-    if (g.bias) w = _mm256_add_ps(w, _mm256_maskz_loadu_ps(m, g.bias + col));
-    if (g.accumulate) w = _mm256_add_ps(w, _mm256_maskz_loadu_ps(m, y));
-    _mm256_mask_storeu_ps(y, m, w);
-  }
-}
-
-// Rows [0, MR) x the pair of panels from p (even), all of K; `ahead`: prefetch distance in
-// elements. Halves: 3 for both panels; 1 (the low 8 columns of each) or 2 (the high 8) alone,
-// for more rows than registers hold sums of both.
+// Rows [0, MR) x the pair of panels from p (even), all of K, into sums[r][0] (columns 0-7 of
+// panels p and p + 1, as lanes 0-7 and 8-15) and sums[r][1] (columns 8-15); `ahead`: prefetch
+// distance in elements. Halves: 3 for both; 1 or 2 for [0] or [1] alone, for more rows than
+// registers hold sums of both.
 template <int MR, int Halves>
-AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int ahead) {
+AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int ahead, __m512 (*sums)[2]) {
   constexpr bool kLo = Halves & 1, kHi = Halves & 2;
   const uint16_t* b = panel_ptr(g, p);
   const __m512i high = _mm512_set1_epi32(int32_t(0xffff0000u));
-  // acc[r][0]: columns 0-7 of panels p and p + 1 (lanes 0-7, 8-15); [1]: columns 8-15.
   __m512 acc[MR][2];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -140,16 +124,30 @@ AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int
       if constexpr (kHi) acc[r][1] = _mm512_fmadd_ps(a, hi, acc[r][1]);
     }
   }
-  // Panel p: lanes 0-7 of both; panel p + 1: lanes 8-15 of both (column order either way).
+  for (int r = 0; r < MR; ++r) {
+    if constexpr (kLo) sums[r][0] = acc[r][0];
+    if constexpr (kHi) sums[r][1] = acc[r][1];
+  }
+}
+
+// Rows [0, MR) x the pair of panels from p (even): up to 14 rows in one pass (2 MR sums, 2
+// vectors of B, a broadcast), more in two passes of one half each (the second finds the lines
+// in L2); then out in column order.
+template <int MR>
+AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int ahead) {
+  __m512 sums[MR][2];
+  if constexpr (MR <= 14) {
+    panel_pair_sums<MR, 3>(xr, g, p, ahead, sums);
+  } else {
+    panel_pair_sums<MR, 1>(xr, g, p, ahead, sums);
+    panel_pair_sums<MR, 2>(xr, g, p, ahead, sums);
+  }
+  // Panel p: lanes 0-7 of both; panel p + 1: lanes 8-15 of both.
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
   const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
   for (int r = 0; r < MR; ++r) {
-    if constexpr (Halves == 3) {
-      put_panel_avx512(g, r, p, _mm512_permutex2var_ps(acc[r][0], first, acc[r][1]));
-      if ((p + 1) * kPanel < g.N) put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(acc[r][0], second, acc[r][1]));
-    } else {
-      put_half_avx512(g, r, p, kLo ? 0 : 8, kLo ? acc[r][0] : acc[r][1]);
-    }
+    put_panel_avx512(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]));
+    if ((p + 1) * kPanel < g.N) put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]));
   }
 }
 
@@ -169,20 +167,12 @@ AVX512_FN void panel_single_sums(const float* const* xr, const Gemm& g, int p, i
   for (int r = 0; r < MR; ++r) put_panel_avx512(g, r, p, slots_to_columns(acc[r]));
 }
 
-// Panels [p0, p1) of MR rows: whole pairs in one pass (up to 14 rows: 2 MR sums, 2 vectors
-// of B, a broadcast), or in two passes of one half each (the second finds the lines in L2).
+// Panels [p0, p1) of MR rows, whole pairs where they can.
 template <int MR>
 AVX512_FN void panel_rows_f32(const float* const* xr, const Gemm& g, int p0, int p1, int ahead) {
   int p = p0;
   if (p % 2) panel_single_sums<MR>(xr, g, p++, ahead);
-  for (; p + 2 <= p1; p += 2) {
-    if constexpr (MR <= 14) {
-      panel_pair_sums<MR, 3>(xr, g, p, ahead);
-    } else {
-      panel_pair_sums<MR, 1>(xr, g, p, ahead);
-      panel_pair_sums<MR, 2>(xr, g, p, ahead);
-    }
-  }
+  for (; p + 2 <= p1; p += 2) panel_pair_rows<MR>(xr, g, p, ahead);
   if (p < p1) panel_single_sums<MR>(xr, g, p, ahead);
 }
 

@@ -266,13 +266,13 @@ BF16_FN void panel_sums(const Gemm& g, const uint32_t* xp, int kpairs, int p0, i
   const bool pair_lines = g.layout == BLayout::PanelPairs;
   const uint16_t* b[NP];  // row 0 of the panel (Panel) or of its pair (PanelPairs)
   __m512i pick[NP];
-  bool fetch[NP];  // a pair's two panels are one stream: prefetch it once
+  bool fetch[NP];
 #pragma GCC unroll 2
   for (int q = 0; q < NP; ++q) {
     const int p = p0 + q;
     b[q] = detail::panel_ptr(g, p) - (pair_lines ? (p % 2) * kPanel : 0);
     pick[q] = _mm512_load_si512(kPick[pair_lines ? 1 + p % 2 : 0]);
-    fetch[q] = !pair_lines || q == 0 || p % 2 == 0;
+    fetch[q] = detail::starts_stream(g, p0, q);
   }
   __m512 acc[MR][NP];
 #pragma GCC unroll 16
@@ -314,8 +314,7 @@ template <int MR>
 BF16_FN void panel_rows(const Gemm& g, const uint32_t* xp, int kpairs, int p0, int p1, int ahead) {
   constexpr int NP = MR <= 8 ? 2 : 1;  // at most 16 sums, 2 B vectors and a broadcast
   int p = p0;
-  const int streams = g.layout == BLayout::PanelPairs ? 1 : NP;  // they share the distance
-  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead / streams);
+  for (; p + NP <= p1; p += NP) panel_sums<MR, NP>(g, xp, kpairs, p, ahead / detail::streams_of(g, p, NP));
   for (; p < p1; ++p) panel_sums<MR, 1>(g, xp, kpairs, p, ahead);
 }
 

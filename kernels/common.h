@@ -102,6 +102,18 @@ inline float bf16f(uint16_t v) {
 inline const uint16_t* panel_ptr(const Gemm& g, int p) {
   return static_cast<const uint16_t*>(g.b) + panel_start(p, g.ldb, g.layout);
 }
+// In a pass over panels p0, p0 + 1, ... side by side: whether panel p0 + q is a memory stream
+// of its own (in PanelPairs a pair's second panel shares the first one's lines, and only the
+// stream's first panel prefetches), and how many streams np panels make (they share the
+// prefetch distance).
+inline bool starts_stream(const Gemm& g, int p0, int q) {
+  return g.layout != BLayout::PanelPairs || q == 0 || (p0 + q) % 2 == 0;
+}
+inline int streams_of(const Gemm& g, int p0, int np) {
+  int n = 0;
+  for (int q = 0; q < np; ++q) n += starts_stream(g, p0, q);
+  return n;
+}
 
 // K values sharing one int8 scale, and scales per output channel.
 inline int group_of(const Gemm& g) { return g.group > 0 && g.group < g.K ? g.group : g.K; }

@@ -107,7 +107,7 @@ inline int64_t panel_index(int n, int k, int64_t ldb, BLayout l = BLayout::Panel
 // Elements of the panel form of an [N, K] matrix (N rounded up to whole panels or pairs,
 // zero-padded).
 inline int64_t panel_elems(int N, int K, BLayout l = BLayout::Panel) {
-  const int cols = l == BLayout::PanelPairs ? 2 * kPanel : kPanel;
+  const int cols = panel_row_stride(l);  // the columns stored side by side
   return int64_t((N + cols - 1) / cols) * cols * K;
 }
 // w [N, K] (row stride ldw, BF16 NK) into out[panel_elems(N, K)].
