@@ -378,6 +378,7 @@ void gemv_panel_bf16_portable(const Gemm& g) {
 
 bool gemm_avx512_bf16(const Gemm& g, bool parallel) {
   if (!applies(g) || !(g.xtype == XType::BF16 ? has_avx512_bf16() : bf16_dot())) return false;
+  if (has_amx_bf16() && detail::gemm_amx_bf16(g, parallel)) return true;
   gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
   return true;
 }
@@ -393,8 +394,8 @@ namespace detail {
 namespace {
 
 void gemm_large_avx512_bf16(const Gemm& g, bool parallel) {
-  if (applies(g)) gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
-  else gemm_large_avx512(g, parallel);
+  if (!applies(g)) gemm_large_avx512(g, parallel);
+  else if (!has_amx_bf16() || !gemm_amx_bf16(g, parallel)) gemm_bf16_blocked(g, parallel, convert_avx512, micro_avx512);
 }
 
 }  // namespace

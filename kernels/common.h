@@ -76,6 +76,10 @@ struct Avx2Softmax {
 // + kp] (made once per product), then columns [n0, n1) (n0 on a panel boundary) from them.
 void bf16_pairs_avx512(const Gemm& g, uint32_t* xp);
 void gemv_panel_avx512_bf16(const Gemm& g, const uint32_t* xp, int n0, int n1);
+// AMX-BF16 (amx.cpp): whether the CPU has it and the OS granted the tiles (asked once), and
+// the bf16 product for B in the NK or KN layout (false, doing nothing, where it does not apply).
+bool amx_bf16_usable();
+bool gemm_amx_bf16(const Gemm& g, bool parallel);
 
 // --- GEMM helpers --------------------------------------------------------------------------
 //

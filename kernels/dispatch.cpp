@@ -67,7 +67,7 @@ const Tables& tables() {
 // What was asked for; the table in use follows from it and the CPU.
 std::mutex g_mu;  // serializes changes
 std::atomic<Isa> g_isa{Isa::Scalar};
-std::atomic<bool> g_int8_act{false}, g_bf16_dot{false};
+std::atomic<bool> g_int8_act{false}, g_bf16_dot{false}, g_amx{true};
 std::atomic<const KernelTable*> g_table{nullptr};
 std::once_flag g_init;
 // The decode parameters, field by field: kernels read them while another thread may (wrongly)
@@ -88,6 +88,7 @@ void apply(const KernelSettings& s) {  // under g_mu
   g_isa.store(std::min(s.max_isa, detect()));
   g_int8_act.store(s.int8_activations);
   g_bf16_dot.store(s.bf16_dot);
+  g_amx.store(s.amx);
   g_prefetch_rows.store(d.prefetch_rows);
   g_single_pass_rows.store(d.single_pass_rows);
   g_turn_rows.store(d.turn_rows);
@@ -155,6 +156,7 @@ KernelSettings current_settings() {
   s.max_isa = g_isa.load();
   s.int8_activations = g_int8_act.load();
   s.bf16_dot = g_bf16_dot.load();
+  s.amx = g_amx.load();
   s.decode = detail::decode_params();
   return s;
 }
@@ -193,6 +195,16 @@ void set_int8_activations(bool on) {
 }
 
 bool has_avx512_bf16() { return cpu_bf16() && active_isa() == Isa::Avx512; }
+bool has_amx_bf16() {
+  return has_avx512_bf16() && (ensure_init(), g_amx.load(std::memory_order_relaxed)) && detail::amx_bf16_usable();
+}
+
+void set_amx(bool on) {
+  ensure_init();
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_amx.store(on);
+}
+
 bool i8_uses_vnni() { return active_kernels().gemm_i8 == detail::gemm_i8_vnni; }
 bool bf16_dot() { return has_avx512_bf16() && (ensure_init(), g_bf16_dot.load(std::memory_order_relaxed)); }
 

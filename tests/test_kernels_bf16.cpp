@@ -125,9 +125,11 @@ std::vector<Case> cases() {
 struct Bf16Guard {
   Isa isa = active_isa();
   bool on = bf16_dot();
+  bool amx = current_settings().amx;
   ~Bf16Guard() {
     set_isa(isa);
     set_bf16_dot(on);
+    set_amx(amx);
   }
 };
 
@@ -161,6 +163,7 @@ TEST(KernelsBf16, Avx512MatchesReference) {
   if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
   Bf16Guard guard;
   set_bf16_dot(true);
+  set_amx(false);  // vdpbf16ps itself (AmxMatchesReference takes the tiles)
   ASSERT_TRUE(bf16_dot());
   std::mt19937 rng(7);
   double worst = 0;
@@ -178,6 +181,36 @@ TEST(KernelsBf16, Avx512MatchesReference) {
   // Informational: how close the portable arithmetic is to the instruction's.
   std::printf("avx512-bf16: largest error / sum|x b| %.3g; largest |hardware - portable| %.3g\n", worst,
               double(hw_vs_portable));
+}
+
+// The AMX tiles: the same bounds; serial and parallel runs equal (same blocks, same order).
+// Extra shapes: row blocks of 128 with a tail, a K that is not a multiple of the tiles' 32,
+// and B too large for one packed column block (over 32 MB of pairs).
+TEST(KernelsBf16, AmxMatchesReference) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
+  Bf16Guard guard;
+  set_amx(true);
+  if (!has_amx_bf16()) GTEST_SKIP() << "no AMX-BF16 (or the OS did not grant the tiles)";
+  set_bf16_dot(true);
+  std::vector<Case> all = cases();
+  all.push_back({300, 70, 100, BLayout::NK, true, true});
+  all.push_back({33, 4100, 4100, BLayout::NK, false, true});
+  std::mt19937 rng(11);
+  double worst = 0;
+  float amx_vs_vdp = 0;
+  for (const Case& c : all) {
+    Problem p(c, rng);
+    std::vector<float> y1 = p.y0, y2 = p.y0, y3 = p.y0;
+    ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), y1.data()), true));
+    ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), y2.data()), false));
+    worst = std::max(worst, p.check(y1, "amx " + describe(c)));
+    EXPECT_EQ(y1, y2) << describe(c) << ": serial and parallel differ";
+    set_amx(false);
+    ASSERT_TRUE(gemm_avx512_bf16(p.gemm(p.x.data(), y3.data()), true));
+    set_amx(true);
+    for (size_t i = 0; i < y1.size(); ++i) amx_vs_vdp = std::max(amx_vs_vdp, std::fabs(y1[i] - y3[i]));
+  }
+  std::printf("amx-bf16: largest error / sum|x b| %.3g; largest |amx - vdpbf16ps| %.3g\n", worst, double(amx_vs_vdp));
 }
 
 // gemm() takes the path for M > 16 when it is on, and not when it is off or below Avx512.

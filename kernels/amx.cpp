@@ -1,0 +1,266 @@
+// AMX-BF16 matrix products (tile registers, tdpbf16ps): the bf16 products with many rows on
+// CPUs with AMX (Intel Sapphire Rapids and later); see has_amx_bf16 in kernels/kernels.h.
+//
+// tdpbf16ps adds a 16 x 32 bf16 tile of x times a tile of B pairs (row kp: B(2kp, n) and
+// B(2kp + 1, n) side by side for 16 columns) into a 16 x 16 tile of f32 sums. Blocking:
+//  - B is packed once per call into panels of 32 columns, [kp][32] dwords over all of K (rounded
+//    up to kTileK with zeros, as are the columns past N): a panel's two 16-column halves are two
+//    tiles read at a 128-byte stride. NK weights are transposed 16 x 16 dwords at a time.
+//  - A task owns kRowBlock rows x up to kColBlock columns. It rounds its rows of x to bf16
+//    (nearest even, as vcvtne2ps2bf16) for all of K into a thread-local buffer (zeros past K and
+//    past M), then per panel and 32 rows keeps 2 x 2 tiles of sums for all of K and writes them
+//    out with the bias (and + y with `accumulate`).
+// Products of two bf16 are exact in f32; the sums' order inside a tile instruction is the
+// hardware's, so results differ from the vdpbf16ps path in the last bits (tests compare both
+// against a double reference).
+#include <cpuid.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include "kernels/common.h"
+
+#define AMX_FN __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+
+// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace docling::kernels::detail {
+
+namespace {
+
+constexpr int kTileRows = 16;   // rows of x (and of sums) per tile
+constexpr int kTileK = 32;      // k values per tile step (16 pairs, 64 bytes a row)
+constexpr int kNR = 32;         // columns per packed panel (two tiles)
+constexpr int kMR = 32;         // rows per block of sums (two tiles)
+constexpr int kRowBlock = 128;  // rows of x per task
+constexpr int kColBlock = 256;  // most columns per task
+constexpr int64_t kMaxPackedB = int64_t(8) << 20;  // dwords of packed B per column block (32 MB)
+
+// --- the CPU and the OS ---------------------------------------------------------------------
+
+bool cpu_has_amx_bf16() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool tile = (d >> 24) & 1, bf16 = (d >> 22) & 1;
+  return tile && bf16;
+}
+
+// Linux hands out the 8 KB of tile state per process on request (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XTILEDATA); without it the first tile instruction faults.
+bool os_grants_tiles() {
+#if defined(__linux__)
+  constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+  return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+#else
+  return false;
+#endif
+}
+
+// Palette 1 with the 8 tiles all 16 rows x 64 bytes: 0-3 sums, 4-5 x, 6-7 B.
+struct TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+AMX_FN void load_tile_config() {
+  alignas(64) TileConfig cfg;
+  for (int t = 0; t < 8; ++t) cfg.colsb[t] = 64, cfg.rows[t] = kTileRows;
+  _tile_loadconfig(&cfg);
+}
+
+// --- packing ------------------------------------------------------------------------------
+
+// r[i] = dwords i of 16 rows -> r[i] = dword i of each row (a 16 x 16 transpose).
+AMX_FN void transpose16(__m512i r[16]) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  // u[4i + j], 128-bit lane L: column 4L + j of rows 4i..4i+3.
+  for (int j = 0; j < 4; ++j) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88), w0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xdd);
+    const __m512i v1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88),
+                  w1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xdd);
+    r[j] = _mm512_shuffle_i32x4(v0, v1, 0x88);
+    r[8 + j] = _mm512_shuffle_i32x4(v0, v1, 0xdd);
+    r[4 + j] = _mm512_shuffle_i32x4(w0, w1, 0x88);
+    r[12 + j] = _mm512_shuffle_i32x4(w0, w1, 0xdd);
+  }
+}
+
+// NK: columns [n0, n0 + 32) of B, as kpairs rows of 32 dwords (kpairs a multiple of 16).
+// Column n's k values are contiguous, so its pairs are its dwords: 16 columns x 16 pairs
+// transposed at a time, loads masked at the end of K (an odd K's last pair gets a zero half).
+AMX_FN void pack_nk(const Gemm& g, int n0, int kpairs, uint32_t* dst) {
+  const uint16_t* B = static_cast<const uint16_t*>(g.b);
+  for (int h = 0; h < 2; ++h)
+    for (int kp = 0; kp < kpairs; kp += 16) {
+      const int left = std::clamp(g.K - 2 * kp, 0, 32);
+      const __mmask32 m = left == 32 ? ~__mmask32(0) : (__mmask32(1) << left) - 1;
+      __m512i r[16];
+      for (int j = 0; j < 16; ++j) {
+        const int n = n0 + 16 * h + j;
+        r[j] = n < g.N && left ? _mm512_maskz_loadu_epi16(m, B + int64_t(n) * g.ldb + 2 * kp) : _mm512_setzero_si512();
+      }
+      transpose16(r);
+      for (int i = 0; i < 16; ++i) _mm512_store_si512(dst + int64_t(kp + i) * kNR + 16 * h, r[i]);
+    }
+}
+
+// KN: row k of B is contiguous over n; pairs interleave rows k and k + 1.
+void pack_kn(const Gemm& g, int n0, int kpairs, uint32_t* dst) {
+  const uint16_t* B = static_cast<const uint16_t*>(g.b);
+  const int nr = std::min(kNR, g.N - n0);
+  for (int kp = 0; kp < kpairs; ++kp) {
+    uint32_t* d = dst + int64_t(kp) * kNR;
+    std::memset(d, 0, sizeof(uint32_t) * kNR);
+    for (int half = 0; half < 2; ++half) {
+      const int k = 2 * kp + half;
+      if (k >= g.K) break;
+      const uint16_t* s = B + int64_t(k) * g.ldb + n0;
+      for (int j = 0; j < nr; ++j) d[j] |= uint32_t(s[j]) << (16 * half);
+    }
+  }
+}
+
+// Rows [row0, row0 + rows) of x to bf16, row i at a + i * lda (lda >= kp2 = 2 * kpairs); k past
+// K and rows [rows, rows_pad) are zero.
+AMX_FN void round_rows(const Gemm& g, int row0, int rows, int rows_pad, int kp2, uint16_t* a, int64_t lda) {
+  for (int i = 0; i < rows_pad; ++i) {
+    uint16_t* d = a + int64_t(i) * lda;
+    const float* s = g.x + int64_t(row0 + i) * g.ldx;
+    for (int k = 0; k < kp2; k += 32) {
+      const int left = i < rows ? std::clamp(g.K - k, 0, 32) : 0;
+      const __mmask16 lo = __mmask16(left >= 16 ? 0xffff : (1u << left) - 1);
+      const __mmask16 hi = __mmask16(left >= 32 ? 0xffff : left <= 16 ? 0 : (1u << (left - 16)) - 1);
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + k + 16), _mm512_maskz_loadu_ps(lo, s + k));
+      _mm512_storeu_si512(d + k, (__m512i)v);
+    }
+  }
+}
+
+// --- the product ------------------------------------------------------------------------------
+
+// 32 rows of x (a, stride lda elements) times one packed panel, all kpairs: sums into c[32][32].
+AMX_FN void block_sums(const uint16_t* a, int64_t lda, const uint32_t* b, int kpairs, float* c) {
+  const int64_t sa = lda * 2;  // bytes
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int kp = 0; kp < kpairs; kp += 16) {
+    _tile_loadd(4, a + 2 * kp, sa);
+    _tile_loadd(5, a + kTileRows * lda + 2 * kp, sa);
+    _tile_loadd(6, b + int64_t(kp) * kNR, kNR * 4);
+    _tile_loadd(7, b + int64_t(kp) * kNR + 16, kNR * 4);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, c, kNR * 4);
+  _tile_stored(1, c + 16, kNR * 4);
+  _tile_stored(2, c + kTileRows * kNR, kNR * 4);
+  _tile_stored(3, c + kTileRows * kNR + 16, kNR * 4);
+}
+
+// y[row .. row + mr, col .. col + nr) = c (+ bias) (+ y).
+AMX_FN void put_block(const Gemm& g, int row, int mr, int col, int nr, const float* c) {
+  const __mmask16 m0 = __mmask16(nr >= 16 ? 0xffff : (1u << nr) - 1);
+  const __mmask16 m1 = __mmask16(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  const __m512 b0 = g.bias ? _mm512_maskz_loadu_ps(m0, g.bias + col) : _mm512_setzero_ps();
+  const __m512 b1 = g.bias ? _mm512_maskz_loadu_ps(m1, g.bias + col + 16) : _mm512_setzero_ps();
+  for (int i = 0; i < mr; ++i) {
+    float* y = g.y + int64_t(row + i) * g.ldy + col;
+    __m512 v0 = _mm512_add_ps(_mm512_load_ps(c + i * kNR), b0);
+    __m512 v1 = _mm512_add_ps(_mm512_load_ps(c + i * kNR + 16), b1);
+    if (g.accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, y));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, y + 16));
+    }
+    _mm512_mask_storeu_ps(y, m0, v0);
+    _mm512_mask_storeu_ps(y + 16, m1, v1);
+  }
+}
+
+// Rows [row0, row0 + rows) x panels [p0, p1) of the packed B (column n0 + p * kNR on).
+AMX_FN void rows_task(const Gemm& g, const uint32_t* B, int n0, int kpairs, int row0, int rows, int p0, int p1) {
+  const int kp2 = 2 * kpairs, rows_pad = (rows + kMR - 1) / kMR * kMR;
+  const int64_t lda = kp2 + 32;  // a row's stride: 64 bytes past a multiple of 64, off the cache's sets
+  const int64_t panel_dwords = int64_t(kpairs) * kNR;
+  thread_local ThreadScratch<uint16_t> xs;  // the task calls nothing that could reenter
+  uint16_t* const A = xs.get(size_t(rows_pad) * size_t(lda));
+  alignas(64) float c[kMR * kNR];
+  round_rows(g, row0, rows, rows_pad, kp2, A, lda);
+  load_tile_config();
+  for (int p = p0; p < p1; ++p) {
+    const int col = n0 + p * kNR, nr = std::min(kNR, g.N - col);
+    for (int r = 0; r < rows; r += kMR) {
+      block_sums(A + r * lda, lda, B + p * panel_dwords, kpairs, c);
+      put_block(g, row0 + r, std::min(kMR, rows - r), col, nr, c);
+    }
+  }
+  _tile_release();
+}
+
+void gemm_amx(const Gemm& g, bool parallel) {
+  const int kpairs = (g.K + kTileK - 1) / kTileK * (kTileK / 2);
+  const int64_t panel_dwords = int64_t(kpairs) * kNR;
+  const int ncb = block_size(g.N, int(std::max<int64_t>(kNR, kMaxPackedB / panel_dwords / kNR * kNR)), kNR);
+  thread_local ThreadScratch<uint32_t> tls;
+  ThreadScratch<uint32_t> own;
+  ScratchHold<uint32_t> hold(tls, own);
+  uint32_t* const B = hold.get(size_t((ncb + kNR - 1) / kNR) * panel_dwords);
+  const int mblocks = (g.M + kRowBlock - 1) / kRowBlock;
+  for (int n0 = 0; n0 < g.N; n0 += ncb) {
+    const int nc = std::min(ncb, g.N - n0), npan = (nc + kNR - 1) / kNR;
+    run_tasks(npan, parallel, [&](int p) {
+      uint32_t* d = B + p * panel_dwords;
+      if (g.layout == BLayout::NK) pack_nk(g, n0 + p * kNR, kpairs, d);
+      else pack_kn(g, n0 + p * kNR, kpairs, d);
+    });
+    const int PP = block_size(npan, kColBlock / kNR, 1), nt = (npan + PP - 1) / PP;
+    run_tasks(mblocks * nt, parallel, [&](int t) {
+      const int row0 = t / nt * kRowBlock, p0 = t % nt * PP;
+      rows_task(g, B, n0, kpairs, row0, std::min(kRowBlock, g.M - row0), p0, std::min(npan, p0 + PP));
+    });
+  }
+}
+
+bool g_amx_granted = false;
+
+}  // namespace
+
+bool amx_bf16_usable() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_amx_granted = cpu_has_amx_bf16() && os_grants_tiles(); });
+  return g_amx_granted;
+}
+
+bool gemm_amx_bf16(const Gemm& g, bool parallel) {
+  if (g.btype != BType::BF16 || !(g.layout == BLayout::NK || g.layout == BLayout::KN) || g.M <= 0 || g.N <= 0 ||
+      g.K <= 0 || !amx_bf16_usable())
+    return false;
+  gemm_amx(g, parallel);
+  return true;
+}
+
+}  // namespace docling::kernels::detail
