@@ -14,7 +14,6 @@
 // hardware's, so results differ from the vdpbf16ps path in the last bits (tests compare both
 // against a double reference).
 #include <cpuid.h>
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
@@ -25,9 +24,8 @@
 #include <unistd.h>
 #endif
 
+#include "kernels/amx.h"
 #include "kernels/common.h"
-
-#define AMX_FN __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 
 // GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -63,20 +61,6 @@ bool os_grants_tiles() {
 #else
   return false;
 #endif
-}
-
-// Palette 1 with the 8 tiles all 16 rows x 64 bytes: 0-3 sums, 4-5 x, 6-7 B.
-struct TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-AMX_FN void load_tile_config() {
-  alignas(64) TileConfig cfg;
-  for (int t = 0; t < 8; ++t) cfg.colsb[t] = 64, cfg.rows[t] = kTileRows;
-  _tile_loadconfig(&cfg);
 }
 
 // --- packing ------------------------------------------------------------------------------

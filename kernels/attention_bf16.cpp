@@ -10,6 +10,8 @@
 //    one dimension: P . V takes a broadcast pair of probabilities per row.
 // A task takes RB query rows of one head: all scores of those rows (f32), an exact softmax over
 // each row (f32; the probabilities are rounded to bf16 pairs), then P . V divided by the sum.
+// With AMX (has_amx_bf16) the same packed K and V are the tiles' B operands as they are: a task
+// takes 64 rows (four row tiles per B tile) and the score and P . V sums run as tdpbf16ps.
 // The portable kernels compute the same roundings with f32 sums, for tests on any CPU.
 #include <immintrin.h>
 
@@ -20,6 +22,7 @@
 #include <stdexcept>
 
 #include "core/half.h"  // bf16_to_f32, f32_to_bf16
+#include "kernels/amx.h"
 #include "kernels/kernels.h"
 #include "kernels/parallel.h"
 
@@ -34,7 +37,9 @@ namespace docling::kernels {
 namespace {
 
 constexpr int kKeys = 16;  // keys per packed K block (one zmm of scores)
-constexpr int RB = 48;     // query rows per task
+constexpr int kKeyPad = 32;  // keys padded to this (an AMX tile step: 16 pairs)
+constexpr int RB = 48;     // query rows per task (AVX512-BF16)
+constexpr int kAmxRows = 64;  // query rows per task (AMX: four row tiles)
 constexpr int SR = 8;      // rows per score register block (x 2 key blocks = 16 accumulators)
 constexpr int PR = 6;      // rows per P . V register block (x 4 vectors of 16 dims = 24 accumulators)
 
@@ -44,10 +49,10 @@ uint32_t pair(float lo, float hi) { return uint32_t(f32_to_bf16(lo)) | uint32_t(
 float lo_f(uint32_t v) { return bf16_to_f32(uint16_t(v & 0xffffu)); }
 float hi_f(uint32_t v) { return bf16_to_f32(uint16_t(v >> 16)); }
 
-// Shapes of one call: n keys padded to whole K blocks (npad) and to pairs (n2 pairs).
+// Shapes of one call: n keys padded to kKeyPad (npad, zeros past n), npad / 2 pairs of them.
 struct Shape {
   int n, hd, hp, npad, n2;  // hp = hd / 2
-  Shape(int n_, int hd_) : n(n_), hd(hd_), hp(hd_ / 2), npad((n_ + kKeys - 1) / kKeys * kKeys), n2((n_ + 1) / 2) {}
+  Shape(int n_, int hd_) : n(n_), hd(hd_), hp(hd_ / 2), npad((n_ + kKeyPad - 1) / kKeyPad * kKeyPad), n2(npad / 2) {}
   int64_t k_size() const { return int64_t(npad) * hp; }  // dwords of packed K per head
   int64_t v_size() const { return int64_t(n2) * hd; }    // dwords of packed V per head
 };
@@ -63,10 +68,10 @@ void pack_head(const float* k, const float* v, int64_t ld, int h, const Shape& s
     for (int d = 0; d < s.hp; ++d) blk[int64_t(d) * kKeys] = pair(kr[2 * d], kr[2 * d + 1]);
   }
   for (int j = 0; j < s.n2; ++j) {
-    const float* v0 = vh + int64_t(2 * j) * ld;
+    const float* v0 = 2 * j < s.n ? vh + int64_t(2 * j) * ld : nullptr;
     const float* v1 = 2 * j + 1 < s.n ? v0 + ld : nullptr;
     uint32_t* row = vp + int64_t(j) * s.hd;
-    for (int d = 0; d < s.hd; ++d) row[d] = pair(v0[d], v1 ? v1[d] : 0.0f);
+    for (int d = 0; d < s.hd; ++d) row[d] = pair(v0 ? v0[d] : 0.0f, v1 ? v1[d] : 0.0f);
   }
 }
 
@@ -193,6 +198,78 @@ BF16_FN void pv_avx512(const uint32_t* pp, int rows, const uint32_t* vp, const S
   }
 }
 
+// --- AMX kernels (kAmxRows rows; rows past `rows` are computed from stale scratch and dropped) --
+
+// Scores of 64 rows: per K block, its hd / 32 tile steps each load the block's B tile once for
+// the four row tiles of q (which stay in L1).
+AMX_FN void scores_amx(const uint32_t* qp, int, const uint32_t* kp, const Shape& sh, float* s) {
+  const int64_t sq = int64_t(sh.hp) * 4, ss = int64_t(sh.npad) * 4;
+  const uint32_t* q1 = qp + 16 * sh.hp;
+  const uint32_t* q2 = qp + 32 * sh.hp;
+  const uint32_t* q3 = qp + 48 * sh.hp;
+  detail::load_tile_config();
+  for (int kb = 0; kb < sh.npad / kKeys; ++kb) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    const uint32_t* blk = kp + int64_t(kb) * sh.hp * kKeys;
+    for (int d = 0; d < sh.hp; d += 16) {
+      _tile_loadd(6, blk + d * kKeys, kKeys * 4);
+      _tile_loadd(4, qp + d, sq);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_loadd(5, q1 + d, sq);
+      _tile_dpbf16ps(1, 5, 6);
+      _tile_loadd(4, q2 + d, sq);
+      _tile_dpbf16ps(2, 4, 6);
+      _tile_loadd(5, q3 + d, sq);
+      _tile_dpbf16ps(3, 5, 6);
+    }
+    float* c = s + kb * kKeys;
+    _tile_stored(0, c, ss);
+    _tile_stored(1, c + 16 * int64_t(sh.npad), ss);
+    _tile_stored(2, c + 32 * int64_t(sh.npad), ss);
+    _tile_stored(3, c + 48 * int64_t(sh.npad), ss);
+  }
+  _tile_release();
+}
+
+// P . V for 64 rows, 16 dimensions at a time: each 16-pair step of V is one B tile for the
+// four row tiles of P. Sums scaled by 1 / (row sum) on the way out.
+AMX_FN void pv_amx(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv, float* out,
+                   int64_t ldo) {
+  const int64_t sp = int64_t(sh.n2) * 4, sv = int64_t(sh.hd) * 4;
+  const uint32_t* p1 = pp + 16 * int64_t(sh.n2);
+  const uint32_t* p2 = pp + 32 * int64_t(sh.n2);
+  const uint32_t* p3 = pp + 48 * int64_t(sh.n2);
+  alignas(64) float c[kAmxRows * 16];
+  detail::load_tile_config();
+  for (int d0 = 0; d0 < sh.hd; d0 += 16) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int j = 0; j < sh.n2; j += 16) {
+      _tile_loadd(6, vp + int64_t(j) * sh.hd + d0, sv);
+      _tile_loadd(4, pp + j, sp);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_loadd(5, p1 + j, sp);
+      _tile_dpbf16ps(1, 5, 6);
+      _tile_loadd(4, p2 + j, sp);
+      _tile_dpbf16ps(2, 4, 6);
+      _tile_loadd(5, p3 + j, sp);
+      _tile_dpbf16ps(3, 5, 6);
+    }
+    _tile_stored(0, c, 64);
+    _tile_stored(1, c + 256, 64);
+    _tile_stored(2, c + 512, 64);
+    _tile_stored(3, c + 768, 64);
+    for (int r = 0; r < rows; ++r)
+      _mm512_storeu_ps(out + r * ldo + d0, _mm512_mul_ps(_mm512_load_ps(c + 16 * r), _mm512_set1_ps(inv[r])));
+  }
+  _tile_release();
+}
+
 // --- driver -----------------------------------------------------------------------------------
 
 using ScoresFn = void (*)(const uint32_t* qp, int rows, const uint32_t* kp, const Shape& sh, float* s);
@@ -211,8 +288,9 @@ void softmax_rows(float* s, int rows, const Shape& sh, float scale, uint32_t* pp
   }
 }
 
+// rb: query rows per task (the kernels' block; scratch holds rb rows whatever the last task has).
 void attention_driver(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int hd,
-                      float scale, float* out, int64_t ldo, bool parallel, ScoresFn scores, PvFn pv) {
+                      float scale, float* out, int64_t ldo, bool parallel, ScoresFn scores, PvFn pv, int rb) {
   if (hd % 64 != 0 || n <= 0 || heads <= 0)
     throw std::invalid_argument("self_attention_bf16: head_dim must be a multiple of 64, n and heads positive");
   const Shape sh(n, hd);
@@ -224,15 +302,15 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
   uint32_t* const kp = hold.get(size_t((sh.k_size() + sh.v_size()) * heads));
   uint32_t* const vp = kp + sh.k_size() * heads;
   run_tasks(heads, parallel, [&](int h) { pack_head(k, v, ld, h, sh, kp + h * sh.k_size(), vp + h * sh.v_size()); });
-  const int blocks = (n + RB - 1) / RB;
+  const int blocks = (n + rb - 1) / rb;
   run_tasks(heads * blocks, parallel, [&](int t) {
-    const int h = t / blocks, r0 = t % blocks * RB, rows = std::min(RB, n - r0);
+    const int h = t / blocks, r0 = t % blocks * rb, rows = std::min(rb, n - r0);
     thread_local ThreadScratch<float> s_buf, inv_buf;
     thread_local ThreadScratch<uint32_t> q_buf, p_buf;
-    float* s = s_buf.get(size_t(RB) * sh.npad);
-    float* inv = inv_buf.get(RB);
-    uint32_t* qp = q_buf.get(size_t(RB) * sh.hp);
-    uint32_t* pp = p_buf.get(size_t(RB) * sh.n2);
+    float* s = s_buf.get(size_t(rb) * sh.npad);
+    float* inv = inv_buf.get(size_t(rb));
+    uint32_t* qp = q_buf.get(size_t(rb) * sh.hp);
+    uint32_t* pp = p_buf.get(size_t(rb) * sh.n2);
     pack_rows(q + int64_t(r0) * ld + int64_t(h) * hd, ld, rows, hd, qp);
     scores(qp, rows, kp + h * sh.k_size(), sh, s);
     softmax_rows(s, rows, sh, scale, pp, inv);
@@ -245,13 +323,16 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
 bool self_attention_bf16(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int head_dim,
                          float scale, float* out, int64_t ldo, bool parallel) {
   if (!has_avx512_bf16()) return false;
-  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_avx512, pv_avx512);
+  if (has_amx_bf16())
+    attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_amx, pv_amx, kAmxRows);
+  else
+    attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_avx512, pv_avx512, RB);
   return true;
 }
 
 void self_attention_bf16_emulated(const float* q, const float* k, const float* v, int n, int64_t ld, int heads,
                                   int head_dim, float scale, float* out, int64_t ldo, bool parallel) {
-  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_portable, pv_portable);
+  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_portable, pv_portable, RB);
 }
 
 }  // namespace docling::kernels

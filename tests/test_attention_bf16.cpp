@@ -2,6 +2,8 @@
 // kernels against attention in double, and the AVX512-BF16 kernels against the portable ones.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -104,7 +106,13 @@ TEST(AttentionBf16, NativeMatchesEmulated) {
     std::vector<float> a = run(c, 0.125f, native), b = run(c, 0.125f, emulated, false);
     double m = 0;
     for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::abs(a[i] - b[i])));
-    EXPECT_LT(m, 1e-4) << "n=" << n;  // the same roundings; only the order of f32 sums differs
+    // The same roundings; only the order of f32 sums differs (AMX: the tiles' own order, over
+    // 32 products at a time), and both stay as close to the double reference.
+    EXPECT_LT(m, has_amx_bf16() ? 5e-4 : 1e-4) << "n=" << n;
+    const std::vector<double> want = reference(c, 0.125f);
+    const double ea = max_abs_diff(a, want), eb = max_abs_diff(b, want);
+    EXPECT_LT(ea, eb * 1.25 + 1e-4) << "n=" << n;
+    std::printf("n=%d: native vs emulated %.3g; against double: native %.3g, emulated %.3g\n", n, m, ea, eb);
   }
 }
 
