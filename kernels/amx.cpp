@@ -6,10 +6,10 @@
 //  - B is packed once per call into panels of 32 columns, [kp][32] dwords over all of K (rounded
 //    up to kTileK with zeros, as are the columns past N): a panel's two 16-column halves are two
 //    tiles read at a 128-byte stride. NK weights are transposed 16 x 16 dwords at a time.
-//  - A task owns kRowBlock rows x up to kColBlock columns. It rounds its rows of x to bf16
-//    (nearest even, as vcvtne2ps2bf16) for all of K into a thread-local buffer (zeros past K and
-//    past M), then per panel and 32 rows keeps 2 x 2 tiles of sums for all of K and writes them
-//    out with the bias (and + y with `accumulate`).
+//  - x is rounded to bf16 once per call (nearest even, as vcvtne2ps2bf16; zeros past K and past
+//    M to a multiple of 32 rows). A task owns kRowBlock rows x up to kColBlock columns: per panel
+//    and 32 rows it keeps 2 x 2 tiles of sums for all of K and writes them out with the bias
+//    (and + y with `accumulate`).
 // Products of two bf16 are exact in f32; the sums' order inside a tile instruction is the
 // hardware's, so results differ from the vdpbf16ps path in the last bits (tests compare both
 // against a double reference).
@@ -26,6 +26,7 @@
 
 #include "kernels/amx.h"
 #include "kernels/common.h"
+#include "kernels/transpose_avx512.h"
 
 // GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -65,31 +66,6 @@ bool os_grants_tiles() {
 
 // --- packing ------------------------------------------------------------------------------
 
-// r[i] = dwords i of 16 rows -> r[i] = dword i of each row (a 16 x 16 transpose).
-AMX_FN void transpose16(__m512i r[16]) {
-  __m512i t[16], u[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  // u[4i + j], 128-bit lane L: column 4L + j of rows 4i..4i+3.
-  for (int j = 0; j < 4; ++j) {
-    const __m512i v0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88), w0 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xdd);
-    const __m512i v1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88),
-                  w1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xdd);
-    r[j] = _mm512_shuffle_i32x4(v0, v1, 0x88);
-    r[8 + j] = _mm512_shuffle_i32x4(v0, v1, 0xdd);
-    r[4 + j] = _mm512_shuffle_i32x4(w0, w1, 0x88);
-    r[12 + j] = _mm512_shuffle_i32x4(w0, w1, 0xdd);
-  }
-}
-
 // NK: columns [n0, n0 + 32) of B, as kpairs rows of 32 dwords (kpairs a multiple of 16).
 // Column n's k values are contiguous, so its pairs are its dwords: 16 columns x 16 pairs
 // transposed at a time, loads masked at the end of K (an odd K's last pair gets a zero half).
@@ -104,7 +80,7 @@ AMX_FN void pack_nk(const Gemm& g, int n0, int kpairs, uint32_t* dst) {
         const int n = n0 + 16 * h + j;
         r[j] = n < g.N && left ? _mm512_maskz_loadu_epi16(m, B + int64_t(n) * g.ldb + 2 * kp) : _mm512_setzero_si512();
       }
-      transpose16(r);
+      transpose16_epi32(r);
       for (int i = 0; i < 16; ++i) _mm512_store_si512(dst + int64_t(kp + i) * kNR + 16 * h, r[i]);
     }
 }
@@ -185,20 +161,17 @@ AMX_FN void put_block(const Gemm& g, int row, int mr, int col, int nr, const flo
   }
 }
 
-// Rows [row0, row0 + rows) x panels [p0, p1) of the packed B (column n0 + p * kNR on).
-AMX_FN void rows_task(const Gemm& g, const uint32_t* B, int n0, int kpairs, int row0, int rows, int p0, int p1) {
-  const int kp2 = 2 * kpairs, rows_pad = (rows + kMR - 1) / kMR * kMR;
-  const int64_t lda = kp2 + 32;  // a row's stride: 64 bytes past a multiple of 64, off the cache's sets
+// Rows [row0, row0 + rows) of the rounded x (A, rows_pad(M) rows at stride lda) x panels
+// [p0, p1) of the packed B (column n0 + p * kNR on).
+AMX_FN void rows_task(const Gemm& g, const uint16_t* A, int64_t lda, const uint32_t* B, int n0, int kpairs, int row0,
+                      int rows, int p0, int p1) {
   const int64_t panel_dwords = int64_t(kpairs) * kNR;
-  thread_local ThreadScratch<uint16_t> xs;  // the task calls nothing that could reenter
-  uint16_t* const A = xs.get(size_t(rows_pad) * size_t(lda));
   alignas(64) float c[kMR * kNR];
-  round_rows(g, row0, rows, rows_pad, kp2, A, lda);
   load_tile_config();
   for (int p = p0; p < p1; ++p) {
     const int col = n0 + p * kNR, nr = std::min(kNR, g.N - col);
     for (int r = 0; r < rows; r += kMR) {
-      block_sums(A + r * lda, lda, B + p * panel_dwords, kpairs, c);
+      block_sums(A + (row0 + r) * lda, lda, B + p * panel_dwords, kpairs, c);
       put_block(g, row0 + r, std::min(kMR, rows - r), col, nr, c);
     }
   }
@@ -208,12 +181,23 @@ AMX_FN void rows_task(const Gemm& g, const uint32_t* B, int n0, int kpairs, int 
 void gemm_amx(const Gemm& g, bool parallel) {
   const int kpairs = (g.K + kTileK - 1) / kTileK * (kTileK / 2);
   const int64_t panel_dwords = int64_t(kpairs) * kNR;
+  const int64_t lda = 2 * kpairs + 32;  // a row's stride: 64 bytes past a multiple of 64, off the cache's sets
+  const int rows_pad = (g.M + kMR - 1) / kMR * kMR;
   const int ncb = block_size(g.N, int(std::max<int64_t>(kNR, kMaxPackedB / panel_dwords / kNR * kNR)), kNR);
-  thread_local ThreadScratch<uint32_t> tls;
-  ThreadScratch<uint32_t> own;
-  ScratchHold<uint32_t> hold(tls, own);
-  uint32_t* const B = hold.get(size_t((ncb + kNR - 1) / kNR) * panel_dwords);
+  // x rounded once for all column tasks, and B packed per column block: this thread's scratch.
+  thread_local ThreadScratch<uint32_t> tls_b;
+  thread_local ThreadScratch<uint16_t> tls_a;
+  ThreadScratch<uint32_t> own_b;
+  ThreadScratch<uint16_t> own_a;
+  ScratchHold<uint32_t> hold_b(tls_b, own_b);
+  ScratchHold<uint16_t> hold_a(tls_a, own_a);
+  uint32_t* const B = hold_b.get(size_t((ncb + kNR - 1) / kNR) * panel_dwords);
+  uint16_t* const A = hold_a.get(size_t(rows_pad) * size_t(lda));
   const int mblocks = (g.M + kRowBlock - 1) / kRowBlock;
+  run_tasks(rows_pad / kMR, parallel, [&](int t) {
+    const int row0 = t * kMR;
+    round_rows(g, row0, std::min(kMR, g.M - row0), kMR, 2 * kpairs, A + row0 * lda, lda);
+  });
   for (int n0 = 0; n0 < g.N; n0 += ncb) {
     const int nc = std::min(ncb, g.N - n0), npan = (nc + kNR - 1) / kNR;
     run_tasks(npan, parallel, [&](int p) {
@@ -224,7 +208,7 @@ void gemm_amx(const Gemm& g, bool parallel) {
     const int PP = block_size(npan, kColBlock / kNR, 1), nt = (npan + PP - 1) / PP;
     run_tasks(mblocks * nt, parallel, [&](int t) {
       const int row0 = t / nt * kRowBlock, p0 = t % nt * PP;
-      rows_task(g, B, n0, kpairs, row0, std::min(kRowBlock, g.M - row0), p0, std::min(npan, p0 + PP));
+      rows_task(g, A, lda, B, n0, kpairs, row0, std::min(kRowBlock, g.M - row0), p0, std::min(npan, p0 + PP));
     });
   }
 }

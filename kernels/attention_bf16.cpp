@@ -24,6 +24,7 @@
 #include "core/half.h"  // bf16_to_f32, f32_to_bf16
 #include "kernels/amx.h"
 #include "kernels/kernels.h"
+#include "kernels/transpose_avx512.h"
 #include "kernels/parallel.h"
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
@@ -75,10 +76,9 @@ void pack_head(const float* k, const float* v, int64_t ld, int h, const Shape& s
   }
 }
 
-// Rows of q to bf16 pairs: qp[r * hp + d] = (q[r][2d], q[r][2d + 1]).
-void pack_rows(const float* q, int64_t ld, int rows, int hd, uint32_t* qp) {
-  for (int r = 0; r < rows; ++r)
-    for (int d = 0; d < hd / 2; ++d) qp[r * (hd / 2) + d] = pair(q[r * ld + 2 * d], q[r * ld + 2 * d + 1]);
+// n floats (n even) to n / 2 bf16 pairs: out[j] = (x[2j], x[2j + 1]).
+void pairs_portable(const float* x, int n, uint32_t* out) {
+  for (int j = 0; j < n / 2; ++j) out[j] = pair(x[2 * j], x[2 * j + 1]);
 }
 
 // --- portable kernels -----------------------------------------------------------------------
@@ -198,6 +198,48 @@ BF16_FN void pv_avx512(const uint32_t* pp, int rows, const uint32_t* vp, const S
   }
 }
 
+// The packers: rounding as vcvtne2ps2bf16 (nearest even), as the portable ones.
+BF16_FN void pairs_avx512(const float* x, int n, uint32_t* out) {
+  uint16_t* d = reinterpret_cast<uint16_t*>(out);
+  int k = 0;
+  for (; k + 32 <= n; k += 32)
+    _mm512_storeu_si512(d + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
+  for (; k < n; ++k) d[k] = f32_to_bf16(x[k]);
+}
+
+// K: 16 keys x 16 pairs rounded, then transposed into the block's [pair][key] order. V: rows
+// 2j and 2j + 1 rounded and interleaved into one dword per dimension.
+BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h, const Shape& s, uint32_t* kp,
+                              uint32_t* vp) {
+  const float* kh = k + int64_t(h) * s.hd;
+  const float* vh = v + int64_t(h) * s.hd;
+  for (int p0 = 0; p0 < s.npad; p0 += kKeys) {
+    uint32_t* blk = kp + int64_t(p0 / kKeys) * s.hp * kKeys;
+    for (int d0 = 0; d0 < s.hp; d0 += 16) {
+      __m512i r[16];
+      for (int j = 0; j < 16; ++j) {
+        const float* kr = kh + int64_t(p0 + j) * ld + 2 * d0;
+        r[j] = p0 + j < s.n ? (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(kr + 16), _mm512_loadu_ps(kr))
+                            : _mm512_setzero_si512();
+      }
+      detail::transpose16_epi32(r);
+      for (int i = 0; i < 16; ++i) _mm512_store_si512(blk + int64_t(d0 + i) * kKeys, r[i]);
+    }
+  }
+  for (int j = 0; j < s.n2; ++j) {
+    const float* v0 = vh + int64_t(2 * j) * ld;
+    const bool has0 = 2 * j < s.n, has1 = 2 * j + 1 < s.n;
+    uint32_t* row = vp + int64_t(j) * s.hd;
+    for (int d = 0; d < s.hd; d += 16) {
+      const __m512 a = has0 ? _mm512_loadu_ps(v0 + d) : _mm512_setzero_ps();
+      const __m512 b = has1 ? _mm512_loadu_ps(v0 + ld + d) : _mm512_setzero_ps();
+      const __m512i lo = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(a));
+      const __m512i hi = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(b));
+      _mm512_storeu_si512(row + d, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+    }
+  }
+}
+
 // --- AMX kernels (kAmxRows rows; rows past `rows` are computed from stale scratch and dropped) --
 
 // Scores of 64 rows: per K block, its hd / 32 tile steps each load the block's B tile once for
@@ -275,22 +317,37 @@ AMX_FN void pv_amx(const uint32_t* pp, int rows, const uint32_t* vp, const Shape
 using ScoresFn = void (*)(const uint32_t* qp, int rows, const uint32_t* kp, const Shape& sh, float* s);
 using PvFn = void (*)(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv,
                       float* out, int64_t ldo);
+using PackHeadFn = void (*)(const float* k, const float* v, int64_t ld, int h, const Shape& s, uint32_t* kp,
+                            uint32_t* vp);
+using PairsFn = void (*)(const float* x, int n, uint32_t* out);
+
+// One implementation of the attention: its packers, products and query rows per task (the
+// products' block; scratch holds that many rows whatever the last task has).
+struct Impl {
+  PackHeadFn pack_head;
+  PairsFn pairs;
+  ScoresFn scores;
+  PvFn pv;
+  int rows;
+};
+
+constexpr Impl kPortable{pack_head, pairs_portable, scores_portable, pv_portable, RB};
+constexpr Impl kAvx512{pack_head_avx512, pairs_avx512, scores_avx512, pv_avx512, RB};
+constexpr Impl kAmx{pack_head_avx512, pairs_avx512, scores_amx, pv_amx, kAmxRows};
 
 // Scores -> probabilities as bf16 pairs (pp, n2 dwords a row) and 1 / sum per row.
-void softmax_rows(float* s, int rows, const Shape& sh, float scale, uint32_t* pp, float* inv) {
+void softmax_rows(float* s, int rows, const Shape& sh, float scale, PairsFn pairs, uint32_t* pp, float* inv) {
   for (int r = 0; r < rows; ++r) {
     float* row = s + int64_t(r) * sh.npad;
     float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
     online_softmax_row(row, sh.n, sh.npad, scale, m, l, nullptr, 0);  // exp, 0 past n
     inv[r] = l > 0.0f ? 1.0f / l : 0.0f;
-    uint32_t* pr = pp + int64_t(r) * sh.n2;
-    for (int j = 0; j < sh.n2; ++j) pr[j] = pair(row[2 * j], 2 * j + 1 < sh.npad ? row[2 * j + 1] : 0.0f);
+    pairs(row, sh.npad, pp + int64_t(r) * sh.n2);
   }
 }
 
-// rb: query rows per task (the kernels' block; scratch holds rb rows whatever the last task has).
 void attention_driver(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int hd,
-                      float scale, float* out, int64_t ldo, bool parallel, ScoresFn scores, PvFn pv, int rb) {
+                      float scale, float* out, int64_t ldo, bool parallel, const Impl& im) {
   if (hd % 64 != 0 || n <= 0 || heads <= 0)
     throw std::invalid_argument("self_attention_bf16: head_dim must be a multiple of 64, n and heads positive");
   const Shape sh(n, hd);
@@ -301,8 +358,8 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
   ScratchHold<uint32_t> hold(tls, own);
   uint32_t* const kp = hold.get(size_t((sh.k_size() + sh.v_size()) * heads));
   uint32_t* const vp = kp + sh.k_size() * heads;
-  run_tasks(heads, parallel, [&](int h) { pack_head(k, v, ld, h, sh, kp + h * sh.k_size(), vp + h * sh.v_size()); });
-  const int blocks = (n + rb - 1) / rb;
+  run_tasks(heads, parallel, [&](int h) { im.pack_head(k, v, ld, h, sh, kp + h * sh.k_size(), vp + h * sh.v_size()); });
+  const int rb = im.rows, blocks = (n + rb - 1) / rb;
   run_tasks(heads * blocks, parallel, [&](int t) {
     const int h = t / blocks, r0 = t % blocks * rb, rows = std::min(rb, n - r0);
     thread_local ThreadScratch<float> s_buf, inv_buf;
@@ -311,10 +368,10 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
     float* inv = inv_buf.get(size_t(rb));
     uint32_t* qp = q_buf.get(size_t(rb) * sh.hp);
     uint32_t* pp = p_buf.get(size_t(rb) * sh.n2);
-    pack_rows(q + int64_t(r0) * ld + int64_t(h) * hd, ld, rows, hd, qp);
-    scores(qp, rows, kp + h * sh.k_size(), sh, s);
-    softmax_rows(s, rows, sh, scale, pp, inv);
-    pv(pp, rows, vp + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
+    for (int r = 0; r < rows; ++r) im.pairs(q + int64_t(r0 + r) * ld + int64_t(h) * hd, hd, qp + r * sh.hp);
+    im.scores(qp, rows, kp + h * sh.k_size(), sh, s);
+    softmax_rows(s, rows, sh, scale, im.pairs, pp, inv);
+    im.pv(pp, rows, vp + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
   });
 }
 
@@ -323,16 +380,13 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
 bool self_attention_bf16(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int head_dim,
                          float scale, float* out, int64_t ldo, bool parallel) {
   if (!has_avx512_bf16()) return false;
-  if (has_amx_bf16())
-    attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_amx, pv_amx, kAmxRows);
-  else
-    attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_avx512, pv_avx512, RB);
+  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, has_amx_bf16() ? kAmx : kAvx512);
   return true;
 }
 
 void self_attention_bf16_emulated(const float* q, const float* k, const float* v, int n, int64_t ld, int heads,
                                   int head_dim, float scale, float* out, int64_t ldo, bool parallel) {
-  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, scores_portable, pv_portable, RB);
+  attention_driver(q, k, v, n, ld, heads, head_dim, scale, out, ldo, parallel, kPortable);
 }
 
 }  // namespace docling::kernels

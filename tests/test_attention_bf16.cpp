@@ -99,21 +99,29 @@ TEST(AttentionBf16, SharpSoftmax) {
   EXPECT_LT(max_abs_diff(got, reference(c, 1.0f)), 0.1);
 }
 
+// Both native paths: vdpbf16ps, and AMX tiles where the CPU has them.
 TEST(AttentionBf16, NativeMatchesEmulated) {
   if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
-  for (int n : {1, 15, 16, 33, 48, 97, 1024}) {
-    Case c(n, 2, 64, unsigned(100 + n));
-    std::vector<float> a = run(c, 0.125f, native), b = run(c, 0.125f, emulated, false);
-    double m = 0;
-    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::abs(a[i] - b[i])));
-    // The same roundings; only the order of f32 sums differs (AMX: the tiles' own order, over
-    // 32 products at a time), and both stay as close to the double reference.
-    EXPECT_LT(m, has_amx_bf16() ? 5e-4 : 1e-4) << "n=" << n;
-    const std::vector<double> want = reference(c, 0.125f);
-    const double ea = max_abs_diff(a, want), eb = max_abs_diff(b, want);
-    EXPECT_LT(ea, eb * 1.25 + 1e-4) << "n=" << n;
-    std::printf("n=%d: native vs emulated %.3g; against double: native %.3g, emulated %.3g\n", n, m, ea, eb);
+  const bool saved = current_settings().amx;
+  for (bool amx : {false, true}) {
+    set_amx(amx);
+    if (amx && !has_amx_bf16()) break;
+    for (int n : {1, 15, 16, 33, 48, 97, 1024}) {
+      Case c(n, 2, 64, unsigned(100 + n));
+      std::vector<float> a = run(c, 0.125f, native), b = run(c, 0.125f, emulated, false);
+      double m = 0;
+      for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::abs(a[i] - b[i])));
+      // The same roundings; only the order of f32 sums differs (AMX: the tiles' own order, over
+      // 32 products at a time), and both stay as close to the double reference.
+      EXPECT_LT(m, amx ? 5e-4 : 1e-4) << "n=" << n << (amx ? " amx" : "");
+      const std::vector<double> want = reference(c, 0.125f);
+      const double ea = max_abs_diff(a, want), eb = max_abs_diff(b, want);
+      EXPECT_LT(ea, eb * 1.25 + 1e-4) << "n=" << n << (amx ? " amx" : "");
+      std::printf("%s n=%d: native vs emulated %.3g; against double: native %.3g, emulated %.3g\n",
+                  amx ? "amx" : "vdpbf16ps", n, m, ea, eb);
+    }
   }
+  set_amx(saved);
 }
 
 TEST(AttentionBf16, RefusesHeadDimNotMultipleOf64) {
