@@ -23,6 +23,8 @@ inline kernels::KernelSettings env_kernel_settings() {
   s.int8_activations = act && std::strcmp(act, "1") == 0;
   const char* bf = std::getenv("DOCLING_BF16_DOT");
   s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
+  const char* amx = std::getenv("DOCLING_AMX");
+  s.amx = !(amx && std::strcmp(amx, "0") == 0);
   return s;
 }
 

@@ -145,6 +145,37 @@ __attribute__((target("avx512f,avx512bf16"))) static float peak_loop_avx512bf16(
 }
 #endif
 
+// AMX: 2 x 2 tiles of sums from x and B tiles that stay in L1, 4 tdpbf16ps an iteration
+// (16 x 16 x 32 multiply-adds each); has_amx_bf16() (checked by peak_kernels) got the OS's grant.
+__attribute__((target("amx-tile,amx-bf16"))) static float peak_loop_amx(int64_t iters) {
+  struct alignas(64) Config {
+    uint8_t palette = 1, start = 0, reserved[14] = {};
+    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+  } cfg;
+  alignas(64) static thread_local uint16_t a[2][512], b[2][512];
+  alignas(64) float c[256];
+  for (int i = 0; i < 512; ++i) a[0][i] = a[1][i] = b[0][i] = b[1][i] = 0x3a83;  // ~1e-3 in bf16
+  _tile_loadconfig(&cfg);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t it = 0; it < iters; ++it) {
+    _tile_loadd(4, a[0], 64);
+    _tile_loadd(5, a[1], 64);
+    _tile_loadd(6, b[0], 64);
+    _tile_loadd(7, b[1], 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, c, 64);
+  _tile_release();
+  return c[0];
+}
+
 static float peak_loop_scalar(int64_t iters) {
   float a[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   for (int64_t it = 0; it < iters; ++it)
@@ -155,10 +186,13 @@ static float peak_loop_scalar(int64_t iters) {
 }
 
 
-std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps) {
+std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps, bool with_amx) {
   std::vector<PeakKernel> k;
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  if (with_amx && docling::kernels::has_amx_bf16())
+    k.push_back({"amx_bf16_tdpbf16ps", "bf16 tile products (AMX tdpbf16ps, f32 accumulate)", peak_loop_amx,
+                 4 * 16 * 16 * 32 * 2.0});
   if (with_vdpbf16ps && docling::kernels::has_avx512_bf16())
     k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
                  16 * 64.0});

@@ -49,8 +49,9 @@ struct PeakKernel {
 
 // Register-only loops of the instructions the products may run on, best first. vdpbf16ps by
 // default only when the decoder's products use it (DOCLING_BF16_DOT=1): otherwise they widen
-// bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops.
-std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps = kernels::bf16_dot());
+// bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops. with_amx:
+// the AMX tile loop first where the CPU has it (the bf16 products with many rows use the tiles).
+std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps = kernels::bf16_dot(), bool with_amx = false);
 // GFLOP/s of `k` on `threads` threads started together; best of `trials` runs of ~`seconds`.
 double measure_peak(const PeakKernel& k, int threads, int trials, double seconds);
 

@@ -85,7 +85,7 @@ double peak(float (*loop)(), double ops_per_instr, int threads) {
 // array of 28 FMA chains here was kept partly in memory by GCC and read low). The first of
 // `names` this CPU has; 0 if none.
 double probe_peak(int threads, std::initializer_list<const char*> names) {
-  for (const bench::PeakKernel& k : bench::peak_kernels(true))
+  for (const bench::PeakKernel& k : bench::peak_kernels(true, true))
     for (const char* n : names)
       if (std::string(k.name) == n) return bench::measure_peak(k, threads, 3, 0.3);
   return 0;
@@ -171,13 +171,15 @@ int main(int argc, char** argv) {
     __builtin_cpu_init();
     const bool avx512 = kernels::active_isa() == kernels::Isa::Avx512;
     const double p_fma = probe_peak(threads, {"avx512_fma_f32", "avx2_fma_f32"});
-    const double p_bf16 = probe_peak(threads, {"avx512bf16_vdpbf16ps"});
+    const bool amx = kernels::has_amx_bf16();
+    const double p_bf16 = probe_peak(threads, {amx ? "amx_bf16_tdpbf16ps" : "avx512bf16_vdpbf16ps"});
     const double p_vnni = kernels::i8_uses_vnni() ? peak(dpbusd, 128, threads) : 0;
-    std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, vdpbf16ps %.0f, vpdpbusd %.0f\n",
-                bench::cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma, p_bf16, p_vnni);
+    std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, %s %.0f, vpdpbusd %.0f\n",
+                bench::cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma,
+                amx ? "AMX tdpbf16ps" : "vdpbf16ps", p_bf16, p_vnni);
     // What each precision's products run on here, and that instruction's peak.
     const char* instr[3] = {avx512 ? "f32 FMA zmm" : "f32 FMA ymm",
-                            kernels::has_avx512_bf16() ? "vdpbf16ps" : (avx512 ? "f32 FMA zmm" : "f32 FMA ymm"),
+                            amx ? "AMX tdpbf16ps" : kernels::has_avx512_bf16() ? "vdpbf16ps" : (avx512 ? "f32 FMA zmm" : "f32 FMA ymm"),
                             kernels::i8_uses_vnni() ? "vpdpbusd" : kernels::active_isa() == kernels::Isa::Scalar
                                                                        ? "scalar"
                                                                        : "vpmaddubsw+vpmaddwd ymm"};
@@ -272,7 +274,7 @@ int main(int argc, char** argv) {
     R["page"] = main_page.name;
     R["tiles"] = n_tiles;
     R["gflop_per_tile"] = flops / 1e9;
-    R["peaks_gops"] = {{"f32_fma", p_fma}, {"vdpbf16ps", p_bf16}, {"vpdpbusd", p_vnni}};
+    R["peaks_gops"] = {{"f32_fma", p_fma}, {amx ? "amx_tdpbf16ps" : "vdpbf16ps", p_bf16}, {"vpdpbusd", p_vnni}};
     R["vision_default_precision"] = precision_name(def);
     R["vision_default_reason"] = why;
     ordered_json V;

@@ -20,6 +20,7 @@ const char* const kEnvironmentHelp =
     "  DOCLING_ISA=scalar|avx2|avx512  as --isa\n"
     "  DOCLING_INT8_ACTIVATIONS=1   as --int8-activations\n"
     "  DOCLING_BF16_DOT=1           as --bf16-dot\n"
+    "  DOCLING_AMX=0                as --no-amx\n"
     "  DOCLING_VISION_PRECISION=f32|bf16|int8|auto  as --vision-precision\n"
     "  DOCLING_DECODE_PRECISION=f32|bf16  as --decode-precision\n"
     "  DOCLING_KERNEL_TUNING=DIR|off  as --kernel-tuning\n"
@@ -80,8 +81,11 @@ void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert) {
   app.add_flag("--bf16-dot", f.bf16_dot,
                "AVX512-BF16 products (rounds activations to bf16; slower on the\nCPUs measured; $DOCLING_BF16_DOT=1)")
       ->group("Kernels");
+  app.add_flag("--no-amx", f.no_amx,
+               "keep the bf16 products off the AMX tiles (vdpbf16ps instead;\n$DOCLING_AMX=0)")
+      ->group("Kernels");
   app.add_option("--vision-precision", f.vision_precision,
-                 "vision encoder products: f32 (exact), bf16 (AVX512-BF16), int8,\n"
+                 "vision encoder products: f32 (exact), bf16 (AVX512-BF16 or AMX),\nint8, "
                  "or auto (default: the fastest within the accuracy budget on this\nCPU; $DOCLING_VISION_PRECISION)")
       ->type_name("f32|bf16|int8|auto")
       ->group("Kernels");
@@ -136,6 +140,7 @@ docling::EngineOptions engine_options(const EngineFlags& f) {
 
   o.int8_activations = f.int8_activations || env_var("DOCLING_INT8_ACTIVATIONS") == "1";
   o.bf16_dot = f.bf16_dot || env_var("DOCLING_BF16_DOT") == "1";
+  o.amx = !f.no_amx && env_var("DOCLING_AMX") != "0";
   if (!f.threads.empty()) o.threads = int(whole_number("threads", f.threads, 0, 1024));
   if (!f.batch.empty()) o.batch_size = int(whole_number("batch", f.batch, 1, 64));
   return o;

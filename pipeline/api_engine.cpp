@@ -94,6 +94,7 @@ void configure_kernels(const EngineOptions& o) {
                                                 : kernels::Isa::Avx512;
   k.int8_activations = o.int8_activations;
   k.bf16_dot = o.bf16_dot;
+  k.amx = o.amx;
   kernels::configure(k);
 }
 

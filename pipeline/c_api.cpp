@@ -123,6 +123,7 @@ void defaults(docling_engine_options& o) {
   o.vision_precision = docling_vision_precision(int(d.vision_precision));
   o.kernel_tuning_dir = nullptr;  // as the C++ default, ""
   o.decode_precision = docling_decode_precision(int(d.decode_precision));
+  o.amx = d.amx;
 }
 
 void defaults(docling_convert_options& o) {
@@ -216,6 +217,7 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   o.vision_precision = docling::VisionPrecision(int(c.vision_precision));
   o.kernel_tuning_dir = str(c.kernel_tuning_dir);
   o.decode_precision = docling::DecodePrecision(int(c.decode_precision));
+  o.amx = c.amx;
   if (c.log) {
     docling_log_callback fn = c.log;
     void* ud = c.log_user_data;

@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/kernels.h"  // the process-wide settings an engine applies
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -179,6 +181,27 @@ TEST(CApi, DecodePrecision) {
   Engine bad(o);
   EXPECT_EQ(bad.status, DOCLING_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(docling_last_error()).find("decode_precision"), std::string::npos);
+}
+
+// The AMX switch through the C struct: on by default and for a caller compiled before the
+// field; an engine applies it to the kernels (process-wide).
+TEST(CApi, AmxSwitch) {
+  docling_engine_options o = engine_opts();
+  EXPECT_TRUE(o.amx);
+  o.amx = false;
+  {
+    Engine e(o);
+    ASSERT_EQ(e.status, DOCLING_OK) << docling_last_error();
+    EXPECT_FALSE(docling::kernels::current_settings().amx);
+  }
+  docling_engine_options old;
+  std::memset(&old, 0, sizeof old);  // the field's bytes stay 0 (false) past the older size
+  ASSERT_EQ(docling_engine_default_options(&old, offsetof(docling_engine_options, amx)), DOCLING_OK);
+  {
+    Engine e(old);
+    ASSERT_EQ(e.status, DOCLING_OK) << docling_last_error();
+    EXPECT_TRUE(docling::kernels::current_settings().amx);
+  }
 }
 
 TEST(CApi, LastErrorIsClearedBySuccessAndKeptPerThread) {

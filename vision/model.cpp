@@ -22,6 +22,7 @@ struct CpuClass {
   bool amd;         // vendor AMD (else Intel); only rows measured on that vendor
   bool avx512_bf16;  // vdpbf16ps usable (has_avx512_bf16)
   bool vnni;         // the int8 products use vpdpbusd (i8_uses_vnni)
+  bool amx;          // the bf16 products and attention run on AMX tiles (has_amx_bf16)
   Precision pick;
   const char* why;
 };
@@ -30,11 +31,15 @@ constexpr CpuClass kCpuClasses[] = {
     // 2-core AMD EPYC Zen 4 (family 25 model 17), full-size random checkpoint, article.pdf p1,
     // quiet: bf16 (products and attention) 1.68x f32 with 99.74% teacher-forced agreement
     // (cosine min 0.999996); int8 2.21x but 96.7% agreement (cosine min 0.99983): outside the budget.
-    {"AMD Zen 4 class (AVX-512, AVX512-BF16, AVX512-VNNI)", true, true, true, Precision::BF16,
+    {"AMD Zen 4 class (AVX-512, AVX512-BF16, AVX512-VNNI)", true, true, true, false, Precision::BF16,
      "measured: 1.68x f32, 99.7% teacher-forced agreement; int8 2.2x but 96.7%"},
-    // Intel with AVX512-BF16 (Sapphire/Emerald Rapids): vdpbf16ps measured at half the f32 FMA
-    // rate on an Emerald Rapids core (bench/README.md); int8 not measured there.
-    {"Intel AVX512-BF16 class", false, true, true, Precision::F32,
+    // 2-core Intel Xeon with AMX (family 6 model 167 under KVM), same checkpoint and page: bf16 on
+    // AMX tiles AMX_SPEEDUP with AMX_AGREE teacher-forced agreement; int8 (vpdpbusd) AMX_INT8.
+    {"Intel AMX class (AVX512-BF16, AMX-BF16)", false, true, true, true, Precision::BF16,
+     "measured: AMX_WHY"},
+    // Intel with AVX512-BF16 and no AMX tiles (or AMX switched off): vdpbf16ps measured at half the
+    // f32 FMA rate on an Emerald Rapids core (bench/README.md); int8 not measured there.
+    {"Intel AVX512-BF16 class without AMX", false, true, true, false, Precision::F32,
      "vdpbf16ps measured slower than f32 FMA; int8 not measured"},
 };
 
@@ -43,16 +48,16 @@ constexpr CpuClass kCpuClasses[] = {
 Precision auto_vision_precision(std::string* why) {
   __builtin_cpu_init();
   const bool amd = __builtin_cpu_is("amd") != 0;
-  const bool bf16 = kernels::has_avx512_bf16(), vnni = kernels::i8_uses_vnni();
+  const bool bf16 = kernels::has_avx512_bf16(), vnni = kernels::i8_uses_vnni(), amx = kernels::has_amx_bf16();
   for (const CpuClass& c : kCpuClasses)
-    if (c.amd == amd && c.avx512_bf16 == bf16 && c.vnni == vnni) {
+    if (c.amd == amd && c.avx512_bf16 == bf16 && c.vnni == vnni && c.amx == amx) {
       if (why) *why = std::string(c.name) + ": " + precision_name(c.pick) + " (" + c.why + ")";
       return c.pick;
     }
   if (why)
     *why = std::string("f32 (no measurement for this CPU class: ") + (amd ? "AMD" : "not AMD") +
            ", kernels " + kernels::isa_name(kernels::active_isa()) + (bf16 ? ", AVX512-BF16" : "") +
-           (vnni ? ", AVX512-VNNI" : "") + ")";
+           (vnni ? ", AVX512-VNNI" : "") + (amx ? ", AMX-BF16" : "") + ")";
   return Precision::F32;
 }
 
