@@ -242,66 +242,53 @@ BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h,
 
 // --- AMX kernels (kAmxRows rows; rows past `rows` are computed from stale scratch and dropped) --
 
-// Scores of 64 rows: per K block, its hd / 32 tile steps each load the block's B tile once for
-// the four row tiles of q (which stay in L1).
+// Tiles 0-3 = rows 0-15, 16-31, 32-47, 48-63 of A (bf16 pairs, a row every sa bytes, rows 16
+// apart at a + i * rows16) times `steps` B tiles (a row every sb bytes), step i at a + i * 16
+// and b + i * b_step: each B tile is loaded once for the four row tiles.
+AMX_FN inline void four_row_tiles(const uint32_t* a, int64_t rows16, int64_t sa, const uint32_t* b, int64_t sb,
+                                  int64_t b_step, int steps) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int i = 0; i < steps; ++i) {
+    const uint32_t* ai = a + 16 * i;
+    _tile_loadd(6, b + i * b_step, sb);
+    _tile_loadd(4, ai, sa);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_loadd(5, ai + rows16, sa);
+    _tile_dpbf16ps(1, 5, 6);
+    _tile_loadd(4, ai + 2 * rows16, sa);
+    _tile_dpbf16ps(2, 4, 6);
+    _tile_loadd(5, ai + 3 * rows16, sa);
+    _tile_dpbf16ps(3, 5, 6);
+  }
+}
+
+// Scores of 64 rows, one K block (16 keys) at a time over hd / 32 tile steps.
 AMX_FN void scores_amx(const uint32_t* qp, int, const uint32_t* kp, const Shape& sh, float* s) {
-  const int64_t sq = int64_t(sh.hp) * 4, ss = int64_t(sh.npad) * 4;
-  const uint32_t* q1 = qp + 16 * sh.hp;
-  const uint32_t* q2 = qp + 32 * sh.hp;
-  const uint32_t* q3 = qp + 48 * sh.hp;
+  const int64_t ss = int64_t(sh.npad) * 4, rows16 = int64_t(16) * sh.npad;
   detail::load_tile_config();
   for (int kb = 0; kb < sh.npad / kKeys; ++kb) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    const uint32_t* blk = kp + int64_t(kb) * sh.hp * kKeys;
-    for (int d = 0; d < sh.hp; d += 16) {
-      _tile_loadd(6, blk + d * kKeys, kKeys * 4);
-      _tile_loadd(4, qp + d, sq);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_loadd(5, q1 + d, sq);
-      _tile_dpbf16ps(1, 5, 6);
-      _tile_loadd(4, q2 + d, sq);
-      _tile_dpbf16ps(2, 4, 6);
-      _tile_loadd(5, q3 + d, sq);
-      _tile_dpbf16ps(3, 5, 6);
-    }
+    four_row_tiles(qp, 16 * sh.hp, sh.hp * 4, kp + int64_t(kb) * sh.hp * kKeys, kKeys * 4, 16 * kKeys, sh.hp / 16);
     float* c = s + kb * kKeys;
     _tile_stored(0, c, ss);
-    _tile_stored(1, c + 16 * int64_t(sh.npad), ss);
-    _tile_stored(2, c + 32 * int64_t(sh.npad), ss);
-    _tile_stored(3, c + 48 * int64_t(sh.npad), ss);
+    _tile_stored(1, c + rows16, ss);
+    _tile_stored(2, c + 2 * rows16, ss);
+    _tile_stored(3, c + 3 * rows16, ss);
   }
   _tile_release();
 }
 
-// P . V for 64 rows, 16 dimensions at a time: each 16-pair step of V is one B tile for the
-// four row tiles of P. Sums scaled by 1 / (row sum) on the way out.
+// P . V for 64 rows, 16 dimensions at a time over n2 / 16 tile steps of key pairs; the sums
+// scaled by 1 / (row sum) on the way out.
 AMX_FN void pv_amx(const uint32_t* pp, int rows, const uint32_t* vp, const Shape& sh, const float* inv, float* out,
                    int64_t ldo) {
-  const int64_t sp = int64_t(sh.n2) * 4, sv = int64_t(sh.hd) * 4;
-  const uint32_t* p1 = pp + 16 * int64_t(sh.n2);
-  const uint32_t* p2 = pp + 32 * int64_t(sh.n2);
-  const uint32_t* p3 = pp + 48 * int64_t(sh.n2);
   alignas(64) float c[kAmxRows * 16];
   detail::load_tile_config();
   for (int d0 = 0; d0 < sh.hd; d0 += 16) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int j = 0; j < sh.n2; j += 16) {
-      _tile_loadd(6, vp + int64_t(j) * sh.hd + d0, sv);
-      _tile_loadd(4, pp + j, sp);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_loadd(5, p1 + j, sp);
-      _tile_dpbf16ps(1, 5, 6);
-      _tile_loadd(4, p2 + j, sp);
-      _tile_dpbf16ps(2, 4, 6);
-      _tile_loadd(5, p3 + j, sp);
-      _tile_dpbf16ps(3, 5, 6);
-    }
+    four_row_tiles(pp, 16 * int64_t(sh.n2), int64_t(sh.n2) * 4, vp + d0, int64_t(sh.hd) * 4, 16 * int64_t(sh.hd),
+                   sh.n2 / 16);
     _tile_stored(0, c, 64);
     _tile_stored(1, c + 256, 64);
     _tile_stored(2, c + 512, 64);
