@@ -36,6 +36,15 @@ inline vision::LoadOptions env_load_options() {
   }
   const char* kv = std::getenv("DOCLING_KV");
   o.kv = kv && std::strcmp(kv, "f32") == 0 ? vision::KvType::F32 : vision::KvType::F16;
+  // The vision precision: f32 unless asked (the programs' figures compare with f32 runs); "auto" is
+  // the library's table for this CPU.
+  if (const char* v = std::getenv("DOCLING_VISION_PRECISION"); v && *v && std::strcmp(v, "f32") != 0) {
+    const std::string s(v);
+    if (s == "bf16") o.vision = vision::Precision::BF16;
+    else if (s == "int8") o.vision = vision::Precision::INT8;
+    else if (s == "auto") o.vision = vision::auto_vision_precision();
+    else throw std::runtime_error("DOCLING_VISION_PRECISION=" + s + ": expected f32, bf16, int8 or auto");
+  }
   if (const char* d = std::getenv("DOCLING_DECODE_PRECISION"); d && *d && std::strcmp(d, "f32") != 0) {
     if (std::strcmp(d, "bf16") != 0) throw std::runtime_error(std::string("DOCLING_DECODE_PRECISION=") + d + ": expected f32 or bf16");
     o.decode = vision::Precision::BF16;

@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
     R["model"]["load_seconds"] = load.wall;
     R["model"]["vision"] = {{"hidden", cfg.vision.hidden}, {"layers", cfg.vision.layers}};
     R["model"]["text"] = {{"hidden", cfg.text.hidden}, {"layers", cfg.text.layers}, {"vocab", cfg.text.vocab}};
-    std::printf("model %s (%s), loaded in %.2f s\n", a.model.c_str(), given ? "as given" : "random", load.wall);
+    std::printf("model %s (%s), loaded in %.2f s; vision precision %s\n", a.model.c_str(), given ? "as given" : "random",
+                load.wall, precision_name(model.weights().vision));
 
     auto src = open_source(a.pdf);
     const int N = a.tokens;
