@@ -16,6 +16,7 @@
 // with x in bf16, and on an Emerald Rapids core (the device machine) vdpbf16ps retires half
 // the flops of zmm FMA: this kernel reaches ~93% of the instruction's peak, 0.56x the f32 path.
 // The level is the AVX-512 one with its large products through this path where it applies.
+// Where has_amx_bf16(), products with B in rows go to the AMX tiles instead (amx.cpp).
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // Chooses the kernels: detects the CPU once, builds one table of kernels per level
-// (detail::KernelTable: scalar.cpp, avx2.cpp, avx512.cpp, avx512_bf16.cpp) and keeps a pointer
+// (detail::KernelTable: scalar.cpp, avx2.cpp, avx512.cpp, avx512_bf16.cpp, whose bf16 products
+// hand over to amx.cpp where the CPU has AMX) and keeps a pointer
 // to the one in use; set_isa and the settings swap that pointer. The public entry points below
 // do the work every level shares (argument checks, the split into tasks) and call the table.
 #include <algorithm>

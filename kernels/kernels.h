@@ -117,7 +117,8 @@ void to_panels(const uint16_t* w, int N, int K, int64_t ldw, uint16_t* out, BLay
 // How x enters one product (a per-call choice: the vision encoder's precision option, apart
 // from the process-wide settings above).
 //  F32:  as it is (the exact path).
-//  BF16: rounded to bf16 (nearest even) and multiplied with vdpbf16ps where has_avx512_bf16():
+//  BF16: rounded to bf16 (nearest even) and multiplied with vdpbf16ps where has_avx512_bf16()
+//        (on AMX tiles instead where has_amx_bf16(), for B in the NK or KN layout):
 //        for BF16 B in the NK or KN layout, and in the Panel layout with at most 16 rows
 //        (decode steps; one f32 sum per output over all of K). Elsewhere (another CPU, a lower
 //        level, other B, a Panel product of more rows) the product runs as F32.
