@@ -240,6 +240,59 @@ BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h,
   }
 }
 
+// exp(x) as the AVX2 kernels compute it (avx2.cpp: exp_avx2), 16 lanes at a time.
+BF16_FN inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+BF16_FN inline __mmask16 first_lanes(int left) {
+  return left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+}
+
+// One row's softmax for the native paths in two passes: the max of s * scale over the n keys, then
+// exp(s * scale - max) (0 past n), its sum and the bf16 pairs of all npad keys together. Returns
+// 1 / sum. The same values as online_softmax_row's but for the order of the sum.
+BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint32_t* out) {
+  const __m512 sc = _mm512_set1_ps(scale), ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 mv = ninf;
+  for (int j = 0; j < n; j += 16)
+    mv = _mm512_max_ps(mv, _mm512_mask_mul_ps(ninf, first_lanes(n - j), _mm512_maskz_loadu_ps(first_lanes(n - j), s + j), sc));
+  const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+  __m512 sum = _mm512_setzero_ps();
+  uint16_t* d = reinterpret_cast<uint16_t*>(out);
+  for (int j = 0; j < npad; j += 32) {
+    const __mmask16 m0 = first_lanes(n - j), m1 = first_lanes(n - j - 16);
+    const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc, mx)));
+    const __m512 e1 =
+        _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc, mx)));
+    sum = _mm512_add_ps(sum, _mm512_add_ps(e0, e1));
+    _mm512_storeu_si512(d + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
+  }
+  const float l = _mm512_reduce_add_ps(sum);
+  return l > 0.0f ? 1.0f / l : 0.0f;
+}
+
+// The portable twin: online_softmax_row (at the active level), then the pairs.
+float softmax_pairs_portable(float* s, int n, int npad, float scale, uint32_t* out) {
+  float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
+  online_softmax_row(s, n, npad, scale, m, l, nullptr, 0);  // exp, 0 past n
+  pairs_portable(s, npad, out);
+  return l > 0.0f ? 1.0f / l : 0.0f;
+}
+
 // --- AMX kernels (kAmxRows rows; rows past `rows` are computed from stale scratch and dropped) --
 
 // Tiles 0-3 = rows 0-15, 16-31, 32-47, 48-63 of A (bf16 pairs, a row every sa bytes, rows 16
@@ -307,31 +360,22 @@ using PvFn = void (*)(const uint32_t* pp, int rows, const uint32_t* vp, const Sh
 using PackHeadFn = void (*)(const float* k, const float* v, int64_t ld, int h, const Shape& s, uint32_t* kp,
                             uint32_t* vp);
 using PairsFn = void (*)(const float* x, int n, uint32_t* out);
+using SoftmaxFn = float (*)(float* s, int n, int npad, float scale, uint32_t* out);
 
 // One implementation of the attention: its packers, products and query rows per task (the
 // products' block; scratch holds that many rows whatever the last task has).
 struct Impl {
   PackHeadFn pack_head;
   PairsFn pairs;
+  SoftmaxFn softmax;
   ScoresFn scores;
   PvFn pv;
   int rows;
 };
 
-constexpr Impl kPortable{pack_head, pairs_portable, scores_portable, pv_portable, RB};
-constexpr Impl kAvx512{pack_head_avx512, pairs_avx512, scores_avx512, pv_avx512, RB};
-constexpr Impl kAmx{pack_head_avx512, pairs_avx512, scores_amx, pv_amx, kAmxRows};
-
-// Scores -> probabilities as bf16 pairs (pp, n2 dwords a row) and 1 / sum per row.
-void softmax_rows(float* s, int rows, const Shape& sh, float scale, PairsFn pairs, uint32_t* pp, float* inv) {
-  for (int r = 0; r < rows; ++r) {
-    float* row = s + int64_t(r) * sh.npad;
-    float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
-    online_softmax_row(row, sh.n, sh.npad, scale, m, l, nullptr, 0);  // exp, 0 past n
-    inv[r] = l > 0.0f ? 1.0f / l : 0.0f;
-    pairs(row, sh.npad, pp + int64_t(r) * sh.n2);
-  }
-}
+constexpr Impl kPortable{pack_head, pairs_portable, softmax_pairs_portable, scores_portable, pv_portable, RB};
+constexpr Impl kAvx512{pack_head_avx512, pairs_avx512, softmax_pairs_avx512, scores_avx512, pv_avx512, RB};
+constexpr Impl kAmx{pack_head_avx512, pairs_avx512, softmax_pairs_avx512, scores_amx, pv_amx, kAmxRows};
 
 void attention_driver(const float* q, const float* k, const float* v, int n, int64_t ld, int heads, int hd,
                       float scale, float* out, int64_t ldo, bool parallel, const Impl& im) {
@@ -357,7 +401,8 @@ void attention_driver(const float* q, const float* k, const float* v, int n, int
     uint32_t* pp = p_buf.get(size_t(rb) * sh.n2);
     for (int r = 0; r < rows; ++r) im.pairs(q + int64_t(r0 + r) * ld + int64_t(h) * hd, hd, qp + r * sh.hp);
     im.scores(qp, rows, kp + h * sh.k_size(), sh, s);
-    softmax_rows(s, rows, sh, scale, im.pairs, pp, inv);
+    for (int r = 0; r < rows; ++r)  // probabilities as bf16 pairs (n2 dwords a row), 1 / sum
+      inv[r] = im.softmax(s + int64_t(r) * sh.npad, sh.n, sh.npad, scale, pp + int64_t(r) * sh.n2);
     im.pv(pp, rows, vp + h * sh.v_size(), sh, inv, out + int64_t(r0) * ldo + int64_t(h) * hd, ldo);
   });
 }
