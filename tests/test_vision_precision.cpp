@@ -168,6 +168,26 @@ TEST(VisionPrecision, EngineResolvesAuto) {
   EXPECT_EQ(int8_engine.options().vision_precision, docling::VisionPrecision::Int8);
 }
 
+// On a CPU with AMX the table's row follows the tiles' switch: bf16 with them on, the row for
+// AVX512-BF16 without AMX (f32) when an engine turns them off.
+TEST(VisionPrecision, AutoFollowsTheAmxSwitch) {
+  docling::EngineOptions eo = docling::engine_defaults();
+  eo.model_dir = kTiny;
+  eo.batch_size = 1;
+  docling::Engine on(eo);
+  if (!docling::kernels::has_amx_bf16()) GTEST_SKIP() << "no AMX-BF16 here (or the OS refused the tiles)";
+  EXPECT_EQ(on.options().vision_precision, docling::VisionPrecision::Bf16);
+  eo.amx = false;
+  {
+    docling::Engine off(eo);
+    EXPECT_FALSE(docling::kernels::has_amx_bf16());
+    EXPECT_EQ(off.options().vision_precision, docling::VisionPrecision::F32);
+  }
+  eo.amx = true;
+  docling::Engine again(eo);  // the kernel settings are process-wide: back as the other tests expect
+  EXPECT_TRUE(docling::kernels::has_amx_bf16());
+}
+
 TEST(VisionPrecision, CApiField) {
   docling_engine_options eo;
   ASSERT_EQ(docling_engine_default_options(&eo, sizeof eo), DOCLING_OK);
