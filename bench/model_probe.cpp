@@ -1,6 +1,7 @@
 #include "bench/model_probe.h"
 
 #include "kernels/aligned.h"
+#include "kernels/amx.h"  // the tile configuration the kernels use
 
 #include <sys/resource.h>
 
@@ -147,16 +148,11 @@ __attribute__((target("avx512f,avx512bf16"))) static float peak_loop_avx512bf16(
 
 // AMX: 2 x 2 tiles of sums from x and B tiles that stay in L1, 4 tdpbf16ps an iteration
 // (16 x 16 x 32 multiply-adds each); has_amx_bf16() (checked by peak_kernels) got the OS's grant.
-__attribute__((target("amx-tile,amx-bf16"))) static float peak_loop_amx(int64_t iters) {
-  struct alignas(64) Config {
-    uint8_t palette = 1, start = 0, reserved[14] = {};
-    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
-    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
-  } cfg;
+AMX_FN static float peak_loop_amx(int64_t iters) {
   alignas(64) static thread_local uint16_t a[2][512], b[2][512];
   alignas(64) float c[256];
   for (int i = 0; i < 512; ++i) a[0][i] = a[1][i] = b[0][i] = b[1][i] = 0x3a83;  // ~1e-3 in bf16
-  _tile_loadconfig(&cfg);
+  docling::kernels::detail::load_tile_config();
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);

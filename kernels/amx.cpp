@@ -13,11 +13,16 @@
 // Products of two bf16 are exact in f32; the sums' order inside a tile instruction is the
 // hardware's, so results differ from the vdpbf16ps path in the last bits (tests compare both
 // against a double reference).
+
+// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized (also
+// where the kernels' headers inline them, hence before the includes).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <cpuid.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -27,10 +32,6 @@
 #include "kernels/amx.h"
 #include "kernels/common.h"
 #include "kernels/transpose_avx512.h"
-
-// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace docling::kernels::detail {
 
@@ -103,18 +104,9 @@ void pack_kn(const Gemm& g, int n0, int kpairs, uint32_t* dst) {
 
 // Rows [row0, row0 + rows) of x to bf16, row i at a + i * lda (lda >= kp2 = 2 * kpairs); k past
 // K and rows [rows, rows_pad) are zero.
-AMX_FN void round_rows(const Gemm& g, int row0, int rows, int rows_pad, int kp2, uint16_t* a, int64_t lda) {
-  for (int i = 0; i < rows_pad; ++i) {
-    uint16_t* d = a + int64_t(i) * lda;
-    const float* s = g.x + int64_t(row0 + i) * g.ldx;
-    for (int k = 0; k < kp2; k += 32) {
-      const int left = i < rows ? std::clamp(g.K - k, 0, 32) : 0;
-      const __mmask16 lo = __mmask16(left >= 16 ? 0xffff : (1u << left) - 1);
-      const __mmask16 hi = __mmask16(left >= 32 ? 0xffff : left <= 16 ? 0 : (1u << (left - 16)) - 1);
-      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + k + 16), _mm512_maskz_loadu_ps(lo, s + k));
-      _mm512_storeu_si512(d + k, (__m512i)v);
-    }
-  }
+void round_rows(const Gemm& g, int row0, int rows, int rows_pad, int kp2, uint16_t* a, int64_t lda) {
+  for (int i = 0; i < rows_pad; ++i)
+    round_to_bf16(g.x + int64_t(row0 + i) * g.ldx, i < rows ? g.K : 0, kp2, a + int64_t(i) * lda);
 }
 
 // --- the product ------------------------------------------------------------------------------
@@ -144,8 +136,7 @@ AMX_FN void block_sums(const uint16_t* a, int64_t lda, const uint32_t* b, int kp
 
 // y[row .. row + mr, col .. col + nr) = c (+ bias) (+ y).
 AMX_FN void put_block(const Gemm& g, int row, int mr, int col, int nr, const float* c) {
-  const __mmask16 m0 = __mmask16(nr >= 16 ? 0xffff : (1u << nr) - 1);
-  const __mmask16 m1 = __mmask16(nr >= 32 ? 0xffff : nr <= 16 ? 0 : (1u << (nr - 16)) - 1);
+  const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
   const __m512 b0 = g.bias ? _mm512_maskz_loadu_ps(m0, g.bias + col) : _mm512_setzero_ps();
   const __m512 b1 = g.bias ? _mm512_maskz_loadu_ps(m1, g.bias + col + 16) : _mm512_setzero_ps();
   for (int i = 0; i < mr; ++i) {
@@ -213,14 +204,11 @@ void gemm_amx(const Gemm& g, bool parallel) {
   }
 }
 
-bool g_amx_granted = false;
-
 }  // namespace
 
 bool amx_bf16_usable() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_amx_granted = cpu_has_amx_bf16() && os_grants_tiles(); });
-  return g_amx_granted;
+  static const bool granted = cpu_has_amx_bf16() && os_grants_tiles();  // asked once per process
+  return granted;
 }
 
 bool gemm_amx_bf16(const Gemm& g, bool parallel) {

@@ -13,6 +13,12 @@
 // With AMX (has_amx_bf16) the same packed K and V are the tiles' B operands as they are: a task
 // takes 64 rows (four row tiles per B tile) and the score and P . V sums run as tdpbf16ps.
 // The portable kernels compute the same roundings with f32 sums, for tests on any CPU.
+
+// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized (also
+// where the kernels' headers inline them, hence before the includes).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -28,10 +34,6 @@
 #include "kernels/parallel.h"
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
-
-// GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace docling::kernels {
 
@@ -199,12 +201,8 @@ BF16_FN void pv_avx512(const uint32_t* pp, int rows, const uint32_t* vp, const S
 }
 
 // The packers: rounding as vcvtne2ps2bf16 (nearest even), as the portable ones.
-BF16_FN void pairs_avx512(const float* x, int n, uint32_t* out) {
-  uint16_t* d = reinterpret_cast<uint16_t*>(out);
-  int k = 0;
-  for (; k + 32 <= n; k += 32)
-    _mm512_storeu_si512(d + k, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k)));
-  for (; k < n; ++k) d[k] = f32_to_bf16(x[k]);
+BF16_FN void pairs_avx512(const float* x, int n, uint32_t* out) {  // n: hd or npad, multiples of 32
+  detail::round_to_bf16(x, n, n, reinterpret_cast<uint16_t*>(out));
 }
 
 // K: 16 keys x 16 pairs rounded, then transposed into the block's [pair][key] order. V: rows
@@ -258,23 +256,21 @@ BF16_FN inline __m512 exp_avx512(__m512 x) {
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-BF16_FN inline __mmask16 first_lanes(int left) {
-  return left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
-}
-
 // One row's softmax for the native paths in two passes: the max of s * scale over the n keys, then
 // exp(s * scale - max) (0 past n), its sum and the bf16 pairs of all npad keys together. Returns
 // 1 / sum. The same values as online_softmax_row's but for the order of the sum.
 BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint32_t* out) {
   const __m512 sc = _mm512_set1_ps(scale), ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 mv = ninf;
-  for (int j = 0; j < n; j += 16)
-    mv = _mm512_max_ps(mv, _mm512_mask_mul_ps(ninf, first_lanes(n - j), _mm512_maskz_loadu_ps(first_lanes(n - j), s + j), sc));
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = detail::first_lanes(n - j);
+    mv = _mm512_max_ps(mv, _mm512_mask_mul_ps(ninf, m, _mm512_maskz_loadu_ps(m, s + j), sc));
+  }
   const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
   __m512 sum = _mm512_setzero_ps();
   uint16_t* d = reinterpret_cast<uint16_t*>(out);
   for (int j = 0; j < npad; j += 32) {
-    const __mmask16 m0 = first_lanes(n - j), m1 = first_lanes(n - j - 16);
+    const __mmask16 m0 = detail::first_lanes(n - j), m1 = detail::first_lanes(n - j - 16);
     const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc, mx)));
     const __m512 e1 =
         _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc, mx)));

@@ -27,6 +27,7 @@
 
 #include "kernels/common.h"
 #include "kernels/panel_avx512.h"
+#include "kernels/transpose_avx512.h"
 #include "core/half.h"  // f32_to_bf16
 
 #define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
@@ -56,22 +57,9 @@ using MicroFn = void (*)(int kcp, const uint32_t* a, const uint32_t* b, float* c
                          const float* bias);
 
 BF16_FN void convert_avx512(const float* x, int64_t ldx, int rows, int rows_pad, int kc, uint32_t* dst) {
-  for (int i = 0; i < rows; ++i) {
-    const float* s = x + int64_t(i) * ldx;
-    uint16_t* d = reinterpret_cast<uint16_t*>(dst + int64_t(i) * KCP);
-    int k = 0;
-    for (; k + 32 <= kc; k += 32) {
-      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(s + k + 16), _mm512_loadu_ps(s + k));
-      _mm512_storeu_si512(d + k, (__m512i)v);
-    }
-    if (k < kc) {  // zero-filled tail; k + 32 <= KC, so the store stays in the row
-      const int left = kc - k;
-      const __mmask16 lo = __mmask16(left >= 16 ? 0xffff : (1u << left) - 1);
-      const __mmask16 hi = __mmask16(left <= 16 ? 0 : (1u << (left - 16)) - 1);
-      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + k + 16), _mm512_maskz_loadu_ps(lo, s + k));
-      _mm512_storeu_si512(d + k, (__m512i)v);
-    }
-  }
+  const int kc32 = (kc + 31) / 32 * 32;  // <= KC: the zero-filled tail stays in the row
+  for (int i = 0; i < rows; ++i)
+    detail::round_to_bf16(x + int64_t(i) * ldx, kc, kc32, reinterpret_cast<uint16_t*>(dst + int64_t(i) * KCP));
   for (int i = rows; i < rows_pad; ++i) std::memset(dst + int64_t(i) * KCP, 0, sizeof(uint32_t) * KCP);
 }
 
