@@ -1,6 +1,7 @@
 // The environment variables the bench programs honour (the library reads none):
 // DOCLING_ISA=scalar|avx2|avx512, DOCLING_INT8_ACTIVATIONS=1, DOCLING_BF16_DOT=1,
-// DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32, DOCLING_DECODE_PRECISION=f32|bf16.
+// DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32, DOCLING_DECODE_PRECISION=f32|bf16,
+// DOCLING_DECODE_PREFETCH=N (DecodeParams::prefetch_rows).
 #pragma once
 
 #include <cstdlib>
@@ -25,6 +26,11 @@ inline kernels::KernelSettings env_kernel_settings() {
   s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
   const char* amx = std::getenv("DOCLING_AMX");
   s.amx = !(amx && std::strcmp(amx, "0") == 0);
+  if (const char* e = std::getenv("DOCLING_DECODE_PREFETCH"); e && *e) {  // rows ahead; else the CPU table's
+    kernels::DecodeParams d = kernels::decode_params_for_cpu(kernels::cpu_id());
+    d.prefetch_rows = std::atoi(e);
+    s.decode = d;
+  }
   return s;
 }
 

@@ -728,6 +728,32 @@ AVX2_FN void softmax_avx2(float* x, int n) {
   for (; i < n; ++i) x[i] *= 1.0f / sum;
 }
 
+// argmax_scalar's answer, 256 values at a time: the block's largest by vector (vmaxps(v, m)
+// is v > m ? v : m, so a NaN never wins, as there), then, only for a block that beats the
+// best so far, the first index that holds it: the one the scalar loop would end on.
+AVX2_FN int argmax_avx2(const float* x, int n) {
+  constexpr int kBlock = 256;
+  int best = 0;
+  float top = x[0];
+  for (int b = 0; b < n; b += kBlock) {
+    const int e = std::min(n, b + kBlock);
+    __m256 m8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    int i = b;
+    for (; i + 8 <= e; i += 8) m8 = _mm256_max_ps(_mm256_loadu_ps(x + i), m8);
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m8);
+    float mx = lanes[0];
+    for (int j = 1; j < 8; ++j) mx = lanes[j] > mx ? lanes[j] : mx;
+    for (; i < e; ++i) mx = x[i] > mx ? x[i] : mx;
+    if (!(mx > top)) continue;
+    for (i = b; !(x[i] == mx); ++i) {
+    }
+    best = i;
+    top = mx;
+  }
+  return best;
+}
+
 // --- attention ---------------------------------------------------------------------------
 
 F16_FN void f32_to_f16_row_f16c(const float* x, int n, uint16_t* out) {
@@ -771,6 +797,7 @@ KernelTable avx2_kernels() {
   t.gelu_tanh = gelu_avx2;
   t.silu_mul = silu_mul_avx2;
   t.softmax = softmax_avx2;
+  t.argmax = argmax_avx2;
   t.gemm_i8 = gemm_i8_avx2;
   return t;
 }

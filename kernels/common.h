@@ -41,6 +41,7 @@ struct KernelTable {
   void (*gelu_tanh)(float* x, int64_t n) = nullptr;
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
   void (*softmax)(float* x, int n) = nullptr;
+  int (*argmax)(const float* x, int n) = nullptr;  // n >= 1
   // XType::I8 products (any M; int8_gemm.h).
   void (*gemm_i8)(const Gemm& g, bool parallel) = nullptr;
 };

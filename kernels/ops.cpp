@@ -100,11 +100,6 @@ void rope(float* x, int rows, int64_t ld, int heads, int head_dim, const int32_t
   }
 }
 
-int argmax(const float* x, int n) {
-  int best = 0;
-  for (int i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
+int argmax(const float* x, int n) { return n <= 1 ? 0 : detail::active_kernels().argmax(x, n); }
 
 }  // namespace docling::kernels

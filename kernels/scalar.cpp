@@ -111,6 +111,14 @@ void softmax_scalar(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] *= inv;
 }
 
+// The first index of the largest value, as torch.argmax; a NaN never wins (unless at 0).
+int argmax_scalar(const float* x, int n) {
+  int best = 0;
+  for (int i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
 }  // namespace
 
 KernelTable scalar_kernels() {
@@ -127,6 +135,7 @@ KernelTable scalar_kernels() {
   t.gelu_tanh = gelu_scalar;
   t.silu_mul = silu_mul_scalar;
   t.softmax = softmax_scalar;
+  t.argmax = argmax_scalar;
   t.gemm_i8 = gemm_i8_scalar;
   return t;
 }

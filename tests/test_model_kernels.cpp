@@ -4,6 +4,7 @@
 #include <cmath>
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -561,6 +562,37 @@ TEST(Kernels, ActivationsAndSoftmaxAllLevels) {
   EXPECT_EQ(sm[3], 0.0f);
   std::vector<float> am = {1, 5, 2, 5};
   EXPECT_EQ(argmax(am.data(), 4), 1);
+}
+
+namespace {
+// The sequential definition: the first index of the largest value, a NaN never taking over.
+int argmax_sequential(const std::vector<float>& x) {
+  int best = 0;
+  for (int i = 1; i < int(x.size()); ++i)
+    if (x[size_t(i)] > x[size_t(best)]) best = i;
+  return best;
+}
+}  // namespace
+
+TEST(Kernels, ArgmaxIsTheFirstLargestAtEveryLevel) {
+  IsaGuard guard;
+  std::mt19937 rng(17);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  // Values from a small set so that ties are common, with NaNs, signed zeros and infinities.
+  const float pool[] = {-3.0f, -1.0f, -0.0f, 0.0f, 0.5f, 2.0f, 2.0f, nan, -inf, inf};
+  std::uniform_int_distribution<int> pick(0, 9), rare(0, 499);
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (int n : {1, 2, 7, 8, 9, 255, 256, 257, 1000, 100352})
+      for (int trial = 0; trial < 40; ++trial) {
+        std::vector<float> x(static_cast<size_t>(n));
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        for (float& v : x) v = trial % 2 ? pool[pick(rng)] : (rare(rng) ? nd(rng) : pool[pick(rng)]);
+        if (trial % 5 == 0) x[0] = nan;                  // nothing takes over from a NaN at 0
+        if (trial % 7 == 3) x[size_t(n - 1)] = 1e30f;    // the last value wins
+        ASSERT_EQ(argmax(x.data(), n), argmax_sequential(x)) << isa_name(isa) << " n=" << n << " trial " << trial;
+      }
+  }
 }
 
 TEST(Kernels, Bf16AndF16Conversion) {
