@@ -82,7 +82,7 @@ void add_engine_flags(CLI::App& app, EngineFlags& f, bool convert) {
                "AVX512-BF16 products (rounds activations to bf16; slower on the\nCPUs measured; $DOCLING_BF16_DOT=1)")
       ->group("Kernels");
   app.add_flag("--no-amx", f.no_amx,
-               "keep the bf16 products off the AMX tiles (vdpbf16ps instead;\n$DOCLING_AMX=0)")
+               "keep products off the AMX tiles: bf16 ones on vdpbf16ps, the f32\nprefill on FMA ($DOCLING_AMX=0)")
       ->group("Kernels");
   app.add_option("--vision-precision", f.vision_precision,
                  "vision encoder products: f32 (exact), bf16 (AVX512-BF16 or AMX),\nint8, "

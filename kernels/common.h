@@ -81,6 +81,9 @@ void gemv_panel_avx512_bf16(const Gemm& g, const uint32_t* xp, int n0, int n1);
 // the bf16 product for B in the NK or KN layout (false, doing nothing, where it does not apply).
 bool amx_bf16_usable();
 bool gemm_amx_bf16(const Gemm& g, bool parallel);
+// F32 x against PanelPairs B (a prompt's prefill) on the tiles at f32 accuracy (x in three
+// bf16 parts); false, doing nothing, where it does not apply.
+bool gemm_amx_f32(const Gemm& g, bool parallel);
 
 // --- GEMM helpers --------------------------------------------------------------------------
 //

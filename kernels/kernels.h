@@ -48,7 +48,8 @@ struct KernelSettings {
   // faster than the f32 path and doubles the logit error.
   bool int8_activations = false;
   bool bf16_dot = false;          // the AVX512-BF16 product path (see gemm_avx512_bf16)
-  bool amx = true;                // that path's products through AMX tiles where present (has_amx_bf16)
+  bool amx = true;                // AMX tiles where present (has_amx_bf16): that path's products, and
+                                  // f32 prefill against the decoder's panels
   std::optional<DecodeParams> decode;  // unset: decode_params_for_cpu()
 };
 // Applies the settings (the defaults: the CPU's best level, both options off, the table's
@@ -162,8 +163,10 @@ void gemm_group(const Gemm* list, int n, bool parallel = true);
 bool gemm_avx512_bf16(const Gemm& g, bool parallel);
 bool has_avx512_bf16();      // AVX512-BF16 present and the active level is Avx512
 // AMX-BF16 tiles (Intel Sapphire Rapids and later) run that path's products instead of
-// vdpbf16ps, for B in the NK or KN layout (not panels): the CPU has them, the OS granted the
-// tile state (Linux: asked for once per process), has_avx512_bf16() and KernelSettings::amx.
+// vdpbf16ps, for B in the NK or KN layout (not panels), and the f32 products with more than
+// 16 rows against PanelPairs (a prompt's prefill through the decoder's weights) at f32
+// accuracy (x split into three bf16 parts): the CPU has them, the OS granted the tile state
+// (Linux: asked for once per process), has_avx512_bf16() and KernelSettings::amx.
 bool has_amx_bf16();
 void set_amx(bool on);
 // The path rounds x to bf16 (relative error up to 2^-8 per product), more than the f32

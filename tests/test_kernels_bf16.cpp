@@ -233,3 +233,76 @@ TEST(KernelsBf16, GemmDispatch) {
   EXPECT_FALSE(has_avx512_bf16());
   EXPECT_FALSE(gemm_avx512_bf16(p.gemm(p.x.data(), avx2.data()), true));
 }
+
+// F32 x against the decoder's PanelPairs with more than 16 rows (a prompt's prefill) on the
+// tiles: x split into three bf16 parts keeps f32 accuracy. Each term is added three times (one
+// per part), so the bound is (3K + 8) * 2^-24 * (S + bias/y); the f32 FMA path meets K + 8.
+// Values span many binades (the split must hold every bit); serial equals parallel; gemm()
+// takes the tiles with the switch on and the FMA kernels with it off.
+TEST(KernelsBf16, AmxF32PanelPairsMatchReference) {
+  if (!has_avx512_bf16()) GTEST_SKIP() << "no AVX512-BF16 at the active level";
+  Bf16Guard guard;
+  set_bf16_dot(false);
+  set_amx(true);
+  if (!has_amx_bf16()) GTEST_SKIP() << "no AMX-BF16 (or the OS did not grant the tiles)";
+  std::mt19937 rng(23);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> binade(-40, 40);
+  const int shapes[][3] = {{17, 33, 37}, {40, 90, 300}, {130, 70, 577}, {300, 100, 64}, {33, 577, 1536}};
+  int i = 0;
+  for (auto& s : shapes)
+    for (int variant = 0; variant < 2; ++variant, ++i) {
+      const int M = s[0], N = s[1], K = s[2];
+      const bool bias_on = i % 2 == 0, acc = i % 3 == 0;
+      const int64_t ldx = K + 3, ldy = N + 2;
+      std::vector<float> x(size_t(M) * ldx), bias(static_cast<size_t>(N)), y0(size_t(M) * ldy);
+      for (size_t j = 0; j < x.size(); ++j) x[j] = variant ? std::ldexp(nd(rng), binade(rng)) : nd(rng);
+      for (float& v : bias) v = nd(rng);
+      for (float& v : y0) v = nd(rng);
+      std::vector<uint16_t> nk(size_t(N) * K), panels(size_t(panel_elems(N, K, BLayout::PanelPairs)));
+      for (uint16_t& v : nk) v = f32_to_bf16(nd(rng));
+      to_panels(nk.data(), N, K, K, panels.data(), BLayout::PanelPairs);
+      auto product = [&](const void* b, BLayout layout, float* y) {
+        Gemm g;
+        g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = ldx; g.b = b; g.btype = BType::BF16; g.layout = layout;
+        g.ldb = K; g.bias = bias_on ? bias.data() : nullptr; g.accumulate = acc; g.y = y; g.ldy = ldy;
+        return g;
+      };
+      std::vector<float> ref = y0, tiles = y0, serial = y0, fma = y0;
+      gemm_reference(product(nk.data(), BLayout::NK, ref.data()));
+      gemm(product(panels.data(), BLayout::PanelPairs, tiles.data()));
+      gemm(product(panels.data(), BLayout::PanelPairs, serial.data()), false);
+      EXPECT_EQ(tiles, serial) << "M=" << M << " N=" << N << " K=" << K;
+      set_amx(false);
+      gemm(product(panels.data(), BLayout::PanelPairs, fma.data()));
+      set_amx(true);
+      EXPECT_NE(tiles, fma) << "the switch chooses the kernels (M=" << M << ")";
+      for (int m = 0; m < M; ++m) {
+        for (int n = 0; n < N; ++n) {
+          double sum = (bias_on ? std::fabs(bias[size_t(n)]) : 0.0) + (acc ? std::fabs(y0[size_t(m * ldy + n)]) : 0.0);
+          for (int k = 0; k < K; ++k)
+            sum += std::fabs(double(x[size_t(m * ldx + k)]) * bf16_to_f32(nk[size_t(n) * K + k]));
+          const size_t j = size_t(m * ldy + n);
+          ASSERT_LE(std::fabs(double(tiles[j]) - ref[j]), (3.0 * K + 8) * std::ldexp(sum, -24) + 1e-30)
+              << "M=" << M << " N=" << N << " K=" << K << " m=" << m << " n=" << n << (variant ? " binades" : "");
+          ASSERT_LE(std::fabs(double(fma[j]) - ref[j]), (K + 8.0) * std::ldexp(sum, -24) + 1e-30);
+        }
+        for (int64_t n = N; n < ldy; ++n) ASSERT_EQ(tiles[size_t(m * ldy + n)], y0[size_t(m * ldy + n)]);
+      }
+    }
+  // One term per output against powers of two: x * 2^e is exact, so the parts must add up to
+  // every bit of x (the bound above would not notice a missing low part).
+  const int M = 20, N = 40, K = 1;
+  std::vector<float> x(static_cast<size_t>(M)), y(static_cast<size_t>(M) * N);
+  for (float& v : x) v = std::ldexp(nd(rng), binade(rng));
+  std::vector<uint16_t> nk(static_cast<size_t>(N)), panels(static_cast<size_t>(panel_elems(N, K, BLayout::PanelPairs)));
+  for (int n = 0; n < N; ++n) nk[size_t(n)] = f32_to_bf16(std::ldexp(n % 2 ? -1.0f : 1.0f, n % 9 - 4));
+  to_panels(nk.data(), N, K, K, panels.data(), BLayout::PanelPairs);
+  Gemm g;
+  g.M = M; g.N = N; g.K = K; g.x = x.data(); g.ldx = K; g.b = panels.data(); g.btype = BType::BF16;
+  g.layout = BLayout::PanelPairs; g.ldb = K; g.y = y.data(); g.ldy = N;
+  gemm(g);
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n)
+      ASSERT_EQ(y[size_t(m) * N + n], x[size_t(m)] * bf16_to_f32(nk[size_t(n)])) << "m=" << m << " n=" << n;
+}

@@ -132,7 +132,7 @@ typedef struct docling_engine_options {
    * sizes are measured for this CPU on first use and kept; NULL or "" = the built-in table */
   const char* kernel_tuning_dir;
   docling_decode_precision decode_precision; /* added in 0.2 (an older struct_size leaves f32) */
-  bool amx; /* added in 0.2 (an older struct_size leaves true): bf16 products on AMX tiles where present */
+  bool amx; /* added in 0.2 (an older struct_size leaves true): bf16 products and the f32 prefill on AMX tiles where present */
 } docling_engine_options;
 
 typedef enum docling_pipeline {

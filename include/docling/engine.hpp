@@ -64,7 +64,8 @@ struct EngineOptions {
   Isa max_isa = Isa::Best;
   bool int8_activations = false;  // AVX512-VNNI decode with 8-bit activations (int8 weights)
   bool bf16_dot = false;          // AVX512-BF16 products (rounds activations to bf16)
-  bool amx = true;                // bf16 products with many rows on AMX tiles where the CPU has them
+  bool amx = true;                // AMX tiles where the CPU has them: bf16 products with many rows, and
+                                  // the f32 prefill (at f32 accuracy: activations in three bf16 parts)
   VisionPrecision vision_precision = VisionPrecision::Auto;  // vision encoder + connector products
   DecodePrecision decode_precision = DecodePrecision::F32;    // decoder products in decode steps
   // Block sizes of the decoder's products, fitted to this CPU. "" (default): the built-in
