@@ -29,6 +29,7 @@
 
 #include "core/half.h"  // bf16_to_f32, f32_to_bf16
 #include "kernels/amx.h"
+#include "kernels/exp_avx512.h"
 #include "kernels/kernels.h"
 #include "kernels/transpose_avx512.h"
 #include "kernels/parallel.h"
@@ -238,24 +239,6 @@ BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h,
   }
 }
 
-// exp(x) as the AVX2 kernels compute it (avx2.cpp: exp_avx2), 16 lanes at a time.
-BF16_FN inline __m512 exp_avx512(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
-
 // One row's softmax for the native paths in two passes: the max of s * scale over the n keys, then
 // exp(s * scale - max) (0 past n), its sum and the bf16 pairs of all npad keys together. Returns
 // 1 / sum. The same values as online_softmax_row's but for the order of the sum.
@@ -271,9 +254,9 @@ BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint3
   uint16_t* d = reinterpret_cast<uint16_t*>(out);
   for (int j = 0; j < npad; j += 32) {
     const __mmask16 m0 = detail::first_lanes(n - j), m1 = detail::first_lanes(n - j - 16);
-    const __m512 e0 = _mm512_maskz_mov_ps(m0, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc, mx)));
+    const __m512 e0 = _mm512_maskz_mov_ps(m0, detail::exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc, mx)));
     const __m512 e1 =
-        _mm512_maskz_mov_ps(m1, exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc, mx)));
+        _mm512_maskz_mov_ps(m1, detail::exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc, mx)));
     sum = _mm512_add_ps(sum, _mm512_add_ps(e0, e1));
     _mm512_storeu_si512(d + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
   }

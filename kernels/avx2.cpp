@@ -645,8 +645,10 @@ AVX2_FN inline __m256 exp_avx2(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+}  // namespace
+
 // gelu_tanh(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
-// the sigmoid form has no cancellation near 0.
+// the sigmoid form has no cancellation near 0. (Shared: the AVX-512 level's tail.)
 AVX2_FN void gelu_avx2(float* x, int64_t n) {
   const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(-2.0f * 0.7978845608028654f);
   const __m256 k = _mm256_set1_ps(0.044715f);
@@ -673,8 +675,6 @@ AVX2_FN void silu_mul_avx2(float* gate, const float* up, int64_t n) {
   }
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
-
-}  // namespace
 
 // Shared with the AVX-512 level's attention (kernels/common.h).
 AVX2_FN float max_avx2(const float* s, int n) {

@@ -11,6 +11,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/common.h"
+#include "kernels/exp_avx512.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/panel_avx512.h"
 
@@ -370,6 +371,36 @@ struct Avx512Ops : Avx2Softmax {
   }
 };
 
+// --- element-wise ---------------------------------------------------------------------------
+//
+// gelu_avx2 and silu_mul_avx2 16 lanes at a time, the same operations lane for lane (exp_avx512
+// is exp_avx2's arithmetic), so the levels agree bit for bit; the last n % 16 values go to the
+// AVX2 kernels, which split them as they would have.
+
+AVX512_FN void gelu_avx512(float* x, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f), c = _mm512_set1_ps(-2.0f * 0.7978845608028654f);
+  const __m512 k = _mm512_set1_ps(0.044715f);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(k, v), _mm512_mul_ps(v, v), v);
+    const __m512 e = exp_avx512(_mm512_mul_ps(c, inner));
+    _mm512_storeu_ps(x + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+  }
+  gelu_avx2(x + i, n - i);
+}
+
+AVX512_FN void silu_mul_avx512(float* gate, const float* up, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(gate + i);
+    const __m512 s = _mm512_div_ps(v, _mm512_add_ps(one, exp_avx512(_mm512_sub_ps(zero, v))));
+    _mm512_storeu_ps(gate + i, _mm512_mul_ps(s, _mm512_loadu_ps(up + i)));
+  }
+  silu_mul_avx2(gate + i, up + i, n - i);
+}
+
 void attend_f16_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, uint16_t>(a, g, i0, i1); }
 void attend_f32_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, float>(a, g, i0, i1); }
 
@@ -385,6 +416,8 @@ KernelTable avx512_kernels(bool int8_act) {
   t.gemm_large = gemm_large_avx512;
   t.attend_f16 = attend_f16_avx512;
   t.attend_f32 = attend_f32_avx512;
+  t.gelu_tanh = gelu_avx512;
+  t.silu_mul = silu_mul_avx512;
   if (cpu_has_vnni()) t.gemm_i8 = gemm_i8_vnni;  // else AVX2's
   return t;
 }

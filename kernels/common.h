@@ -62,6 +62,9 @@ void gemv_panel_avx2(const Gemm& g, int n0, int n1);  // either panel layout
 template <int NR>
 void pack_avx2(const Gemm& g, int k0, int kc, int n0, float* dst);  // NR = 16, 32
 void gemm_large_avx512(const Gemm& g, bool parallel);
+// The AVX2 element-wise ops (the AVX-512 level's run them on what is left past its 16-lane blocks).
+void gelu_avx2(float* x, int64_t n);
+void silu_mul_avx2(float* gate, const float* up, int64_t n);
 // The vector max of s[0..n) and s[i] = exp(s[i] * scale - mx) returning their sum (the
 // attention's softmax step, shared by the AVX-512 level).
 float max_avx2(const float* s, int n);

@@ -40,17 +40,32 @@ void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int
     }
 }
 
+namespace {
+
+// The sum of f(x[i]) in double over 8 chains, added pairwise at the end: a row's norm no longer
+// waits on one add after another (768 of them a row in the vision encoder), and the sum stays
+// as accurate as one chain's.
+template <class F>
+double sum_double(const float* x, int n, F f) {
+  double s[8] = {};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += f(x[i + j]);
+  for (int j = 0; i < n; ++i, ++j) s[j] += f(x[i]);
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+}  // namespace
+
 void layernorm(const float* x, int rows, int n, const float* w, const float* b, float eps, float* out) {
   for_rows(rows, n, [&](int r) {
     const float* xi = x + int64_t(r) * n;
     float* yi = out + int64_t(r) * n;
-    double s = 0.0, ss = 0.0;
-    for (int i = 0; i < n; ++i) s += xi[i];
-    float mean = float(s / n);
-    for (int i = 0; i < n; ++i) {
-      double d = double(xi[i]) - mean;
-      ss += d * d;
-    }
+    const float mean = float(sum_double(xi, n, [](float v) { return double(v); }) / n);
+    const double ss = sum_double(xi, n, [mean](float v) {
+      const double d = double(v) - mean;
+      return d * d;
+    });
     float rstd = 1.0f / std::sqrt(float(ss / n) + eps);
     for (int i = 0; i < n; ++i) yi[i] = (xi[i] - mean) * rstd * w[i] + (b ? b[i] : 0.0f);
   });
@@ -60,8 +75,7 @@ void rmsnorm(const float* x, int rows, int n, const float* w, float eps, float* 
   for_rows(rows, n, [&](int r) {
     const float* xi = x + int64_t(r) * n;
     float* yi = out + int64_t(r) * n;
-    double ss = 0.0;
-    for (int i = 0; i < n; ++i) ss += double(xi[i]) * xi[i];
+    const double ss = sum_double(xi, n, [](float v) { return double(v) * v; });
     float rs = 1.0f / std::sqrt(float(ss / n) + eps);
     for (int i = 0; i < n; ++i) yi[i] = w[i] * (xi[i] * rs);
   });

@@ -502,8 +502,10 @@ TEST(Kernels, RopeInvFreqBitExactWithTorch) {
 
 TEST(Kernels, NormsAndActivations) {
   std::mt19937 rng(4);
-  const int rows = 300, n = 77;
+  for (int n : {77, 768, 5}) {  // a tail past the sums' 8 chains; the vision width; fewer than 8
+  const int rows = 300;
   auto x = randn(size_t(rows) * n, rng, 3.0f), w = randn(size_t(n), rng), b = randn(size_t(n), rng);
+  for (int i = 0; i < n; ++i) x[size_t(7 * n + i)] += 100.0f;  // a row far from 0: the mean must cancel
   std::vector<float> y(x.size());
   layernorm(x.data(), rows, n, w.data(), b.data(), 1e-6f, y.data());
   rmsnorm(x.data(), rows, n, w.data(), 1e-5f, y.data());
@@ -521,10 +523,30 @@ TEST(Kernels, NormsAndActivations) {
       rms[size_t(r * n + i)] = float(xi[i] / std::sqrt(ss / n + 1e-5) * w[size_t(i)]);
     }
   }
-  EXPECT_LT(max_diff(y, rms), 1e-5f);
+  EXPECT_LT(max_diff(y, rms), 1e-5f) << "n=" << n;
   layernorm(x.data(), rows, n, w.data(), b.data(), 1e-6f, y.data());
-  EXPECT_LT(max_diff(y, ln), 1e-5f);
+  EXPECT_LT(max_diff(y, ln), 1e-5f) << "n=" << n;
+  }
+}
 
+// The AVX-512 element-wise ops are the AVX2 ones 16 lanes at a time: the same bits, tails included.
+TEST(Kernels, Avx512ActivationsAgreeWithAvx2BitForBit) {
+  if (detected_isa() < Isa::Avx512) GTEST_SKIP() << "no AVX-512";
+  IsaGuard guard;
+  std::mt19937 rng(31);
+  for (int n : {5, 16, 23, 2003, 9000}) {
+    auto x = randn(size_t(n), rng, 4.0f), up = randn(size_t(n), rng);
+    std::vector<float> gelu[2], silu[2];
+    for (int level = 0; level < 2; ++level) {
+      set_isa(level == 0 ? Isa::Avx2 : Isa::Avx512);
+      gelu[level] = x;
+      silu[level] = x;
+      gelu_tanh(gelu[level].data(), n);
+      silu_mul(silu[level].data(), up.data(), n);
+    }
+    EXPECT_EQ(0, std::memcmp(gelu[0].data(), gelu[1].data(), sizeof(float) * size_t(n))) << "gelu n=" << n;
+    EXPECT_EQ(0, std::memcmp(silu[0].data(), silu[1].data(), sizeof(float) * size_t(n))) << "silu n=" << n;
+  }
 }
 
 TEST(Kernels, ActivationsAndSoftmaxAllLevels) {

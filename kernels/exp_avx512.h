@@ -1,0 +1,34 @@
+// Private to kernels/: exp(x) in 16 lanes with the AVX2 kernels' arithmetic (avx2.cpp:
+// exp_avx2, the same clamp, reduction and polynomial lane for lane), so that a 16-lane kernel
+// built on it gives the 8-lane one's results bit for bit. Used by the AVX-512 element-wise ops
+// (avx512.cpp) and the bf16 attention's softmax (attention_bf16.cpp).
+//
+// Takes: 16 floats. Gives: their exp (inputs clamped to [-87.3, 88.3], as there).
+#pragma once
+
+#include <immintrin.h>
+
+#define EXP_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+
+namespace docling::kernels::detail {
+
+EXP_AVX512_FN inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+}  // namespace docling::kernels::detail
+
+#undef EXP_AVX512_FN
