@@ -354,6 +354,8 @@ int main(int argc, char** argv) {
     double wbytes = decoder_weight_bytes(cfg);
     // Roofline of a step: the larger of its FLOPs at the peak and its bytes (weights + K/V) at
     // the measured read bandwidth; the fraction is that time over the measured one.
+    // The engine's peak memory, read before the bandwidth probe: the probe's buffer is the bench's own.
+    const double rss = peak_rss_mb();
     const double bw = measure_read_bandwidth(a.threads, a.quick ? 256 : 1024, a.quick ? 2 : 4);
     R["memory_read_gb_per_s"] = bw;
     std::printf("memory read bandwidth: %.1f GB/s on %d threads\n", bw, a.threads);
@@ -396,7 +398,6 @@ int main(int argc, char** argv) {
       R["pages_per_hour_estimate_batch8_decode"] = 3600.0 / s;
     }
 
-    double rss = peak_rss_mb();
     double peak_end = measure_peak(best, a.threads, trials, sec);
     peak = std::max(peak_start, peak_end);
     peak_1t = std::max(peak_1t, measure_peak(best, 1, trials, sec));
