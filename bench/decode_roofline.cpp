@@ -1,6 +1,7 @@
 // Batched decode against its roofline, alone (no page, no vision): how close each batch size
 // comes to the larger of its compute time at the machine's peak and its memory time (decoder
-// weights + every sequence's K/V at the measured read bandwidth).
+// weights + every sequence's K/V at the measured read bandwidth); then where a step's time goes
+// (its products and its attention, alone and interleaved as in a step).
 //
 //   bench_decode_roofline [--model DIR] [--context N] [--steps N] [--batches 1,4,8]
 //                         [--threads N] [--out FILE.json]
@@ -9,6 +10,7 @@
 // --context: tokens already in every sequence's cache (default 878: a 13-tile page's prompt).
 // Batch sizes run in interleaved rounds so that other load hits them alike.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -71,6 +73,82 @@ void fill_context(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int 
   generate_greedy(dec, ws, cache, 0, ids.data(), n, nullptr, 0, g);
   cache.len[0] = n;
   for (int s = 1; s < cache.slots; ++s) cache.copy_slot(s, 0);
+}
+
+// A batch-B step taken apart: its products (every layer's, then the output head) and its K/V
+// attention (every layer, B sequences of the cache at their current length), each alone, then
+// the two interleaved layer by layer as a step runs them (norms, RoPE and the rest left out).
+// Milliseconds per step, best of `reps`.
+struct StepParts {
+  double products = 0, attention = 0, products_in_step = 0, attention_in_step = 0;
+};
+
+StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps) {
+  const ModelConfig& cfg = model.config();
+  const Weights& w = model.weights();
+  const TextConfig& c = cfg.text;
+  const int H = c.hidden, hd = c.head_dim, qd = c.heads * hd, kvd = c.kv_heads * hd, I = c.intermediate;
+  auto buf = [&](int cols) { return std::vector<float>(size_t(B) * size_t(cols), 0.01f); };
+  std::vector<float> x = buf(H), q = buf(qd), k = buf(kvd), v = buf(kvd), att = buf(qd), gate = buf(I), up = buf(I);
+  std::vector<float> y = buf(H), logits = buf(c.vocab);
+  auto products_before = [&](int l) {  // q, k and v: what the attention waits for
+    const TextLayerWeights& L = w.text_layers[size_t(l)];
+    const kernels::Gemm g[3] = {linear_gemm(x.data(), B, L.q, nullptr, q.data()),
+                                linear_gemm(x.data(), B, L.k, nullptr, k.data()),
+                                linear_gemm(x.data(), B, L.v, nullptr, v.data())};
+    kernels::gemm_group(g, 3);
+  };
+  auto products_after = [&](int l) {
+    const TextLayerWeights& L = w.text_layers[size_t(l)];
+    linear(att.data(), B, L.o, nullptr, y.data());
+    const kernels::Gemm g[2] = {linear_gemm(x.data(), B, L.gate, nullptr, gate.data()),
+                                linear_gemm(x.data(), B, L.up, nullptr, up.data())};
+    kernels::gemm_group(g, 2);
+    linear(gate.data(), B, L.down, nullptr, y.data());
+  };
+  std::vector<kernels::KvAttention> list(static_cast<size_t>(B));
+  auto attention = [&](int l) {
+    for (int b = 0; b < B; ++b) {
+      kernels::KvAttention& a = list[size_t(b)];
+      const int n = cache.len[size_t(b)];
+      a.n_q = 1; a.q_pos0 = n - 1; a.n_kv = n; a.heads = c.heads; a.kv_heads = c.kv_heads; a.head_dim = hd;
+      a.q = q.data() + int64_t(b) * qd; a.ldq = qd; a.type = cache.type;
+      a.k = cache.k_at(b, l); a.v = cache.v_at(b, l); a.kv_stride = cache.head_stride;
+      a.out = att.data() + int64_t(b) * qd; a.ldo = qd; a.scale = 0.125f;
+    }
+    kernels::kv_attention(list.data(), B);
+  };
+  auto head = [&] { linear(x.data(), B, w.lm_head, nullptr, logits.data()); };
+  using clock = std::chrono::steady_clock;
+  auto since = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
+  StepParts p{1e30, 1e30, 1e30, 1e30};
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = clock::now();
+    for (int l = 0; l < c.layers; ++l) products_before(l), products_after(l);
+    head();
+    p.products = std::min(p.products, since(t0));
+    t0 = clock::now();
+    for (int l = 0; l < c.layers; ++l) attention(l);
+    p.attention = std::min(p.attention, since(t0));
+    double in_products = 0, in_attention = 0;
+    for (int l = 0; l < c.layers; ++l) {
+      t0 = clock::now();
+      products_before(l);
+      in_products += since(t0);
+      t0 = clock::now();
+      attention(l);
+      in_attention += since(t0);
+      t0 = clock::now();
+      products_after(l);
+      in_products += since(t0);
+    }
+    t0 = clock::now();
+    head();
+    in_products += since(t0);
+    p.products_in_step = std::min(p.products_in_step, in_products);
+    p.attention_in_step = std::min(p.attention_in_step, in_attention);
+  }
+  return p;
 }
 
 }  // namespace
@@ -158,6 +236,23 @@ int main(int argc, char** argv) {
       std::printf("  %5d %10.2f %11.1f %9.1f %8.1f %9.2f %7.0f%%  (%s-bound)\n", br.B, 1e3 * br.stage.wall / a.steps,
                   br.B * a.steps / br.stage.wall, br.flops / br.stage.wall / 1e9, bytes / br.stage.wall / 1e9,
                   1e3 * roof_s / a.steps, 100 * roof, bound);
+    }
+    // Where a step's time goes: products and attention alone, then interleaved as in a step.
+    std::printf("a step's parts, ms (GB/s): its products and its attention alone, then interleaved layer by layer\n"
+                "  %5s %16s %16s %18s %18s\n", "batch", "products alone", "attention alone", "products in step",
+                "attention in step");
+    for (const BatchDecode& br : runs) {
+      const StepParts p = step_parts(model, cache, br.B, 8);
+      double kv = 0;
+      for (int b = 0; b < br.B; ++b) kv += kv_bytes_per_step(cfg, cache.len[size_t(b)], int(cache.element_size()));
+      R["batches"][std::to_string(br.B)]["parts_ms"] = {
+          {"products_alone", p.products}, {"attention_alone", p.attention},
+          {"products_in_step", p.products_in_step}, {"attention_in_step", p.attention_in_step},
+          {"weight_bytes", wbytes}, {"kv_bytes", kv}};
+      auto gbs = [](double bytes, double ms) { return bytes / ms / 1e6; };
+      std::printf("  %5d %8.2f (%5.1f) %8.2f (%5.1f) %10.2f (%5.1f) %10.2f (%5.1f)\n", br.B, p.products,
+                  gbs(wbytes, p.products), p.attention, gbs(kv, p.attention), p.products_in_step,
+                  gbs(wbytes, p.products_in_step), p.attention_in_step, gbs(kv, p.attention_in_step));
     }
     std::ofstream(a.out) << R.dump(1) << "\n";
   } catch (const std::exception& e) {
