@@ -17,8 +17,8 @@
 // The same blocking serves f32 activations against the decoder's PanelPairs weights (a
 // prompt's prefill) at f32 accuracy: each value of x is split into three bf16 parts, x = hi +
 // mid + lo exactly (8 bits of its 24-bit significand each, split_value), and each part's
-// products with the bf16 weights are exact in f32, so the tiles add exactly the terms the f32
-// FMA kernels add, in another order (three tile instructions per step instead of one).
+// products with the bf16 weights are exact in f32, so the tiles add the f32 kernels' exact
+// products, each as three exact terms, in another order (three tile instructions a step, not one).
 
 // GCC 12 reports its own _mm512_undefined_*() inside the intrinsics as maybe uninitialized (also
 // where the kernels' headers inline them, hence before the includes).
