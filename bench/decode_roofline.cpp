@@ -11,6 +11,7 @@
 // Batch sizes run in interleaved rounds so that other load hits them alike.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -114,39 +115,34 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps) 
       a.n_q = 1; a.q_pos0 = n - 1; a.n_kv = n; a.heads = c.heads; a.kv_heads = c.kv_heads; a.head_dim = hd;
       a.q = q.data() + int64_t(b) * qd; a.ldq = qd; a.type = cache.type;
       a.k = cache.k_at(b, l); a.v = cache.v_at(b, l); a.kv_stride = cache.head_stride;
-      a.out = att.data() + int64_t(b) * qd; a.ldo = qd; a.scale = 0.125f;
+      a.out = att.data() + int64_t(b) * qd; a.ldo = qd; a.scale = float(1.0 / std::sqrt(double(hd)));
     }
     kernels::kv_attention(list.data(), B);
   };
   auto head = [&] { linear(x.data(), B, w.lm_head, nullptr, logits.data()); };
-  using clock = std::chrono::steady_clock;
-  auto since = [](clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); };
+  auto timed = [](double& ms, const auto& f) {  // adds f's time to ms
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
   StepParts p{1e30, 1e30, 1e30, 1e30};
   for (int r = 0; r < reps; ++r) {
-    auto t0 = clock::now();
-    for (int l = 0; l < c.layers; ++l) products_before(l), products_after(l);
-    head();
-    p.products = std::min(p.products, since(t0));
-    t0 = clock::now();
-    for (int l = 0; l < c.layers; ++l) attention(l);
-    p.attention = std::min(p.attention, since(t0));
-    double in_products = 0, in_attention = 0;
+    StepParts t;
+    timed(t.products, [&] {
+      for (int l = 0; l < c.layers; ++l) products_before(l), products_after(l);
+      head();
+    });
+    timed(t.attention, [&] {
+      for (int l = 0; l < c.layers; ++l) attention(l);
+    });
     for (int l = 0; l < c.layers; ++l) {
-      t0 = clock::now();
-      products_before(l);
-      in_products += since(t0);
-      t0 = clock::now();
-      attention(l);
-      in_attention += since(t0);
-      t0 = clock::now();
-      products_after(l);
-      in_products += since(t0);
+      timed(t.products_in_step, [&] { products_before(l); });
+      timed(t.attention_in_step, [&] { attention(l); });
+      timed(t.products_in_step, [&] { products_after(l); });
     }
-    t0 = clock::now();
-    head();
-    in_products += since(t0);
-    p.products_in_step = std::min(p.products_in_step, in_products);
-    p.attention_in_step = std::min(p.attention_in_step, in_attention);
+    timed(t.products_in_step, head);
+    p = {std::min(p.products, t.products), std::min(p.attention, t.attention),
+         std::min(p.products_in_step, t.products_in_step), std::min(p.attention_in_step, t.attention_in_step)};
   }
   return p;
 }

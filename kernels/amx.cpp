@@ -145,18 +145,14 @@ void round_rows(const Gemm& g, int row0, int rows, int rows_pad, int kp2, uint16
     round_to_bf16(g.x + int64_t(row0 + i) * g.ldx, i < rows ? g.K : 0, kp2, a + int64_t(i) * lda);
 }
 
-AMX_FN inline __m512 widen(__m256bh h) {
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)h), 16));
-}
-
 // x = hi + mid + lo, each the nearest bf16 to what is left: the remainders are exact in f32 and
 // the last fits 8 bits. An infinite or NaN x keeps hi alone (its remainder would be NaN).
 AMX_FN inline void split_value(__m512 x, __m256bh& hi, __m256bh& mid, __m256bh& lo) {
   hi = _mm512_cvtneps_pbh(x);
-  __m512 rest = _mm512_sub_ps(x, widen(hi));
+  __m512 rest = _mm512_sub_ps(x, _mm512_cvtpbh_ps(hi));
   rest = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(rest, rest, _CMP_ORD_Q), rest);
   mid = _mm512_cvtneps_pbh(rest);
-  lo = _mm512_cvtneps_pbh(_mm512_sub_ps(rest, widen(mid)));
+  lo = _mm512_cvtneps_pbh(_mm512_sub_ps(rest, _mm512_cvtpbh_ps(mid)));
 }
 
 // round_rows for f32 accuracy: the three parts of each value, hi at a, mid at a + part, lo at
@@ -288,20 +284,23 @@ bool amx_bf16_usable() {
   return granted;
 }
 
-bool gemm_amx_bf16(const Gemm& g, bool parallel) {
-  if (g.btype != BType::BF16 || !(g.layout == BLayout::NK || g.layout == BLayout::KN) || g.M <= 0 || g.N <= 0 ||
-      g.K <= 0 || !amx_bf16_usable())
-    return false;
-  gemm_amx(g, 1, parallel);
+namespace {
+
+// gemm_amx with `parts` where B is bf16, the product not empty and the tiles granted.
+bool on_tiles(const Gemm& g, int parts, bool parallel) {
+  if (g.btype != BType::BF16 || g.M <= 0 || g.N <= 0 || g.K <= 0 || !amx_bf16_usable()) return false;
+  gemm_amx(g, parts, parallel);
   return true;
 }
 
+}  // namespace
+
+bool gemm_amx_bf16(const Gemm& g, bool parallel) {
+  return (g.layout == BLayout::NK || g.layout == BLayout::KN) && on_tiles(g, 1, parallel);
+}
+
 bool gemm_amx_f32(const Gemm& g, bool parallel) {
-  if (g.btype != BType::BF16 || g.xtype != XType::F32 || g.layout != BLayout::PanelPairs || g.M <= 0 || g.N <= 0 ||
-      g.K <= 0 || !amx_bf16_usable())
-    return false;
-  gemm_amx(g, 3, parallel);
-  return true;
+  return g.xtype == XType::F32 && g.layout == BLayout::PanelPairs && on_tiles(g, 3, parallel);
 }
 
 }  // namespace docling::kernels::detail

@@ -746,9 +746,8 @@ AVX2_FN int argmax_avx2(const float* x, int n) {
     for (int j = 1; j < 8; ++j) mx = lanes[j] > mx ? lanes[j] : mx;
     for (; i < e; ++i) mx = x[i] > mx ? x[i] : mx;
     if (!(mx > top)) continue;
-    for (i = b; !(x[i] == mx); ++i) {
-    }
-    best = i;
+    best = b;
+    while (!(x[best] == mx)) ++best;
     top = mx;
   }
   return best;

@@ -323,7 +323,7 @@ void gemm(const Gemm& g, bool parallel) {
     run_small_m(&g, 1, parallel);
     return;
   }
-  if (g.xtype == XType::F32 && g.layout == BLayout::PanelPairs && has_amx_bf16() && gemm_amx_f32(g, parallel)) return;
+  if (has_amx_bf16() && gemm_amx_f32(g, parallel)) return;  // f32 x against PanelPairs (prefill)
   t.gemm_large(g, parallel);
 }
 

@@ -6,9 +6,8 @@
 
 #include <immintrin.h>
 
-#include <algorithm>
-
 #include "kernels/common.h"
+#include "kernels/transpose_avx512.h"
 
 namespace docling::kernels::detail {
 
@@ -21,8 +20,8 @@ PANEL_AVX512_FN inline __m512 slots_to_columns(__m512 v) {
 
 // y (+)= v (+ bias) for the 16 columns of panel p (lane i: column p * 16 + i), those inside N.
 PANEL_AVX512_FN inline void put_panel_avx512(const Gemm& g, int row, int p, __m512 v) {
-  const int col = p * kPanel, n = std::min(kPanel, g.N - col);
-  const __mmask16 m = __mmask16(n >= 16 ? 0xffff : (1u << n) - 1);
+  const int col = p * kPanel;
+  const __mmask16 m = first_lanes(g.N - col);
   float* y = g.y + int64_t(row) * g.ldy + col;
   if (g.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g.bias + col));
   if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
