@@ -1,7 +1,8 @@
 // Batched decode against its roofline, alone (no page, no vision): how close each batch size
 // comes to the larger of its compute time at the machine's peak and its memory time (decoder
 // weights + every sequence's K/V at the measured read bandwidth); then where a step's time goes
-// (its products and its attention, alone and interleaved as in a step).
+// (its products and its attention, alone and interleaved as in a step, and the attention's K/V
+// read alone).
 //
 //   bench_decode_roofline [--model DIR] [--context N] [--steps N] [--batches 1,4,8]
 //                         [--threads N] [--out FILE.json]
@@ -16,12 +17,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
 
 #include "bench/bench_env.h"
 #include "bench/model_probe.h"
@@ -76,15 +80,53 @@ void fill_context(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int 
   for (int s = 1; s < cache.slots; ++s) cache.copy_slot(s, 0);
 }
 
+// Reads every layer's K and V of B sequences as the attention does (one task per sequence and
+// kv head: its K, then its V), with nothing but a sum: the most the memory gives the
+// attention's access pattern, to hold the attention alone against.
+void read_kv_layer(const KVCache& cache, int B, int l, std::vector<uint64_t>& sums) {
+  const size_t es = cache.element_size(), head = size_t(cache.head_stride) * es;
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, B * cache.kv_heads, 1),
+      [&](const tbb::blocked_range<int>& r) {
+        for (int u = r.begin(); u < r.end(); ++u) {
+          const int b = u / cache.kv_heads, g = u % cache.kv_heads, n = cache.len[size_t(b)];
+          const size_t kn = size_t((n + kernels::kKvKeys - 1) / kernels::kKvKeys) * kernels::kKvKeys *
+                            size_t(cache.head_dim) * es;
+          const size_t vn = size_t(n) * size_t(cache.head_dim) * es;
+          uint64_t s = 0;
+          for (const auto& [p, bytes] : {std::pair{static_cast<const char*>(cache.k_at(b, l)) + g * head, kn},
+                                         std::pair{static_cast<const char*>(cache.v_at(b, l)) + g * head, vn}}) {
+            const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
+            for (size_t i = 0; i < bytes / 8; ++i) s += w[i];
+          }
+          sums[size_t(u)] += s;
+        }
+      },
+      tbb::simple_partitioner());
+}
+
 // A batch-B step taken apart: its products (every layer's, then the output head) and its K/V
 // attention (every layer, B sequences of the cache at their current length), each alone, then
-// the two interleaved layer by layer as a step runs them (norms, RoPE and the rest left out).
-// Milliseconds per step, best of `reps`.
+// the two interleaved layer by layer as a step runs them (norms, RoPE and the rest left out),
+// and the attention's K/V read with nothing else (read_kv_layer). Each of the four starts from
+// caches emptied by reading `flush`. Milliseconds per step, best of `reps`.
 struct StepParts {
-  double products = 0, attention = 0, products_in_step = 0, attention_in_step = 0;
+  double products = 0, attention = 0, products_in_step = 0, attention_in_step = 0, kv_read = 0;
 };
 
-StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps) {
+// Sums `buf` on every thread: what the parts read before is out of the caches (this host's
+// last-level cache can hold most of a batch-1 step's weights and K/V).
+uint64_t evict(const std::vector<uint64_t>& buf) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<size_t>(0, buf.size()), uint64_t(0),
+      [&](const tbb::blocked_range<size_t>& r, uint64_t s) {
+        for (size_t i = r.begin(); i < r.end(); ++i) s += buf[i];
+        return s;
+      },
+      std::plus<uint64_t>());
+}
+
+StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, const std::vector<uint64_t>& flush) {
   const ModelConfig& cfg = model.config();
   const Weights& w = model.weights();
   const TextConfig& c = cfg.text;
@@ -120,21 +162,30 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps) 
     kernels::kv_attention(list.data(), B);
   };
   auto head = [&] { linear(x.data(), B, w.lm_head, nullptr, logits.data()); };
+  uint64_t evicted = 0;
   auto timed = [](double& ms, const auto& f) {  // adds f's time to ms
     const auto t0 = std::chrono::steady_clock::now();
     f();
     ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
-  StepParts p{1e30, 1e30, 1e30, 1e30};
+  std::vector<uint64_t> sums(size_t(B) * size_t(c.kv_heads));
+  StepParts p{1e30, 1e30, 1e30, 1e30, 1e30};
   for (int r = 0; r < reps; ++r) {
     StepParts t;
+    evicted += evict(flush);
     timed(t.products, [&] {
       for (int l = 0; l < c.layers; ++l) products_before(l), products_after(l);
       head();
     });
+    evicted += evict(flush);
     timed(t.attention, [&] {
       for (int l = 0; l < c.layers; ++l) attention(l);
     });
+    evicted += evict(flush);
+    timed(t.kv_read, [&] {
+      for (int l = 0; l < c.layers; ++l) read_kv_layer(cache, B, l, sums);
+    });
+    evicted += evict(flush);
     for (int l = 0; l < c.layers; ++l) {
       timed(t.products_in_step, [&] { products_before(l); });
       timed(t.attention_in_step, [&] { attention(l); });
@@ -142,8 +193,11 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps) 
     }
     timed(t.products_in_step, head);
     p = {std::min(p.products, t.products), std::min(p.attention, t.attention),
-         std::min(p.products_in_step, t.products_in_step), std::min(p.attention_in_step, t.attention_in_step)};
+         std::min(p.products_in_step, t.products_in_step), std::min(p.attention_in_step, t.attention_in_step),
+         std::min(p.kv_read, t.kv_read)};
   }
+  volatile uint64_t sink = evicted;  // the sums are used
+  for (uint64_t v : sums) sink = sink + v;
   return p;
 }
 
@@ -234,21 +288,25 @@ int main(int argc, char** argv) {
                   1e3 * roof_s / a.steps, 100 * roof, bound);
     }
     // Where a step's time goes: products and attention alone, then interleaved as in a step.
-    std::printf("a step's parts, ms (GB/s): its products and its attention alone, then interleaved layer by layer\n"
-                "  %5s %16s %16s %18s %18s\n", "batch", "products alone", "attention alone", "products in step",
-                "attention in step");
+    std::printf("a step's parts, ms (GB/s): its products and its attention alone, then interleaved layer by layer;\n"
+                "the attention's K/V read alone with nothing but a sum (what the memory gives its access pattern)\n"
+                "  %5s %16s %16s %18s %18s %16s\n", "batch", "products alone", "attention alone", "products in step",
+                "attention in step", "K/V read alone");
+    const std::vector<uint64_t> flush(size_t(1) << 27, 1);  // 1 GiB
     for (const BatchDecode& br : runs) {
-      const StepParts p = step_parts(model, cache, br.B, 8);
+      const StepParts p = step_parts(model, cache, br.B, 8, flush);
       double kv = 0;
       for (int b = 0; b < br.B; ++b) kv += kv_bytes_per_step(cfg, cache.len[size_t(b)], int(cache.element_size()));
       R["batches"][std::to_string(br.B)]["parts_ms"] = {
           {"products_alone", p.products}, {"attention_alone", p.attention},
           {"products_in_step", p.products_in_step}, {"attention_in_step", p.attention_in_step},
+          {"kv_read_alone", p.kv_read},
           {"weight_bytes", wbytes}, {"kv_bytes", kv}};
       auto gbs = [](double bytes, double ms) { return bytes / ms / 1e6; };
-      std::printf("  %5d %8.2f (%5.1f) %8.2f (%5.1f) %10.2f (%5.1f) %10.2f (%5.1f)\n", br.B, p.products,
+      std::printf("  %5d %8.2f (%5.1f) %8.2f (%5.1f) %10.2f (%5.1f) %10.2f (%5.1f) %8.2f (%5.1f)\n", br.B, p.products,
                   gbs(wbytes, p.products), p.attention, gbs(kv, p.attention), p.products_in_step,
-                  gbs(wbytes, p.products_in_step), p.attention_in_step, gbs(kv, p.attention_in_step));
+                  gbs(wbytes, p.products_in_step), p.attention_in_step, gbs(kv, p.attention_in_step), p.kv_read,
+                  gbs(kv, p.kv_read));
     }
     std::ofstream(a.out) << R.dump(1) << "\n";
   } catch (const std::exception& e) {
