@@ -47,7 +47,8 @@ struct PeakKernel {
   double flops_per_iter;
 };
 
-// Register-only loops of the instructions the products may run on, best first. vdpbf16ps by
+// Register-only loops of the instructions the products may run on at the active kernel level
+// (DOCLING_ISA=avx2 on an AVX-512 CPU measures the AVX2 FMA), best first. vdpbf16ps by
 // default only when the decoder's products use it (DOCLING_BF16_DOT=1): otherwise they widen
 // bf16 to f32 and use FMA, and on the Xeons measured vdpbf16ps has half the FMA flops. with_amx:
 // the AMX tile loop first where the CPU has it (the bf16 products with many rows use the tiles).
