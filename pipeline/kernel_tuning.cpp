@@ -25,12 +25,14 @@ nlohmann::json to_json(const kernels::DecodeParams& p) {
 }
 
 // The file's parameters when it is ours, for this CPU and valid; else nothing.
-bool read_params(const fs::path& file, const kernels::CpuId& cpu, kernels::DecodeParams& out) {
+bool read_params(const fs::path& file, const kernels::CpuId& cpu, kernels::Isa isa, kernels::DecodeParams& out) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return false;
   try {
     const nlohmann::json j = nlohmann::json::parse(read_file(file, 1 << 16));
-    if (j.value("format", 0) != kFormat || j.value("cpu", std::string()) != cpu.brand) return false;
+    if (j.value("format", 0) != kFormat || j.value("cpu", std::string()) != cpu.brand ||
+        j.value("isa", std::string()) != kernels::isa_name(isa))
+      return false;
     const nlohmann::json& d = j.at("decode");
     kernels::DecodeParams p;
     p.prefetch_rows = d.at("prefetch_rows").get<int>();
@@ -53,7 +55,7 @@ std::string ms(double s) {
 
 }  // namespace
 
-std::string tuning_file_name(const kernels::CpuId& cpu, int threads) {
+std::string tuning_file_name(const kernels::CpuId& cpu, int threads, kernels::Isa isa) {
   std::string name = "decode-";
   for (char c : cpu.brand.empty() ? std::string("unknown-cpu") : cpu.brand) {
     const bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -62,14 +64,15 @@ std::string tuning_file_name(const kernels::CpuId& cpu, int threads) {
   }
   if (name.back() != '-') name += '-';
   return name + "f" + std::to_string(cpu.family) + "m" + std::to_string(cpu.model) + "s" +
-         std::to_string(cpu.stepping) + "-t" + std::to_string(threads) + ".json";
+         std::to_string(cpu.stepping) + "-t" + std::to_string(threads) + "-" + kernels::isa_name(isa) + ".json";
 }
 
 TunedParams cached_decode_params(const fs::path& dir, int threads, const kernels::TuneOptions& measure) {
   const kernels::CpuId cpu = kernels::cpu_id();
-  const fs::path file = dir / tuning_file_name(cpu, threads);
+  const kernels::Isa isa = kernels::active_isa();
+  const fs::path file = dir / tuning_file_name(cpu, threads, isa);
   TunedParams t;
-  if (read_params(file, cpu, t.params)) {
+  if (read_params(file, cpu, isa, t.params)) {
     t.note = "from " + file.string();
     return t;
   }
@@ -82,6 +85,7 @@ TunedParams cached_decode_params(const fs::path& dir, int threads, const kernels
            " table row) and kept in " + file.string();
   nlohmann::json j = {{"format", kFormat},      {"cpu", cpu.brand},       {"family", cpu.family},
                       {"model", cpu.model},     {"stepping", cpu.stepping}, {"threads", threads},
+                      {"isa", kernels::isa_name(isa)},
                       {"table_row", row},       {"decode", to_json(r.best)},
                       {"seconds", r.best_seconds}, {"table_seconds", r.start_seconds}};
   try {

@@ -1,6 +1,6 @@
 // The decode kernels' block sizes for this machine, measured once and kept in a folder: one
-// JSON file per CPU model and thread count (the measurement depends on both), reused by
-// every later engine on a machine of that kind.
+// JSON file per CPU model, thread count and kernel level (the measurement depends on all
+// three), reused by every later engine on a machine of that kind.
 //
 // Takes: the folder, the thread count the engine computes with. Gives: the parameters and a
 // line saying where they came from. Runs kernels::tune_decode_params (about a second, on the
@@ -21,9 +21,10 @@ struct TunedParams {
   std::string warning;  // the file could not be written (the measurement is still used)
 };
 
-// The cache file's name for this CPU and thread count, e.g.
-// "decode-AMD-EPYC-9R14-96-Core-Processor-f25m17s1-t2.json".
-std::string tuning_file_name(const kernels::CpuId& cpu, int threads);
+// The cache file's name for this CPU, thread count and kernel level (the parameters are
+// measured with that level's kernels), e.g.
+// "decode-AMD-EPYC-9R14-96-Core-Processor-f25m17s1-t2-avx512.json".
+std::string tuning_file_name(const kernels::CpuId& cpu, int threads, kernels::Isa isa = kernels::active_isa());
 
 // Reads `dir`/tuning_file_name(); a missing, unreadable or invalid file (or one written for
 // another CPU or parameter set) is measured again and replaced.

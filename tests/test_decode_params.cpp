@@ -215,23 +215,29 @@ TEST(DecodeParams, CacheFileIsWrittenReusedAndReplacedWhenNotOurs) {
   auto four = docling::pipeline::cached_decode_params(dir, 4, small_measurement());
   EXPECT_EQ(four.note.rfind("measured", 0), 0u);
 
-  // Values out of range, another CPU's file, older formats' files (format 1's prefetch
-  // distance meant L1, format 2's panels were not in pairs), or not JSON: measured again and
-  // replaced.
+  // Values out of range, another CPU's file, another kernel level's, older formats' files
+  // (format 1's prefetch distance meant L1, format 2's panels were not in pairs), or not JSON:
+  // measured again and replaced.
+  const std::string level = isa_name(active_isa()), other = level == "avx2" ? "scalar" : "avx2";
+  auto text_of = [&](int format, const std::string& brand, const std::string& isa, int single_pass_rows) {
+    return R"({"format":)" + std::to_string(format) + R"(,"cpu":")" + brand + R"(","isa":")" + isa +
+           R"(","decode":{"prefetch_rows":64,"single_pass_rows":)" + std::to_string(single_pass_rows) +
+           R"(,"turn_rows":4,"turn_k":32}})";
+  };
   for (const std::string& text :
-       {std::string(R"({"format":3,"cpu":")") + cpu.brand +
-            R"(","decode":{"prefetch_rows":64,"single_pass_rows":9,"turn_rows":4,"turn_k":32}})",
-        std::string(R"({"format":3,"cpu":"Some Other CPU","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})"),
-        std::string(R"({"format":1,"cpu":")") + cpu.brand +
-            R"(","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})",
-        std::string(R"({"format":2,"cpu":")") + cpu.brand +
-            R"(","decode":{"prefetch_rows":64,"single_pass_rows":6,"turn_rows":4,"turn_k":32}})",
-        std::string("not json")}) {
+       {text_of(3, cpu.brand, level, 9), text_of(3, "Some Other CPU", level, 6), text_of(3, cpu.brand, other, 6),
+        text_of(1, cpu.brand, level, 6), text_of(2, cpu.brand, level, 6), std::string("not json")}) {
     std::ofstream(file) << text;
     auto redo = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
     EXPECT_EQ(redo.note.rfind("measured", 0), 0u) << text;
     EXPECT_EQ(docling::pipeline::cached_decode_params(dir, 2, small_measurement()).note, "from " + file.string());
   }
+  // The same file with valid values for this CPU and level is taken as it is.
+  std::ofstream(file) << text_of(3, cpu.brand, level, 5);
+  auto kept = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
+  EXPECT_EQ(kept.note, "from " + file.string());
+  EXPECT_EQ(kept.params.single_pass_rows, 5);
+  EXPECT_EQ(kept.params.prefetch_rows, 64);
 
   // A folder that cannot be made: the measurement is still used, with a warning.
   const fs::path blocker = temp_dir("blocker");
@@ -241,6 +247,26 @@ TEST(DecodeParams, CacheFileIsWrittenReusedAndReplacedWhenNotOurs) {
   EXPECT_NE(unwritable.warning.find(blocker.string()), std::string::npos) << unwritable.warning;
   fs::remove_all(dir.parent_path());
   fs::remove(blocker);
+}
+
+// The parameters are measured with the active level's kernels: a run held to a lower level
+// (--isa) measures and keeps its own.
+TEST(DecodeParams, AnotherKernelLevelIsAnotherFile) {
+  if (active_isa() == Isa::Scalar) GTEST_SKIP() << "one kernel level only";
+  SettingsGuard guard;
+  const fs::path dir = temp_dir("levels");
+  const Isa best = active_isa();
+  EXPECT_EQ(docling::pipeline::cached_decode_params(dir, 2, small_measurement()).note.rfind("measured", 0), 0u);
+  KernelSettings lower = current_settings();
+  lower.max_isa = best == Isa::Avx512 ? Isa::Avx2 : Isa::Scalar;
+  configure(lower);
+  const fs::path lower_file = dir / docling::pipeline::tuning_file_name(cpu_id(), 2);
+  EXPECT_NE(lower_file, dir / docling::pipeline::tuning_file_name(cpu_id(), 2, best));
+  auto at_lower = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
+  EXPECT_EQ(at_lower.note.rfind("measured", 0), 0u) << at_lower.note;
+  EXPECT_TRUE(fs::is_regular_file(lower_file));
+  EXPECT_EQ(docling::pipeline::cached_decode_params(dir, 2, small_measurement()).note, "from " + lower_file.string());
+  fs::remove_all(dir);
 }
 
 TEST(DecodeParams, EngineWithATuningFolderKeepsTheMeasurement) {
