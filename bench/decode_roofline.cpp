@@ -5,10 +5,12 @@
 // read alone).
 //
 //   bench_decode_roofline [--model DIR] [--context N] [--steps N] [--batches 1,4,8]
-//                         [--threads N] [--out FILE.json]
+//                         [--threads N] [--tune 1] [--out FILE.json]
 //
 // --model: as bench_model_bench (default: the full-size random checkpoint, made if missing).
 // --context: tokens already in every sequence's cache (default 878: a 13-tile page's prompt).
+// --tune 1: the decode parameters measured first (kernels::tune_decode_params from the CPU
+// table's entry, as the CLI does on first use) instead of the table's.
 // Batch sizes run in interleaved rounds so that other load hits them alike.
 #include <algorithm>
 #include <chrono>
@@ -30,6 +32,7 @@
 #include "bench/bench_env.h"
 #include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
+#include "kernels/tune.h"
 #include "vision/model.h"
 
 using namespace docling;
@@ -43,6 +46,7 @@ namespace {
 struct Args {
   std::string model, out = "decode_roofline.json";
   int context = 878, steps = 64, threads = 0, rounds = 8;
+  bool tune = false;  // measure the decode parameters first, as the CLI does on first use
   std::vector<int> batches = {1, 4, 8};
 };
 
@@ -56,6 +60,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (k == "--threads") a.threads = std::atoi(v.c_str());
     else if (k == "--rounds") a.rounds = std::atoi(v.c_str());
     else if (k == "--batches") a.batches = positive_list(v);
+    else if (k == "--tune") a.tune = v == "1" || v == "yes";
     else return false;
   }
   if (argc % 2 == 0) return false;
@@ -65,6 +70,25 @@ bool parse_args(int argc, char** argv, Args& a) {
     a.model = env && *env ? env : DOCLING_BENCH_MODEL_DIR;
   }
   return a.context >= 1 && a.steps >= a.rounds && a.rounds >= 1 && !a.batches.empty();
+}
+
+// Measures the decode parameters from the CPU table's entry and puts them in use; says what
+// it found.
+std::string tune_here() {
+  kernels::TuneOptions o;
+  std::string row;
+  o.start = kernels::decode_params_for_cpu(kernels::cpu_id(), &row);
+  const kernels::TuneResult r = kernels::tune_decode_params(o);
+  kernels::KernelSettings s = kernels::current_settings();
+  s.decode = r.best;
+  kernels::configure(s);
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "decode parameters measured: prefetch %d rows, single pass up to %d rows, turns of %d rows x %d k "
+                "(%.1f ms against %.1f ms for the %s table row)",
+                r.best.prefetch_rows, r.best.single_pass_rows, r.best.turn_rows, r.best.turn_k, 1e3 * r.best_seconds,
+                1e3 * r.start_seconds, row.c_str());
+  return buf;
 }
 
 // Fills slot 0 with `n` tokens of text (ids spread over the vocabulary) and copies it to the others.
@@ -207,12 +231,14 @@ int main(int argc, char** argv) {
   Args a;
   if (!parse_args(argc, argv, a)) {
     std::fprintf(stderr, "usage: %s [--model DIR] [--context N] [--steps N] [--rounds N] [--batches 1,4,8] "
-                         "[--threads N] [--out FILE.json]\n", argv[0]);
+                         "[--threads N] [--tune 1] [--out FILE.json]\n", argv[0]);
     return 2;
   }
   kernels::configure(env_kernel_settings());
   try {
     tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism, size_t(a.threads));
+    std::string tuned;  // what --tune found, for the report
+    if (a.tune) tuned = tune_here();
     if (!fs::is_regular_file(fs::path(a.model) / "model.safetensors") || bench::is_random_checkpoint(a.model))
       bench::ensure_random_checkpoint(a.model, DOCLING_TEST_DATA "/models/granite-docling-258M", 1234);
     const vision::LoadOptions lo = env_load_options();
@@ -263,6 +289,11 @@ int main(int argc, char** argv) {
     R["memory_read_gb_per_s"] = bw;  // the median of the rounds'
     R["memory_read_gb_per_s_rounds"] = bws;
     R["context_tokens"] = a.context;
+    R["decode_params"] = {{"prefetch_rows", kernels::current_settings().decode->prefetch_rows},
+                          {"single_pass_rows", kernels::current_settings().decode->single_pass_rows},
+                          {"turn_rows", kernels::current_settings().decode->turn_rows},
+                          {"turn_k", kernels::current_settings().decode->turn_k},
+                          {"measured", a.tune}};
     R["decoder_weight_bytes_per_step"] = wbytes;
     std::printf("%s, %d threads, %s, %s decode products; peak %.1f GFLOP/s (%s), read %.1f GB/s (median of "
                 "%.1f-%.1f); context %d, %d steps\n",
@@ -270,6 +301,7 @@ int main(int argc, char** argv) {
                 peak, best.name, bw,
                 *std::min_element(bws.begin(), bws.end()), *std::max_element(bws.begin(), bws.end()), a.context,
                 a.steps);
+    if (a.tune) std::printf("%s\n", tuned.c_str());
     std::printf("  %5s %10s %11s %9s %8s %9s %8s\n", "batch", "ms/step", "tok/s total", "GFLOP/s", "GB/s",
                 "roof ms", "roofline");
     for (size_t i = 0; i < runs.size(); ++i) {
