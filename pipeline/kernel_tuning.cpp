@@ -24,7 +24,7 @@ nlohmann::json to_json(const kernels::DecodeParams& p) {
           {"turn_k", p.turn_k}};
 }
 
-// The file's parameters when it is ours, for this CPU and valid; else nothing.
+// The file's parameters when it is ours, for this CPU and kernel level, and valid; else nothing.
 bool read_params(const fs::path& file, const kernels::CpuId& cpu, kernels::Isa isa, kernels::DecodeParams& out) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return false;
