@@ -19,7 +19,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,12 +26,11 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_reduce.h>
 
 #include "bench/bench_env.h"
 #include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
-#include "kernels/tune.h"
+#include "pipeline/kernel_tuning.h"
 #include "vision/model.h"
 
 using namespace docling;
@@ -72,23 +70,17 @@ bool parse_args(int argc, char** argv, Args& a) {
   return a.context >= 1 && a.steps >= a.rounds && a.rounds >= 1 && !a.batches.empty();
 }
 
-// Measures the decode parameters from the CPU table's entry and puts them in use; says what
-// it found.
+// Measures the decode parameters as the CLI does on first use and puts them in use; says how
+// the measurement went.
 std::string tune_here() {
-  kernels::TuneOptions o;
-  std::string row;
-  o.start = kernels::decode_params_for_cpu(kernels::cpu_id(), &row);
-  const kernels::TuneResult r = kernels::tune_decode_params(o);
+  const pipeline::DecodeMeasurement m = pipeline::measure_decode_params();
   kernels::KernelSettings s = kernels::current_settings();
-  s.decode = r.best;
+  s.decode = m.result.best;
   kernels::configure(s);
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "decode parameters measured: prefetch %d rows, single pass up to %d rows, turns of %d rows x %d k "
-                "(%.1f ms against %.1f ms for the %s table row)",
-                r.best.prefetch_rows, r.best.single_pass_rows, r.best.turn_rows, r.best.turn_k, 1e3 * r.best_seconds,
-                1e3 * r.start_seconds, row.c_str());
-  return buf;
+  const kernels::DecodeParams& d = m.result.best;
+  return "decode parameters " + m.note + ": prefetch " + std::to_string(d.prefetch_rows) + " rows, single pass up to " +
+         std::to_string(d.single_pass_rows) + " rows, turns of " + std::to_string(d.turn_rows) + " rows x " +
+         std::to_string(d.turn_k) + " k";
 }
 
 // Fills slot 0 with `n` tokens of text (ids spread over the vocabulary) and copies it to the others.
@@ -108,18 +100,16 @@ void fill_context(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int 
 // kv head: its K, then its V), with nothing but a sum: the most the memory gives the
 // attention's access pattern, to hold the attention alone against.
 void read_kv_layer(const KVCache& cache, int B, int l, std::vector<uint64_t>& sums) {
-  const size_t es = cache.element_size(), head = size_t(cache.head_stride) * es;
+  const size_t head = size_t(cache.head_stride) * cache.element_size();
   tbb::parallel_for(
       tbb::blocked_range<int>(0, B * cache.kv_heads, 1),
       [&](const tbb::blocked_range<int>& r) {
         for (int u = r.begin(); u < r.end(); ++u) {
           const int b = u / cache.kv_heads, g = u % cache.kv_heads, n = cache.len[size_t(b)];
-          const size_t kn = size_t((n + kernels::kKvKeys - 1) / kernels::kKvKeys) * kernels::kKvKeys *
-                            size_t(cache.head_dim) * es;
-          const size_t vn = size_t(n) * size_t(cache.head_dim) * es;
           uint64_t s = 0;
-          for (const auto& [p, bytes] : {std::pair{static_cast<const char*>(cache.k_at(b, l)) + g * head, kn},
-                                         std::pair{static_cast<const char*>(cache.v_at(b, l)) + g * head, vn}}) {
+          for (const auto& [p, bytes] :
+               {std::pair{static_cast<const char*>(cache.k_at(b, l)) + g * head, cache.k_bytes(n)},
+                std::pair{static_cast<const char*>(cache.v_at(b, l)) + g * head, cache.v_bytes(n)}}) {
             const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
             for (size_t i = 0; i < bytes / 8; ++i) s += w[i];
           }
@@ -133,24 +123,13 @@ void read_kv_layer(const KVCache& cache, int B, int l, std::vector<uint64_t>& su
 // attention (every layer, B sequences of the cache at their current length), each alone, then
 // the two interleaved layer by layer as a step runs them (norms, RoPE and the rest left out),
 // and the attention's K/V read with nothing else (read_kv_layer). Each of the four starts from
-// caches emptied by reading `flush`. Milliseconds per step, best of `reps`.
+// emptied caches: this host's last-level cache can hold most of a batch-1 step's weights and
+// K/V. Milliseconds per step, best of `reps`.
 struct StepParts {
   double products = 0, attention = 0, products_in_step = 0, attention_in_step = 0, kv_read = 0;
 };
 
-// Sums `buf` on every thread: what the parts read before is out of the caches (this host's
-// last-level cache can hold most of a batch-1 step's weights and K/V).
-uint64_t evict(const std::vector<uint64_t>& buf) {
-  return tbb::parallel_reduce(
-      tbb::blocked_range<size_t>(0, buf.size()), uint64_t(0),
-      [&](const tbb::blocked_range<size_t>& r, uint64_t s) {
-        for (size_t i = r.begin(); i < r.end(); ++i) s += buf[i];
-        return s;
-      },
-      std::plus<uint64_t>());
-}
-
-StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, const std::vector<uint64_t>& flush) {
+StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, int threads) {
   const ModelConfig& cfg = model.config();
   const Weights& w = model.weights();
   const TextConfig& c = cfg.text;
@@ -186,7 +165,8 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, 
     kernels::kv_attention(list.data(), B);
   };
   auto head = [&] { linear(x.data(), B, w.lm_head, nullptr, logits.data()); };
-  uint64_t evicted = 0;
+  // Reading 1 GiB on every thread (the bandwidth probe's buffer, kept between calls) empties the caches.
+  auto evict = [threads] { measure_read_bandwidth(threads, 1024, 1); };
   auto timed = [](double& ms, const auto& f) {  // adds f's time to ms
     const auto t0 = std::chrono::steady_clock::now();
     f();
@@ -196,20 +176,20 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, 
   StepParts p{1e30, 1e30, 1e30, 1e30, 1e30};
   for (int r = 0; r < reps; ++r) {
     StepParts t;
-    evicted += evict(flush);
+    evict();
     timed(t.products, [&] {
       for (int l = 0; l < c.layers; ++l) products_before(l), products_after(l);
       head();
     });
-    evicted += evict(flush);
+    evict();
     timed(t.attention, [&] {
       for (int l = 0; l < c.layers; ++l) attention(l);
     });
-    evicted += evict(flush);
+    evict();
     timed(t.kv_read, [&] {
       for (int l = 0; l < c.layers; ++l) read_kv_layer(cache, B, l, sums);
     });
-    evicted += evict(flush);
+    evict();
     for (int l = 0; l < c.layers; ++l) {
       timed(t.products_in_step, [&] { products_before(l); });
       timed(t.attention_in_step, [&] { attention(l); });
@@ -220,7 +200,7 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, 
          std::min(p.products_in_step, t.products_in_step), std::min(p.attention_in_step, t.attention_in_step),
          std::min(p.kv_read, t.kv_read)};
   }
-  volatile uint64_t sink = evicted;  // the sums are used
+  volatile uint64_t sink = 0;  // the sums are used
   for (uint64_t v : sums) sink = sink + v;
   return p;
 }
@@ -289,10 +269,9 @@ int main(int argc, char** argv) {
     R["memory_read_gb_per_s"] = bw;  // the median of the rounds'
     R["memory_read_gb_per_s_rounds"] = bws;
     R["context_tokens"] = a.context;
-    R["decode_params"] = {{"prefetch_rows", kernels::current_settings().decode->prefetch_rows},
-                          {"single_pass_rows", kernels::current_settings().decode->single_pass_rows},
-                          {"turn_rows", kernels::current_settings().decode->turn_rows},
-                          {"turn_k", kernels::current_settings().decode->turn_k},
+    const kernels::DecodeParams dp = *kernels::current_settings().decode;
+    R["decode_params"] = {{"prefetch_rows", dp.prefetch_rows}, {"single_pass_rows", dp.single_pass_rows},
+                          {"turn_rows", dp.turn_rows},         {"turn_k", dp.turn_k},
                           {"measured", a.tune}};
     R["decoder_weight_bytes_per_step"] = wbytes;
     std::printf("%s, %d threads, %s, %s decode products; peak %.1f GFLOP/s (%s), read %.1f GB/s (median of "
@@ -324,9 +303,8 @@ int main(int argc, char** argv) {
                 "the attention's K/V read alone with nothing but a sum (what the memory gives its access pattern)\n"
                 "  %5s %16s %16s %18s %18s %16s\n", "batch", "products alone", "attention alone", "products in step",
                 "attention in step", "K/V read alone");
-    const std::vector<uint64_t> flush(size_t(1) << 27, 1);  // 1 GiB
     for (const BatchDecode& br : runs) {
-      const StepParts p = step_parts(model, cache, br.B, 8, flush);
+      const StepParts p = step_parts(model, cache, br.B, 8, a.threads);
       double kv = 0;
       for (int b = 0; b < br.B; ++b) kv += kv_bytes_per_step(cfg, cache.len[size_t(b)], int(cache.element_size()));
       R["batches"][std::to_string(br.B)]["parts_ms"] = {

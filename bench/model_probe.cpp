@@ -185,18 +185,18 @@ static float peak_loop_scalar(int64_t iters) {
 std::vector<PeakKernel> peak_kernels(bool with_vdpbf16ps, bool with_amx) {
   std::vector<PeakKernel> k;
 #if defined(__x86_64__)
-  __builtin_cpu_init();
   if (with_amx && docling::kernels::has_amx_bf16())
     k.push_back({"amx_bf16_tdpbf16ps", "bf16 tile products (AMX tdpbf16ps, f32 accumulate)", peak_loop_amx,
                  4 * 16 * 16 * 32 * 2.0});
   if (with_vdpbf16ps && docling::kernels::has_avx512_bf16())
     k.push_back({"avx512bf16_vdpbf16ps", "bf16 dot products (vdpbf16ps zmm, f32 accumulate)", peak_loop_avx512bf16,
                  16 * 64.0});
-  // Only the levels the kernels may use (DOCLING_ISA can hold them below the CPU's best).
+  // Only the levels the kernels may use (DOCLING_ISA can hold them below the CPU's best); the
+  // active level is never above what the CPU has.
   const docling::kernels::Isa level = docling::kernels::active_isa();
-  if (level >= docling::kernels::Isa::Avx512 && __builtin_cpu_supports("avx512f"))
+  if (level >= docling::kernels::Isa::Avx512)
     k.push_back({"avx512_fma_f32", "f32 FMA on zmm (bf16 widened to f32)", peak_loop_avx512, 16 * 32.0});
-  if (level >= docling::kernels::Isa::Avx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (level >= docling::kernels::Isa::Avx2)
     k.push_back({"avx2_fma_f32", "f32 FMA on ymm (bf16 widened to f32)", peak_loop_avx2, 12 * 16.0});
 #endif
   k.push_back({"scalar", "scalar f32 multiply-add", peak_loop_scalar, 8 * 2.0});

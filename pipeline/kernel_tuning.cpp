@@ -67,6 +67,16 @@ std::string tuning_file_name(const kernels::CpuId& cpu, int threads, kernels::Is
          std::to_string(cpu.stepping) + "-t" + std::to_string(threads) + "-" + kernels::isa_name(isa) + ".json";
 }
 
+DecodeMeasurement measure_decode_params(const kernels::TuneOptions& measure) {
+  DecodeMeasurement m;
+  kernels::TuneOptions o = measure;
+  o.start = kernels::decode_params_for_cpu(kernels::cpu_id(), &m.table_row);
+  m.result = kernels::tune_decode_params(o);
+  m.note = "measured (" + ms(m.result.best_seconds) + " against " + ms(m.result.start_seconds) + " for the " +
+           m.table_row + " table row)";
+  return m;
+}
+
 TunedParams cached_decode_params(const fs::path& dir, int threads, const kernels::TuneOptions& measure) {
   const kernels::CpuId cpu = kernels::cpu_id();
   const kernels::Isa isa = kernels::active_isa();
@@ -76,17 +86,14 @@ TunedParams cached_decode_params(const fs::path& dir, int threads, const kernels
     t.note = "from " + file.string();
     return t;
   }
-  std::string row;
-  kernels::TuneOptions o = measure;
-  o.start = kernels::decode_params_for_cpu(cpu, &row);
-  const kernels::TuneResult r = kernels::tune_decode_params(o);
+  const DecodeMeasurement m = measure_decode_params(measure);
+  const kernels::TuneResult& r = m.result;
   t.params = r.best;
-  t.note = "measured (" + ms(r.best_seconds) + " against " + ms(r.start_seconds) + " for the " + row +
-           " table row) and kept in " + file.string();
+  t.note = m.note + " and kept in " + file.string();
   nlohmann::json j = {{"format", kFormat},      {"cpu", cpu.brand},       {"family", cpu.family},
                       {"model", cpu.model},     {"stepping", cpu.stepping}, {"threads", threads},
                       {"isa", kernels::isa_name(isa)},
-                      {"table_row", row},       {"decode", to_json(r.best)},
+                      {"table_row", m.table_row}, {"decode", to_json(r.best)},
                       {"seconds", r.best_seconds}, {"table_seconds", r.start_seconds}};
   try {
     fs::create_directories(dir);

@@ -26,9 +26,19 @@ struct TunedParams {
 // "decode-AMD-EPYC-9R14-96-Core-Processor-f25m17s1-t2-avx512.json".
 std::string tuning_file_name(const kernels::CpuId& cpu, int threads, kernels::Isa isa = kernels::active_isa());
 
+// The parameters measured from this CPU's table entry (kernels::tune_decode_params, about a
+// second, at the active kernel level). `measure` sets the measurement's size (tests shrink it);
+// its `start` is replaced by the table's entry.
+struct DecodeMeasurement {
+  kernels::TuneResult result;
+  std::string table_row;  // the table row the search started from
+  std::string note;       // "measured (... ms against ... ms for the ... table row)"
+};
+DecodeMeasurement measure_decode_params(const kernels::TuneOptions& measure = kernels::TuneOptions{});
+
 // Reads `dir`/tuning_file_name(); a missing, unreadable or invalid file (or one written for
 // another CPU or parameter set) is measured again and replaced.
-// `measure` sets the measurement's size (tests shrink it); its `start` is the table's entry.
+// `measure` as for measure_decode_params.
 TunedParams cached_decode_params(const std::filesystem::path& dir, int threads,
                                  const kernels::TuneOptions& measure = kernels::TuneOptions{});
 

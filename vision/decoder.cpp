@@ -61,9 +61,7 @@ void KVCache::store(int slot, int layer, int pos, int n, const float* k_rows, co
 
 void KVCache::copy_slot(int dst, int src) {
   const int n = len[size_t(src)];
-  const size_t es = element_size(), head = size_t(head_stride) * es;
-  const size_t kn = size_t((n + kKvKeys - 1) / kKvKeys) * kKvKeys * size_t(head_dim) * es;
-  const size_t vn = size_t(n) * size_t(head_dim) * es;
+  const size_t head = size_t(head_stride) * element_size(), kn = k_bytes(n), vn = v_bytes(n);
   for (int l = 0; l < layers; ++l)
     for (int g = 0; g < kv_heads; ++g) {
       const size_t from = offset(src, l) + size_t(g) * head, to = offset(dst, l) + size_t(g) * head;

@@ -43,6 +43,11 @@ struct KVCache {
   void store(int slot, int layer, int pos, int n, const float* k_rows, const float* v_rows);
   // Makes slot dst a copy of slot src (its stored tokens and length).
   void copy_slot(int dst, int src);
+  // Bytes n tokens take in one kv head's region: K (whole blocks of kKvKeys) and V.
+  size_t k_bytes(int n) const {
+    return size_t((n + kernels::kKvKeys - 1) / kernels::kKvKeys) * kernels::kKvKeys * size_t(head_dim) * element_size();
+  }
+  size_t v_bytes(int n) const { return size_t(n) * size_t(head_dim) * element_size(); }
   void reset(int slot) { len[size_t(slot)] = 0; }
   size_t element_size() const { return type == KvType::F32 ? 4 : 2; }
 
