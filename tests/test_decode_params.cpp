@@ -14,6 +14,8 @@
 
 #include <unistd.h>
 
+#include <tbb/task_arena.h>
+
 #include "core/half.h"
 #include "docling/docling.hpp"
 #include "kernels/aligned.h"
@@ -336,6 +338,51 @@ TEST(GemmGroup, SameResultsAsOneAtATime) {
   Gemm bad;
   bad.M = 2; bad.N = 16; bad.K = 16; bad.btype = BType::F32; bad.layout = BLayout::Panel;
   EXPECT_THROW(gemm_group(&bad, 1), std::invalid_argument);
+}
+
+// A decode step's panel products are split into one share of column pairs per thread: any
+// thread count (more threads than pairs too, some then get none), both panel layouts, a group
+// of products with a bias, accumulation and a width that is not a whole pair, give the serial
+// results bit for bit.
+TEST(GemmGroup, SharesForAnyThreadCountGiveTheSerialResults) {
+  SettingsGuard guard;
+  for (BLayout layout : {BLayout::Panel, BLayout::PanelPairs})
+    for (int M : {1, 2, 8}) {
+      const std::vector<PanelCase> cases = {make_case(M, 600, 96, 5, layout), make_case(M, 40, 96, 6, layout),
+                                            make_case(M, 100, 96, 7, layout)};
+      std::vector<float> bias(600, 0.5f);
+      auto products = [&](std::vector<std::vector<float>>& out) {
+        std::vector<Gemm> list;
+        out.resize(cases.size());
+        for (size_t i = 0; i < cases.size(); ++i) {
+          const PanelCase& c = cases[i];
+          out[i].assign(size_t(M) * c.N, 0.25f);
+          Gemm g;
+          g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
+          g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
+          g.y = out[i].data(); g.ldy = c.N;
+          g.bias = i == 0 ? bias.data() : nullptr;
+          g.accumulate = i == 1;
+          list.push_back(g);
+        }
+        return list;
+      };
+      std::vector<std::vector<float>> serial;
+      for (const Gemm& g : products(serial)) gemm(g, false);
+      for (int threads : {2, 3, 5, 8, 24}) {
+        std::vector<std::vector<float>> alone, together;
+        tbb::task_arena arena(threads);
+        arena.execute([&] {
+          for (const Gemm& g : products(alone)) gemm(g);
+          const std::vector<Gemm> list = products(together);
+          gemm_group(list.data(), int(list.size()));
+        });
+        for (size_t i = 0; i < cases.size(); ++i) {
+          EXPECT_EQ(alone[i], serial[i]) << threads << " threads, M=" << M << " product " << i;
+          EXPECT_EQ(together[i], serial[i]) << threads << " threads, M=" << M << " product " << i << " (group)";
+        }
+      }
+    }
 }
 
 TEST(LargeAllocation, AlignsLargeBlocksToHugePages) {
