@@ -1,7 +1,8 @@
 // The environment variables the bench programs honour (the library reads none):
 // DOCLING_ISA=scalar|avx2|avx512, DOCLING_INT8_ACTIVATIONS=1, DOCLING_BF16_DOT=1,
 // DOCLING_WEIGHTS=bf16|int8, DOCLING_KV=f16|f32, DOCLING_DECODE_PRECISION=f32|bf16,
-// DOCLING_DECODE_PREFETCH=N (DecodeParams::prefetch_rows).
+// DOCLING_DECODE_PREFETCH=N (DecodeParams::prefetch_rows), DOCLING_DECODE_STREAM=0|1
+// (DecodeParams::stream_outputs).
 #pragma once
 
 #include <cstdlib>
@@ -26,9 +27,13 @@ inline kernels::KernelSettings env_kernel_settings() {
   s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
   const char* amx = std::getenv("DOCLING_AMX");
   s.amx = !(amx && std::strcmp(amx, "0") == 0);
-  if (const char* e = std::getenv("DOCLING_DECODE_PREFETCH"); e && *e) {  // rows ahead; else the CPU table's
+  // Either overrides the CPU table's entry.
+  const char* ahead = std::getenv("DOCLING_DECODE_PREFETCH");
+  const char* stream = std::getenv("DOCLING_DECODE_STREAM");
+  if ((ahead && *ahead) || (stream && *stream)) {
     kernels::DecodeParams d = kernels::decode_params_for_cpu(kernels::cpu_id());
-    d.prefetch_rows = std::atoi(e);
+    if (ahead && *ahead) d.prefetch_rows = std::atoi(ahead);
+    if (stream && *stream) d.stream_outputs = std::atoi(stream);
     s.decode = d;
   }
   return s;

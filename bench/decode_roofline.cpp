@@ -80,7 +80,7 @@ std::string tune_here() {
   const kernels::DecodeParams& d = m.result.best;
   return "decode parameters " + m.note + ": prefetch " + std::to_string(d.prefetch_rows) + " rows, single pass up to " +
          std::to_string(d.single_pass_rows) + " rows, turns of " + std::to_string(d.turn_rows) + " rows x " +
-         std::to_string(d.turn_k) + " k";
+         std::to_string(d.turn_k) + " k, outputs " + (d.stream_outputs ? "streamed" : "stored");
 }
 
 // Fills slot 0 with `n` tokens of text (ids spread over the vocabulary) and copies it to the others.
@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
     const kernels::DecodeParams dp = *kernels::current_settings().decode;
     R["decode_params"] = {{"prefetch_rows", dp.prefetch_rows}, {"single_pass_rows", dp.single_pass_rows},
                           {"turn_rows", dp.turn_rows},         {"turn_k", dp.turn_k},
-                          {"measured", a.tune}};
+                          {"stream_outputs", dp.stream_outputs}, {"measured", a.tune}};
     R["decoder_weight_bytes_per_step"] = wbytes;
     std::printf("%s, %d threads, %s, %s decode products; peak %.1f GFLOP/s (%s), read %.1f GB/s (median of "
                 "%.1f-%.1f); context %d, %d steps\n",

@@ -131,11 +131,29 @@ AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int
   }
 }
 
+// Row r's 32 columns of the pair from p, in column order (lo: panel p, hi: panel p + 1), plus the
+// bias, into y with non-temporal stores where the row starts a cache line (stream_outputs; the
+// product neither accumulates nor ends inside the pair), else as put_panel_avx512.
+AVX512_FN void stream_pair(const Gemm& g, int r, int p, __m512 lo, __m512 hi) {
+  float* y = g.y + int64_t(r) * g.ldy + p * kPanel;
+  if (reinterpret_cast<uintptr_t>(y) % 64 != 0) {
+    put_panel_avx512(g, r, p, lo);
+    put_panel_avx512(g, r, p + 1, hi);
+    return;
+  }
+  if (g.bias) {
+    lo = _mm512_add_ps(lo, _mm512_loadu_ps(g.bias + p * kPanel));
+    hi = _mm512_add_ps(hi, _mm512_loadu_ps(g.bias + p * kPanel + kPanel));
+  }
+  _mm512_stream_ps(y, lo);
+  _mm512_stream_ps(y + kPanel, hi);
+}
+
 // Rows [0, MR) x the pair of panels from p (even): up to 14 rows in one pass (2 MR sums, 2
 // vectors of B, a broadcast), more in two passes of one half each (the second finds the lines
-// in L2); then out in column order.
+// in L2); then out in column order (`stream`: see stream_pair).
 template <int MR>
-AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int ahead) {
+AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int ahead, bool stream) {
   __m512 sums[MR][2];
   if constexpr (MR <= 14) {
     panel_pair_sums<MR, 3>(xr, g, p, ahead, sums);
@@ -146,6 +164,12 @@ AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int
   // Panel p: lanes 0-7 of both; panel p + 1: lanes 8-15 of both.
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
   const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+  if (stream && (p + 2) * kPanel <= g.N) {
+    for (int r = 0; r < MR; ++r)
+      stream_pair(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]),
+                  _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]));
+    return;
+  }
   for (int r = 0; r < MR; ++r) {
     put_panel_avx512(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]));
     if ((p + 1) * kPanel < g.N) put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]));
@@ -170,17 +194,17 @@ AVX512_FN void panel_single_sums(const float* const* xr, const Gemm& g, int p, i
 
 // Panels [p0, p1) of MR rows, whole pairs where they can.
 template <int MR>
-AVX512_FN void panel_rows_f32(const float* const* xr, const Gemm& g, int p0, int p1, int ahead) {
+AVX512_FN void panel_rows_f32(const float* const* xr, const Gemm& g, int p0, int p1, int ahead, bool stream) {
   int p = p0;
   if (p % 2) panel_single_sums<MR>(xr, g, p++, ahead);
-  for (; p + 2 <= p1; p += 2) panel_pair_rows<MR>(xr, g, p, ahead);
+  for (; p + 2 <= p1; p += 2) panel_pair_rows<MR>(xr, g, p, ahead, stream);
   if (p < p1) panel_single_sums<MR>(xr, g, p, ahead);
 }
 
 template <int... R>
 AVX512_FN void panel_dispatch_f32(std::integer_sequence<int, R...>, const float* const* xr, const Gemm& g, int p0,
-                                  int p1, int ahead) {
-  ((g.M == R + 1 ? panel_rows_f32<R + 1>(xr, g, p0, p1, ahead) : void()), ...);
+                                  int p1, int ahead, bool stream) {
+  ((g.M == R + 1 ? panel_rows_f32<R + 1>(xr, g, p0, p1, ahead, stream) : void()), ...);
 }
 
 // Columns [n0, n1) (n0 on a panel boundary) of every row (M <= kSmallM).
@@ -191,8 +215,11 @@ AVX512_FN void gemv_panel_avx512(const Gemm& g, int n0, int n1) {
   }
   const float* xr[kSmallM];
   for (int r = 0; r < g.M; ++r) xr[r] = g.x + int64_t(r) * g.ldx;
+  const DecodeParams d = decode_params();
+  const bool stream = d.stream_outputs && g.M >= 4 && !g.accumulate;
   panel_dispatch_f32(std::make_integer_sequence<int, kSmallM>{}, xr, g, n0 / kPanel, (n1 + kPanel - 1) / kPanel,
-                     decode_params().prefetch_rows * kPanel);
+                     d.prefetch_rows * kPanel, stream);
+  if (stream) _mm_sfence();  // the streamed lines are visible before the chunk counts as done
 }
 
 // --- AVX512-VNNI int8 x int8 (small M) ---

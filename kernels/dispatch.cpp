@@ -76,7 +76,8 @@ std::once_flag g_init;
 // The decode parameters, field by field: kernels read them while another thread may (wrongly)
 // configure; each value is then one or the other, both valid.
 std::atomic<int> g_prefetch_rows{DecodeParams{}.prefetch_rows}, g_single_pass_rows{DecodeParams{}.single_pass_rows},
-    g_turn_rows{DecodeParams{}.turn_rows}, g_turn_k{DecodeParams{}.turn_k};
+    g_turn_rows{DecodeParams{}.turn_rows}, g_turn_k{DecodeParams{}.turn_k},
+    g_stream_outputs{DecodeParams{}.stream_outputs};
 
 void select_table() {  // under g_mu
   const Isa isa = g_isa.load();
@@ -96,6 +97,7 @@ void apply(const KernelSettings& s) {  // under g_mu
   g_single_pass_rows.store(d.single_pass_rows);
   g_turn_rows.store(d.turn_rows);
   g_turn_k.store(d.turn_k);
+  g_stream_outputs.store(d.stream_outputs);
   select_table();
 }
 
@@ -127,6 +129,7 @@ DecodeParams decode_params() {
   d.single_pass_rows = g_single_pass_rows.load(std::memory_order_relaxed);
   d.turn_rows = g_turn_rows.load(std::memory_order_relaxed);
   d.turn_k = g_turn_k.load(std::memory_order_relaxed);
+  d.stream_outputs = g_stream_outputs.load(std::memory_order_relaxed);
   return d;
 }
 
@@ -141,7 +144,8 @@ std::string decode_params_error(const DecodeParams& p) {
                             : std::string();
   };
   for (std::string e : {out("prefetch_rows", p.prefetch_rows, 0, 1024), out("single_pass_rows", p.single_pass_rows, 1, 6),
-                        out("turn_rows", p.turn_rows, 2, 6), out("turn_k", p.turn_k, 8, 1024)})
+                        out("turn_rows", p.turn_rows, 2, 6), out("turn_k", p.turn_k, 8, 1024),
+                        out("stream_outputs", p.stream_outputs, 0, 1)})
     if (!e.empty()) return e;
   return {};
 }

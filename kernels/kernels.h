@@ -36,6 +36,10 @@ struct DecodeParams {
   int single_pass_rows = 6;  // up to this many rows (1..6) share one pass over B; more go in turns
   int turn_rows = 4;         // rows per turn (2..6); the sums wait in L1 between turns
   int turn_k = 32;           // values of k per turn (8..1024): one turn streams it, the others find it in L1
+  // AVX-512 only: 1 writes the outputs of products with 4+ rows and no accumulation around the
+  // caches (non-temporal stores of whole, line-aligned 32-column rows), so that they do not
+  // compete with the weight stream for the core's cache misses; 0: plain stores.
+  int stream_outputs = 0;
   bool operator==(const DecodeParams&) const = default;
 };
 // Empty when p is usable, else what is wrong with it.

@@ -14,14 +14,16 @@ namespace docling::pipeline {
 namespace {
 
 // Bumped when the parameters or their meaning change, so older files are measured again
-// (2: prefetch_rows is a distance into L2; 3: panels are stored in pairs, one stream each).
-constexpr int kFormat = 3;
+// (2: prefetch_rows is a distance into L2; 3: panels are stored in pairs, one stream each;
+// 4: stream_outputs).
+constexpr int kFormat = 4;
 
 nlohmann::json to_json(const kernels::DecodeParams& p) {
   return {{"prefetch_rows", p.prefetch_rows},
           {"single_pass_rows", p.single_pass_rows},
           {"turn_rows", p.turn_rows},
-          {"turn_k", p.turn_k}};
+          {"turn_k", p.turn_k},
+          {"stream_outputs", p.stream_outputs}};
 }
 
 // The file's parameters when it is ours, for this CPU and kernel level, and valid; else nothing.
@@ -39,6 +41,7 @@ bool read_params(const fs::path& file, const kernels::CpuId& cpu, kernels::Isa i
     p.single_pass_rows = d.at("single_pass_rows").get<int>();
     p.turn_rows = d.at("turn_rows").get<int>();
     p.turn_k = d.at("turn_k").get<int>();
+    p.stream_outputs = d.at("stream_outputs").get<int>();
     if (!kernels::decode_params_error(p).empty()) return false;
     out = p;
     return true;

@@ -54,8 +54,10 @@ PanelCase make_case(int M, int N, int K, unsigned seed, BLayout layout = BLayout
   return c;
 }
 
-std::vector<float> product(const PanelCase& c, bool parallel = true) {
-  std::vector<float> y(size_t(c.M) * c.N, -7.0f);
+// y is cache-line aligned, so that with stream_outputs the rows that start a line (every
+// fourth at N = 100) are streamed and the others stored.
+aligned_vector<float> product(const PanelCase& c, bool parallel = true) {
+  aligned_vector<float> y(size_t(c.M) * c.N, -7.0f);
   Gemm g;
   g.M = c.M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
   g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
@@ -91,7 +93,7 @@ TEST(DecodeParams, EveryValidChoiceGivesTheSameProducts) {
     s.max_isa = level;
     s.decode = DecodeParams{};
     configure(s);
-    const std::vector<float> want = product(c);
+    const aligned_vector<float> want = product(c);
     // The default is right to begin with (against the reference in double).
     std::vector<float> ref(size_t(M) * c.N);
     Gemm g;
@@ -103,14 +105,15 @@ TEST(DecodeParams, EveryValidChoiceGivesTheSameProducts) {
     for (int prefetch : {0, 32, 1024})
       for (int single = 1; single <= 6; ++single)
         for (int turn = 2; turn <= 6; ++turn)
-          for (int tk : {8, 33, 1024}) {
-            DecodeParams d{prefetch, single, turn, tk};
-            s.decode = d;
-            configure(s);
-            ASSERT_EQ(product(c), want) << isa_name(level) << (layout == BLayout::PanelPairs ? " pairs" : "")
-                                        << " M=" << M << " prefetch " << prefetch << " single " << single
-                                        << " turn " << turn << " turn_k " << tk;
-          }
+          for (int tk : {8, 33, 1024})
+            for (int stream : {0, 1}) {
+              DecodeParams d{prefetch, single, turn, tk, stream};
+              s.decode = d;
+              configure(s);
+              ASSERT_EQ(product(c), want) << isa_name(level) << (layout == BLayout::PanelPairs ? " pairs" : "")
+                                          << " M=" << M << " prefetch " << prefetch << " single " << single
+                                          << " turn " << turn << " turn_k " << tk << " stream " << stream;
+            }
   }
 }
 
@@ -119,7 +122,8 @@ TEST(DecodeParams, OutOfRangeValuesAreRefusedAndChangeNothing) {
   KernelSettings s = guard.saved;
   for (DecodeParams bad : {DecodeParams{-1, 6, 4, 32}, DecodeParams{64, 0, 4, 32}, DecodeParams{64, 7, 4, 32},
                            DecodeParams{64, 6, 1, 32}, DecodeParams{64, 6, 7, 32}, DecodeParams{64, 6, 4, 4},
-                           DecodeParams{64, 6, 4, 2048}}) {
+                           DecodeParams{64, 6, 4, 2048}, DecodeParams{64, 6, 4, 32, 2},
+                           DecodeParams{64, 6, 4, 32, -1}}) {
     EXPECT_FALSE(decode_params_error(bad).empty());
     s.decode = bad;
     EXPECT_THROW(configure(s), std::invalid_argument);
@@ -145,7 +149,13 @@ TEST(DecodeParams, TableRowsByVendorFamilyAndModel) {
   EXPECT_EQ(row, "generic");
   CpuId intel;
   intel.intel = true, intel.family = 6, intel.model = 0x8f;
-  EXPECT_EQ(decode_params_for_cpu(intel, &row), DecodeParams{});
+  DecodeParams streamed;
+  streamed.stream_outputs = 1;
+  EXPECT_EQ(decode_params_for_cpu(intel, &row), streamed);
+  EXPECT_EQ(row, "Intel");
+  EXPECT_EQ(z4.stream_outputs, 0);
+  CpuId other;
+  decode_params_for_cpu(other, &row);
   EXPECT_EQ(row, "generic");
   // The settings' default is this CPU's row.
   SettingsGuard guard;
@@ -218,28 +228,31 @@ TEST(DecodeParams, CacheFileIsWrittenReusedAndReplacedWhenNotOurs) {
   EXPECT_EQ(four.note.rfind("measured", 0), 0u);
 
   // Values out of range, another CPU's file, another kernel level's, older formats' files
-  // (format 1's prefetch distance meant L1, format 2's panels were not in pairs), or not JSON:
+  // (format 1's prefetch distance meant L1, format 2's panels were not in pairs, format 3 had no
+  // stream_outputs), or not JSON:
   // measured again and replaced.
   const std::string level = isa_name(active_isa()), other = level == "avx2" ? "scalar" : "avx2";
   auto text_of = [&](int format, const std::string& brand, const std::string& isa, int single_pass_rows) {
     return R"({"format":)" + std::to_string(format) + R"(,"cpu":")" + brand + R"(","isa":")" + isa +
            R"(","decode":{"prefetch_rows":64,"single_pass_rows":)" + std::to_string(single_pass_rows) +
-           R"(,"turn_rows":4,"turn_k":32}})";
+           R"(,"turn_rows":4,"turn_k":32)" + (format >= 4 ? R"(,"stream_outputs":1)" : "") + "}}";
   };
   for (const std::string& text :
-       {text_of(3, cpu.brand, level, 9), text_of(3, "Some Other CPU", level, 6), text_of(3, cpu.brand, other, 6),
-        text_of(1, cpu.brand, level, 6), text_of(2, cpu.brand, level, 6), std::string("not json")}) {
+       {text_of(4, cpu.brand, level, 9), text_of(4, "Some Other CPU", level, 6), text_of(4, cpu.brand, other, 6),
+        text_of(1, cpu.brand, level, 6), text_of(2, cpu.brand, level, 6), text_of(3, cpu.brand, level, 6),
+        std::string("not json")}) {
     std::ofstream(file) << text;
     auto redo = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
     EXPECT_EQ(redo.note.rfind("measured", 0), 0u) << text;
     EXPECT_EQ(docling::pipeline::cached_decode_params(dir, 2, small_measurement()).note, "from " + file.string());
   }
   // The same file with valid values for this CPU and level is taken as it is.
-  std::ofstream(file) << text_of(3, cpu.brand, level, 5);
+  std::ofstream(file) << text_of(4, cpu.brand, level, 5);
   auto kept = docling::pipeline::cached_decode_params(dir, 2, small_measurement());
   EXPECT_EQ(kept.note, "from " + file.string());
   EXPECT_EQ(kept.params.single_pass_rows, 5);
   EXPECT_EQ(kept.params.prefetch_rows, 64);
+  EXPECT_EQ(kept.params.stream_outputs, 1);
 
   // A folder that cannot be made: the measurement is still used, with a warning.
   const fs::path blocker = temp_dir("blocker");
