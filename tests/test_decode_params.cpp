@@ -66,6 +66,26 @@ aligned_vector<float> product(const PanelCase& c, bool parallel = true) {
   return y;
 }
 
+// Products of M rows against each case's panels into out[i] (filled with 0.25 first): the first
+// with a bias, the second accumulating.
+std::vector<Gemm> panel_products(const std::vector<PanelCase>& cases, int M, const float* bias,
+                                 std::vector<std::vector<float>>& out) {
+  std::vector<Gemm> list;
+  if (out.size() < cases.size()) out.resize(cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const PanelCase& c = cases[i];
+    out[i].assign(size_t(M) * c.N, 0.25f);
+    Gemm g;
+    g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
+    g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
+    g.y = out[i].data(); g.ldy = c.N;
+    g.bias = i == 0 ? bias : nullptr;
+    g.accumulate = i == 1;
+    list.push_back(g);
+  }
+  return list;
+}
+
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("docling-decode-params-" + name + "-" + std::to_string(getpid()));
   fs::remove_all(d);
@@ -321,18 +341,7 @@ TEST(GemmGroup, SameResultsAsOneAtATime) {
     for (float& v : bias) v = u(rng);
     std::vector<std::vector<float>> alone(5), together(5);
     auto gemms = [&](std::vector<std::vector<float>>& out) {
-      std::vector<Gemm> list;
-      for (size_t i = 0; i < cases.size(); ++i) {
-        const PanelCase& c = cases[i];
-        out[i].assign(size_t(M) * c.N, 0.25f);
-        Gemm g;
-        g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-        g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
-        g.y = out[i].data(); g.ldy = c.N;
-        g.bias = i == 0 ? bias.data() : nullptr;
-        g.accumulate = i == 1;
-        list.push_back(g);
-      }
+      std::vector<Gemm> list = panel_products(cases, M, bias.data(), out);
       out[3].assign(size_t(M) * 70, 0.0f);
       Gemm g;
       g.M = M; g.N = 70; g.K = 64; g.x = cases[0].x.data(); g.ldx = 64;
@@ -364,22 +373,7 @@ TEST(GemmGroup, SharesForAnyThreadCountGiveTheSerialResults) {
       const std::vector<PanelCase> cases = {make_case(M, 600, 96, 5, layout), make_case(M, 40, 96, 6, layout),
                                             make_case(M, 100, 96, 7, layout)};
       std::vector<float> bias(600, 0.5f);
-      auto products = [&](std::vector<std::vector<float>>& out) {
-        std::vector<Gemm> list;
-        out.resize(cases.size());
-        for (size_t i = 0; i < cases.size(); ++i) {
-          const PanelCase& c = cases[i];
-          out[i].assign(size_t(M) * c.N, 0.25f);
-          Gemm g;
-          g.M = M; g.N = c.N; g.K = c.K; g.x = c.x.data(); g.ldx = c.K;
-          g.b = c.panels.data(); g.btype = BType::BF16; g.layout = c.layout; g.ldb = c.K;
-          g.y = out[i].data(); g.ldy = c.N;
-          g.bias = i == 0 ? bias.data() : nullptr;
-          g.accumulate = i == 1;
-          list.push_back(g);
-        }
-        return list;
-      };
+      auto products = [&](std::vector<std::vector<float>>& out) { return panel_products(cases, M, bias.data(), out); };
       std::vector<std::vector<float>> serial;
       for (const Gemm& g : products(serial)) gemm(g, false);
       for (int threads : {2, 3, 5, 8, 24}) {
