@@ -131,27 +131,9 @@ AVX512_FN void panel_pair_sums(const float* const* xr, const Gemm& g, int p, int
   }
 }
 
-// Row r's 32 columns of the pair from p, in column order (lo: panel p, hi: panel p + 1), plus the
-// bias, into y with non-temporal stores where the row starts a cache line (stream_outputs; the
-// product neither accumulates nor ends inside the pair), else as put_panel_avx512.
-AVX512_FN void stream_pair(const Gemm& g, int r, int p, __m512 lo, __m512 hi) {
-  float* y = g.y + int64_t(r) * g.ldy + p * kPanel;
-  if (reinterpret_cast<uintptr_t>(y) % 64 != 0) {
-    put_panel_avx512(g, r, p, lo);
-    put_panel_avx512(g, r, p + 1, hi);
-    return;
-  }
-  if (g.bias) {
-    lo = _mm512_add_ps(lo, _mm512_loadu_ps(g.bias + p * kPanel));
-    hi = _mm512_add_ps(hi, _mm512_loadu_ps(g.bias + p * kPanel + kPanel));
-  }
-  _mm512_stream_ps(y, lo);
-  _mm512_stream_ps(y + kPanel, hi);
-}
-
 // Rows [0, MR) x the pair of panels from p (even): up to 14 rows in one pass (2 MR sums, 2
 // vectors of B, a broadcast), more in two passes of one half each (the second finds the lines
-// in L2); then out in column order (`stream`: see stream_pair).
+// in L2); then out in column order (`stream`: see put_panel_avx512).
 template <int MR>
 AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int ahead, bool stream) {
   __m512 sums[MR][2];
@@ -164,15 +146,10 @@ AVX512_FN void panel_pair_rows(const float* const* xr, const Gemm& g, int p, int
   // Panel p: lanes 0-7 of both; panel p + 1: lanes 8-15 of both.
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
   const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
-  if (stream && (p + 2) * kPanel <= g.N) {
-    for (int r = 0; r < MR; ++r)
-      stream_pair(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]),
-                  _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]));
-    return;
-  }
   for (int r = 0; r < MR; ++r) {
-    put_panel_avx512(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]));
-    if ((p + 1) * kPanel < g.N) put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]));
+    put_panel_avx512(g, r, p, _mm512_permutex2var_ps(sums[r][0], first, sums[r][1]), stream);
+    if ((p + 1) * kPanel < g.N)
+      put_panel_avx512(g, r, p + 1, _mm512_permutex2var_ps(sums[r][0], second, sums[r][1]), stream);
   }
 }
 

@@ -19,13 +19,16 @@ PANEL_AVX512_FN inline __m512 slots_to_columns(__m512 v) {
 }
 
 // y (+)= v (+ bias) for the 16 columns of panel p (lane i: column p * 16 + i), those inside N.
-PANEL_AVX512_FN inline void put_panel_avx512(const Gemm& g, int row, int p, __m512 v) {
+// `stream` (never with accumulate): a whole panel that starts a cache line goes out with a
+// non-temporal store (DecodeParams::stream_outputs; the caller fences).
+PANEL_AVX512_FN inline void put_panel_avx512(const Gemm& g, int row, int p, __m512 v, bool stream = false) {
   const int col = p * kPanel;
   const __mmask16 m = first_lanes(g.N - col);
   float* y = g.y + int64_t(row) * g.ldy + col;
   if (g.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, g.bias + col));
   if (g.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
-  _mm512_mask_storeu_ps(y, m, v);
+  if (stream && col + kPanel <= g.N && reinterpret_cast<uintptr_t>(y) % 64 == 0) _mm512_stream_ps(y, v);
+  else _mm512_mask_storeu_ps(y, m, v);
 }
 
 #undef PANEL_AVX512_FN
