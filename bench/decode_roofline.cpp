@@ -269,10 +269,8 @@ int main(int argc, char** argv) {
     R["memory_read_gb_per_s"] = bw;  // the median of the rounds'
     R["memory_read_gb_per_s_rounds"] = bws;
     R["context_tokens"] = a.context;
-    const kernels::DecodeParams dp = *kernels::current_settings().decode;
-    R["decode_params"] = {{"prefetch_rows", dp.prefetch_rows}, {"single_pass_rows", dp.single_pass_rows},
-                          {"turn_rows", dp.turn_rows},         {"turn_k", dp.turn_k},
-                          {"stream_outputs", dp.stream_outputs}, {"measured", a.tune}};
+    R["decode_params"] = pipeline::decode_params_json(*kernels::current_settings().decode);
+    R["decode_params"]["measured"] = a.tune;
     R["decoder_weight_bytes_per_step"] = wbytes;
     std::printf("%s, %d threads, %s, %s decode products; peak %.1f GFLOP/s (%s), read %.1f GB/s (median of "
                 "%.1f-%.1f); context %d, %d steps\n",

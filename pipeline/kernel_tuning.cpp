@@ -18,13 +18,17 @@ namespace {
 // 4: stream_outputs).
 constexpr int kFormat = 4;
 
-nlohmann::json to_json(const kernels::DecodeParams& p) {
+}  // namespace
+
+nlohmann::json decode_params_json(const kernels::DecodeParams& p) {
   return {{"prefetch_rows", p.prefetch_rows},
           {"single_pass_rows", p.single_pass_rows},
           {"turn_rows", p.turn_rows},
           {"turn_k", p.turn_k},
           {"stream_outputs", p.stream_outputs}};
 }
+
+namespace {
 
 // The file's parameters when it is ours, for this CPU and kernel level, and valid; else nothing.
 bool read_params(const fs::path& file, const kernels::CpuId& cpu, kernels::Isa isa, kernels::DecodeParams& out) {
@@ -96,7 +100,7 @@ TunedParams cached_decode_params(const fs::path& dir, int threads, const kernels
   nlohmann::json j = {{"format", kFormat},      {"cpu", cpu.brand},       {"family", cpu.family},
                       {"model", cpu.model},     {"stepping", cpu.stepping}, {"threads", threads},
                       {"isa", kernels::isa_name(isa)},
-                      {"table_row", m.table_row}, {"decode", to_json(r.best)},
+                      {"table_row", m.table_row}, {"decode", decode_params_json(r.best)},
                       {"seconds", r.best_seconds}, {"table_seconds", r.start_seconds}};
   try {
     fs::create_directories(dir);

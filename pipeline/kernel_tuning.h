@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "kernels/kernels.h"
 #include "kernels/tune.h"
 
@@ -25,6 +27,9 @@ struct TunedParams {
 // measured with that level's kernels), e.g.
 // "decode-AMD-EPYC-9R14-96-Core-Processor-f25m17s1-t2-avx512.json".
 std::string tuning_file_name(const kernels::CpuId& cpu, int threads, kernels::Isa isa = kernels::active_isa());
+
+// The parameters as the cache file's "decode" object holds them.
+nlohmann::json decode_params_json(const kernels::DecodeParams& p);
 
 // The parameters measured from this CPU's table entry (kernels::tune_decode_params, about a
 // second, at the active kernel level). `measure` sets the measurement's size (tests shrink it);
