@@ -77,33 +77,52 @@ void rows_kv(int rows, int kc, const float* x, int64_t ldx, const T* b, int64_t 
   }
 }
 
-// Asks for `bytes` from `ahead` bytes past p into L2, stopping at end.
-template <class T>
-inline void prefetch_l2(const T* p, size_t ahead, const T* end, size_t bytes) {
-  const char* from = reinterpret_cast<const char*>(p) + ahead;
-  const char* to = std::min(reinterpret_cast<const char*>(end), from + bytes);
-  for (; from < to; from += 64) _mm_prefetch(from, _MM_HINT_T1);
-}
+// Bytes the attention asks the memory for while it works on something else: into L2, at the
+// pace the current pass reads its own operand (see attend).
+struct Ahead {
+  const char* p = nullptr;
+  size_t size = 0;
+  Ahead() = default;
+  template <class T>
+  Ahead(const T* from, const T* to)
+      : p(reinterpret_cast<const char*>(from)), size(to > from ? size_t(to - from) * sizeof(T) : 0) {}
+  Ahead from(size_t offset) const { return offset < size ? Ahead(p + offset, p + size) : Ahead(); }
+  // The lines of [offset, offset + Bytes) that are inside.
+  template <size_t Bytes>
+  void fetch(size_t offset) const {
+#pragma GCC unroll 8
+    for (size_t b = 0; b < Bytes; b += 64)
+      if (offset + b < size) _mm_prefetch(p + offset + b, _MM_HINT_T1);
+  }
+  // The same for a length known at run time.
+  void fetch(size_t offset, size_t bytes) const {
+    for (size_t b = 0; b < bytes && offset + b < size; b += 64) _mm_prefetch(p + offset + b, _MM_HINT_T1);
+  }
+};
 
 constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys)
 constexpr int kPvKeys = 16;     // keys per P · V sub-block (2 KB of f16 V at head_dim 64)
 constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
-constexpr size_t kVAhead = 8192;   // bytes of V prefetched ahead (64 keys of f16 at head_dim 64)
-constexpr size_t kKAhead = 16384;  // bytes of K ahead of a 4-panel scoring pass (AVX-512)
 
 // Ops::scores and Ops::accumulate through the register kernel Ops::micro, 16 columns a pass.
 template <class Ops>
 struct KvPasses {
   // s[r][16 p + j] = q_r · key j of panel p, for rows r < R (q: [R][hd], s: [R][kBlock]) and
-  // the `panels` panels of 16 keys from k ([hd][kKvKeys] each); the head's keys end at k_end.
+  // the `panels` panels of 16 keys from k ([hd][kKvKeys] each). Meanwhile `v`, the values of
+  // the same keys, goes to L2, a panel's worth before each panel.
   template <class T>
-  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const T* /*k_end*/) {
-    for (int p = 0; p < panels; ++p)
+  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const Ahead& v) {
+    const size_t panel_bytes = size_t(kKvKeys) * size_t(hd) * sizeof(T);
+    for (int p = 0; p < panels; ++p) {
+      v.fetch(size_t(p) * panel_bytes, panel_bytes);
       rows_kv<Ops>(R, hd, q, hd, k + int64_t(p) * hd * kKvKeys, kKvKeys, s + p * kKvKeys, kBlock, false);
+    }
   }
   // o[r] += sum over keys j < n of s[r][j] v[j] (s: [R][kBlock], v and o: [.][hd]); n <= kPvKeys.
+  // `next` is not asked for here: run at the AVX2 level (on an AVX-512 Xeon), a batch-8 step's
+  // attention took 7% longer with it, in bursts before each sub-block or spread over it.
   template <class T>
-  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o) {
+  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o, const Ahead& /*next*/) {
     for (int d0 = 0; d0 < hd; d0 += kKvCols) rows_kv<Ops>(R, n, s, kBlock, v + d0, hd, o + d0, hd, true);
   }
 };
@@ -142,10 +161,17 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
   const T* kh = static_cast<const T*>(a.k) + int64_t(g) * a.kv_stride;
   const T* vh = static_cast<const T*>(a.v) + int64_t(g) * a.kv_stride;
   const T* k_end = kh + int64_t((kv_end + kKvKeys - 1) / kKvKeys) * kKvKeys * hd;
+  const T* v_end = vh + int64_t(kv_end) * hd;
+  // The memory is kept busy with one stream, a block ahead of its use: while a block's keys
+  // are scored (K found in L2), its values go to L2; while P · V reads those, the next block's
+  // keys do (AVX-512; see KvPasses). Each pass asks at the pace it reads, so the stream does not
+  // stop for the softmax or at a switch between K and V. With K and V each prefetched ahead
+  // within itself, a batch-8 step's attention took 10-15% longer.
   for (int j0 = 0; j0 < kv_end; j0 += kBlock) {
     const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
+    const T* kb = kh + int64_t(j0 / kKvKeys) * hd * kKvKeys;  // this block's keys
     // Keys past n_kv in the last panel are scored but never read back.
-    Ops::scores(R, hd, fs.q.data(), kh + int64_t(j0 / kKvKeys) * hd * kKvKeys, panels, fs.s.data(), k_end);
+    Ops::scores(R, hd, fs.q.data(), kb, panels, fs.s.data(), Ahead(vh + int64_t(j0) * hd, v_end));
     for (int r = 0; r < R; ++r) {
       const int n = std::clamp(fs.vis[size_t(r)] - j0, 0, bk);
       float* srow = fs.s.data() + int64_t(r) * kBlock;
@@ -155,15 +181,12 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
       }
       softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
-    // O += P · V over the bk keys (all stored), kPvKeys keys at a time. Each sub-block asks for
-    // as many bytes of V kVAhead further on into L2: a steady stream that the sub-blocks keep
-    // running; asking for the next sub-block itself into L1 (32 lines at once) held the cores
-    // up and got ~20% less of the memory's bandwidth in a batch-8 step.
+    // O += P · V over the bk keys (all stored), kPvKeys keys at a time.
+    const Ahead next_k = j0 + kBlock < kv_end ? Ahead(kb + int64_t(kBlock) * hd, k_end) : Ahead();
     for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
       const int n = std::min(kPvKeys, bk - s0);
-      const T* vs = vh + int64_t(j0 + s0) * hd;
-      prefetch_l2(vs + int64_t(n) * hd, kVAhead, vh + int64_t(kv_end) * hd, size_t(n) * size_t(hd) * sizeof(T));
-      Ops::accumulate(R, n, fs.s.data() + s0, vs, hd, fs.o.data());
+      Ops::accumulate(R, n, fs.s.data() + s0, vh + int64_t(j0 + s0) * hd, hd, fs.o.data(),
+                      next_k.from(size_t(s0) * size_t(hd) * sizeof(T)));
     }
   }
   for (int i = i0; i < i1; ++i)

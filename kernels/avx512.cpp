@@ -304,23 +304,22 @@ AVX512_FN inline __m512 load16_kv(const float* p) { return _mm512_loadu_ps(p); }
 
 // out[r][16 c + l] (+)= sum over i < n of x[r * ldx + i] * b[i * ldb + c * ldv + l], for MR rows
 // and N vectors of 16 columns. Scores: i runs over the dimensions, a vector is a panel of 16
-// keys. Outputs: i runs over the keys, a vector is 16 dimensions of V. With `ahead`, two lines
-// per step from there on (up to `end`) go to L2 meanwhile: for K, as many bytes as a 4-panel
-// pass reads at head_dim 64 in f16, a steady stream as for V in attend (into L1 right ahead of
-// use it was slower).
+// keys. Outputs: i runs over the keys, a vector is 16 dimensions of V. Each step i also asks
+// for the next kAheadStep bytes of `ahead` (see attend): the other operand's stream keeps
+// pace with this one.
+template <class T>
+constexpr size_t kAheadStep = 64 * sizeof(T);  // a block's values for a dimension; a key's K at head_dim 64
+
 template <int MR, int N, class T>
 AVX512_FN void rows_vectors(int n, const float* x, int64_t ldx, const T* b, int64_t ldb, int64_t ldv, float* out,
-                            int64_t ldo, bool add, const char* ahead, const char* end) {
+                            int64_t ldo, bool add, Ahead ahead) {
   __m512 acc[MR][N];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int c = 0; c < N; ++c) acc[r][c] = _mm512_setzero_ps();
   for (int i = 0; i < n; ++i) {
-    if (ahead && ahead + 128 * i < end) {
-      _mm_prefetch(ahead + 128 * i, _MM_HINT_T1);
-      _mm_prefetch(ahead + 128 * i + 64, _MM_HINT_T1);
-    }
+    ahead.fetch<kAheadStep<T>>(size_t(i) * kAheadStep<T>);
     __m512 bv[N];
 #pragma GCC unroll 4
     for (int c = 0; c < N; ++c) bv[c] = load16_kv(b + int64_t(i) * ldb + c * ldv);
@@ -352,26 +351,28 @@ AVX512_FN inline void rows_vectors_of(int mr, int n, A... args) {
   rows_vectors<MR, N, T>(args...);
 }
 
+// A scoring pass covers 4 panels (64 keys), an output pass 64 dimensions; only the first row block of a
+// pass asks for `ahead` (the others find their operand cached).
 struct Avx512Ops : Avx2Softmax {
   template <class T>
-  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const T* k_end) {
+  static void scores(int R, int hd, const float* q, const T* k, int panels, float* s, const Ahead& v) {
     const int64_t pstride = int64_t(hd) * kKvKeys;
     for (int p = 0; p < panels; p += 4) {
-      const T* kp = k + p * pstride;
-      const char* ahead = reinterpret_cast<const char*>(kp) + kKAhead;
-      for (int r0 = 0; r0 < R; r0 += 6)  // later row blocks find the panels cached: only the first streams
-        rows_vectors_of<T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd, int64_t(hd), kp,
-                           int64_t(kKvKeys), pstride, s + int64_t(r0) * kBlock + p * kKvKeys, int64_t(kBlock), false,
-                           r0 == 0 ? ahead : nullptr, reinterpret_cast<const char*>(k_end));
+      const Ahead pass_v = v.from(size_t(p) * size_t(pstride) * sizeof(T));  // the same keys' values
+      for (int r0 = 0; r0 < R; r0 += 6)
+        rows_vectors_of<T>(std::min(6, R - r0), std::min(4, panels - p), hd, q + int64_t(r0) * hd, int64_t(hd),
+                           k + p * pstride, int64_t(kKvKeys), pstride,
+                           s + int64_t(r0) * kBlock + p * kKvKeys, int64_t(kBlock), false,
+                           r0 == 0 ? pass_v : Ahead());
     }
   }
   template <class T>
-  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o) {
+  static void accumulate(int R, int n, const float* s, const T* v, int hd, float* o, const Ahead& next) {
     for (int d0 = 0; d0 < hd; d0 += 64)
       for (int r0 = 0; r0 < R; r0 += 6)
         rows_vectors_of<T>(std::min(6, R - r0), std::min(4, (hd - d0) / 16), n, s + int64_t(r0) * kBlock,
                            int64_t(kBlock), v + d0, int64_t(hd), int64_t(16), o + int64_t(r0) * hd + d0, int64_t(hd),
-                           true, static_cast<const char*>(nullptr), static_cast<const char*>(nullptr));
+                           true, d0 == 0 && r0 == 0 ? next : Ahead());
   }
 };
 
