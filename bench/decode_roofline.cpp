@@ -134,9 +134,10 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, 
   const Weights& w = model.weights();
   const TextConfig& c = cfg.text;
   const int H = c.hidden, hd = c.head_dim, qd = c.heads * hd, kvd = c.kv_heads * hd, I = c.intermediate;
-  auto buf = [&](int cols) { return std::vector<float>(size_t(B) * size_t(cols), 0.01f); };
-  std::vector<float> x = buf(H), q = buf(qd), k = buf(kvd), v = buf(kvd), att = buf(qd), gate = buf(I), up = buf(I);
-  std::vector<float> y = buf(H), logits = buf(c.vocab);
+  // Line-aligned as the decoder's workspace is (streamed outputs need whole aligned lines).
+  auto buf = [&](int cols) { return kernels::aligned_vector<float>(size_t(B) * size_t(cols), 0.01f); };
+  kernels::aligned_vector<float> x = buf(H), q = buf(qd), k = buf(kvd), v = buf(kvd), att = buf(qd), gate = buf(I);
+  kernels::aligned_vector<float> up = buf(I), y = buf(H), logits = buf(c.vocab);
   auto products_before = [&](int l) {  // q, k and v: what the attention waits for
     const TextLayerWeights& L = w.text_layers[size_t(l)];
     const kernels::Gemm g[3] = {linear_gemm(x.data(), B, L.q, nullptr, q.data()),

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/aligned.h"
 #include "kernels/kernels.h"
 #include "vision/config.h"
 #include "vision/decoder.h"
@@ -113,7 +114,8 @@ struct BatchDecode {
   Stage stage;
   double flops = 0, bytes = 0;  // over the steps run; bytes: decoder weights + the K/V read
   std::vector<int32_t> ids, slots;
-  std::vector<float> embeds, logits;
+  std::vector<float> embeds;
+  kernels::aligned_vector<float> logits;  // line-aligned as the engine's (the head may stream its rows)
 
   BatchDecode(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int b, int context,
               const std::vector<int32_t>& seed_tokens)

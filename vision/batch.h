@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/aligned.h"
 #include "vision/decoder.h"
 #include "vision/generate.h"
 #include "vision/speculative.h"
@@ -103,7 +104,8 @@ class BatchDecoder {
   int limit_;  // usable tokens per slot: min(capacity, max positions)
   KVCache cache_;
   DecoderWorkspace ws_;
-  std::vector<float> embeds_, logits_;
+  std::vector<float> embeds_;
+  kernels::aligned_vector<float> logits_;  // line-aligned rows: the output head may stream them
   std::vector<int32_t> row_slot_, logit_rows_, ids_;
   std::vector<std::unique_ptr<Seq>> active_;  // by slot; null = free
 
