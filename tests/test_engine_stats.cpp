@@ -38,7 +38,7 @@ TEST(EngineStats, ConcurrentConversionsShareSteps) {
   c.pipeline = Pipeline::Vlm;
   c.max_new_tokens = 96;
   c.speculate = false;  // one token per page and step: tokens = steps x pages in them
-  c.pages = "1";
+  c.pages = "1-3";  // three pages each: one conversion is still decoding when the other's pages arrive
   const fs::path pdfs[] = {kData / "pdfs" / "multi_page.pdf", kData / "pdfs" / "normal_4pages.pdf"};
   ConvertResult r[2];
   std::thread a([&] { r[0] = engine.convert(pdfs[0], c); });
@@ -47,15 +47,16 @@ TEST(EngineStats, ConcurrentConversionsShareSteps) {
   b.join();
   EngineStats s = engine.stats();
   int tokens = r[0].generated_tokens + r[1].generated_tokens;
-  ASSERT_EQ(r[0].model_pages + r[1].model_pages, 2);
-  EXPECT_EQ(s.pages_encoded, 2u);
+  ASSERT_EQ(r[0].model_pages + r[1].model_pages, 6);
+  EXPECT_EQ(s.pages_encoded, 6u);
   EXPECT_EQ(s.decoded_tokens, uint64_t(tokens));
   EXPECT_GT(s.decoder_steps, 0u);
   EXPECT_LE(s.decoder_steps, s.decoded_tokens);
   // Two conversions overlapping: some step gave tokens to both, so there were fewer steps than
   // tokens (without speculation a page gets at most one token a step).
   EXPECT_EQ(s.max_conversions_in_a_step, 2);
-  EXPECT_EQ(s.max_pages_in_a_step, 2);
+  EXPECT_GE(s.max_pages_in_a_step, 2);
+  EXPECT_LE(s.max_pages_in_a_step, eo.batch_size);
   EXPECT_GT(s.shared_steps, 0u);
   EXPECT_LT(s.decoder_steps, s.decoded_tokens);
   EXPECT_GE(s.decoder_rows, s.decoder_steps);
