@@ -9,7 +9,8 @@
 //  - x is rounded to bf16 once per call (nearest even, as vcvtne2ps2bf16; zeros past K and past
 //    M to a multiple of 32 rows). A task owns kRowBlock rows x up to kColBlock columns: per panel
 //    and 32 rows it keeps 2 x 2 tiles of sums for all of K and writes them out with the bias
-//    (and + y with `accumulate`).
+//    (and + y with `accumulate`, or through GELU with `gelu`: the element-wise pass's arithmetic
+//    while the block is in L1, instead of a pass over the whole output).
 // Products of two bf16 are exact in f32; the sums' order inside a tile instruction is the
 // hardware's, so results differ from the vdpbf16ps path in the last bits (tests compare both
 // against a double reference).
@@ -37,6 +38,7 @@
 
 #include "kernels/amx.h"
 #include "kernels/common.h"
+#include "kernels/exp_avx512.h"
 #include "kernels/transpose_avx512.h"
 
 namespace docling::kernels::detail {
@@ -202,7 +204,7 @@ AMX_FN void block_sums(const uint16_t* a, int64_t lda, int parts, int64_t part, 
   _tile_stored(3, c + kTileRows * kNR + 16, kNR * 4);
 }
 
-// y[row .. row + mr, col .. col + nr) = c (+ bias) (+ y).
+// y[row .. row + mr, col .. col + nr) = c (+ bias) (+ y), or gelu(c + bias) (Gemm::gelu).
 AMX_FN void put_block(const Gemm& g, int row, int mr, int col, int nr, const float* c) {
   const __mmask16 m0 = first_lanes(nr), m1 = first_lanes(nr - 16);
   const __m512 b0 = g.bias ? _mm512_maskz_loadu_ps(m0, g.bias + col) : _mm512_setzero_ps();
@@ -214,6 +216,10 @@ AMX_FN void put_block(const Gemm& g, int row, int mr, int col, int nr, const flo
     if (g.accumulate) {
       v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, y));
       v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, y + 16));
+    }
+    if (g.gelu) {
+      v0 = gelu_avx512_lanes(v0);
+      v1 = gelu_avx512_lanes(v1);
     }
     _mm512_mask_storeu_ps(y, m0, v0);
     _mm512_mask_storeu_ps(y + 16, m1, v1);

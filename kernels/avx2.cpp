@@ -648,20 +648,23 @@ AVX2_FN inline __m256 exp_avx2(__m256 x) {
 }  // namespace
 
 // gelu_tanh(x) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
-// the sigmoid form has no cancellation near 0. (Shared: the AVX-512 level's tail.)
+// the sigmoid form has no cancellation near 0. The last n % 8 values go through the same
+// vector arithmetic (padded), so every value gets the same function wherever it lies: the
+// AMX products' fused GELU matches this pass. (Shared: the AVX-512 level's tail.)
+static AVX2_FN inline __m256 gelu8(__m256 v) {
+  const __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(0.044715f), v), _mm256_mul_ps(v, v), v);
+  const __m256 e = exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-2.0f * 0.7978845608028654f), inner));
+  return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
 AVX2_FN void gelu_avx2(float* x, int64_t n) {
-  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(-2.0f * 0.7978845608028654f);
-  const __m256 k = _mm256_set1_ps(0.044715f);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 v = _mm256_loadu_ps(x + i);
-    __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(k, v), _mm256_mul_ps(v, v), v);
-    __m256 e = exp_avx2(_mm256_mul_ps(c, inner));
-    _mm256_storeu_ps(x + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
-  }
-  for (; i < n; ++i) {
-    float v = x[i];
-    x[i] = 0.5f * v * (1.0f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float tail[8] = {};
+    std::copy(x + i, x + n, tail);
+    _mm256_storeu_ps(tail, gelu8(_mm256_loadu_ps(tail)));
+    std::copy(tail, tail + (n - i), x + i);
   }
 }
 

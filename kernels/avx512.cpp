@@ -383,15 +383,8 @@ struct Avx512Ops : Avx2Softmax {
 // AVX2 kernels, which split them as they would have.
 
 AVX512_FN void gelu_avx512(float* x, int64_t n) {
-  const __m512 one = _mm512_set1_ps(1.0f), c = _mm512_set1_ps(-2.0f * 0.7978845608028654f);
-  const __m512 k = _mm512_set1_ps(0.044715f);
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 v = _mm512_loadu_ps(x + i);
-    const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(k, v), _mm512_mul_ps(v, v), v);
-    const __m512 e = exp_avx512(_mm512_mul_ps(c, inner));
-    _mm512_storeu_ps(x + i, _mm512_div_ps(v, _mm512_add_ps(one, e)));
-  }
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, gelu_avx512_lanes(_mm512_loadu_ps(x + i)));
   gelu_avx2(x + i, n - i);
 }
 

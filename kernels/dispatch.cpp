@@ -236,6 +236,19 @@ void check_gemm(const Gemm& g) {
     throw std::invalid_argument("gemm: the panel layout holds BF16 only");
   if (g.xtype == XType::I8 && (g.btype != BType::I8 || group_of(g) != g.K))
     throw std::invalid_argument("gemm: int8 activations need int8 B with one scale per output channel");
+  if (g.gelu && g.accumulate) throw std::invalid_argument("gemm: GELU of an accumulated output is not defined");
+}
+
+// Gemm::gelu where the product's kernel does not apply it: the product, then gelu_tanh row by row.
+void gemm_then_gelu(const Gemm& g, bool parallel) {
+  Gemm plain = g;
+  plain.gelu = false;
+  gemm(plain, parallel);
+  if (g.ldy == g.N) {
+    gelu_tanh(g.y, int64_t(g.M) * g.N);
+    return;
+  }
+  for_rows(g.M, g.N, [&](int m) { active_kernels().gelu_tanh(g.y + int64_t(m) * g.ldy, g.N); });
 }
 
 // Whether g runs as the small-M products (columns split in chunks, each chunk all rows) for
@@ -340,6 +353,11 @@ void run_small_m(const Gemm* list, int n, bool parallel) {
 void gemm(const Gemm& g, bool parallel) {
   if (g.M <= 0 || g.N <= 0) return;
   check_gemm(g);
+  if (g.gelu) {  // bf16 activations on AMX tiles apply it as they write; the others after
+    if (!(g.K > 0 && g.xtype == XType::BF16 && has_amx_bf16() && detail::gemm_amx_bf16(g, parallel)))
+      gemm_then_gelu(g, parallel);
+    return;
+  }
   if (g.K <= 0) {  // empty sum: y = bias (+ y)
     std::vector<float> zero(size_t(g.N), 0.0f);
     for (int m = 0; m < g.M; ++m) write_out(g, m, 0, g.N, zero.data());
@@ -364,7 +382,7 @@ void gemm_group(const Gemm* list, int n, bool parallel) {
   for (int i = 0; i < n; ++i) {
     if (list[i].M <= 0 || list[i].N <= 0) continue;
     check_gemm(list[i]);
-    together = together && small_m(list[i]);
+    together = together && small_m(list[i]) && !list[i].gelu;
   }
   if (!together) {
     for (int i = 0; i < n; ++i) gemm(list[i], parallel);

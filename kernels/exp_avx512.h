@@ -1,9 +1,10 @@
 // Private to kernels/: exp(x) in 16 lanes with the AVX2 kernels' arithmetic (avx2.cpp:
 // exp_avx2, the same clamp, reduction and polynomial lane for lane), so that a 16-lane kernel
 // built on it gives the 8-lane one's results bit for bit. Used by the AVX-512 element-wise ops
-// (avx512.cpp) and the bf16 attention's softmax (attention_bf16.cpp).
+// (avx512.cpp), the bf16 attention's softmax (attention_bf16.cpp) and the AMX products' GELU.
 //
-// Takes: 16 floats. Gives: their exp (inputs clamped to [-87.3, 88.3], as there).
+// Takes: 16 floats. Gives: their exp (inputs clamped to [-87.3, 88.3], as there), or their
+// gelu_tanh.
 #pragma once
 
 #include <immintrin.h>
@@ -27,6 +28,15 @@ EXP_AVX512_FN inline __m512 exp_avx512(__m512 x) {
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+// gelu_tanh (kernels/kernels.h) of 16 lanes, gelu_avx2's operations lane for lane: x *
+// sigmoid(2u) as x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3). The AVX-512
+// element-wise pass and the AMX products' fused output writes both use it, so the two agree.
+EXP_AVX512_FN inline __m512 gelu_avx512_lanes(__m512 v) {
+  const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), v), _mm512_mul_ps(v, v), v);
+  const __m512 e = exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-2.0f * 0.7978845608028654f), inner));
+  return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
 }  // namespace docling::kernels::detail

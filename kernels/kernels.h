@@ -151,6 +151,8 @@ struct Gemm {
   float* y = nullptr;
   int64_t ldy = 0;
   bool accumulate = false;      // y += (x·B + bias) instead of y = ...
+  bool gelu = false;            // y = gelu_tanh(x·B + bias), as gelu_tanh gives it (not with accumulate):
+                                // in the output writes of AMX products, else a pass over y after them
   const float* bscale = nullptr;  // I8 only
   int group = 0;                  // I8 only: K values per scale (0 = K)
   XType xtype = XType::F32;       // see XType

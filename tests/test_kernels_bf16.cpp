@@ -306,3 +306,53 @@ TEST(KernelsBf16, AmxF32PanelPairsMatchReference) {
     for (int n = 0; n < N; ++n)
       ASSERT_EQ(y[size_t(m) * N + n], x[size_t(m)] * bf16_to_f32(nk[size_t(n)])) << "m=" << m << " n=" << n;
 }
+
+// Gemm::gelu gives what the product and then gelu_tanh over each row give, bit for bit: fused
+// into the AMX tiles' output writes for bf16 activations (where the tiles are granted), a pass
+// after the product elsewhere (f32 and bf16 activations, AMX on and off, the AVX2 level, rows
+// with padding past N and N off the 32-column panels); one GELU product in a group as alone;
+// with accumulate it is refused.
+TEST(KernelsBf16, GemmWithGeluIsTheProductThenGelu) {
+  Bf16Guard guard;
+  std::mt19937 rng(23);
+  const Case shapes[] = {{64, 96, 200, BLayout::NK, true, false},
+                         {150, 70, 100, BLayout::KN, false, false},
+                         {3, 50, 64, BLayout::NK, true, false}};
+  int runs = 0;
+  for (const Case& c : shapes) {
+    Problem p(c, rng);
+    for (Isa isa : {Isa::Avx2, Isa::Avx512})
+      for (bool amx : {false, true})
+        for (XType xt : {XType::F32, XType::BF16}) {
+          if (isa > detected_isa()) continue;
+          set_isa(isa);
+          set_amx(amx);
+          std::vector<float> want = p.y0, got = p.y0;
+          Gemm plain = p.gemm(p.x.data(), want.data());
+          plain.xtype = xt;
+          gemm(plain);
+          for (int m = 0; m < c.M; ++m) gelu_tanh(want.data() + int64_t(m) * p.ldy, c.N);
+          Gemm fused = p.gemm(p.x.data(), got.data());
+          fused.xtype = xt;
+          fused.gelu = true;
+          gemm(fused);
+          ASSERT_EQ(got, want) << describe(c) << " " << isa_name(isa) << (amx ? " amx" : "")
+                               << (xt == XType::BF16 ? " bf16" : " f32");
+          ++runs;
+        }
+  }
+  EXPECT_EQ(runs, 12 * (int(detected_isa() >= Isa::Avx2) + int(detected_isa() >= Isa::Avx512)));
+  set_isa(detected_isa());
+  set_amx(true);
+  Problem p({5, 40, 32, BLayout::NK, true, false}, rng);
+  std::vector<float> alone = p.y0, grouped = p.y0, other = p.y0;
+  Gemm a = p.gemm(p.x.data(), alone.data());
+  a.gelu = true;
+  gemm(a);
+  Gemm g[2] = {p.gemm(p.x.data(), grouped.data()), p.gemm(p.x.data(), other.data())};
+  g[0].gelu = true;
+  gemm_group(g, 2);
+  EXPECT_EQ(grouped, alone);
+  a.accumulate = true;
+  EXPECT_THROW(gemm(a), std::invalid_argument);
+}

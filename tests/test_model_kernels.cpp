@@ -549,6 +549,26 @@ TEST(Kernels, Avx512ActivationsAgreeWithAvx2BitForBit) {
   }
 }
 
+// At the AVX2 and AVX-512 levels every value goes through the same GELU arithmetic, the last
+// n % 8 of an array too, so a value's GELU does not depend on where it lies (the AMX products'
+// fused GELU relies on it).
+TEST(Kernels, GeluOfAValueDoesNotDependOnItsPlace) {
+  IsaGuard guard;
+  std::vector<float> x;
+  for (int i = 0; i < 37; ++i) x.push_back(-6.0f + 0.33f * float(i));
+  for (Isa isa : levels()) {
+    if (isa == Isa::Scalar) continue;  // the portable level takes std::tanh
+    set_isa(isa);
+    std::vector<float> all = x;
+    gelu_tanh(all.data(), int64_t(all.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      float one = x[i];
+      gelu_tanh(&one, 1);
+      ASSERT_EQ(one, all[i]) << isa_name(isa) << " x=" << x[i];
+    }
+  }
+}
+
 TEST(Kernels, ActivationsAndSoftmaxAllLevels) {
   IsaGuard guard;
   std::vector<float> g;

@@ -91,8 +91,9 @@ void layer_forward(const VisionConfig& c, const VisionLayerWeights& L, Buffers& 
   }
   linear(b.attn.data(), R, L.o, L.o_b.data(), b.x.data(), /*accumulate=*/true);
   layernorm(b.x.data(), R, D, L.ln2_w.data(), L.ln2_b.data(), c.layer_norm_eps, b.xn.data());
-  linear(b.xn.data(), R, L.fc1, L.fc1_b.data(), b.mlp.data());
-  gelu_tanh(b.mlp.data(), int64_t(R) * c.intermediate);
+  Gemm fc1 = linear_gemm(b.xn.data(), R, L.fc1, L.fc1_b.data(), b.mlp.data());
+  fc1.gelu = true;
+  gemm(fc1);
   linear(b.mlp.data(), R, L.fc2, L.fc2_b.data(), b.x.data(), /*accumulate=*/true);
 }
 
