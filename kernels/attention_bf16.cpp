@@ -8,8 +8,9 @@
 //    broadcast of a q pair and one vdpbf16ps per pair, no horizontal sums.
 //  - V is packed by pairs of keys, [n / 2][hd] dwords, a dword holding keys 2j and 2j + 1 of
 //    one dimension: P . V takes a broadcast pair of probabilities per row.
-// A task takes RB query rows of one head: all scores of those rows (f32), an exact softmax over
-// each row (f32; the probabilities are rounded to bf16 pairs), then P . V divided by the sum.
+// A task takes RB query rows of one head: all scores of those rows (f32), a softmax over each
+// row (f32, its exp to 3.3e-6 on the native paths; the probabilities are rounded to bf16 pairs),
+// then P . V divided by the sum.
 // With AMX (has_amx_bf16) the same packed K and V are the tiles' B operands as they are: a task
 // takes 64 rows (four row tiles per B tile) and the score and P . V sums run as tdpbf16ps.
 // The portable kernels compute the same roundings with f32 sums, for tests on any CPU.
@@ -29,7 +30,6 @@
 
 #include "core/half.h"  // bf16_to_f32, f32_to_bf16
 #include "kernels/amx.h"
-#include "kernels/exp_avx512.h"
 #include "kernels/kernels.h"
 #include "kernels/transpose_avx512.h"
 #include "kernels/parallel.h"
@@ -239,9 +239,28 @@ BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h,
   }
 }
 
+constexpr float kLog2e = 1.44269504088896341f;
+
+// 2^t for t <= 0 (and a little above), to 3.3e-6 relative: 2^n 2^f with n = round(t), f in
+// [-1/2, 1/2] by the degree-5 Taylor polynomial of e^(f ln 2), vscalefps for 2^n (0 far
+// below). Half the operations of exp_avx512, whose last bits P does not keep: it is rounded to
+// bf16 (2^-9) next.
+BF16_FN inline __m512 exp2_for_bf16(__m512 t) {
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);
+  __m512 p = _mm512_set1_ps(1.333355815e-3f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618129108e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550410866e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402265070e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471806e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
 // One row's softmax for the native paths in two passes: the max of s * scale over the n keys, then
-// exp(s * scale - max) (0 past n), its sum and the bf16 pairs of all npad keys together. Returns
-// 1 / sum. The same values as online_softmax_row's but for the order of the sum.
+// exp(s * scale - max) (0 past n, as 2^((s * scale - max) log2 e), exp2_for_bf16), its sum and
+// the bf16 pairs of all npad keys together. Returns 1 / sum. The portable twin's values but for
+// the order of the sum.
 BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint32_t* out) {
   const __m512 sc = _mm512_set1_ps(scale), ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 mv = ninf;
@@ -249,14 +268,13 @@ BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint3
     const __mmask16 m = detail::first_lanes(n - j);
     mv = _mm512_max_ps(mv, _mm512_mask_mul_ps(ninf, m, _mm512_maskz_loadu_ps(m, s + j), sc));
   }
-  const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+  const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mv) * kLog2e), sc2 = _mm512_set1_ps(scale * kLog2e);
   __m512 sum = _mm512_setzero_ps();
   uint16_t* d = reinterpret_cast<uint16_t*>(out);
   for (int j = 0; j < npad; j += 32) {
     const __mmask16 m0 = detail::first_lanes(n - j), m1 = detail::first_lanes(n - j - 16);
-    const __m512 e0 = _mm512_maskz_mov_ps(m0, detail::exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc, mx)));
-    const __m512 e1 =
-        _mm512_maskz_mov_ps(m1, detail::exp_avx512(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc, mx)));
+    const __m512 e0 = _mm512_maskz_mov_ps(m0, exp2_for_bf16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m0, s + j), sc2, mx)));
+    const __m512 e1 = _mm512_maskz_mov_ps(m1, exp2_for_bf16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m1, s + j + 16), sc2, mx)));
     sum = _mm512_add_ps(sum, _mm512_add_ps(e0, e1));
     _mm512_storeu_si512(d + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
   }
@@ -264,10 +282,23 @@ BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint3
   return l > 0.0f ? 1.0f / l : 0.0f;
 }
 
-// The portable twin: online_softmax_row (at the active level), then the pairs.
+// exp2_for_bf16 for one value: std::nearbyint, std::fma and std::ldexp give the vector's bits.
+float exp2_for_bf16_portable(float t) {
+  const float n = std::nearbyint(t), f = t - n;
+  float p = 1.333355815e-3f;
+  for (float c : {9.618129108e-3f, 5.550410866e-2f, 2.402265070e-1f, 6.931471806e-1f, 1.0f}) p = std::fma(p, f, c);
+  return std::ldexp(p, int(std::clamp(n, -300.0f, 300.0f)));  // 0 (or p) well past either end, as vscalefps
+}
+
+// The portable twin: the same max, exponent and polynomial, then the pairs.
 float softmax_pairs_portable(float* s, int n, int npad, float scale, uint32_t* out) {
-  float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
-  online_softmax_row(s, n, npad, scale, m, l, nullptr, 0);  // exp, 0 past n
+  float mx = -std::numeric_limits<float>::infinity(), l = 0.0f;
+  for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
+  const float m2 = mx * kLog2e, sc2 = scale * kLog2e;
+  for (int j = 0; j < npad; ++j) {
+    s[j] = j < n ? exp2_for_bf16_portable(std::fma(s[j], sc2, -m2)) : 0.0f;
+    l += s[j];
+  }
   pairs_portable(s, npad, out);
   return l > 0.0f ? 1.0f / l : 0.0f;
 }

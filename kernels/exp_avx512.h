@@ -1,7 +1,7 @@
 // Private to kernels/: exp(x) in 16 lanes with the AVX2 kernels' arithmetic (avx2.cpp:
 // exp_avx2, the same clamp, reduction and polynomial lane for lane), so that a 16-lane kernel
 // built on it gives the 8-lane one's results bit for bit. Used by the AVX-512 element-wise ops
-// (avx512.cpp), the bf16 attention's softmax (attention_bf16.cpp) and the AMX products' GELU.
+// (avx512.cpp) and the AMX products' GELU (amx.cpp).
 //
 // Takes: 16 floats. Gives: their exp (inputs clamped to [-87.3, 88.3], as there), or their
 // gelu_tanh.
