@@ -244,11 +244,14 @@ void gemm_then_gelu(const Gemm& g, bool parallel) {
   Gemm plain = g;
   plain.gelu = false;
   gemm(plain, parallel);
-  if (g.ldy == g.N) {
+  const auto gelu_row = [&](int m) { active_kernels().gelu_tanh(g.y + int64_t(m) * g.ldy, g.N); };
+  if (!parallel) {
+    for (int m = 0; m < g.M; ++m) gelu_row(m);
+  } else if (g.ldy == g.N) {
     gelu_tanh(g.y, int64_t(g.M) * g.N);
-    return;
+  } else {
+    for_rows(g.M, g.N, gelu_row);
   }
-  for_rows(g.M, g.N, [&](int m) { active_kernels().gelu_tanh(g.y + int64_t(m) * g.ldy, g.N); });
 }
 
 // Whether g runs as the small-M products (columns split in chunks, each chunk all rows) for

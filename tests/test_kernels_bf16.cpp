@@ -310,8 +310,8 @@ TEST(KernelsBf16, AmxF32PanelPairsMatchReference) {
 // Gemm::gelu gives what the product and then gelu_tanh over each row give, bit for bit: fused
 // into the AMX tiles' output writes for bf16 activations (where the tiles are granted), a pass
 // after the product elsewhere (f32 and bf16 activations, AMX on and off, the AVX2 level, rows
-// with padding past N and N off the 32-column panels); one GELU product in a group as alone;
-// with accumulate it is refused.
+// with padding past N and N off the 32-column panels), in parallel and serially; one GELU
+// product in a group as alone; with accumulate it is refused.
 TEST(KernelsBf16, GemmWithGeluIsTheProductThenGelu) {
   Bf16Guard guard;
   std::mt19937 rng(23);
@@ -338,6 +338,10 @@ TEST(KernelsBf16, GemmWithGeluIsTheProductThenGelu) {
           gemm(fused);
           ASSERT_EQ(got, want) << describe(c) << " " << isa_name(isa) << (amx ? " amx" : "")
                                << (xt == XType::BF16 ? " bf16" : " f32");
+          std::vector<float> serial = p.y0;
+          fused.y = serial.data();
+          gemm(fused, /*parallel=*/false);
+          ASSERT_EQ(serial, want) << describe(c) << " serial";
           ++runs;
         }
   }
