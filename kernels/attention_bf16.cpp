@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 
@@ -240,6 +241,10 @@ BF16_FN void pack_head_avx512(const float* k, const float* v, int64_t ld, int h,
 }
 
 constexpr float kLog2e = 1.44269504088896341f;
+// Coefficients of exp2_for_bf16's polynomial in f, highest degree first: (ln 2)^k / k!, k = 5..0.
+// The vector kernel and its portable twin both read them, so they stay the same bits.
+constexpr float kExp2Poly[] = {1.333355815e-3f, 9.618129108e-3f, 5.550410866e-2f,
+                               2.402265070e-1f, 6.931471806e-1f, 1.0f};
 
 // 2^t for t <= 0 (and a little above), to 3.3e-6 relative: 2^n 2^f with n = round(t), f in
 // [-1/2, 1/2] by the degree-5 Taylor polynomial of e^(f ln 2), vscalefps for 2^n (0 far
@@ -248,12 +253,9 @@ constexpr float kLog2e = 1.44269504088896341f;
 BF16_FN inline __m512 exp2_for_bf16(__m512 t) {
   const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 f = _mm512_sub_ps(t, n);
-  __m512 p = _mm512_set1_ps(1.333355815e-3f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618129108e-3f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550410866e-2f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402265070e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471806e-1f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  __m512 p = _mm512_set1_ps(kExp2Poly[0]);
+#pragma GCC unroll 8
+  for (size_t i = 1; i < std::size(kExp2Poly); ++i) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kExp2Poly[i]));
   return _mm512_scalef_ps(p, n);
 }
 
@@ -285,8 +287,8 @@ BF16_FN float softmax_pairs_avx512(float* s, int n, int npad, float scale, uint3
 // exp2_for_bf16 for one value: std::nearbyint, std::fma and std::ldexp give the vector's bits.
 float exp2_for_bf16_portable(float t) {
   const float n = std::nearbyint(t), f = t - n;
-  float p = 1.333355815e-3f;
-  for (float c : {9.618129108e-3f, 5.550410866e-2f, 2.402265070e-1f, 6.931471806e-1f, 1.0f}) p = std::fma(p, f, c);
+  float p = kExp2Poly[0];
+  for (size_t i = 1; i < std::size(kExp2Poly); ++i) p = std::fma(p, f, kExp2Poly[i]);
   return std::ldexp(p, int(std::clamp(n, -300.0f, 300.0f)));  // 0 (or p) well past either end, as vscalefps
 }
 
