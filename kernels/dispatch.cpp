@@ -245,12 +245,10 @@ void gemm_then_gelu(const Gemm& g, bool parallel) {
   plain.gelu = false;
   gemm(plain, parallel);
   const auto gelu_row = [&](int m) { active_kernels().gelu_tanh(g.y + int64_t(m) * g.ldy, g.N); };
-  if (!parallel) {
-    for (int m = 0; m < g.M; ++m) gelu_row(m);
-  } else if (g.ldy == g.N) {
-    gelu_tanh(g.y, int64_t(g.M) * g.N);
-  } else {
+  if (parallel) {
     for_rows(g.M, g.N, gelu_row);
+  } else {
+    for (int m = 0; m < g.M; ++m) gelu_row(m);
   }
 }
 
