@@ -11,7 +11,7 @@
 //
 // A task takes one kv head of one attention and a block of its query rows, all q heads of
 // the group together (GQA: the cache is read once per group), and walks the keys in blocks
-// of kBlock with an online softmax (running max and sum per row).
+// of kBlock (kFewRowsBlock for decode steps) with an online softmax (running max and sum per row).
 //
 // The two products of a block go through Ops::scores and Ops::accumulate: KvPasses below
 // gives the register kernel's 16 columns at a time (scalar, AVX2); AVX-512 covers 64 keys or
@@ -100,7 +100,14 @@ struct Ahead {
   }
 };
 
-constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys)
+constexpr int kBlock = 256;     // keys per softmax block (a multiple of kKvKeys); the scores' row stride
+// Keys per block for tasks of at most kFewRows rows (a decode step: one query row per sequence,
+// times the group's heads). With so few rows a block's work is short next to its memory time,
+// and blocks of 64 keys (8 KB of K and 8 KB of V at head_dim 64 in f16) keep the stream ahead
+// close to its use. Measured on an AVX-512 Xeon (bench/README.md): a batch-8 step's attention
+// 6-10% faster (batch 4 ~10%, the AVX2 level 2-8%), 4 query rows of a group of 3 4% faster,
+// 8 rows 2%, 16 rows 5% slower, the vision encoder's 96-row tasks 6% slower.
+constexpr int kFewRowsBlock = 64, kFewRows = 12;
 constexpr int kPvKeys = 16;     // keys per P · V sub-block (2 KB of f16 V at head_dim 64)
 constexpr int kTaskRows = 96;   // rows (query x head of the group) per task
 
@@ -168,8 +175,9 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
   // keys do (AVX-512; see KvPasses). Each pass asks at the pace it reads, so the stream does not
   // stop for the softmax or at a switch between K and V. With K and V each prefetched ahead
   // within itself, a batch-8 step's attention took 10-15% longer.
-  for (int j0 = 0; j0 < kv_end; j0 += kBlock) {
-    const int bk = std::min(kBlock, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
+  const int block = R <= kFewRows ? kFewRowsBlock : kBlock;
+  for (int j0 = 0; j0 < kv_end; j0 += block) {
+    const int bk = std::min(block, kv_end - j0), panels = (bk + kKvKeys - 1) / kKvKeys;
     const T* kb = kh + int64_t(j0 / kKvKeys) * hd * kKvKeys;  // this block's keys
     // Keys past n_kv in the last panel are scored but never read back.
     Ops::scores(R, hd, fs.q.data(), kb, panels, fs.s.data(), Ahead(vh + int64_t(j0) * hd, v_end));
@@ -183,7 +191,7 @@ void attend(const KvAttention& a, int g, int i0, int i1) {
       softmax_step<Ops>(srow, n, bk, a.scale, fs.m[size_t(r)], fs.l[size_t(r)], fs.o.data() + int64_t(r) * hd, hd);
     }
     // O += P · V over the bk keys (all stored), kPvKeys keys at a time.
-    const Ahead next_k = j0 + kBlock < kv_end ? Ahead(kb + int64_t(kBlock) * hd, k_end) : Ahead();
+    const Ahead next_k = j0 + block < kv_end ? Ahead(kb + int64_t(block) * hd, k_end) : Ahead();
     for (int s0 = 0; s0 < bk; s0 += kPvKeys) {
       const int n = std::min(kPvKeys, bk - s0);
       Ops::accumulate(R, n, fs.s.data() + s0, vh + int64_t(j0 + s0) * hd, hd, fs.o.data(),
