@@ -428,8 +428,10 @@ TEST(Kernels, KvAttentionMatchesNaive) {
   IsaGuard guard;
   std::mt19937 rng(4);
   struct Case { int nq, past, heads, kvh, hd; };
+  // Decode tasks of up to 12 rows walk the keys in 64-key blocks, larger ones in 256-key blocks:
+  // {4, 500, 9, 3, 64} is 12 rows over 504 keys (a partial last block), {5, ...} 15 rows.
   const Case cases[] = {{1, 0, 4, 2, 16}, {1, 39, 9, 3, 64}, {7, 300, 9, 3, 64}, {130, 0, 9, 3, 64},
-                        {40, 17, 4, 4, 32}, {3, 600, 2, 1, 16}};
+                        {40, 17, 4, 4, 32}, {3, 600, 2, 1, 16}, {4, 500, 9, 3, 64}, {5, 500, 9, 3, 64}};
   for (Isa isa : levels()) {
     set_isa(isa);
     for (const Case& c : cases) {
