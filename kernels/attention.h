@@ -44,7 +44,8 @@ inline float softmax_step(float* s, int n, int bk, float scale, float& m, float&
   } else {
     for (int j = 0; j < n; ++j) mx = std::max(mx, s[j] * scale);
   }
-  const float alpha = std::exp(m - mx);  // exp(-inf) = 0 on the first block
+  // exp(-inf) = 0 on the first block; an unchanged max (most blocks of a long row) needs no exp.
+  const float alpha = mx == m ? 1.0f : std::exp(m - mx);
   float sum = 0.0f;
   if constexpr (Ops::kVec) {
     sum = Ops::exp_scaled(s, n, scale, mx);

@@ -693,8 +693,13 @@ AVX2_FN float max_avx2(const float* s, int n) {
 }
 
 AVX2_FN float exp_scaled_avx2(float* s, int n, float scale, float mx) {
+  alignas(32) const float zero[8] = {};
+  return exp_scaled_avx2_from(s, n, scale, mx, zero);
+}
+
+AVX2_FN float exp_scaled_avx2_from(float* s, int n, float scale, float mx, const float* sums) {
   const __m256 sc = _mm256_set1_ps(scale), m = _mm256_set1_ps(mx);
-  __m256 sum8 = _mm256_setzero_ps();
+  __m256 sum8 = _mm256_loadu_ps(sums);
   int i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256 e = exp_avx2(_mm256_fmsub_ps(_mm256_loadu_ps(s + i), sc, m));

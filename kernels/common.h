@@ -69,6 +69,10 @@ void silu_mul_avx2(float* gate, const float* up, int64_t n);
 // attention's softmax step, shared by the AVX-512 level).
 float max_avx2(const float* s, int n);
 float exp_scaled_avx2(float* s, int n, float scale, float mx);
+// exp_scaled_avx2 on s[0..n) continuing 8-lane sums `sum8` (lane j: the values at 8c + j so far,
+// added chunk by chunk), so that a wider kernel can run the whole 8-value chunks and leave
+// the rest here with the sums in the same order.
+float exp_scaled_avx2_from(float* s, int n, float scale, float mx, const float* sum8);
 // The softmax part of the attention's Ops (kernels/attention.h) at the AVX2 and AVX-512 levels.
 struct Avx2Softmax {
   static constexpr bool kVec = true;
