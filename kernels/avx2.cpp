@@ -774,6 +774,12 @@ F16_FN void f32_to_f16_row_f16c(const float* x, int n, uint16_t* out) {
   for (; i < n; ++i) out[i] = f32_to_f16(x[i]);
 }
 
+struct Avx2Softmax {
+  static constexpr bool kVec = true;
+  static float max(const float* s, int n) { return max_avx2(s, n); }
+  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
+};
+
 struct Avx2Ops : Avx2Softmax, KvPasses<Avx2Ops> {
   template <class T>
   static void micro(int mr, int kc, const float* const* xr, const T* b, int64_t ldb, float* c, int64_t ldc,

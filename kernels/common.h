@@ -65,20 +65,15 @@ void gemm_large_avx512(const Gemm& g, bool parallel);
 // The AVX2 element-wise ops (the AVX-512 level's run them on what is left past its 16-lane blocks).
 void gelu_avx2(float* x, int64_t n);
 void silu_mul_avx2(float* gate, const float* up, int64_t n);
-// The vector max of s[0..n) and s[i] = exp(s[i] * scale - mx) returning their sum (the
-// attention's softmax step, shared by the AVX-512 level).
+// The attention's softmax step at the AVX2 level (Ops::max and Ops::exp_scaled of
+// kernels/attention.h): the vector max of s[0..n), and s[i] = exp(s[i] * scale - mx)
+// returning their sum.
 float max_avx2(const float* s, int n);
 float exp_scaled_avx2(float* s, int n, float scale, float mx);
-// exp_scaled_avx2 on s[0..n) continuing 8-lane sums `sum8` (lane j: the values at 8c + j so far,
-// added chunk by chunk), so that a wider kernel can run the whole 8-value chunks and leave
-// the rest here with the sums in the same order.
+// exp_scaled_avx2 continuing 8-lane sums `sum8` (lane j: the values at 8c + j so far, added
+// chunk by chunk): the AVX-512 level's 16-lane step leaves its last values here, so that both
+// levels add in the same order.
 float exp_scaled_avx2_from(float* s, int n, float scale, float mx, const float* sum8);
-// The softmax part of the attention's Ops (kernels/attention.h) at the AVX2 and AVX-512 levels.
-struct Avx2Softmax {
-  static constexpr bool kVec = true;
-  static float max(const float* s, int n) { return max_avx2(s, n); }
-  static float exp_scaled(float* s, int n, float scale, float mx) { return exp_scaled_avx2(s, n, scale, mx); }
-};
 // XType::BF16 rows (at most kSmallM) against bf16 panels through vdpbf16ps (avx512_bf16.cpp,
 // for has_avx512_bf16() only): x's rows as bf16 pairs, row r's pair kp at xp[r * ((K + 1) / 2)
 // + kp] (made once per product), then columns [n0, n1) (n0 on a panel boundary) from them.
