@@ -114,14 +114,14 @@ struct BatchDecode {
   Stage stage;
   double flops = 0, bytes = 0;  // over the steps run; bytes: decoder weights + the K/V read
   std::vector<int32_t> ids, slots;
-  std::vector<float> embeds;
+  std::vector<float> embeds, logprobs;
   kernels::aligned_vector<float> logits;  // line-aligned as the engine's (the head may stream its rows)
 
   BatchDecode(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int b, int context,
               const std::vector<int32_t>& seed_tokens)
       : B(b), ctx(context), ids(static_cast<size_t>(b)), slots(ids.size()) {
     const TextConfig& t = dec.config().text;
-    embeds.resize(size_t(B) * t.hidden), logits.resize(size_t(B) * t.vocab);
+    embeds.resize(size_t(B) * t.hidden), logits.resize(size_t(B) * t.vocab), logprobs.resize(size_t(B));
     for (int s = 0; s < B; ++s) slots[s] = s, ids[s] = seed_tokens[size_t(s) % seed_tokens.size()];
     set_len(cache, ctx);
     step(dec, ws, cache);  // warm-up: grows the workspace to B rows
@@ -133,7 +133,7 @@ struct BatchDecode {
     const int V = dec.config().text.vocab;
     dec.embed_ids(ids.data(), B, embeds.data());
     dec.forward(ws, cache, embeds.data(), slots.data(), B, slots.data(), B, logits.data());
-    for (int s = 0; s < B; ++s) ids[s] = argmax(logits.data() + size_t(s) * V, V);
+    kernels::greedy_rows(logits.data(), B, V, ids.data(), logprobs.data());  // as BatchDecoder does
   }
   void run(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int steps) {
     FlopModel fm(dec.config());

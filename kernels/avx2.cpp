@@ -711,6 +711,20 @@ AVX2_FN float exp_scaled_avx2_from(float* s, int n, float scale, float mx, const
   return sum;
 }
 
+// Shared with the AVX-512 level (its tail). Two chains of sums: a vocabulary's 100k exps are not held up by the adds.
+AVX2_FN float sum_exp_avx2(const float* x, int n, float mx) {
+  const __m256 m = _mm256_set1_ps(mx);
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_add_ps(s0, exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), m)));
+    s1 = _mm256_add_ps(s1, exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m)));
+  }
+  float sum = hsum256(_mm256_add_ps(s0, s1));
+  for (; i < n; ++i) sum += std::exp(x[i] - mx);
+  return sum;
+}
+
 namespace {
 
 AVX2_FN void softmax_avx2(float* x, int n) {
@@ -811,6 +825,7 @@ KernelTable avx2_kernels() {
   t.silu_mul = silu_mul_avx2;
   t.softmax = softmax_avx2;
   t.argmax = argmax_avx2;
+  t.sum_exp = sum_exp_avx2;
   t.gemm_i8 = gemm_i8_avx2;
   return t;
 }

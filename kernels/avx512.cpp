@@ -433,6 +433,18 @@ AVX512_FN void silu_mul_avx512(float* gate, const float* up, int64_t n) {
   silu_mul_avx2(gate + i, up + i, n - i);
 }
 
+// sum_exp_avx2 16 lanes at a time (the order of the sums differs: it is not held to AVX2's).
+AVX512_FN float sum_exp_avx512(const float* x, int n, float mx) {
+  const __m512 m = _mm512_set1_ps(mx);
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_add_ps(s0, exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i), m)));
+    s1 = _mm512_add_ps(s1, exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), m)));
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) + sum_exp_avx2(x + i, n - i, mx);
+}
+
 void attend_f16_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, uint16_t>(a, g, i0, i1); }
 void attend_f32_avx512(const KvAttention& a, int g, int i0, int i1) { attend<Avx512Ops, float>(a, g, i0, i1); }
 
@@ -450,6 +462,7 @@ KernelTable avx512_kernels(bool int8_act) {
   t.attend_f32 = attend_f32_avx512;
   t.gelu_tanh = gelu_avx512;
   t.silu_mul = silu_mul_avx512;
+  t.sum_exp = sum_exp_avx512;
   if (cpu_has_vnni()) t.gemm_i8 = gemm_i8_vnni;  // else AVX2's
   return t;
 }

@@ -42,6 +42,7 @@ struct KernelTable {
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
   void (*softmax)(float* x, int n) = nullptr;
   int (*argmax)(const float* x, int n) = nullptr;  // n >= 1
+  float (*sum_exp)(const float* x, int n, float m) = nullptr;  // sum of exp(x[i] - m)
   // XType::I8 products (any M; int8_gemm.h).
   void (*gemm_i8)(const Gemm& g, bool parallel) = nullptr;
 };
@@ -65,6 +66,7 @@ void gemm_large_avx512(const Gemm& g, bool parallel);
 // The AVX2 element-wise ops (the AVX-512 level's run them on what is left past its 16-lane blocks).
 void gelu_avx2(float* x, int64_t n);
 void silu_mul_avx2(float* gate, const float* up, int64_t n);
+float sum_exp_avx2(const float* x, int n, float mx);
 // The attention's softmax step at the AVX2 level (Ops::max and Ops::exp_scaled of
 // kernels/attention.h): the vector max of s[0..n), and s[i] = exp(s[i] * scale - mx)
 // returning their sum.

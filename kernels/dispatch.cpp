@@ -392,6 +392,22 @@ void gemm_group(const Gemm* list, int n, bool parallel) {
   for (int i0 = 0; i0 < n; i0 += kGroupMost) run_small_m(list + i0, std::min(n - i0, kGroupMost), parallel);
 }
 
+namespace {
+
+// Kv head g's new rows of `a` (KvAttention::new_k) into the cache.
+void store_new_rows(const KvAttention& a, int g) {
+  const int64_t at = int64_t(g) * a.kv_stride * (a.type == KvType::F32 ? 4 : 2), col = int64_t(g) * a.head_dim;
+  // k and v are the caller's writable cache (KvAttention::new_k says so).
+  char* kh = static_cast<char*>(const_cast<void*>(a.k)) + at;
+  char* vh = static_cast<char*>(const_cast<void*>(a.v)) + at;
+  kv_store_head(a.type, a.head_dim, a.q_pos0, a.n_q, a.new_k + col, a.new_v + col, a.ld_new, kh, vh);
+}
+
+// Whether each kv head of `a` is one task, which then writes the head's new rows itself.
+bool one_task_per_head(const KvAttention& a) { return tasks_of(a) == a.kv_heads; }
+
+}  // namespace
+
 void kv_attention(const KvAttention* list, int n, bool parallel) {
   int total = 0;
   for (int i = 0; i < n; ++i) {
@@ -399,8 +415,14 @@ void kv_attention(const KvAttention* list, int n, bool parallel) {
     if (a.heads <= 0 || a.kv_heads <= 0 || a.heads % a.kv_heads || a.head_dim % 16)
       throw std::invalid_argument("kv_attention: heads must be a multiple of kv_heads, head_dim of 16");
     if (a.causal && a.n_kv != a.q_pos0 + a.n_q) throw std::invalid_argument("kv_attention: n_kv must be q_pos0 + n_q");
+    if (a.new_k && (!a.causal || !a.new_v || a.ld_new < a.kv_heads * a.head_dim))
+      throw std::invalid_argument("kv_attention: new K/V rows need a causal attention, both K and V and a row stride");
     total += tasks_of(a);
   }
+  // A head split over several tasks (a prompt's rows) has all its rows stored before any task reads.
+  for (int i = 0; i < n; ++i)
+    if (list[i].new_k && !one_task_per_head(list[i]))
+      for (int g = 0; g < list[i].kv_heads; ++g) store_new_rows(list[i], g);
   const KernelTable& t = active_kernels();
   // Task u: the attention it falls in, then kv head u % kv_heads of query block u / kv_heads.
   auto run = [&](int u) {
@@ -409,6 +431,7 @@ void kv_attention(const KvAttention* list, int n, bool parallel) {
     const KvAttention& a = list[i];
     const int rows = rows_per_task(a), g = u % a.kv_heads, b = u / a.kv_heads;
     const int i0 = b * rows, i1 = std::min(a.n_q, (b + 1) * rows);
+    if (a.new_k && one_task_per_head(a)) store_new_rows(a, g);
     if (a.type == KvType::F32) t.attend_f32(a, g, i0, i1);
     else t.attend_f16(a, g, i0, i1);
   };

@@ -228,9 +228,22 @@ struct KvAttention {
   int64_t ldo = 0;
   float scale = 1.0f;
   bool causal = true;
+  // Optional, causal only: the queries' own K and V (f32 rows [n_q][ld_new], kv head g at
+  // column g * head_dim), written at positions q_pos0 .. q_pos0 + n_q - 1 before they are read.
+  // Each kv head's rows are written by a task of that head, so a decode step's cache writes
+  // run on every thread and leave their lines warm for the reads. k and v must then point to
+  // writable memory (a KV cache).
+  const float* new_k = nullptr;
+  const float* new_v = nullptr;
+  int64_t ld_new = 0;
 };
 // Runs n independent attentions (e.g. one per sequence of a batch) as one parallel loop.
 void kv_attention(const KvAttention* a, int n, bool parallel = true);
+
+// Writes n rows of one kv head's K and V (f32, row i at k + i * ld and v + i * ld) at positions
+// pos .. pos + n - 1 of that head's region (kh, vh) in the layout above, as `type`.
+void kv_store_head(KvType type, int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, void* kh,
+                   void* vh);
 
 // K and V rows ([n][ld], head h at column h * head_dim) into the f32 layout of KvAttention,
 // kv_stride = n rounded up to kKvKeys, times head_dim: kt and vt hold heads * kv_stride floats.
@@ -271,5 +284,9 @@ void rope_table(int n_pos, int head_dim, double theta, float* cs);
 
 // Index of the largest value (first one on ties, like torch.argmax).
 int argmax(const float* x, int n);
+
+// Greedy decoding's choice in each of `rows` rows of logits ([rows][vocab]): the argmax and its
+// natural log-probability under the row's softmax, the rows spread over the threads.
+void greedy_rows(const float* logits, int rows, int vocab, int32_t* tokens, float* logprobs, bool parallel = true);
 
 }  // namespace docling::kernels

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/common.h"
+#include "kernels/parallel.h"
 
 namespace docling::kernels {
 
@@ -38,6 +39,40 @@ void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int
       std::memcpy(vt + h * stride + int64_t(j) * head_dim, v + int64_t(j) * ld + int64_t(h) * head_dim,
                   sizeof(float) * size_t(head_dim));
     }
+}
+
+namespace {
+
+void put_rows(int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, float* kh, float* vh) {
+  for (int i = 0; i < n; ++i) {
+    const int p = pos + i;
+    for (int d = 0; d < head_dim; ++d) kh[kv_key_index(p, d, head_dim)] = k[int64_t(i) * ld + d];
+    std::memcpy(vh + int64_t(p) * head_dim, v + int64_t(i) * ld, sizeof(float) * size_t(head_dim));
+  }
+}
+
+void put_rows(int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, uint16_t* kh, uint16_t* vh) {
+  constexpr int kChunk = 64;  // K converted a chunk at a time, then scattered into its block
+  uint16_t tmp[kChunk];
+  for (int i = 0; i < n; ++i) {
+    const int p = pos + i;
+    for (int d0 = 0; d0 < head_dim; d0 += kChunk) {
+      const int m = std::min(kChunk, head_dim - d0);
+      f32_to_f16_row(k + int64_t(i) * ld + d0, m, tmp);
+      for (int d = 0; d < m; ++d) kh[kv_key_index(p, d0 + d, head_dim)] = tmp[d];
+    }
+    f32_to_f16_row(v + int64_t(i) * ld, head_dim, vh + int64_t(p) * head_dim);
+  }
+}
+
+}  // namespace
+
+void kv_store_head(KvType type, int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, void* kh,
+                   void* vh) {
+  if (type == KvType::F32)
+    put_rows(head_dim, pos, n, k, v, ld, static_cast<float*>(kh), static_cast<float*>(vh));
+  else
+    put_rows(head_dim, pos, n, k, v, ld, static_cast<uint16_t*>(kh), static_cast<uint16_t*>(vh));
 }
 
 namespace {
@@ -115,5 +150,16 @@ void rope(float* x, int rows, int64_t ld, int heads, int head_dim, const int32_t
 }
 
 int argmax(const float* x, int n) { return n <= 1 ? 0 : detail::active_kernels().argmax(x, n); }
+
+void greedy_rows(const float* logits, int rows, int vocab, int32_t* tokens, float* logprobs, bool parallel) {
+  const detail::KernelTable& t = detail::active_kernels();
+  run_tasks(rows, parallel, [&](int r) {
+    const float* x = logits + int64_t(r) * vocab;
+    const int best = argmax(x, vocab);
+    // log(exp(x[best] - max) / sum) with x[best] the max: no copy of the row, one pass of exps.
+    tokens[r] = best;
+    logprobs[r] = -std::log(t.sum_exp(x, vocab, x[best]));
+  });
+}
 
 }  // namespace docling::kernels

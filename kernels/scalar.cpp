@@ -119,6 +119,12 @@ int argmax_scalar(const float* x, int n) {
   return best;
 }
 
+float sum_exp_scalar(const float* x, int n, float m) {
+  double sum = 0.0;  // one chain over a whole vocabulary: f32 would lose 1e-4 of it
+  for (int i = 0; i < n; ++i) sum += std::exp(x[i] - m);
+  return float(sum);
+}
+
 }  // namespace
 
 KernelTable scalar_kernels() {
@@ -136,6 +142,7 @@ KernelTable scalar_kernels() {
   t.silu_mul = silu_mul_scalar;
   t.softmax = softmax_scalar;
   t.argmax = argmax_scalar;
+  t.sum_exp = sum_exp_scalar;
   t.gemm_i8 = gemm_i8_scalar;
   return t;
 }

@@ -469,6 +469,59 @@ TEST(Kernels, KvAttentionMatchesNaive) {
   }
 }
 
+// An attention given its queries' own K/V rows (KvAttention::new_k) writes them into the cache
+// and gives what storing them first (kv_store_head), then attending, gives: bit for bit, for a
+// decode step (one task per kv head, which writes its own rows) and a prompt (a head's rows
+// over several tasks, written before any reads), f16 and f32 caches.
+TEST(Kernels, KvAttentionStoresItsNewRows) {
+  IsaGuard guard;
+  std::mt19937 rng(9);
+  struct Case { int nq, past; };
+  const Case cases[] = {{1, 0}, {1, 77}, {2, 31}, {200, 0}, {100, 45}};
+  const int heads = 9, kvh = 3, hd = 64, kvd = kvh * hd, qd = heads * hd;
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (KvType type : {KvType::F16, KvType::F32})
+      for (const Case& c : cases) {
+        const int nkv = c.past + c.nq;
+        const int64_t stride = int64_t((nkv + kKvKeys - 1) / kKvKeys * kKvKeys) * hd;
+        const size_t bytes = size_t(stride) * kvh * (type == KvType::F32 ? 4 : 2);
+        auto past_k = randn(size_t(std::max(c.past, 1)) * kvd, rng), past_v = randn(past_k.size(), rng);
+        auto new_k = randn(size_t(c.nq) * kvd, rng), new_v = randn(new_k.size(), rng);
+        auto q = randn(size_t(c.nq) * qd, rng);
+        std::vector<char> k1(bytes), v1(bytes);
+        for (int g = 0; g < kvh; ++g)  // the same past in both caches
+          kv_store_head(type, hd, 0, c.past, past_k.data() + g * hd, past_v.data() + g * hd, kvd,
+                        k1.data() + g * (bytes / kvh), v1.data() + g * (bytes / kvh));
+        std::vector<char> k2 = k1, v2 = v1;
+        KvAttention a;
+        a.n_q = c.nq; a.n_kv = nkv; a.q_pos0 = c.past; a.heads = heads; a.kv_heads = kvh; a.head_dim = hd;
+        a.q = q.data(); a.ldq = qd; a.type = type; a.kv_stride = stride; a.scale = 0.125f; a.ldo = qd;
+        std::vector<float> o1(size_t(c.nq) * qd), o2(o1.size());
+        for (int g = 0; g < kvh; ++g)
+          kv_store_head(type, hd, c.past, c.nq, new_k.data() + g * hd, new_v.data() + g * hd, kvd,
+                        k1.data() + g * (bytes / kvh), v1.data() + g * (bytes / kvh));
+        a.k = k1.data(); a.v = v1.data(); a.out = o1.data();
+        kv_attention(&a, 1);
+        a.k = k2.data(); a.v = v2.data(); a.out = o2.data();
+        a.new_k = new_k.data(); a.new_v = new_v.data(); a.ld_new = kvd;
+        kv_attention(&a, 1);
+        const std::string what = std::string(isa_name(isa)) + (type == KvType::F32 ? " f32" : " f16") +
+                                 " nq=" + std::to_string(c.nq) + " past=" + std::to_string(c.past);
+        EXPECT_EQ(k1, k2) << what;
+        EXPECT_EQ(v1, v2) << what;
+        EXPECT_EQ(0, std::memcmp(o1.data(), o2.data(), sizeof(float) * o1.size())) << what;
+      }
+  }
+  KvAttention bad;  // new rows of a non-causal attention are refused
+  bad.n_q = 1; bad.n_kv = 1; bad.heads = 1; bad.kv_heads = 1; bad.head_dim = 16; bad.causal = false;
+  std::vector<float> row(16), out(16);
+  std::vector<uint16_t> kc(256), vc(256);
+  bad.q = row.data(); bad.k = kc.data(); bad.v = vc.data(); bad.kv_stride = 256; bad.out = out.data();
+  bad.new_k = row.data(); bad.new_v = row.data(); bad.ld_new = 16;
+  EXPECT_THROW(kv_attention(&bad, 1), std::invalid_argument);
+}
+
 TEST(Kernels, RopeInvFreqBitExactWithTorch) {
   // Bit patterns of torch's CPU inv_freq for head_dim 64, theta 1e5 (idefics3-reference.md §6),
   // read back from the table: cos/sin at position 1 of angle inv_freq[i].
@@ -636,6 +689,45 @@ TEST(Kernels, ArgmaxIsTheFirstLargestAtEveryLevel) {
         if (trial % 7 == 3) x[size_t(n - 1)] = 1e30f;    // the last value wins
         ASSERT_EQ(argmax(x.data(), n), argmax_sequential(x)) << isa_name(isa) << " n=" << n << " trial " << trial;
       }
+  }
+}
+
+// greedy_rows: each row's first largest value and its log-softmax, against double arithmetic,
+// at every level, for rows of logit-like spread, ties and a vocabulary that is not a multiple
+// of the vector width; the same on one thread and on all.
+TEST(Kernels, GreedyRowsGiveTheArgmaxAndItsLogProbability) {
+  IsaGuard guard;
+  std::mt19937 rng(23);
+  for (Isa isa : levels()) {
+    set_isa(isa);
+    for (int vocab : {1, 3, 17, 1000, 100352}) {
+      const int rows = 5;
+      std::vector<float> x(size_t(rows) * vocab);
+      std::normal_distribution<float> nd(0.0f, 4.0f);
+      for (float& v : x) v = nd(rng);
+      x[size_t(vocab) - 1] = 30.0f;  // row 0: the last value is far ahead (log-probability near 0)
+      if (vocab > 2) x[size_t(vocab) + 1] = x[size_t(vocab) + 2] = 25.0f;  // row 1: a tie, the first wins
+      for (int j = 0; j < vocab; ++j) x[size_t(2 * vocab + j)] = 1.0f;    // row 2: flat, log(1 / vocab)
+      std::vector<int32_t> tok(rows), tok1(rows);
+      std::vector<float> lp(rows), lp1(rows);
+      greedy_rows(x.data(), rows, vocab, tok.data(), lp.data());
+      greedy_rows(x.data(), rows, vocab, tok1.data(), lp1.data(), /*parallel=*/false);
+      for (int r = 0; r < rows; ++r) {
+        const float* row = x.data() + int64_t(r) * vocab;
+        const int best = int(std::max_element(row, row + vocab) - row);  // the first largest
+        double sum = 0;
+        for (int j = 0; j < vocab; ++j) sum += std::exp(double(row[j]) - double(row[best]));
+        const std::string what = std::string(isa_name(isa)) + " vocab=" + std::to_string(vocab) + " row " +
+                                 std::to_string(r);
+        EXPECT_EQ(tok[size_t(r)], best) << what;
+        EXPECT_NEAR(lp[size_t(r)], -std::log(sum), 1e-5 * (1 + std::log(sum))) << what;
+        EXPECT_LE(lp[size_t(r)], 0.0f) << what;
+        EXPECT_EQ(tok1[size_t(r)], tok[size_t(r)]) << what;
+        EXPECT_EQ(lp1[size_t(r)], lp[size_t(r)]) << what;
+      }
+      if (vocab > 2) EXPECT_EQ(tok[1], 1) << isa_name(isa);
+      EXPECT_NEAR(lp[2], -std::log(double(vocab)), 1e-4) << isa_name(isa);
+    }
   }
 }
 

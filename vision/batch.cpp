@@ -120,16 +120,16 @@ void BatchDecoder::finish_error(Seq& s, const std::string& what) {
 }
 
 // The body of generate_greedy's loop for one token: same checks, same order.
-bool BatchDecoder::emit(Seq& s, const float* logits) {
+bool BatchDecoder::emit(Seq& s, int r) {
   const ModelConfig& cfg = dec_->config();
   const GenerateOptions& opt = s.req.opt;
   GenerateResult& res = s.res;
   const int V = cfg.text.vocab;
   try {
-    if (opt.on_logits) opt.on_logits(int(res.tokens.size()), logits, V);
-    int32_t tok = argmax(logits, V);
+    if (opt.on_logits) opt.on_logits(int(res.tokens.size()), logits_.data() + int64_t(r) * V, V);
+    const int32_t tok = chosen_[size_t(r)];
     res.tokens.push_back(tok);
-    res.logprobs.push_back(token_logprob(logits, V, tok));
+    res.logprobs.push_back(logprob_[size_t(r)]);
     s.last = tok;
     ++stats_.tokens;
     if (s.req.drafter) s.req.drafter->push(tok);
@@ -241,22 +241,25 @@ bool BatchDecoder::step() {
   dec_->forward(ws_, cache_, embeds_.data(), row_slot_.data(), n, logit_rows_.data(), nl, logits_.data());
   ++stats_.forwards;
   stats_.rows += n;
+  // Every row's greedy token at once, on all threads: a vocabulary-wide pass or two per row is
+  // too much to leave to this thread alone at batch 8. Rows of rejected drafts are done too.
+  chosen_.resize(size_t(nl)), logprob_.resize(size_t(nl));
+  kernels::greedy_rows(logits_.data(), nl, V, chosen_.data(), logprob_.data());
 
   // Emit: a decoding sequence takes its first row's token, then one more row per draft
   // the model agreed with; rows after the first disagreement are dropped from the cache.
   for (auto& p : active_) {
     if (!p || p->logit0 < 0) continue;
     Seq& s = *p;
-    const float* lg = logits_.data() + int64_t(s.logit0) * V;
     ++s.spec.steps;
     if (!s.decoding) {  // prefill finished: the first generated token
       s.decoding = true;
-      emit(s, lg);
+      emit(s, s.logit0);
     } else {
       const int len0 = cache_.len[size_t(s.slot)] - s.nrows;
       int i = 0;
       for (;; ++i) {
-        if (!emit(s, lg + int64_t(i) * V)) break;
+        if (!emit(s, s.logit0 + i)) break;
         if (i + 1 >= s.nrows || s.last != s.drafts[size_t(i)]) break;
       }
       cache_.len[size_t(s.slot)] = len0 + i + 1;

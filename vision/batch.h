@@ -95,7 +95,9 @@ class BatchDecoder {
  private:
   struct Seq;
   void admit();
-  bool emit(Seq& s, const float* logits);  // false once the sequence has finished
+  // Logits row r of this step (its token and log-probability chosen beforehand); false once the
+  // sequence has finished.
+  bool emit(Seq& s, int r);
   void finish(Seq& s);
   void finish_error(Seq& s, const std::string& what);
 
@@ -106,6 +108,8 @@ class BatchDecoder {
   DecoderWorkspace ws_;
   std::vector<float> embeds_;
   kernels::aligned_vector<float> logits_;  // line-aligned rows: the output head may stream them
+  std::vector<int32_t> chosen_;            // per logits row: its argmax
+  std::vector<float> logprob_;             // and that token's log-probability
   std::vector<int32_t> row_slot_, logit_rows_, ids_;
   std::vector<std::unique_ptr<Seq>> active_;  // by slot; null = free
 

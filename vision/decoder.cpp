@@ -24,41 +24,6 @@ KVCache::KVCache(const TextConfig& cfg, int slots_, int capacity_, KvType type_)
   len.assign(size_t(slots), 0);
 }
 
-namespace {
-
-// One kv head's row of K into its transposed block and its row of V, converted to T.
-void put_row(const float* k, const float* v, int hd, int p, float* kh, float* vh) {
-  for (int d = 0; d < hd; ++d) kh[kv_key_index(p, d, hd)] = k[d];
-  std::memcpy(vh + int64_t(p) * hd, v, sizeof(float) * size_t(hd));
-}
-
-void put_row(const float* k, const float* v, int hd, int p, uint16_t* kh, uint16_t* vh) {
-  uint16_t tmp[1024];
-  f32_to_f16_row(k, hd, tmp);
-  for (int d = 0; d < hd; ++d) kh[kv_key_index(p, d, hd)] = tmp[d];
-  f32_to_f16_row(v, hd, vh + int64_t(p) * hd);
-}
-
-template <class T>
-void store_rows(T* kb, T* vb, const KVCache& c, int pos, int n, const float* k_rows, const float* v_rows) {
-  for (int i = 0; i < n; ++i)
-    for (int g = 0; g < c.kv_heads; ++g) {
-      const int64_t src = int64_t(i) * c.kv_dim + int64_t(g) * c.head_dim;
-      put_row(k_rows + src, v_rows + src, c.head_dim, pos + i, kb + g * c.head_stride, vb + g * c.head_stride);
-    }
-}
-
-}  // namespace
-
-void KVCache::store(int slot, int layer, int pos, int n, const float* k_rows, const float* v_rows) {
-  char* kb = k_.get() + offset(slot, layer);
-  char* vb = v_.get() + offset(slot, layer);
-  if (type == KvType::F32)
-    store_rows(reinterpret_cast<float*>(kb), reinterpret_cast<float*>(vb), *this, pos, n, k_rows, v_rows);
-  else
-    store_rows(reinterpret_cast<uint16_t*>(kb), reinterpret_cast<uint16_t*>(vb), *this, pos, n, k_rows, v_rows);
-}
-
 void KVCache::copy_slot(int dst, int src) {
   const int n = len[size_t(src)];
   const size_t head = size_t(head_stride) * element_size(), kn = k_bytes(n), vn = v_bytes(n);
@@ -134,15 +99,16 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
   rope(ws.q.data(), n, qd, c.heads, hd, ws.pos.data(), rope_.data());
   rope(ws.k.data(), n, kvd, c.kv_heads, hd, ws.pos.data(), rope_.data());
   const float scale = float(std::pow(double(hd), -0.5));
-  for (int r = 0; r < ws.nruns; ++r) {  // every sequence's new K/V into the cache, then one attention pass
+  // One attention pass over every sequence; it stores each sequence's new K/V rows first.
+  for (int r = 0; r < ws.nruns; ++r) {
     const int slot = ws.runs[size_t(3 * r)], r0 = ws.runs[size_t(3 * r + 1)], r1 = ws.runs[size_t(3 * r + 2)];
     const int past = cache.len[size_t(slot)];
-    cache.store(slot, l, past, r1 - r0, ws.k.data() + int64_t(r0) * kvd, ws.v.data() + int64_t(r0) * kvd);
     KvAttention& a = ws.att[size_t(r)];
     a.n_q = r1 - r0; a.q_pos0 = past; a.n_kv = past + (r1 - r0);
     a.heads = c.heads; a.kv_heads = c.kv_heads; a.head_dim = hd;
     a.q = ws.q.data() + int64_t(r0) * qd; a.ldq = qd;
     a.type = cache.type; a.k = cache.k_at(slot, l); a.v = cache.v_at(slot, l); a.kv_stride = cache.head_stride;
+    a.new_k = ws.k.data() + int64_t(r0) * kvd; a.new_v = ws.v.data() + int64_t(r0) * kvd; a.ld_new = kvd;
     a.out = ws.attn.data() + int64_t(r0) * qd; a.ldo = qd;
     a.scale = scale;
   }

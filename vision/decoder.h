@@ -37,10 +37,11 @@ struct KVCache {
 
   KVCache() = default;
   KVCache(const TextConfig& cfg, int slots, int capacity, KvType type = KvType::F16);
+  // The region of (slot, layer); the decoder's attention writes new rows there (KvAttention::new_k).
   const void* k_at(int slot, int layer) const { return k_.get() + offset(slot, layer); }
   const void* v_at(int slot, int layer) const { return v_.get() + offset(slot, layer); }
-  // Stores n rows of K and V ([n][kv_dim] each, f32) at positions pos, pos + 1, ...
-  void store(int slot, int layer, int pos, int n, const float* k_rows, const float* v_rows);
+  void* k_at(int slot, int layer) { return k_.get() + offset(slot, layer); }
+  void* v_at(int slot, int layer) { return v_.get() + offset(slot, layer); }
   // Makes slot dst a copy of slot src (its stored tokens and length).
   void copy_slot(int dst, int src);
   // Bytes n tokens take in one kv head's region: K (whole blocks of kKvKeys) and V.

@@ -33,15 +33,6 @@ bool RepetitionDetector::push(int32_t token) {
   return hit;
 }
 
-float token_logprob(const float* logits, int vocab, int32_t token) {
-  // The vectorized softmax on a copy (a scalar exp over 100k logits would cost a good part of
-  // a decode step). The chosen token is the argmax, so its probability is at least 1/vocab.
-  thread_local std::vector<float> p;
-  p.assign(logits, logits + vocab);
-  kernels::softmax(p.data(), vocab);
-  return std::log(std::max(p[size_t(token)], 1e-30f));
-}
-
 const char* stop_reason_name(StopReason r) {
   switch (r) {
     case StopReason::Eos: return "eos";
@@ -79,9 +70,11 @@ GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache
   const int32_t zero = 0;
   for (int step = 0;; ++step) {
     if (opt.on_logits) opt.on_logits(step, logits.data(), V);
-    int32_t tok = argmax(logits.data(), V);
+    int32_t tok = 0;
+    float logprob = 0.0f;
+    kernels::greedy_rows(logits.data(), 1, V, &tok, &logprob, /*parallel=*/false);
     res.tokens.push_back(tok);
-    res.logprobs.push_back(token_logprob(logits.data(), V, tok));
+    res.logprobs.push_back(logprob);
     if (opt.on_token) opt.on_token(tok);
     if (opt.stop_at_eos && tok == cfg.eos_token_id) { res.stop = StopReason::Eos; break; }
     if (std::find(opt.stop_ids.begin(), opt.stop_ids.end(), tok) != opt.stop_ids.end()) {

@@ -66,9 +66,6 @@ struct GenerateResult {
   int prompt_tokens = 0;
 };
 
-// log softmax(logits)[token]: how sure the model was of the token it wrote.
-float token_logprob(const float* logits, int vocab, int32_t token);
-
 // Uses `slot` of `cache` (reset first); the cache must hold prompt + max_new_tokens.
 GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int slot,
                                const int32_t* prompt, int n_prompt, const float* image_features,
