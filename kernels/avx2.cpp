@@ -711,7 +711,8 @@ AVX2_FN float exp_scaled_avx2_from(float* s, int n, float scale, float mx, const
   return sum;
 }
 
-// Shared with the AVX-512 level (its tail). Two chains of sums: a vocabulary's 100k exps are not held up by the adds.
+// Shared with the AVX-512 level (its tail). Two chains of sums, so that a vocabulary's 100k
+// exps are not held up by the adds.
 AVX2_FN float sum_exp_avx2(const float* x, int n, float mx) {
   const __m256 m = _mm256_set1_ps(mx);
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();

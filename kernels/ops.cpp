@@ -1,5 +1,6 @@
 // The kernels with one portable form at every level: layouts (panels, the f32 attention
-// layout), the reference product, the norms, RoPE and argmax.
+// layout, rows into the KV cache), the reference product, the norms, RoPE, argmax and the
+// greedy choice per row.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
