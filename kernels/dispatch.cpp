@@ -396,7 +396,7 @@ namespace {
 
 // Kv head g's new rows of `a` (KvAttention::new_k) into the cache.
 void store_new_rows(const KvAttention& a, int g) {
-  const int64_t at = int64_t(g) * a.kv_stride * (a.type == KvType::F32 ? 4 : 2), col = int64_t(g) * a.head_dim;
+  const int64_t at = int64_t(g) * a.kv_stride * int64_t(kv_element_size(a.type)), col = int64_t(g) * a.head_dim;
   // k and v are the caller's writable cache (KvAttention::new_k says so).
   char* kh = static_cast<char*>(const_cast<void*>(a.k)) + at;
   char* vh = static_cast<char*>(const_cast<void*>(a.v)) + at;

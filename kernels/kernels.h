@@ -13,6 +13,7 @@
 // Nothing here allocates per call except thread-local scratch that grows to its high-water mark.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -216,6 +217,7 @@ inline int64_t kv_key_index(int p, int d, int head_dim) {
   return int64_t(p / kKvKeys) * head_dim * kKvKeys + int64_t(d) * kKvKeys + p % kKvKeys;
 }
 enum class KvType : uint8_t { F16, F32 };
+inline size_t kv_element_size(KvType t) { return t == KvType::F32 ? 4 : 2; }  // bytes
 struct KvAttention {
   int n_q = 0, n_kv = 0, heads = 0, kv_heads = 0, head_dim = 0, q_pos0 = 0;
   const float* q = nullptr;

@@ -31,38 +31,23 @@ void gemm_reference(const Gemm& g) {
     }
 }
 
-void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt) {
-  const int64_t stride = int64_t((n + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
-  for (int h = 0; h < heads; ++h)
-    for (int j = 0; j < n; ++j) {
-      const float* kr = k + int64_t(j) * ld + int64_t(h) * head_dim;
-      for (int d = 0; d < head_dim; ++d) kt[h * stride + kv_key_index(j, d, head_dim)] = kr[d];
-      std::memcpy(vt + h * stride + int64_t(j) * head_dim, v + int64_t(j) * ld + int64_t(h) * head_dim,
-                  sizeof(float) * size_t(head_dim));
-    }
-}
-
 namespace {
 
-void put_rows(int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, float* kh, float* vh) {
-  for (int i = 0; i < n; ++i) {
-    const int p = pos + i;
-    for (int d = 0; d < head_dim; ++d) kh[kv_key_index(p, d, head_dim)] = k[int64_t(i) * ld + d];
-    std::memcpy(vh + int64_t(p) * head_dim, v + int64_t(i) * ld, sizeof(float) * size_t(head_dim));
-  }
-}
+void to_row(const float* x, int n, float* out) { std::memcpy(out, x, sizeof(float) * size_t(n)); }
+void to_row(const float* x, int n, uint16_t* out) { f32_to_f16_row(x, n, out); }
 
-void put_rows(int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, uint16_t* kh, uint16_t* vh) {
+template <class T>
+void put_rows(int head_dim, int pos, int n, const float* k, const float* v, int64_t ld, T* kh, T* vh) {
   constexpr int kChunk = 64;  // K converted a chunk at a time, then scattered into its block
-  uint16_t tmp[kChunk];
+  T tmp[kChunk];
   for (int i = 0; i < n; ++i) {
     const int p = pos + i;
     for (int d0 = 0; d0 < head_dim; d0 += kChunk) {
       const int m = std::min(kChunk, head_dim - d0);
-      f32_to_f16_row(k + int64_t(i) * ld + d0, m, tmp);
+      to_row(k + int64_t(i) * ld + d0, m, tmp);
       for (int d = 0; d < m; ++d) kh[kv_key_index(p, d0 + d, head_dim)] = tmp[d];
     }
-    f32_to_f16_row(v + int64_t(i) * ld, head_dim, vh + int64_t(p) * head_dim);
+    to_row(v + int64_t(i) * ld, head_dim, vh + int64_t(p) * head_dim);
   }
 }
 
@@ -74,6 +59,13 @@ void kv_store_head(KvType type, int head_dim, int pos, int n, const float* k, co
     put_rows(head_dim, pos, n, k, v, ld, static_cast<float*>(kh), static_cast<float*>(vh));
   else
     put_rows(head_dim, pos, n, k, v, ld, static_cast<uint16_t*>(kh), static_cast<uint16_t*>(vh));
+}
+
+void kv_layout(const float* k, const float* v, int n, int64_t ld, int heads, int head_dim, float* kt, float* vt) {
+  const int64_t stride = int64_t((n + kKvKeys - 1) / kKvKeys * kKvKeys) * head_dim;
+  for (int h = 0; h < heads; ++h)
+    kv_store_head(KvType::F32, head_dim, 0, n, k + int64_t(h) * head_dim, v + int64_t(h) * head_dim, ld,
+                  kt + h * stride, vt + h * stride);
 }
 
 namespace {

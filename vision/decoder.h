@@ -40,8 +40,6 @@ struct KVCache {
   // The region of (slot, layer); the decoder's attention writes new rows there (KvAttention::new_k).
   const void* k_at(int slot, int layer) const { return k_.get() + offset(slot, layer); }
   const void* v_at(int slot, int layer) const { return v_.get() + offset(slot, layer); }
-  void* k_at(int slot, int layer) { return k_.get() + offset(slot, layer); }
-  void* v_at(int slot, int layer) { return v_.get() + offset(slot, layer); }
   // Makes slot dst a copy of slot src (its stored tokens and length).
   void copy_slot(int dst, int src);
   // Bytes n tokens take in one kv head's region: K (whole blocks of kKvKeys) and V.
@@ -50,7 +48,7 @@ struct KVCache {
   }
   size_t v_bytes(int n) const { return size_t(n) * size_t(head_dim) * element_size(); }
   void reset(int slot) { len[size_t(slot)] = 0; }
-  size_t element_size() const { return type == KvType::F32 ? 4 : 2; }
+  size_t element_size() const { return kernels::kv_element_size(type); }
 
  private:
   size_t offset(int slot, int layer) const {  // in bytes

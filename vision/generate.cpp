@@ -1,7 +1,6 @@
 #include "vision/generate.h"
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <vector>
 
