@@ -288,4 +288,20 @@ std::vector<std::string> meta_field_order(const Json& meta) {
   return out;
 }
 
+std::optional<std::string> meta_field_text(const std::string& k, const Json& v,
+                                           const std::function<std::string(const TableData&)>& chart) {
+  if (k == "summary" || k == "description") return v.is_object() ? v.value("text", "") : "";
+  if (k == "classification") return humanize(main_class_name(v));
+  if (k == "molecule") return v.is_object() ? v.value("smi", "") : "";
+  if (k == "tabular_chart") {
+    if (!v.is_object() || !v.contains("chart_data")) return std::nullopt;
+    std::string txt = chart(table_data_from_json(v["chart_data"]));
+    if (txt.empty()) return std::nullopt;
+    return txt;
+  }
+  // str(value): falsy values (empty containers and strings) show nothing
+  if ((v.is_object() || v.is_array() || v.is_string()) && v.empty()) return std::nullopt;
+  return py_str(v);
+}
+
 }  // namespace docling

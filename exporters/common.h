@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -65,6 +66,12 @@ std::string main_class_name(const Json& classification);
 // Meta field names in docling-core's model order, then custom fields in JSON order (not
 // docling-cpp's own "docling_cpp__" annotations, which only the JSON carries).
 std::vector<std::string> meta_field_order(const Json& meta);
+// What docling-core's Markdown and HTML exports show of meta field k with value v: the text of
+// a summary or description, a classification's main class, a molecule's SMILES, `chart` of a
+// tabular chart's data, else str(v). nullopt where the field shows nothing: an empty string or
+// container, a chart without data or whose `chart` is empty.
+std::optional<std::string> meta_field_text(const std::string& k, const Json& v,
+                                           const std::function<std::string(const TableData&)>& chart);
 
 // How pydantic prints a hyperlink: URLs with an empty path get "/", paths stay.
 std::string hyperlink_str(const std::string& link);

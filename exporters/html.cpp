@@ -495,24 +495,13 @@ class HtmlSerializer : public ser::DocSerializer {
     for (const std::string& k : meta_field_order(n.meta)) {
       const Json& v = n.meta[k];
       if (v.is_null()) continue;
-      std::string txt;
-      bool markup = false;
-      if (k == "summary" || k == "description") {
-        txt = v.is_object() ? v.value("text", "") : "";
-      } else if (k == "classification") {
-        txt = humanize(main_class_name(v));
-      } else if (k == "molecule") {
-        txt = v.is_object() ? v.value("smi", "") : "";
-      } else if (k == "tabular_chart") {
-        if (!v.is_object() || !v.contains("chart_data")) continue;
-        std::string body = table_body(table_data_from_json(v["chart_data"]));
-        if (body.empty()) continue;
-        txt = "<table>" + body + "</table>";
-        markup = true;
-      } else {
-        if ((v.is_object() || v.is_array() || v.is_string()) && v.empty()) continue;
-        txt = py_str(v);
-      }
+      const std::optional<std::string> shown = meta_field_text(k, v, [this](const TableData& td) {
+        const std::string body = table_body(td);
+        return body.empty() ? body : "<table>" + body + "</table>";
+      });
+      if (!shown) continue;
+      std::string txt = *shown;
+      const bool markup = k == "tabular_chart";
       if (txt.empty()) continue;
       if (!markup) txt = html_escape(txt, false);
       std::string name = html_escape(k, true);

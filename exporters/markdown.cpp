@@ -287,21 +287,10 @@ class MarkdownSerializer : public ser::DocSerializer {
     for (const std::string& k : meta_field_order(n.meta)) {
       const Json& v = n.meta[k];
       if (v.is_null()) continue;
-      std::string txt;
-      if (k == "summary" || k == "description") {
-        txt = v.is_object() ? v.value("text", "") : "";
-      } else if (k == "classification") {
-        txt = humanize(main_class_name(v));
-      } else if (k == "molecule") {
-        txt = v.is_object() ? v.value("smi", "") : "";
-      } else if (k == "tabular_chart") {
-        txt = v.is_object() && v.contains("chart_data") ? py_strip(table_markdown(doc_, table_data_from_json(v["chart_data"]))) : "";
-        if (txt.empty()) continue;
-      } else {
-        // str(value): falsy values (empty containers/strings) print nothing
-        if ((v.is_object() || v.is_array() || v.is_string()) && v.empty()) continue;
-        txt = py_str(v);
-      }
+      const std::optional<std::string> shown = meta_field_text(
+          k, v, [&](const TableData& td) { return py_strip(table_markdown(doc_, td)); });
+      if (!shown) continue;
+      const std::string& txt = *shown;
       if (txt.empty() && !o_.mark_meta) continue;  // falsy entries are dropped upstream
       out.push_back(o_.mark_meta ? "[" + humanize(k, true) + "] " + txt : txt);
     }

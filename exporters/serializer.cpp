@@ -19,7 +19,8 @@ uint64_t DocSerializer::key(const Step& s) {
   return (static_cast<uint64_t>(s.ref.kind) << 32) | static_cast<uint32_t>(s.ref.index + 1);
 }
 
-void DocSerializer::walk(Ref r, std::vector<Ref>& out, bool all_layers, bool traverse_pictures) const {
+void DocSerializer::walk(Ref r, std::vector<Ref>& out, bool all_layers, bool traverse_pictures,
+                         std::vector<int>* depths) const {
   // Iterative pre-order with an explicit stack; depth-limited against cycles.
   struct Frame { Ref ref; int depth; };
   std::vector<Frame> stack{{r, 0}};
@@ -29,7 +30,10 @@ void DocSerializer::walk(Ref r, std::vector<Ref>& out, bool all_layers, bool tra
     const Node* n = doc_.node(f.ref);
     if (!n) continue;
     if (f.depth > kMaxDepth) throw std::runtime_error("document tree too deep or cyclic at " + f.ref.pointer());
-    if (all_layers || (filter_.layers & layer_bit(n->content_layer))) out.push_back(f.ref);
+    if (all_layers || (filter_.layers & layer_bit(n->content_layer))) {
+      out.push_back(f.ref);
+      if (depths) depths->push_back(f.depth);
+    }
     if (f.ref.kind == RefKind::Picture && !traverse_pictures) continue;
     for (size_t i = n->children.size(); i-- > 0;) stack.push_back({n->children[i], f.depth + 1});
   }
@@ -126,36 +130,23 @@ std::string DocSerializer::replace_page_breaks(const std::string& text, const st
 
 std::vector<Step> DocSerializer::iterate(Ref root, bool page_breaks) const {
   // Pre-order of the nodes in the selected layers, with tree depth (for subtrees).
-  struct Entry { Ref ref; int depth; };
-  std::vector<Entry> seq;
-  {
-    struct Frame { Ref ref; int depth; };
-    std::vector<Frame> stack{{root, 0}};
-    while (!stack.empty()) {
-      Frame f = stack.back();
-      stack.pop_back();
-      const Node* n = doc_.node(f.ref);
-      if (!n) continue;
-      if (f.depth > kMaxDepth) throw std::runtime_error("document tree too deep or cyclic at " + f.ref.pointer());
-      if (filter_.layers & layer_bit(n->content_layer)) seq.push_back({f.ref, f.depth});
-      if (f.ref.kind == RefKind::Picture && !filter_.traverse_pictures) continue;
-      for (size_t i = n->children.size(); i-- > 0;) stack.push_back({n->children[i], f.depth + 1});
-    }
-  }
+  std::vector<Ref> seq;
+  std::vector<int> depth;
+  walk(root, seq, false, filter_.traverse_pictures, &depth);
   std::vector<Step> out;
   out.reserve(seq.size() + 8);
   std::unordered_set<uint64_t> scanned;  // list/inline groups already checked for a break
   int prev = -1, pb = 0;
   for (size_t i = 0; i < seq.size(); ++i) {
-    Ref r = seq[i].ref;
+    Ref r = seq[i];
     if (page_breaks) {
       if ((is_list(r) || is_inline(r)) && !scanned.count(key(Step{r}))) {
         // A group starting on a new page gets its break before the group. Upstream
         // does not advance its break counter here, so the break emitted again at the
         // group's first item carries the same id and is skipped as visited.
         scanned.insert(key(Step{r}));
-        for (size_t j = i + 1; j < seq.size() && seq[j].depth > seq[i].depth; ++j) {
-          Ref c = seq[j].ref;
+        for (size_t j = i + 1; j < seq.size() && depth[j] > depth[i]; ++j) {
+          Ref c = seq[j];
           if (is_list(c) || is_inline(c)) scanned.insert(key(Step{c}));
           const DocItem* d = doc_.item(c);
           if (d && !d->prov.empty()) {

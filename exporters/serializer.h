@@ -108,7 +108,10 @@ class DocSerializer {
  private:
   static uint64_t key(const Step& s);
   void compute_excluded();
-  void walk(Ref r, std::vector<Ref>& out, bool with_all_layers, bool traverse_pictures) const;
+  // Pre-order of the tree under r (the selected layers unless with_all_layers); depths, when
+  // given, receives each node's depth below r.
+  void walk(Ref r, std::vector<Ref>& out, bool with_all_layers, bool traverse_pictures,
+            std::vector<int>* depths = nullptr) const;
 
   TableRenderer table_renderer_;
   std::unordered_set<uint64_t> visited_;
