@@ -495,14 +495,13 @@ class HtmlSerializer : public ser::DocSerializer {
     for (const std::string& k : meta_field_order(n.meta)) {
       const Json& v = n.meta[k];
       if (v.is_null()) continue;
-      const std::optional<std::string> shown = meta_field_text(k, v, [this](const TableData& td) {
+      std::optional<std::string> shown = meta_field_text(k, v, [this](const TableData& td) {
         const std::string body = table_body(td);
         return body.empty() ? body : "<table>" + body + "</table>";
       });
-      if (!shown) continue;
-      std::string txt = *shown;
-      const bool markup = k == "tabular_chart";
-      if (txt.empty()) continue;
+      if (!shown || shown->empty()) continue;
+      std::string& txt = *shown;
+      const bool markup = k == "tabular_chart";  // the chart's table is markup already
       if (!markup) txt = html_escape(txt, false);
       std::string name = html_escape(k, true);
       fields += "<div class=\"docling-meta-field\" data-meta-name=\"" + name +

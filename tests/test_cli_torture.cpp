@@ -64,6 +64,26 @@ long dead_pid() {
   return -1;
 }
 
+// CPU seconds (user) of process `pid` and of all its descendants, from /proc.
+double tree_cpu_s(pid_t pid) {
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+  const size_t close = s.rfind(')');
+  if (close == std::string::npos) return 0.0;
+  std::istringstream rest(s.substr(close + 2));
+  std::string field;
+  long utime = 0;
+  for (int i = 3; i <= 14 && rest >> field; ++i)
+    if (i == 14) utime = std::stol(field);
+  double total = double(utime) / double(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t child; children >> child;) total += tree_cpu_s(child);
+  }
+  return total;
+}
+
 }  // namespace
 
 // #1: a link inside the input tree that points outside it names the output by the link,
@@ -316,26 +336,6 @@ TEST(CliTorture, LongFileNamesConvert) {
   EXPECT_EQ(batch.commit().size(), 2u);
   EXPECT_EQ(slurp(out / (name + ".md")), "one");
   EXPECT_FALSE(has_temporary(out));
-}
-
-// CPU seconds (user) of process `pid` and of all its descendants, from /proc.
-static double tree_cpu_s(pid_t pid) {
-  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
-  const size_t close = s.rfind(')');
-  if (close == std::string::npos) return 0.0;
-  std::istringstream rest(s.substr(close + 2));
-  std::string field;
-  long utime = 0;
-  for (int i = 3; i <= 14 && rest >> field; ++i)
-    if (i == 14) utime = std::stol(field);
-  double total = double(utime) / double(sysconf(_SC_CLK_TCK));
-  std::error_code ec;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::ifstream children(task.path() / "children");
-    for (pid_t child; children >> child;) total += tree_cpu_s(child);
-  }
-  return total;
 }
 
 // #18: Ctrl-C while the model is generating pages: exit 130 and no line per unfinished page.
