@@ -27,6 +27,8 @@ inline kernels::KernelSettings env_kernel_settings() {
   s.bf16_dot = bf && std::strcmp(bf, "1") == 0;
   const char* amx = std::getenv("DOCLING_AMX");
   s.amx = !(amx && std::strcmp(amx, "0") == 0);
+  const char* avx_vnni = std::getenv("DOCLING_AVX_VNNI");
+  s.avx_vnni = !(avx_vnni && std::strcmp(avx_vnni, "0") == 0);
   // Either overrides the CPU table's entry.
   const char* ahead = std::getenv("DOCLING_DECODE_PREFETCH");
   const char* stream = std::getenv("DOCLING_DECODE_STREAM");

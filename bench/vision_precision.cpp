@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
 
+#include "bench/bench_env.h"  // env_kernel_settings (the library reads no env)
 #include "bench/forced_pages.h"
 #include "bench/model_probe.h"
 #include "bench/random_checkpoint.h"
@@ -69,6 +70,19 @@ __attribute__((target("avx512f,avx512vnni"))) float dpbusd() {
   __m512i s = a[0];
   for (int i = 1; i < 28; ++i) s = _mm512_add_epi32(s, a[i]);
   return float(_mm512_reduce_add_epi32(s));
+}
+
+// The same on 256 bits (AVX-VNNI, VEX-encoded): 14 chains.
+__attribute__((target("avx2,avxvnni"))) float dpbusd_ymm() {
+  const __m256i x = _mm256_set1_epi8(3), y = _mm256_set1_epi8(-2);
+  __m256i a[14];
+  for (int i = 0; i < 14; ++i) a[i] = _mm256_set1_epi32(i);
+  for (int64_t it = 0; it < kPeakOps / 14; ++it)
+#pragma GCC unroll 14
+    for (int i = 0; i < 14; ++i) asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(a[i]) : "x"(x), "x"(y));
+  __m256i s = a[0];
+  for (int i = 1; i < 14; ++i) s = _mm256_add_epi32(s, a[i]);
+  return float(_mm256_extract_epi32(s, 0));
 }
 
 // GOP/s (2 per multiply-add) of `loop` with `ops_per_instr` on `threads` threads; best of 3.
@@ -151,6 +165,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
+    kernels::configure(env_kernel_settings());  // DOCLING_ISA, DOCLING_AMX, DOCLING_AVX_VNNI, ...
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, size_t(threads));
     const bool random = !fs::exists(fs::path(model_dir) / "model.safetensors") || bench::is_random_checkpoint(model_dir);
     if (random) bench::ensure_random_checkpoint(model_dir, DOCLING_TEST_DATA "/models/granite-docling-258M");
@@ -173,17 +188,19 @@ int main(int argc, char** argv) {
     const double p_fma = probe_peak(threads, {"avx512_fma_f32", "avx2_fma_f32"});
     const bool amx = kernels::has_amx_bf16();
     const double p_bf16 = probe_peak(threads, {amx ? "amx_bf16_tdpbf16ps" : "avx512bf16_vdpbf16ps"});
-    const double p_vnni = kernels::i8_uses_vnni() ? peak(dpbusd, 128, threads) : 0;
-    std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, %s %.0f, vpdpbusd %.0f\n",
+    const bool vnni = kernels::i8_uses_vnni(), avx_vnni = kernels::i8_uses_avx_vnni();
+    const double p_vnni = vnni ? peak(dpbusd, 128, threads) : avx_vnni ? peak(dpbusd_ymm, 64, threads) : 0;
+    std::printf("CPU %s, %d threads, kernels %s; peaks GOP/s: f32 FMA %.0f, %s %.0f, vpdpbusd%s %.0f\n",
                 bench::cpu_model().c_str(), threads, kernels::isa_name(kernels::active_isa()), p_fma,
-                amx ? "AMX tdpbf16ps" : "vdpbf16ps", p_bf16, p_vnni);
+                amx ? "AMX tdpbf16ps" : "vdpbf16ps", p_bf16, avx_vnni ? " ymm" : "", p_vnni);
     // What each precision's products run on here, and that instruction's peak.
     const char* instr[3] = {avx512 ? "f32 FMA zmm" : "f32 FMA ymm",
                             amx ? "AMX tdpbf16ps" : kernels::has_avx512_bf16() ? "vdpbf16ps" : (avx512 ? "f32 FMA zmm" : "f32 FMA ymm"),
-                            kernels::i8_uses_vnni() ? "vpdpbusd" : kernels::active_isa() == kernels::Isa::Scalar
-                                                                       ? "scalar"
-                                                                       : "vpmaddubsw+vpmaddwd ymm"};
-    const double pk[3] = {p_fma, kernels::has_avx512_bf16() ? p_bf16 : p_fma, kernels::i8_uses_vnni() ? p_vnni : p_fma};
+                            vnni       ? "vpdpbusd"
+                            : avx_vnni ? "vpdpbusd ymm"
+                            : kernels::active_isa() == kernels::Isa::Scalar ? "scalar"
+                                                                            : "vpmaddubsw+vpmaddwd ymm"};
+    const double pk[3] = {p_fma, kernels::has_avx512_bf16() ? p_bf16 : p_fma, vnni || avx_vnni ? p_vnni : p_fma};
 
     // --- the page: tiles, cosine per tile ---------------------------------------------------
     const ForcedPage main_page = bench::model_input(pdf, page_no, builder, pcfg);
@@ -274,7 +291,7 @@ int main(int argc, char** argv) {
     R["page"] = main_page.name;
     R["tiles"] = n_tiles;
     R["gflop_per_tile"] = flops / 1e9;
-    R["peaks_gops"] = {{"f32_fma", p_fma}, {amx ? "amx_tdpbf16ps" : "vdpbf16ps", p_bf16}, {"vpdpbusd", p_vnni}};
+    R["peaks_gops"] = {{"f32_fma", p_fma}, {amx ? "amx_tdpbf16ps" : "vdpbf16ps", p_bf16}, {avx_vnni ? "vpdpbusd_ymm" : "vpdpbusd", p_vnni}};
     R["vision_default_precision"] = precision_name(def);
     R["vision_default_reason"] = why;
     ordered_json V;

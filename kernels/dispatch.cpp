@@ -70,7 +70,7 @@ const Tables& tables() {
 // What was asked for; the table in use follows from it and the CPU.
 std::mutex g_mu;  // serializes changes
 std::atomic<Isa> g_isa{Isa::Scalar};
-std::atomic<bool> g_int8_act{false}, g_bf16_dot{false}, g_amx{true};
+std::atomic<bool> g_int8_act{false}, g_bf16_dot{false}, g_amx{true}, g_avx_vnni{true};
 std::atomic<const KernelTable*> g_table{nullptr};
 std::once_flag g_init;
 // The decode parameters, field by field: kernels read them while another thread may (wrongly)
@@ -93,6 +93,7 @@ void apply(const KernelSettings& s) {  // under g_mu
   g_int8_act.store(s.int8_activations);
   g_bf16_dot.store(s.bf16_dot);
   g_amx.store(s.amx);
+  g_avx_vnni.store(s.avx_vnni);
   g_prefetch_rows.store(d.prefetch_rows);
   g_single_pass_rows.store(d.single_pass_rows);
   g_turn_rows.store(d.turn_rows);
@@ -121,6 +122,8 @@ const KernelTable& active_kernels() {
   }
   return *t;
 }
+
+bool avx_vnni_enabled() { return cpu_has_avx_vnni() && (ensure_init(), g_avx_vnni.load(std::memory_order_relaxed)); }
 
 DecodeParams decode_params() {
   ensure_init();
@@ -164,6 +167,7 @@ KernelSettings current_settings() {
   s.int8_activations = g_int8_act.load();
   s.bf16_dot = g_bf16_dot.load();
   s.amx = g_amx.load();
+  s.avx_vnni = g_avx_vnni.load();
   s.decode = detail::decode_params();
   return s;
 }
@@ -213,6 +217,7 @@ void set_amx(bool on) {
 }
 
 bool i8_uses_vnni() { return active_kernels().gemm_i8 == detail::gemm_i8_vnni; }
+bool i8_uses_avx_vnni() { return active_kernels().gemm_i8 == detail::gemm_i8_avx2 && detail::avx_vnni_enabled(); }
 bool bf16_dot() { return has_avx512_bf16() && (ensure_init(), g_bf16_dot.load(std::memory_order_relaxed)); }
 
 void set_bf16_dot(bool on) {

@@ -1,6 +1,7 @@
 // Private to kernels/: the XType::I8 product (see XType in kernels/kernels.h). One driver
 // (int8_gemm.cpp) and, per level, a row quantizer and an MR x NR register kernel
-// (int8_gemm.cpp: portable; int8_avx2.cpp: vpmaddubsw/vpmaddwd; int8_avx512.cpp: vpdpbusd).
+// (int8_gemm.cpp: portable; int8_avx2.cpp: vpmaddubsw/vpmaddwd, or vpdpbusd on 256 bits with
+// AVX-VNNI; int8_avx512.cpp: vpdpbusd).
 //
 // Per call the driver
 //  - quantizes every row of x once (xq, xs as quantize_row_i8): int8, or u8 = xq + 128 for a
@@ -46,6 +47,10 @@ void gemm_i8_scalar(const Gemm& g, bool parallel);  // int8_gemm.cpp
 void gemm_i8_avx2(const Gemm& g, bool parallel);    // int8_avx2.cpp
 void gemm_i8_vnni(const Gemm& g, bool parallel);    // int8_avx512.cpp (AVX512-VNNI)
 bool cpu_has_vnni();                                // int8_avx512.cpp
+bool cpu_has_avx_vnni();                            // int8_avx2.cpp
+// The CPU has AVX-VNNI and KernelSettings::avx_vnni is on (dispatch.cpp): gemm_i8_avx2 then
+// runs its vpdpbusd kernel.
+bool avx_vnni_enabled();
 
 // The row maximum that quantize_row_i8 scales by, and the scales it derives from it: a row
 // of zeros (or non-finite values) gets xs = 0 (or NaN) and q = 0.

@@ -55,6 +55,8 @@ struct KernelSettings {
   bool bf16_dot = false;          // the AVX512-BF16 product path (see gemm_avx512_bf16)
   bool amx = true;                // AMX tiles where present (has_amx_bf16): that path's products, and
                                   // f32 prefill against the decoder's panels
+  bool avx_vnni = true;           // the int8 products at the AVX2 level on AVX-VNNI (vpdpbusd, 256 bits)
+                                  // where present: the same results, faster than vpmaddubsw
   std::optional<DecodeParams> decode;  // unset: decode_params_for_cpu()
 };
 // Applies the settings (the defaults: the CPU's best level, both options off, the table's
@@ -189,6 +191,9 @@ void gemm_reference(const Gemm& g);
 float quantize_row_i8(const float* x, int K, int8_t* xq);
 // Whether the I8 products use vpdpbusd (AVX512-VNNI present and the active level is Avx512).
 bool i8_uses_vnni();
+// Whether they use it on 256 bits instead (AVX-VNNI, KernelSettings::avx_vnni, no AVX512-VNNI
+// kernel in use).
+bool i8_uses_avx_vnni();
 
 // y[M, N] = x[M, K] · W[N, K]^T + bias, W in bf16 (nn.Linear). Contiguous rows.
 inline void linear(const float* x, int M, int K, const uint16_t* w, int N, const float* bias, float* y,

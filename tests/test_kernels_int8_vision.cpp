@@ -18,13 +18,19 @@ using namespace docling::kernels;
 namespace {
 
 struct IsaGuard {
-  Isa saved = active_isa();
-  bool amx = current_settings().amx;
+  KernelSettings saved = current_settings();
+  Isa isa = active_isa();
   ~IsaGuard() {
-    set_isa(saved);
-    set_amx(amx);
+    configure(saved);
+    set_isa(isa);
   }
 };
+
+void set_avx_vnni(bool on) {
+  KernelSettings s = current_settings();
+  s.avx_vnni = on;
+  configure(s);
+}
 
 std::vector<Isa> levels() {
   std::vector<Isa> v;
@@ -102,17 +108,36 @@ TEST(Int8Vision, EveryLevelMatchesScalarBitForBit) {
   for (const Case& c : kCases) {
     set_isa(Isa::Scalar);
     const std::vector<float> want = c.run();
-    for (Isa level : levels()) {
-      set_isa(level);
-      for (bool parallel : {true, false}) {
-        const std::vector<float> got = c.run(parallel);
-        int diff = 0;
-        for (size_t i = 0; i < want.size(); ++i) diff += !(got[i] == want[i]);
-        EXPECT_EQ(diff, 0) << isa_name(level) << " M=" << c.M << " N=" << c.N << " K=" << c.K
-                           << (parallel ? "" : " serial") << (i8_uses_vnni() ? " (vnni)" : "");
+    for (Isa level : levels())
+      for (bool avx_vnni : {true, false}) {  // AVX-VNNI's kernel where the CPU has it, and vpmaddubsw
+        set_avx_vnni(avx_vnni);
+        set_isa(level);
+        for (bool parallel : {true, false}) {
+          const std::vector<float> got = c.run(parallel);
+          int diff = 0;
+          for (size_t i = 0; i < want.size(); ++i) diff += !(got[i] == want[i]);
+          EXPECT_EQ(diff, 0) << isa_name(level) << " M=" << c.M << " N=" << c.N << " K=" << c.K
+                             << (parallel ? "" : " serial") << (i8_uses_vnni() ? " (vnni)" : "")
+                             << (i8_uses_avx_vnni() ? " (avx-vnni)" : "");
+        }
       }
-    }
   }
+}
+
+// Where the CPU has AVX-VNNI, the AVX2 level's int8 products take it unless switched off (the
+// test above then covers both kernels).
+TEST(Int8Vision, AvxVnniKernelInUseWhereTheCpuHasIt) {
+  if (detected_isa() < Isa::Avx2) GTEST_SKIP() << "no AVX2";
+  IsaGuard guard;
+  __builtin_cpu_init();
+  const bool cpu = __builtin_cpu_supports("avxvnni") != 0;
+  set_avx_vnni(true);
+  set_isa(Isa::Avx2);
+  EXPECT_EQ(i8_uses_avx_vnni(), cpu);
+  EXPECT_FALSE(i8_uses_vnni());
+  set_avx_vnni(false);
+  set_isa(Isa::Avx2);
+  EXPECT_FALSE(i8_uses_avx_vnni());
 }
 
 // The portable level against the math it promises: sum of xq * wq, scaled, in double.
