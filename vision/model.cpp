@@ -34,10 +34,10 @@ constexpr CpuClass kCpuClasses[] = {
     {"AMD Zen 4 class (AVX-512, AVX512-BF16, AVX512-VNNI)", true, true, true, false, Precision::BF16,
      "measured: 1.68x f32, 99.7% teacher-forced agreement; int8 2.2x but 96.7%"},
     // 2-core Intel Xeon with AMX (family 6 model 167 under KVM), same checkpoint and page: bf16
-    // (products and attention on AMX tiles) 3.47x f32 with 99.74% teacher-forced agreement over 768
-    // tokens (cosine min 0.999996); int8 (vpdpbusd) 1.97x but 96.7%: outside the budget.
+    // (products and attention on AMX tiles) 4.1-4.4x f32 with 99.74% teacher-forced agreement over
+    // 768 tokens (cosine min 0.999996); int8 (vpdpbusd) 2.1x but 96.7%: outside the budget.
     {"Intel AMX class (AVX512-BF16, AMX-BF16)", false, true, true, true, Precision::BF16,
-     "measured: 3.5x f32 on AMX tiles, 99.7% teacher-forced agreement; int8 2.0x but 96.7%"},
+     "measured: 4.1-4.4x f32 on AMX tiles, 99.7% teacher-forced agreement; int8 2.1x but 96.7%"},
     // Intel with AVX512-BF16 and no AMX tiles (or AMX switched off): vdpbf16ps measured at half the
     // f32 FMA rate on an Emerald Rapids core (bench/README.md); int8 not measured there.
     {"Intel AVX512-BF16 class without AMX", false, true, true, false, Precision::F32,
