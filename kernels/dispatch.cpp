@@ -39,6 +39,14 @@ bool cpu_vnni() {
   return cpu;
 }
 
+bool cpu_avx_vnni() {
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avxvnni") != 0;
+  }();
+  return cpu;
+}
+
 bool cpu_bf16() {
   static const bool cpu = [] {
     __builtin_cpu_init();
@@ -123,7 +131,7 @@ const KernelTable& active_kernels() {
   return *t;
 }
 
-bool avx_vnni_enabled() { return cpu_has_avx_vnni() && (ensure_init(), g_avx_vnni.load(std::memory_order_relaxed)); }
+bool avx_vnni_enabled() { return cpu_avx_vnni() && (ensure_init(), g_avx_vnni.load(std::memory_order_relaxed)); }
 
 DecodeParams decode_params() {
   ensure_init();

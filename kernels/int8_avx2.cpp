@@ -134,14 +134,6 @@ AVX_VNNI_FN void micro_avx_vnni(int kcq, const uint8_t* a, const uint32_t* b, co
 
 }  // namespace
 
-bool cpu_has_avx_vnni() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avxvnni") != 0;
-  }();
-  return has;
-}
-
 void gemm_i8_avx2(const Gemm& g, bool parallel) {
   I8Level L;
   L.nr = NR;

@@ -47,7 +47,6 @@ void gemm_i8_scalar(const Gemm& g, bool parallel);  // int8_gemm.cpp
 void gemm_i8_avx2(const Gemm& g, bool parallel);    // int8_avx2.cpp
 void gemm_i8_vnni(const Gemm& g, bool parallel);    // int8_avx512.cpp (AVX512-VNNI)
 bool cpu_has_vnni();                                // int8_avx512.cpp
-bool cpu_has_avx_vnni();                            // int8_avx2.cpp
 // The CPU has AVX-VNNI and KernelSettings::avx_vnni is on (dispatch.cpp): gemm_i8_avx2 then
 // runs its vpdpbusd kernel.
 bool avx_vnni_enabled();

@@ -17,13 +17,9 @@ using namespace docling::kernels;
 
 namespace {
 
-struct IsaGuard {
+struct IsaGuard {  // the settings (level included) as they were
   KernelSettings saved = current_settings();
-  Isa isa = active_isa();
-  ~IsaGuard() {
-    configure(saved);
-    set_isa(isa);
-  }
+  ~IsaGuard() { configure(saved); }
 };
 
 void set_avx_vnni(bool on) {
