@@ -31,14 +31,6 @@ Isa detect() {
   return Isa::Scalar;
 }
 
-bool cpu_vnni() {
-  static const bool cpu = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") != 0;
-  }();
-  return cpu;
-}
-
 bool cpu_avx_vnni() {
   static const bool cpu = [] {
     __builtin_cpu_init();
@@ -89,7 +81,7 @@ std::atomic<int> g_prefetch_rows{DecodeParams{}.prefetch_rows}, g_single_pass_ro
 
 void select_table() {  // under g_mu
   const Isa isa = g_isa.load();
-  const bool act = g_int8_act.load() && cpu_vnni() && isa == Isa::Avx512;
+  const bool act = g_int8_act.load() && detail::cpu_has_vnni() && isa == Isa::Avx512;
   const bool bf = g_bf16_dot.load() && cpu_bf16() && isa == Isa::Avx512;
   g_table.store(&tables().t[int(isa)][act][bf], std::memory_order_release);
 }
@@ -121,6 +113,14 @@ void ensure_init() {
 }  // namespace
 
 namespace detail {
+
+bool cpu_has_vnni() {
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") != 0;
+  }();
+  return cpu;
+}
 
 const KernelTable& active_kernels() {
   const KernelTable* t = g_table.load(std::memory_order_acquire);
@@ -203,7 +203,7 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
-bool has_avx512_vnni() { return cpu_vnni() && active_isa() == Isa::Avx512; }
+bool has_avx512_vnni() { return detail::cpu_has_vnni() && active_isa() == Isa::Avx512; }
 bool int8_activations() { return has_avx512_vnni() && (ensure_init(), g_int8_act.load(std::memory_order_relaxed)); }
 
 void set_int8_activations(bool on) {

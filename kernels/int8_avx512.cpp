@@ -83,14 +83,6 @@ VNNI_FN void micro_vnni(int kcq, const uint8_t* a, const uint32_t* b, const int3
 
 }  // namespace
 
-bool cpu_has_vnni() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") != 0;
-  }();
-  return has;
-}
-
 void gemm_i8_vnni(const Gemm& g, bool parallel) {
   I8Level L;
   L.mr = MR;

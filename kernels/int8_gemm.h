@@ -46,7 +46,7 @@ void gemm_i8_driver(const Gemm& g, bool parallel, const I8Level& level);
 void gemm_i8_scalar(const Gemm& g, bool parallel);  // int8_gemm.cpp
 void gemm_i8_avx2(const Gemm& g, bool parallel);    // int8_avx2.cpp
 void gemm_i8_vnni(const Gemm& g, bool parallel);    // int8_avx512.cpp (AVX512-VNNI)
-bool cpu_has_vnni();                                // int8_avx512.cpp
+bool cpu_has_vnni();                                // dispatch.cpp: AVX512-VNNI present
 // The CPU has AVX-VNNI and KernelSettings::avx_vnni is on (dispatch.cpp): gemm_i8_avx2 then
 // runs its vpdpbusd kernel.
 bool avx_vnni_enabled();
