@@ -62,6 +62,7 @@ inline vision::LoadOptions env_load_options() {
     if (std::strcmp(d, "bf16") != 0) throw std::runtime_error(std::string("DOCLING_DECODE_PRECISION=") + d + ": expected f32 or bf16");
     o.decode = vision::Precision::BF16;
   }
+  if (const char* h = std::getenv("DOCLING_HEAD_SCREEN"); h && std::strcmp(h, "0") == 0) o.screen_head = false;
   return o;
 }
 

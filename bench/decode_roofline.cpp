@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
       }
     }
     const double bw = median(bws);
-    const double wbytes = decoder_weight_bytes(cfg);
+    const double wbytes = decoder_weight_bytes(cfg, dec.screens_head());
 
     ordered_json R;
     R["date"] = utc_now();
@@ -279,6 +279,7 @@ int main(int argc, char** argv) {
     R["loadavg_at_start"] = loadavg();
     R["kernel_isa"] = kernels::isa_name(kernels::active_isa());
     R["decode_precision"] = bf16_decode ? "bf16" : "f32";
+    R["head_screen"] = dec.screens_head();
     R["peak"] = {{"method", best.name}, {"gflops", peak}};
     R["memory_read_gb_per_s"] = bw;  // the median of the rounds'
     R["memory_read_gb_per_s_rounds"] = bws;

@@ -351,7 +351,7 @@ int main(int argc, char** argv) {
       for (BatchDecode& bd : runs) bd.run(dec, ws, cache, steps * (r + 1) / rounds - steps * r / rounds);
     ordered_json dec_tps, dec_json = ordered_json::object();
     double tps1 = 0, tps8 = 0;
-    double wbytes = decoder_weight_bytes(cfg);
+    double wbytes = decoder_weight_bytes(cfg, dec.screens_head());
     // Roofline of a step: the larger of its FLOPs at the peak and its bytes (weights + K/V) at
     // the measured read bandwidth; the fraction is that time over the measured one.
     // The engine's peak memory, read before the bandwidth probe: the probe's buffer is the bench's own.

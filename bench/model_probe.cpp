@@ -228,11 +228,13 @@ double measure_peak(const PeakKernel& k, int threads, int trials, double seconds
 
 
 // Bytes of decoder weights one decode step streams (bf16 matrices + output head).
-double decoder_weight_bytes(const ModelConfig& c) {
+double decoder_weight_bytes(const ModelConfig& c, bool screened_head) {
   const TextConfig& t = c.text;
   double H = t.hidden, qd = double(t.heads) * t.head_dim, kvd = double(t.kv_heads) * t.head_dim;
   double per_layer = H * (qd + 2 * kvd) + qd * H + 3 * H * t.intermediate;
-  return 2.0 * (t.layers * per_layer + double(t.vocab) * H);
+  // The screen: one byte a weight and 12 a column (its scale and two sums).
+  const double head = screened_head ? double(t.vocab) * (H + 12) : 2.0 * double(t.vocab) * H;
+  return 2.0 * t.layers * per_layer + head;
 }
 
 double median(std::vector<double> v) {

@@ -99,13 +99,14 @@ struct FlopModel {
   double decode_step(int ctx) const { return text_linear + attn_per_key * (ctx + 1.0) + lm_head; }
 };
 
-// Bytes of decoder weights one decode step streams (bf16 matrices + output head).
-double decoder_weight_bytes(const ModelConfig& c);
+// Bytes of decoder weights one decode step streams (bf16 matrices + output head; with
+// screened_head the head's int8 screen instead, kernels/head_screen.h).
+double decoder_weight_bytes(const ModelConfig& c, bool screened_head = false);
 // Bytes of K and V one decode step reads per sequence holding `ctx` tokens.
 double kv_bytes_per_step(const ModelConfig& c, int ctx, int bytes_per_value);
 
 // Decoding B sequences at once: slots 0..B-1 each continue from `ctx` prompt tokens already
-// in the cache; one Decoder::forward of B rows per step. Batch sizes are measured in
+// in the cache; one Decoder::forward_greedy of B rows per step (as BatchDecoder's). Batch sizes are measured in
 // interleaved rounds (run() continues where the last round stopped) so that other load on
 // the machine hits all of them alike; slots are shared between batch sizes, which changes
 // the K/V values but not the work (lengths are restored per batch size).
@@ -115,13 +116,12 @@ struct BatchDecode {
   double flops = 0, bytes = 0;  // over the steps run; bytes: decoder weights + the K/V read
   std::vector<int32_t> ids, slots;
   std::vector<float> embeds, logprobs;
-  kernels::aligned_vector<float> logits;  // line-aligned as the engine's (the head may stream its rows)
 
   BatchDecode(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int b, int context,
               const std::vector<int32_t>& seed_tokens)
       : B(b), ctx(context), ids(static_cast<size_t>(b)), slots(ids.size()) {
     const TextConfig& t = dec.config().text;
-    embeds.resize(size_t(B) * t.hidden), logits.resize(size_t(B) * t.vocab), logprobs.resize(size_t(B));
+    embeds.resize(size_t(B) * t.hidden), logprobs.resize(size_t(B));
     for (int s = 0; s < B; ++s) slots[s] = s, ids[s] = seed_tokens[size_t(s) % seed_tokens.size()];
     set_len(cache, ctx);
     step(dec, ws, cache);  // warm-up: grows the workspace to B rows
@@ -132,8 +132,8 @@ struct BatchDecode {
   void step(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache) {
     const int V = dec.config().text.vocab;
     dec.embed_ids(ids.data(), B, embeds.data());
-    dec.forward(ws, cache, embeds.data(), slots.data(), B, slots.data(), B, logits.data());
-    kernels::greedy_rows(logits.data(), B, V, ids.data(), logprobs.data());  // as BatchDecoder does
+    (void)V;
+    dec.forward_greedy(ws, cache, embeds.data(), slots.data(), B, slots.data(), B, ids.data(), logprobs.data());
   }
   void run(const Decoder& dec, DecoderWorkspace& ws, KVCache& cache, int steps) {
     FlopModel fm(dec.config());
@@ -141,7 +141,7 @@ struct BatchDecode {
     stage.start();
     for (int i = 0; i < steps; ++i) step(dec, ws, cache);
     stage.stop();
-    bytes += steps * decoder_weight_bytes(dec.config());
+    bytes += steps * decoder_weight_bytes(dec.config(), dec.screens_head());
     for (int i = 0; i < steps; ++i) {
       flops += B * fm.decode_step(ctx + done + i);
       bytes += B * kv_bytes_per_step(dec.config(), ctx + done + i, int(cache.element_size()));

@@ -72,7 +72,7 @@ std::vector<int> expand_pages(const std::vector<PageSpan>& spans, int page_count
 struct EngineFlags {
   std::string model, weights, kv_cache, isa, threads, batch, max_new_tokens;
   std::string vision_precision, decode_precision, kernel_tuning;
-  bool int8_activations = false, bf16_dot = false, no_amx = false;
+  bool int8_activations = false, bf16_dot = false, no_amx = false, no_head_screen = false;
 };
 // Adds --model, --weights, --kv-cache, --isa, --threads (and, when `convert`, --batch);
 // --max-new-tokens is the command's own.

@@ -190,7 +190,7 @@ std::string settings_text(const Setup& s) {
     << "\nbf16_dot=" << e.bf16_dot << "\npages=" << c.pages << "\npassword=" << !c.password.empty()
     << "\nvision_precision=" << int(e.vision_precision)  // Engine::options() holds the resolved precision
     << (e.decode_precision == docling::DecodePrecision::F32 ? "" : "\ndecode_precision=bf16")  // older ledgers stay valid
-    << (e.amx ? "" : "\namx=0")
+    << (e.amx ? "" : "\namx=0") << (e.screen_head ? "" : "\nhead_screen=0")  // log-probabilities in the JSON
     << "\nmax_new_tokens=" << c.max_new_tokens << "\nforce_backend_text=" << c.force_backend_text
     << "\nrender_direct=" << c.render_direct << "\nloop_guard=" << c.loop_guard << "\npage_images=" << c.page_images
     << "\nmax_input_bytes=" << c.limits.max_input_bytes << "\nmax_side=" << c.limits.max_side

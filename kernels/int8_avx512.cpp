@@ -4,9 +4,11 @@
 // 128 * the block's column sums of B (packed with it), in integers, before the scales.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "kernels/exp_avx512.h"
 #include "kernels/int8_gemm.h"
 
 #define VNNI_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
@@ -91,6 +93,108 @@ void gemm_i8_vnni(const Gemm& g, bool parallel) {
   L.quantize = quantize_vnni;
   L.micro = micro_vnni;
   gemm_i8_driver(g, parallel, L);
+}
+
+}  // namespace docling::kernels::detail
+
+// --- the output head's int8 screen (kernels/head_screen.h) ---
+namespace docling::kernels::detail {
+
+namespace {
+
+constexpr int kThresholdEvery = 16;  // panels between updates of a row's threshold and reference
+
+// Rows [0, R) of the pass over panels [p0, p1), x in P planes.
+template <int R, int P>
+VNNI_FN void screen_rows(ScreenPass& ps, int p0, int p1) {
+  const HeadScreen& s = *ps.screen;
+  const int kq = s.kq;
+  __m512 low[R], sum[R], top[R];  // top: the largest A, to check the sum's reference
+  float thr[R];  // the threshold hits are kept against: `low` as of the last update
+  for (int r = 0; r < R; ++r) {
+    low[r] = _mm512_set1_ps(ps.low[r]);
+    sum[r] = _mm512_setzero_ps();
+    top[r] = _mm512_set1_ps(-__builtin_inff());
+    thr[r] = ps.low[r];
+  }
+  for (int p = p0; p < p1; ++p) {
+    const int8_t* q = s.q.data() + int64_t(p) * kq * 64;
+    __m512i acc[R][P];  // the sums of x's planes
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < P; ++i) acc[r][i] = _mm512_setzero_si512();
+    for (int g = 0; g < kq; ++g) {
+      _mm_prefetch(reinterpret_cast<const char*>(q + int64_t(g) * 64 + 8192), _MM_HINT_T1);
+      const __m512i w = _mm512_load_si512(q + int64_t(g) * 64);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int i = 0; i < P; ++i) {
+          int32_t v;
+          std::memcpy(&v, ps.xq + (int64_t(r) * P + i) * kq * 4 + 4 * g, 4);
+          dpbusd(acc[r][i], _mm512_set1_epi32(v), w);
+        }
+    }
+    const __m512 sc = _mm512_load_ps(s.scale.data() + p * 16);
+    const __m512i corr = _mm512_slli_epi32(_mm512_load_si512(s.sum.data() + p * 16), 7);
+    const __m512 l1q = _mm512_cvtepi32_ps(_mm512_load_si512(s.abs_sum.data() + p * 16));
+    const int valid = std::min(16, s.N - p * 16);
+    const __mmask16 inside = valid >= 16 ? __mmask16(0xffff) : __mmask16((1u << valid) - 1);
+    for (int r = 0; r < R; ++r) {
+      __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][0], corr)), _mm512_set1_ps(ps.t[r]));
+      if constexpr (P == 2)
+        a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][1], corr)), _mm512_set1_ps(ps.t2[r]), a);
+      a = _mm512_mul_ps(a, sc);
+      const float last = P == 2 ? ps.t2[r] : ps.t[r];  // the scale of x's last plane
+      const __m512 b = _mm512_mul_ps(sc, _mm512_fmadd_ps(l1q, _mm512_set1_ps(0.5f * last), _mm512_set1_ps(ps.half_l1[r])));
+      const __m512 up = _mm512_add_ps(a, b);
+      low[r] = _mm512_mask_max_ps(low[r], inside, low[r], _mm512_sub_ps(a, b));
+      top[r] = _mm512_mask_max_ps(top[r], inside, top[r], a);
+      if (!ps.started[r]) {  // the sum's reference: this panel's largest A
+        ps.ref[r] = _mm512_mask_reduce_max_ps(inside, a);
+        ps.started[r] = true;
+      }
+      sum[r] = _mm512_add_ps(sum[r], _mm512_maskz_mov_ps(inside, exp_avx512(_mm512_sub_ps(a, _mm512_set1_ps(ps.ref[r])))));
+      __mmask16 hit = _mm512_mask_cmp_ps_mask(inside, up, _mm512_set1_ps(thr[r]), _CMP_GE_OQ);
+      if (hit) {
+        alignas(64) float av[16], uv[16];
+        _mm512_store_ps(av, a);
+        _mm512_store_ps(uv, up);
+        for (; hit; hit &= hit - 1) {
+          const int j = __builtin_ctz(hit);
+          ps.hits->push_back({r, p * 16 + j, av[j], uv[j]});
+        }
+      }
+    }
+    if ((p - p0) % kThresholdEvery == kThresholdEvery - 1 || p + 1 == p1)
+      for (int r = 0; r < R; ++r) thr[r] = std::max(thr[r], _mm512_reduce_max_ps(low[r]));
+  }
+  for (int r = 0; r < R; ++r) {
+    ps.low[r] = std::max(ps.low[r], _mm512_reduce_max_ps(low[r]));
+    ps.sum[r] += _mm512_reduce_add_ps(sum[r]);
+    // exp clamps at 88.3: a column far above the reference would be summed wrong, so the
+    // sum is given up (the caller then takes the full product).
+    if (_mm512_reduce_max_ps(top[r]) - ps.ref[r] > 80.0f) ps.sum[r] = __builtin_nanf("");
+  }
+}
+
+}  // namespace
+
+template <int P>
+void screen_planes(ScreenPass& ps, int p0, int p1) {
+  switch (ps.rows) {
+    case 1: screen_rows<1, P>(ps, p0, p1); break;
+    case 2: screen_rows<2, P>(ps, p0, p1); break;
+    case 3: screen_rows<3, P>(ps, p0, p1); break;
+    case 4: screen_rows<4, P>(ps, p0, p1); break;
+    case 5: screen_rows<5, P>(ps, p0, p1); break;
+    case 6: screen_rows<6, P>(ps, p0, p1); break;
+    case 7: screen_rows<7, P>(ps, p0, p1); break;
+    default: screen_rows<8, P>(ps, p0, p1); break;
+  }
+}
+
+void screen_panels_vnni(ScreenPass& ps, int p0, int p1) {
+  ps.planes == 2 ? screen_planes<2>(ps, p0, p1) : screen_planes<1>(ps, p0, p1);
 }
 
 }  // namespace docling::kernels::detail

@@ -18,8 +18,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/common.h"
+#include "kernels/head_screen.h"
 
 namespace docling::kernels::detail {
 
@@ -50,6 +52,34 @@ bool cpu_has_vnni();                                // dispatch.cpp: AVX512-VNNI
 // The CPU has AVX-VNNI and KernelSettings::avx_vnni is on (dispatch.cpp): gemm_i8_avx2 then
 // runs its vpdpbusd kernel.
 bool avx_vnni_enabled();
+
+// The output head's int8 screen (kernels/head_screen.h): one level's pass over panels
+// [p0, p1) of the screen for up to kScreenRows rows, x in one or two int8 planes (x ~ t x1, or
+// t x1 + t2 x2). Per row r and column n it forms A = s (t sum(x1 q) [+ t2 sum(x2 q)]) (each sum
+// of u8 = x + 128 less 128 sum(q)) and its bound B = s (t' |q|_1 / 2 + half_l1[r]), t' the last
+// plane's scale; keeps the largest A - B seen (`low`), appends the columns whose A + B reach
+// `low` as it was (a superset of the final candidates) and sums exp(A - ref) for the
+// log-probability.
+constexpr int kScreenRows = 8;
+struct ScreenHit {
+  int32_t row, col;
+  float a, upper;  // A and A + B
+};
+struct ScreenPass {
+  const HeadScreen* screen = nullptr;
+  int rows = 0;               // <= kScreenRows
+  int planes = 1;             // 1 or 2
+  const uint8_t* xq = nullptr;  // [rows][planes][kq * 4] u8 (x1 + 128, then x2 + 128)
+  const float* t = nullptr;      // [rows] the planes' scales
+  const float* t2 = nullptr;
+  const float* half_l1 = nullptr;  // [rows] |x|_1 (1/2 + the rounding margin)
+  // per row, carried across calls: the largest A - B so far (-inf to start), the reference of
+  // the sum (set at the first panel) and sum over the columns seen of exp(A - ref)
+  float low[kScreenRows], ref[kScreenRows], sum[kScreenRows];
+  bool started[kScreenRows];
+  std::vector<ScreenHit>* hits = nullptr;
+};
+void screen_panels_vnni(ScreenPass& pass, int p0, int p1);  // int8_avx512.cpp
 
 // The row maximum that quantize_row_i8 scales by, and the scales it derives from it: a row
 // of zeros (or non-finite values) gets xs = 0 (or NaN) and q = 0.

@@ -191,6 +191,7 @@ Engine::Engine(const EngineOptions& options) {
       lo.kv = options.kv_cache == KvCache::F32 ? vision::KvType::F32 : vision::KvType::F16;
       lo.vision = vp;
       lo.decode = options.decode_precision == DecodePrecision::Bf16 ? vision::Precision::BF16 : vision::Precision::F32;
+      lo.screen_head = options.screen_head;
       impl_->vlm = VlmEngine::load(options.model_dir, lo);
     });
   } catch (const std::bad_alloc&) {

@@ -237,14 +237,23 @@ bool BatchDecoder::step() {
       logit_rows_[size_t(nl++)] = n - 1;
     }
   }
-  if (logits_.size() < size_t(nl) * size_t(V)) logits_.resize(size_t(nl) * size_t(V));
-  dec_->forward(ws_, cache_, embeds_.data(), row_slot_.data(), n, logit_rows_.data(), nl, logits_.data());
-  ++stats_.forwards;
-  stats_.rows += n;
   // Every row's greedy token at once, on all threads: a vocabulary-wide pass or two per row is
   // too much to leave to this thread alone at batch 8. Rows of rejected drafts are done too.
+  // Without a sequence that looks at its logits, through the output head's screen.
   chosen_.resize(size_t(nl)), logprob_.resize(size_t(nl));
-  kernels::greedy_rows(logits_.data(), nl, V, chosen_.data(), logprob_.data());
+  const bool show_logits = std::any_of(active_.begin(), active_.end(), [](const auto& p) {
+    return p && p->logit0 >= 0 && p->req.opt.on_logits;
+  });
+  if (show_logits) {
+    if (logits_.size() < size_t(nl) * size_t(V)) logits_.resize(size_t(nl) * size_t(V));
+    dec_->forward(ws_, cache_, embeds_.data(), row_slot_.data(), n, logit_rows_.data(), nl, logits_.data());
+    kernels::greedy_rows(logits_.data(), nl, V, chosen_.data(), logprob_.data());
+  } else {
+    dec_->forward_greedy(ws_, cache_, embeds_.data(), row_slot_.data(), n, logit_rows_.data(), nl, chosen_.data(),
+                         logprob_.data());
+  }
+  ++stats_.forwards;
+  stats_.rows += n;
 
   // Emit: a decoding sequence takes its first row's token, then one more row per draft
   // the model agreed with; rows after the first disagreement are dropped from the cache.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/head_screen.h"
 #include "kernels/kernels.h"
 
 namespace docling::vision {
@@ -124,7 +125,27 @@ void Decoder::layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const {
 
 void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
                       const int32_t* logit_rows, int n_logits, float* logits, const Tap* tap) const {
-  if (n <= 0) return;
+  if (run(ws, cache, embeds, slots, n, logit_rows, n_logits, tap))
+    linear(ws.sel.data(), n_logits, w_->lm_head, nullptr, logits);
+}
+
+bool Decoder::screens_head() const { return !w_->head_screen.empty() && kernels::head_screen_usable(); }
+
+void Decoder::forward_greedy(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
+                             const int32_t* logit_rows, int n_logits, int32_t* tokens, float* logprobs,
+                             const Tap* tap) const {
+  if (!run(ws, cache, embeds, slots, n, logit_rows, n_logits, tap)) return;
+  const Gemm head = linear_gemm(ws.sel.data(), n_logits, w_->lm_head, nullptr, nullptr);
+  if (kernels::screened_greedy(w_->head_screen, head, tokens, logprobs)) return;
+  const size_t size = size_t(n_logits) * size_t(cfg_->text.vocab);
+  if (ws.logits.size() < size) ws.logits.resize(size);
+  linear(ws.sel.data(), n_logits, w_->lm_head, nullptr, ws.logits.data());
+  kernels::greedy_rows(ws.logits.data(), n_logits, cfg_->text.vocab, tokens, logprobs);
+}
+
+bool Decoder::run(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
+                  const int32_t* logit_rows, int n_logits, const Tap* tap) const {
+  if (n <= 0) return false;
   const TextConfig& c = cfg_->text;
   if (cache.layers != c.layers || cache.kv_heads != c.kv_heads || cache.head_dim != c.head_dim)
     throw std::invalid_argument("decoder: KV cache was made for another model");
@@ -158,7 +179,7 @@ void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds,
   }
   for (int q = 0; q < nruns; ++q)
     cache.len[size_t(ws.runs[size_t(3 * q)])] += ws.runs[size_t(3 * q + 2)] - ws.runs[size_t(3 * q + 1)];
-  if (n_logits == 0 && !(tap && *tap)) return;
+  if (n_logits == 0 && !(tap && *tap)) return false;
   // Final norm only for the rows that need it (all rows when tapped).
   if (tap && *tap) {
     rmsnorm(ws.x.data(), n, H, w_->final_norm.data(), c.rms_norm_eps, ws.xn.data());
@@ -169,7 +190,7 @@ void Decoder::forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds,
     if (r < 0 || r >= n) throw std::invalid_argument("decoder: logit row out of range");
     rmsnorm(ws.x.data() + int64_t(r) * H, 1, H, w_->final_norm.data(), c.rms_norm_eps, ws.sel.data() + int64_t(i) * H);
   }
-  if (n_logits > 0) linear(ws.sel.data(), n_logits, w_->lm_head, nullptr, logits);
+  return n_logits > 0;
 }
 
 }  // namespace docling::vision

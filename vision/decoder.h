@@ -61,6 +61,7 @@ struct KVCache {
 struct DecoderWorkspace {
   int rows = 0;  // capacity in rows
   kernels::aligned_vector<float> x, xn, q, k, v, attn, gate, up, sel;
+  kernels::aligned_vector<float> logits;  // forward_greedy's, where it takes the full product
   std::vector<int32_t> pos;
   std::vector<int32_t> runs;  // [slot, first row, end row] per run of rows of one slot
   std::vector<kernels::KvAttention> att;  // one per run
@@ -75,6 +76,8 @@ class Decoder {
 
   const ModelConfig& config() const { return *cfg_; }
   KvType kv_type() const { return kv_; }
+  // Whether forward_greedy goes through the output head's int8 screen at the active level.
+  bool screens_head() const;
 
   // out[n][hidden] = embedding of ids[i]; rows whose id is the image token take the next
   // row of image_features ([n_image_rows][hidden], in order). Throws if the counts differ.
@@ -87,9 +90,20 @@ class Decoder {
   // [n_logits][vocab] for the rows listed in logit_rows (may be 0). Advances cache.len.
   void forward(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
                const int32_t* logit_rows, int n_logits, float* logits, const Tap* tap = nullptr) const;
+  // forward, then for each logit row its greedy token (the argmax of its logits, first index on
+  // ties) and that token's log-probability, without the logits: through the output head's int8
+  // screen where the weights have one (the same tokens; Weights::head_screen), else the full
+  // product and kernels::greedy_rows.
+  void forward_greedy(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
+                      const int32_t* logit_rows, int n_logits, int32_t* tokens, float* logprobs,
+                      const Tap* tap = nullptr) const;
 
  private:
   void layer(DecoderWorkspace& ws, KVCache& cache, int l, int n) const;
+  // forward up to the final norm of the logit rows (into ws.sel); false when there is no head
+  // to run.
+  bool run(DecoderWorkspace& ws, KVCache& cache, const float* embeds, const int32_t* slots, int n,
+           const int32_t* logit_rows, int n_logits, const Tap* tap) const;
 
   const ModelConfig* cfg_;
   const Weights* w_;

@@ -56,22 +56,31 @@ GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache
   res.tokens.reserve(size_t(std::max(opt.max_new_tokens, 0)));
 
   std::vector<float> embeds(size_t(n_prompt) * H);
-  std::vector<float> logits(static_cast<size_t>(V));
+  std::vector<float> logits(opt.on_logits ? static_cast<size_t>(V) : 0);
   dec.embed(prompt, n_prompt, image_features, n_image_rows, embeds.data());
   std::vector<int32_t> slots(size_t(n_prompt), slot);
   int32_t last = n_prompt - 1;
   if (opt.max_new_tokens <= 0) return res;
   if (n_prompt >= std::min(cache.capacity, cfg.text.max_positions) + 1)
     throw std::runtime_error("generate: prompt of " + std::to_string(n_prompt) + " tokens does not fit the KV cache");
-  dec.forward(ws, cache, embeds.data(), slots.data(), n_prompt, &last, 1, logits.data(), tap);
+  // One forward and the greedy choice for its last row: without logits to show, through the
+  // head's screen (forward_greedy); with them, the full product.
+  int32_t tok = 0;
+  float logprob = 0.0f;
+  auto choose = [&](const int32_t* rows_slots, int rows, const int32_t* logit_row, const Tap* t, int step) {
+    if (!opt.on_logits) {
+      dec.forward_greedy(ws, cache, embeds.data(), rows_slots, rows, logit_row, 1, &tok, &logprob, t);
+      return;
+    }
+    dec.forward(ws, cache, embeds.data(), rows_slots, rows, logit_row, 1, logits.data(), t);
+    opt.on_logits(step, logits.data(), V);
+    kernels::greedy_rows(logits.data(), 1, V, &tok, &logprob, /*parallel=*/false);
+  };
+  choose(slots.data(), n_prompt, &last, tap, 0);
 
   RepetitionDetector guard(opt.loop);
   const int32_t zero = 0;
   for (int step = 0;; ++step) {
-    if (opt.on_logits) opt.on_logits(step, logits.data(), V);
-    int32_t tok = 0;
-    float logprob = 0.0f;
-    kernels::greedy_rows(logits.data(), 1, V, &tok, &logprob, /*parallel=*/false);
     res.tokens.push_back(tok);
     res.logprobs.push_back(logprob);
     if (opt.on_token) opt.on_token(tok);
@@ -95,7 +104,7 @@ GenerateResult generate_greedy(const Decoder& dec, DecoderWorkspace& ws, KVCache
       break;
     }
     dec.embed_ids(&tok, 1, embeds.data());
-    dec.forward(ws, cache, embeds.data(), &slot, 1, &zero, 1, logits.data());
+    choose(&slot, 1, &zero, nullptr, step + 1);
   }
   return res;
 }

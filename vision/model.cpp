@@ -80,7 +80,7 @@ Model Model::load(const std::string& dir, const LoadOptions& opt) { return load(
 Model Model::load(const ModelFiles& files, const LoadOptions& opt) {
   auto impl = std::make_unique<Impl>();
   impl->cfg = load_config(files);
-  impl->w = Weights::load(files.dir(), impl->cfg, opt.weights, opt.int8_group, opt.vision, opt.decode);
+  impl->w = Weights::load(files.dir(), impl->cfg, opt.weights, opt.int8_group, opt.vision, opt.decode, opt.screen_head);
   impl->dec = std::make_unique<Decoder>(impl->cfg, impl->w, opt.kv);
   return Model(std::move(impl));
 }

@@ -38,6 +38,10 @@ struct LoadOptions {
   // rounds their activations to bf16 for vdpbf16ps (AVX512-BF16 CPUs; F32 elsewhere). BF16
   // weights only (int8 weights keep their own path).
   Precision decode = Precision::F32;
+  // Greedy decode steps choose their tokens through an int8 screen of the output head
+  // (kernels/head_screen.h: the same tokens as the full product, read at half its bytes, +58 MB
+  // at granite-docling's size) where the kernels have vpdpbusd; BF16 weights, F32 decode.
+  bool screen_head = true;
 };
 
 // The vision precision for this CPU at the kernels' active level: the fastest precision whose

@@ -141,7 +141,7 @@ const char* precision_name(Precision p) {
 }
 
 Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType type, int group, Precision vision,
-                      Precision decode) {
+                      Precision decode, bool screen_head) {
   Weights w = bind(dir, cfg);
   w.vision = vision;
   if (vision != Precision::F32) {
@@ -158,6 +158,9 @@ Weights Weights::load(const std::string& dir, const ModelConfig& cfg, WeightType
     for (auto& L : w.text_layers)
       for (Mat* m : {&L.q, &L.k, &L.v, &L.o, &L.gate, &L.up, &L.down}) mats.push_back(m);
     mats.push_back(&w.lm_head);
+    // From the BF16 rows, before their pages go back; only where its kernel can run.
+    if (screen_head && decode == Precision::F32 && head_screen_usable())
+      w.head_screen = make_head_screen(w.lm_head.w, w.lm_head.rows, w.lm_head.cols, w.lm_head.cols);
     panelize(w, mats);
     if (decode == Precision::BF16)
       for (Mat* m : mats) m->x = XType::BF16;

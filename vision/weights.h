@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/aligned.h"
+#include "kernels/head_screen.h"
 #include "kernels/kernels.h"
 #include "vision/config.h"
 #include "vision/safetensors.h"
@@ -84,8 +85,11 @@ struct Weights {
   // output channel first, whatever `type` says).
   // decode: BF16 marks the decoder's panel matrices for bf16 activations (XType::BF16: decode
   // steps through vdpbf16ps); BF16 weights only.
+  // screen_head: also an int8 screen of lm_head (kernels/head_screen.h) for greedy decode steps;
+  // BF16 weights with F32 decode only.
   static Weights load(const std::string& dir, const ModelConfig& cfg, WeightType type = WeightType::BF16,
-                      int group = 0, Precision vision = Precision::F32, Precision decode = Precision::F32);
+                      int group = 0, Precision vision = Precision::F32, Precision decode = Precision::F32,
+                      bool screen_head = false);
 
   WeightType type = WeightType::BF16;
   Precision vision = Precision::F32;
@@ -94,6 +98,7 @@ struct Weights {
   std::vector<std::vector<int8_t>> qdata;    // INT8 mode: quantized matrices
   std::vector<std::vector<float>> qscale;    //            and their scales
   kernels::large_vector<uint16_t> panels;  // BF16 mode: panel forms of the decoder's matrices, one after another
+  kernels::HeadScreen head_screen;         // empty unless load(screen_head)
 
  private:
   // Every tensor as the file stores it: matrices as views, small vectors as f32 copies.

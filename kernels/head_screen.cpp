@@ -1,0 +1,248 @@
+// The output head's int8 screen (kernels/head_screen.h): the screen's layout, the pass over
+// it on the threads (the per-level kernel: int8_avx512.cpp), then the candidates' exact logits
+// from the head's own product, restricted to the panels that hold them.
+#include "kernels/head_screen.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "kernels/int8_gemm.h"
+
+namespace docling::kernels {
+
+namespace {
+
+constexpr int kScreenCols = 16;       // columns per panel of the screen
+constexpr int kBlockPanels = 32;      // panels a thread screens for every block of rows (~300 KB: L2)
+constexpr size_t kMostCandidates = 4096;  // per row; past it the screen gains nothing
+constexpr double kOnePlaneMost = 4.0;     // see quantize_rows
+// B's margin for float rounding, relative to |x|_1 max|w|: the exact product adds K terms
+// (or 3K on AMX tiles, x in three bf16 parts), each rounding by 2^-24 of the running sum; 2e-4
+// covers 3K = 3000 terms with room to spare (max|w| = 127 s).
+constexpr float kRoundingMargin = 2e-4f * 127.0f;
+
+}  // namespace
+
+HeadScreen make_head_screen(const uint16_t* w, int N, int K, int64_t ldw) {
+  HeadScreen s;
+  if (N <= 0 || K <= 0) return s;
+  s.N = N, s.K = K, s.kq = (K + 3) / 4, s.panels = (N + kScreenCols - 1) / kScreenCols;
+  const size_t cols = size_t(s.panels) * kScreenCols;
+  s.q.assign(cols * size_t(s.kq) * 4, 0);
+  s.scale.assign(cols, 1.0f);
+  s.sum.assign(cols, 0);
+  s.abs_sum.assign(cols, 0);
+  tbb::parallel_for(0, N, [&](int n) {
+    const uint16_t* row = w + int64_t(n) * ldw;
+    float mx = 0.0f;
+    for (int k = 0; k < K; ++k) mx = std::max(mx, std::fabs(bf16_to_f32(row[k])));
+    float sc = 0.0f, inv = 0.0f;
+    if (!detail::i8_scales(mx, sc, inv)) sc = mx == 0.0f ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+    s.scale[size_t(n)] = sc;
+    int8_t* panel = s.q.data() + size_t(n / kScreenCols) * size_t(s.kq) * 64;
+    int32_t sum = 0, abs_sum = 0;
+    for (int k = 0; k < K; ++k) {
+      const int8_t q = detail::i8_round(bf16_to_f32(row[k]), inv);
+      panel[(k / 4) * 64 + (n % kScreenCols) * 4 + k % 4] = q;
+      sum += q, abs_sum += q < 0 ? -q : q;
+    }
+    s.sum[size_t(n)] = sum, s.abs_sum[size_t(n)] = abs_sum;
+  });
+  double total = 0.0;
+  for (int n = 0; n < N; ++n) total += s.abs_sum[size_t(n)];
+  s.mean_abs_q = total / (double(N) * K);
+  return s;
+}
+
+bool head_screen_usable() { return has_avx512_vnni(); }
+
+namespace {
+
+// The rows of x as int8 planes for vpdpbusd: x1 = round(x / t), and where one plane would
+// leave x's rounding the larger part of B, also x2 = round((x - t x1) / t2) with t2 = t / 254
+// (so |x2| <= 127); each as u8 = v + 128. Two planes leave x off by t / 508 at most, so B is
+// the weights' rounding almost alone: a row with an outlier (a large t) screens as well as
+// any; one plane halves the pass's work. Returns the planes (1 or 2), or 0 for a row with a
+// non-finite value.
+int quantize_rows(const Gemm& g, const HeadScreen& s, std::vector<uint8_t>& xq, std::vector<float>& t,
+                  std::vector<float>& t2, std::vector<float>& half_l1) {
+  const int kq = s.kq;
+  t.assign(size_t(g.M), 0.0f);
+  t2.assign(size_t(g.M), 0.0f);
+  half_l1.assign(size_t(g.M), 0.0f);
+  std::vector<double> l1s(size_t(g.M));
+  int planes = 1;
+  for (int r = 0; r < g.M; ++r) {
+    const float* x = g.x + int64_t(r) * g.ldx;
+    float mx = 0.0f;
+    double l1 = 0.0;
+    for (int k = 0; k < g.K; ++k) mx = std::max(mx, std::fabs(x[k])), l1 += std::fabs(x[k]);
+    if (!std::isfinite(mx) || !std::isfinite(l1)) return 0;
+    l1s[size_t(r)] = l1;
+    // One plane's x term of B for an average column, s t |q|_1 / 2, against the weights' s |x|_1 / 2:
+    // up to 4 times as large, one plane's pass (half the work) outweighs its extra candidates.
+    if (double(mx) / 127.0 * s.mean_abs_q * g.K > kOnePlaneMost * l1) planes = 2;
+  }
+  xq.assign(size_t(g.M) * size_t(planes) * size_t(kq) * 4, 128);
+  for (int r = 0; r < g.M; ++r) {
+    const float* x = g.x + int64_t(r) * g.ldx;
+    float mx = 0.0f;
+    for (int k = 0; k < g.K; ++k) mx = std::max(mx, std::fabs(x[k]));
+    const double l1 = l1s[size_t(r)];
+    float inv = 0.0f;
+    detail::i8_scales(mx, t[size_t(r)], inv);
+    // |x|_1 is summed in double and widened by one part in 1e6 before its float rounding.
+    half_l1[size_t(r)] = float(l1 * (1.0 + 1e-6)) * (0.5f + kRoundingMargin) * (1.0f + 1e-6f);
+    t2[size_t(r)] = t[size_t(r)] / 254.0f;
+    const float inv2 = inv * 254.0f;
+    uint8_t* q1 = xq.data() + size_t(r) * size_t(planes) * size_t(kq) * 4;
+    uint8_t* q2 = q1 + size_t(kq) * 4;
+    for (int k = 0; k < g.K; ++k) {
+      const int8_t v = detail::i8_round(x[k], inv);
+      q1[k] = uint8_t(int(v) + 128);
+      if (planes == 2) q2[k] = uint8_t(int(detail::i8_round(x[k] - t[size_t(r)] * float(v), inv2)) + 128);
+    }
+  }
+  return planes;
+}
+
+// What one thread's share of the pass found, over all rows.
+struct Share {
+  std::vector<detail::ScreenHit> hits;
+  std::vector<float> low, ref, sum;
+  std::vector<char> started;
+};
+
+// Panels [p0, p1) for every row, in blocks of panels so that each block's weights come from
+// memory once for all the row blocks.
+void screen_share(const HeadScreen& s, int planes, const std::vector<uint8_t>& xq, const std::vector<float>& t,
+                  const std::vector<float>& t2, const std::vector<float>& half_l1, int rows, int p0, int p1,
+                  Share& out) {
+  out.low.assign(size_t(rows), -std::numeric_limits<float>::infinity());
+  out.ref.assign(size_t(rows), 0.0f);
+  out.sum.assign(size_t(rows), 0.0f);
+  out.started.assign(size_t(rows), 0);
+  for (int b0 = p0; b0 < p1; b0 += kBlockPanels) {
+    const int b1 = std::min(p1, b0 + kBlockPanels);
+    for (int r0 = 0; r0 < rows; r0 += detail::kScreenRows) {
+      detail::ScreenPass ps;
+      ps.screen = &s;
+      ps.rows = std::min(detail::kScreenRows, rows - r0);
+      ps.planes = planes;
+      ps.xq = xq.data() + size_t(r0) * size_t(planes) * size_t(s.kq) * 4;
+      ps.t = t.data() + r0;
+      ps.t2 = t2.data() + r0;
+      ps.half_l1 = half_l1.data() + r0;
+      for (int i = 0; i < ps.rows; ++i) {
+        ps.low[i] = out.low[size_t(r0 + i)], ps.ref[i] = out.ref[size_t(r0 + i)];
+        ps.sum[i] = out.sum[size_t(r0 + i)], ps.started[i] = out.started[size_t(r0 + i)] != 0;
+      }
+      const size_t first = out.hits.size();
+      ps.hits = &out.hits;
+      detail::screen_panels_vnni(ps, b0, b1);
+      for (size_t h = first; h < out.hits.size(); ++h) out.hits[h].row += r0;
+      for (int i = 0; i < ps.rows; ++i) {
+        out.low[size_t(r0 + i)] = ps.low[i], out.ref[size_t(r0 + i)] = ps.ref[i];
+        out.sum[size_t(r0 + i)] = ps.sum[i], out.started[size_t(r0 + i)] = ps.started[i];
+      }
+    }
+  }
+}
+
+// The head's product for the columns of unit u (unit_cols wide, on a panel boundary) of every
+// row, into y [M][unit_cols]: the same kernel, rows and order of sums as the whole product.
+void unit_product(const Gemm& head, int u, int unit_cols, float* y) {
+  Gemm g = head;
+  const int n0 = u * unit_cols;
+  g.N = std::min(unit_cols, head.N - n0);
+  const uint16_t* b = static_cast<const uint16_t*>(head.b);
+  g.b = is_panel(head.layout) ? b + panel_start(n0 / kPanel, head.ldb, head.layout) : b + int64_t(n0) * head.ldb;
+  g.y = y;
+  g.ldy = unit_cols;
+  gemm(g, false);
+}
+
+}  // namespace
+
+bool screened_greedy(const HeadScreen& s, const Gemm& head, int32_t* tokens, float* logprobs) {
+  if (s.empty() || !head_screen_usable() || head.M <= 0 || head.N != s.N || head.K != s.K ||
+      head.btype != BType::BF16 || head.xtype != XType::F32 || head.bias || head.accumulate || head.gelu)
+    return false;
+  const int M = head.M;
+  std::vector<uint8_t> xq;
+  std::vector<float> t, t2, half_l1;
+  const int planes = quantize_rows(head, s, xq, t, t2, half_l1);
+  if (planes == 0) return false;
+
+  // The pass: each thread one contiguous range of panels (one stream from memory).
+  const int threads = std::max(1, std::min(tbb::this_task_arena::max_concurrency(), s.panels / kBlockPanels + 1));
+  std::vector<Share> shares(static_cast<size_t>(threads));
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, threads, 1),
+      [&](const tbb::blocked_range<int>& r) {
+        for (int i = r.begin(); i < r.end(); ++i)
+          screen_share(s, planes, xq, t, t2, half_l1, M, int(int64_t(s.panels) * i / threads),
+                       int(int64_t(s.panels) * (i + 1) / threads), shares[size_t(i)]);
+      },
+      tbb::static_partitioner());
+
+  // Per row: the largest A - B, and sum of exp(A - top) over all columns in double.
+  std::vector<float> low(size_t(M), -std::numeric_limits<float>::infinity());
+  std::vector<double> top(size_t(M), -std::numeric_limits<double>::infinity()), sum_a(size_t(M), 0.0);
+  for (const Share& sh : shares)
+    for (int r = 0; r < M; ++r) {
+      low[size_t(r)] = std::max(low[size_t(r)], sh.low[size_t(r)]);
+      if (sh.started[size_t(r)]) top[size_t(r)] = std::max(top[size_t(r)], double(sh.ref[size_t(r)]));
+    }
+  for (const Share& sh : shares)
+    for (int r = 0; r < M; ++r)
+      if (sh.started[size_t(r)]) sum_a[size_t(r)] += double(sh.sum[size_t(r)]) * std::exp(double(sh.ref[size_t(r)]) - top[size_t(r)]);
+  std::vector<std::vector<detail::ScreenHit>> cands(static_cast<size_t>(M));
+  for (const Share& sh : shares)
+    for (const detail::ScreenHit& h : sh.hits)
+      if (h.upper >= low[size_t(h.row)]) cands[size_t(h.row)].push_back(h);
+  for (int r = 0; r < M; ++r)
+    if (cands[size_t(r)].empty() || cands[size_t(r)].size() > kMostCandidates || !std::isfinite(sum_a[size_t(r)]))
+      return false;
+
+  // The candidates' exact logits: the units (pairs or panels of the head) that hold them.
+  const int unit_cols = head.layout == BLayout::PanelPairs ? 2 * kPanel : kPanel;
+  std::vector<int> units;
+  for (const auto& c : cands)
+    for (const detail::ScreenHit& h : c) units.push_back(h.col / unit_cols);
+  std::sort(units.begin(), units.end());
+  units.erase(std::unique(units.begin(), units.end()), units.end());
+  aligned_vector<float> exact(units.size() * size_t(M) * size_t(unit_cols));
+  auto slot = [&](int col) { return size_t(std::lower_bound(units.begin(), units.end(), col / unit_cols) - units.begin()); };
+  tbb::parallel_for(size_t(0), units.size(), [&](size_t i) {
+    unit_product(head, units[i], unit_cols, exact.data() + i * size_t(M) * size_t(unit_cols));
+  });
+
+  for (int r = 0; r < M; ++r) {
+    auto logit = [&](int col) { return exact[(slot(col) * size_t(M) + size_t(r)) * size_t(unit_cols) + size_t(col % unit_cols)]; };
+    int best = -1;
+    float best_v = 0.0f;
+    for (const detail::ScreenHit& h : cands[size_t(r)]) {  // the first index among equals, as argmax
+      const float v = logit(h.col);
+      if (best < 0 || v > best_v || (v == best_v && h.col < best)) best = h.col, best_v = v;
+    }
+    // sum over all columns of exp(logit - best): the candidates' exact logits, and the screen's A
+    // for the others (the whole sum of exp(A) less the candidates' share of it).
+    double exact_part = 0.0, screened_part = 0.0;
+    for (const detail::ScreenHit& h : cands[size_t(r)]) {
+      exact_part += std::exp(double(logit(h.col)) - best_v);
+      screened_part += std::exp(double(h.a) - best_v);
+    }
+    const double others = std::max(0.0, sum_a[size_t(r)] * std::exp(top[size_t(r)] - best_v) - screened_part);
+    tokens[r] = best;
+    logprobs[r] = float(-std::log(exact_part + others));
+  }
+  return true;
+}
+
+}  // namespace docling::kernels
