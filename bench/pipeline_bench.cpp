@@ -47,6 +47,7 @@ EngineOptions env_engine_options() {
   vision::LoadOptions l = env_load_options();
   e.weights = l.weights == vision::WeightType::INT8 ? Weights::Int8 : Weights::Bf16;
   e.kv_cache = l.kv == vision::KvType::F32 ? KvCache::F32 : KvCache::F16;
+  e.screen_head = l.screen_head;
   return e;
 }
 

@@ -29,7 +29,7 @@ struct HeadScreen {
   int N = 0, K = 0;
   int kq = 0;      // groups of 4 k (K rounded up to 4, zero-padded)
   int panels = 0;  // of 16 columns (N rounded up, zero columns past N)
-  aligned_vector<int8_t> q;       // [panels][kq][16][4]: dword j of a row holds 4 k of column j
+  large_vector<int8_t> q;         // [panels][kq][16][4]: dword j of a row holds 4 k of column j (huge pages: streamed)
   aligned_vector<float> scale;    // [panels * 16] per column (1 past N)
   aligned_vector<int32_t> sum;    // [panels * 16] sum over k of q (the u8 offset's correction)
   aligned_vector<int32_t> abs_sum;  // [panels * 16] sum over k of |q|
