@@ -124,6 +124,7 @@ void defaults(docling_engine_options& o) {
   o.kernel_tuning_dir = nullptr;  // as the C++ default, ""
   o.decode_precision = docling_decode_precision(int(d.decode_precision));
   o.amx = d.amx;
+  o.screen_head = d.screen_head;
 }
 
 void defaults(docling_convert_options& o) {
@@ -218,6 +219,7 @@ docling_status to_cpp(const docling_engine_options* in, docling::EngineOptions& 
   o.kernel_tuning_dir = str(c.kernel_tuning_dir);
   o.decode_precision = docling::DecodePrecision(int(c.decode_precision));
   o.amx = c.amx;
+  o.screen_head = c.screen_head;
   if (c.log) {
     docling_log_callback fn = c.log;
     void* ud = c.log_user_data;

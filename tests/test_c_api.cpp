@@ -204,6 +204,20 @@ TEST(CApi, AmxSwitch) {
   }
 }
 
+// The head screen's switch through the C struct: on by default and for a caller compiled
+// before the field; off loads (the full head then picks the tokens).
+TEST(CApi, HeadScreenSwitch) {
+  docling_engine_options o = engine_opts(kTiny.c_str());
+  EXPECT_TRUE(o.screen_head);
+  docling_engine_options old;
+  std::memset(&old, 0, sizeof old);
+  ASSERT_EQ(docling_engine_default_options(&old, offsetof(docling_engine_options, screen_head)), DOCLING_OK);
+  EXPECT_FALSE(old.screen_head);  // past the older size: the caller's bytes, untouched
+  o.screen_head = false;
+  Engine e(o);
+  EXPECT_EQ(e.status, DOCLING_OK) << docling_last_error();
+}
+
 TEST(CApi, LastErrorIsClearedBySuccessAndKeptPerThread) {
   docling_engine_options o = engine_opts();
   o.batch_size = 0;
