@@ -1,4 +1,4 @@
-// Private to kernels/: exp(x) in 16 lanes with the AVX2 kernels' arithmetic (avx2.cpp:
+// Private to kernels/: exp(x) in 16 lanes with the AVX2 kernels' arithmetic (exp_avx2.h:
 // exp_avx2, the same clamp, reduction and polynomial lane for lane), so that a 16-lane kernel
 // built on it gives the 8-lane one's results bit for bit. Used by the AVX-512 element-wise ops
 // (avx512.cpp) and the AMX products' GELU (amx.cpp).

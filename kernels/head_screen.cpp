@@ -59,7 +59,7 @@ HeadScreen make_head_screen(const uint16_t* w, int N, int K, int64_t ldw) {
   return s;
 }
 
-bool head_screen_usable() { return has_avx512_vnni(); }
+bool head_screen_usable() { return has_avx512_vnni() || (active_isa() == Isa::Avx2 && detail::avx_vnni_enabled()); }
 
 namespace {
 
@@ -144,7 +144,7 @@ void screen_share(const HeadScreen& s, int planes, const std::vector<uint8_t>& x
       }
       const size_t first = out.hits.size();
       ps.hits = &out.hits;
-      detail::screen_panels_vnni(ps, b0, b1);
+      has_avx512_vnni() ? detail::screen_panels_vnni(ps, b0, b1) : detail::screen_panels_avx_vnni(ps, b0, b1);
       for (size_t h = first; h < out.hits.size(); ++h) out.hits[h].row += r0;
       for (int i = 0; i < ps.rows; ++i) {
         out.low[size_t(r0 + i)] = ps.low[i], out.ref[size_t(r0 + i)] = ps.ref[i];

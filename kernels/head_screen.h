@@ -41,7 +41,8 @@ struct HeadScreen {
 // The screen of a head with bf16 rows w[N][K] (row n at w + n * ldw).
 HeadScreen make_head_screen(const uint16_t* w, int N, int K, int64_t ldw);
 
-// Whether screened_greedy can run at the active level (it needs a vpdpbusd kernel).
+// Whether screened_greedy can run at the active level (it needs a vpdpbusd kernel: AVX512-VNNI,
+// or AVX-VNNI at the AVX2 level with KernelSettings::avx_vnni).
 bool head_screen_usable();
 
 // For the head.M rows of head.x (ldx apart): tokens[r] = the argmax over the N logits the

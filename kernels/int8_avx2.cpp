@@ -10,9 +10,11 @@
 // operations in the same order).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "kernels/exp_avx2.h"
 #include "kernels/int8_gemm.h"
 
 #define AVX2_FN __attribute__((target("avx2,fma")))
@@ -148,6 +150,130 @@ void gemm_i8_avx2(const Gemm& g, bool parallel) {
     L.micro = micro_avx2;
   }
   gemm_i8_driver(g, parallel, L);
+}
+
+}  // namespace docling::kernels::detail
+
+// --- the output head's int8 screen on AVX-VNNI (kernels/head_screen.h) ---
+// The AVX512-VNNI pass (int8_avx512.cpp) on 256 bits: a 16-column panel row is two halves of
+// 8 columns, so each row and plane of x takes two sums; the rows go in groups of 4 (one plane)
+// or 2 (two), 8 sums and the two halves of B in the 16 registers.
+namespace docling::kernels::detail {
+
+namespace {
+
+constexpr int kThresholdEveryYmm = 16;  // panels between updates of a row's threshold
+
+// A horizontal max / sum of 8 lanes.
+AVX2_FN inline float hmax8(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+AVX2_FN inline float hsum8(__m256 v) {
+  __m128 m = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_add_ss(m, _mm_movehdup_ps(m)));
+}
+
+// Rows [r0, r0 + R) of the pass over panels [p0, p1), x in P planes (R * P <= 4).
+template <int R, int P>
+AVX_VNNI_FN void screen_rows_ymm(ScreenPass& ps, int r0, int p0, int p1) {
+  const HeadScreen& s = *ps.screen;
+  const int kq = s.kq;
+  __m256 low[R], sum[R], top[R];
+  float thr[R];
+  for (int r = 0; r < R; ++r) {
+    low[r] = _mm256_set1_ps(ps.low[r0 + r]);
+    sum[r] = _mm256_setzero_ps();
+    top[r] = _mm256_set1_ps(-__builtin_inff());
+    thr[r] = ps.low[r0 + r];
+  }
+  const uint8_t* xq = ps.xq + int64_t(r0) * P * kq * 4;
+  for (int p = p0; p < p1; ++p) {
+    const int8_t* q = s.q.data() + int64_t(p) * kq * 64;
+    __m256i acc[R][P][2];
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < P; ++i) acc[r][i][0] = acc[r][i][1] = _mm256_setzero_si256();
+    for (int g = 0; g < kq; ++g) {
+      _mm_prefetch(reinterpret_cast<const char*>(q + int64_t(g) * 64 + 8192), _MM_HINT_T1);
+      const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(q + int64_t(g) * 64));
+      const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(q + int64_t(g) * 64 + 32));
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int i = 0; i < P; ++i) {
+          int32_t v;
+          std::memcpy(&v, xq + (int64_t(r) * P + i) * kq * 4 + 4 * g, 4);
+          const __m256i a = _mm256_set1_epi32(v);
+          dpbusd(acc[r][i][0], a, w0);
+          dpbusd(acc[r][i][1], a, w1);
+        }
+    }
+    const int valid = std::min(16, s.N - p * 16);
+    for (int h = 0; h < 2; ++h) {
+      const int n0 = p * 16 + 8 * h, in = std::clamp(valid - 8 * h, 0, 8);
+      if (in == 0) continue;
+      const __m256 inside = _mm256_castsi256_ps(
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(in), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+      const __m256 sc = _mm256_load_ps(s.scale.data() + n0);
+      const __m256i corr = _mm256_slli_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(s.sum.data() + n0)), 7);
+      const __m256 l1q = _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(s.abs_sum.data() + n0)));
+      const __m256 neg = _mm256_set1_ps(-__builtin_inff());
+      for (int r = 0; r < R; ++r) {
+        __m256 a = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][0][h], corr)), _mm256_set1_ps(ps.t[r0 + r]));
+        if constexpr (P == 2)
+          a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][1][h], corr)), _mm256_set1_ps(ps.t2[r0 + r]), a);
+        a = _mm256_mul_ps(a, sc);
+        const float last = P == 2 ? ps.t2[r0 + r] : ps.t[r0 + r];
+        const __m256 b =
+            _mm256_mul_ps(sc, _mm256_fmadd_ps(l1q, _mm256_set1_ps(0.5f * last), _mm256_set1_ps(ps.half_l1[r0 + r])));
+        const __m256 up = _mm256_add_ps(a, b);
+        low[r] = _mm256_max_ps(low[r], _mm256_blendv_ps(neg, _mm256_sub_ps(a, b), inside));
+        top[r] = _mm256_max_ps(top[r], _mm256_blendv_ps(neg, a, inside));
+        if (!ps.started[r0 + r]) {  // the sum's reference: this half's largest A
+          ps.ref[r0 + r] = hmax8(_mm256_blendv_ps(neg, a, inside));
+          ps.started[r0 + r] = true;
+        }
+        const __m256 e = exp_avx2(_mm256_sub_ps(a, _mm256_set1_ps(ps.ref[r0 + r])));
+        sum[r] = _mm256_add_ps(sum[r], _mm256_and_ps(e, inside));
+        int hit = _mm256_movemask_ps(_mm256_and_ps(_mm256_cmp_ps(up, _mm256_set1_ps(thr[r]), _CMP_GE_OQ), inside));
+        if (hit) {
+          alignas(32) float av[8], uv[8];
+          _mm256_store_ps(av, a);
+          _mm256_store_ps(uv, up);
+          for (; hit; hit &= hit - 1) {
+            const int j = __builtin_ctz(hit);
+            ps.hits->push_back({r0 + r, n0 + j, av[j], uv[j]});
+          }
+        }
+      }
+    }
+    if ((p - p0) % kThresholdEveryYmm == kThresholdEveryYmm - 1 || p + 1 == p1)
+      for (int r = 0; r < R; ++r) thr[r] = std::max(thr[r], hmax8(low[r]));
+  }
+  for (int r = 0; r < R; ++r) {
+    ps.low[r0 + r] = std::max(ps.low[r0 + r], hmax8(low[r]));
+    ps.sum[r0 + r] += hsum8(sum[r]);
+    if (hmax8(top[r]) - ps.ref[r0 + r] > 80.0f) ps.sum[r0 + r] = __builtin_nanf("");  // exp clamps at 88.3
+  }
+}
+
+template <int P>
+void screen_planes_ymm(ScreenPass& ps, int p0, int p1) {
+  constexpr int kRows = 4 / P;
+  for (int r = 0; r < ps.rows; r += kRows) switch (std::min(kRows, ps.rows - r)) {
+      case 1: screen_rows_ymm<1, P>(ps, r, p0, p1); break;
+      case 2: screen_rows_ymm<2, P>(ps, r, p0, p1); break;
+      case 3: screen_rows_ymm<3, P>(ps, r, p0, p1); break;
+      default: screen_rows_ymm<kRows, P>(ps, r, p0, p1); break;
+    }
+}
+
+}  // namespace
+
+void screen_panels_avx_vnni(ScreenPass& ps, int p0, int p1) {
+  ps.planes == 2 ? screen_planes_ymm<2>(ps, p0, p1) : screen_planes_ymm<1>(ps, p0, p1);
 }
 
 }  // namespace docling::kernels::detail

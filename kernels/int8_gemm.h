@@ -79,7 +79,8 @@ struct ScreenPass {
   bool started[kScreenRows];
   std::vector<ScreenHit>* hits = nullptr;
 };
-void screen_panels_vnni(ScreenPass& pass, int p0, int p1);  // int8_avx512.cpp
+void screen_panels_vnni(ScreenPass& pass, int p0, int p1);      // int8_avx512.cpp
+void screen_panels_avx_vnni(ScreenPass& pass, int p0, int p1);  // int8_avx2.cpp (AVX-VNNI)
 
 // The row maximum that quantize_row_i8 scales by, and the scales it derives from it: a row
 // of zeros (or non-finite values) gets xs = 0 (or NaN) and q = 0.

@@ -40,7 +40,8 @@ struct LoadOptions {
   Precision decode = Precision::F32;
   // Greedy decode steps choose their tokens through an int8 screen of the output head
   // (kernels/head_screen.h: the same tokens as the full product, read at half its bytes, +58 MB
-  // at granite-docling's size) where the kernels have vpdpbusd; BF16 weights, F32 decode.
+  // at granite-docling's size) where the kernels have vpdpbusd (AVX512-VNNI, AVX-VNNI); BF16
+  // weights, F32 decode.
   bool screen_head = true;
 };
 

@@ -134,7 +134,7 @@ typedef struct docling_engine_options {
   docling_decode_precision decode_precision; /* added in 0.2 (an older struct_size leaves f32) */
   bool amx; /* added in 0.2 (an older struct_size leaves true): bf16 products and the f32 prefill on AMX tiles where present */
   /* added in 0.2 (an older struct_size leaves true): decode steps choose tokens through an int8
-   * screen of the output head where the CPU has AVX512-VNNI (the same tokens, log-probabilities
+   * screen of the output head where the CPU has AVX512-VNNI or AVX-VNNI (the same tokens, log-probabilities
    * within 1e-2 of the full softmax's, 58 MB more memory) */
   bool screen_head;
 } docling_engine_options;

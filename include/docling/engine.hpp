@@ -69,7 +69,7 @@ struct EngineOptions {
   VisionPrecision vision_precision = VisionPrecision::Auto;  // vision encoder + connector products
   DecodePrecision decode_precision = DecodePrecision::F32;    // decoder products in decode steps
   // Decode steps choose their tokens through an int8 screen of the output head where the CPU
-  // has vpdpbusd (AVX512-VNNI): the same tokens as the full head at half its bytes, log-
+  // has vpdpbusd (AVX512-VNNI, AVX-VNNI): the same tokens as the full head at half its bytes, log-
   // probabilities within 1e-2 of the full softmax's, 58 MB more memory. BF16 weights, F32 decode.
   bool screen_head = true;
   // Block sizes of the decoder's products, fitted to this CPU. "" (default): the built-in
