@@ -1,6 +1,6 @@
 // The output head's int8 screen (kernels/head_screen.h): the screen's layout, the pass over
-// it on the threads (the per-level kernel: int8_avx512.cpp), then the candidates' exact logits
-// from the head's own product, restricted to the panels that hold them.
+// it on the threads (the per-level kernels: int8_avx512.cpp, int8_avx2.cpp), then the
+// candidates' exact logits from the head's own product, restricted to the panels that hold them.
 #include "kernels/head_screen.h"
 
 #include <algorithm>
@@ -21,10 +21,10 @@ constexpr int kScreenCols = 16;       // columns per panel of the screen
 constexpr int kBlockPanels = 32;      // panels a thread screens for every block of rows (~300 KB: L2)
 constexpr size_t kMostCandidates = 4096;  // per row; past it the screen gains nothing
 constexpr double kOnePlaneMost = 4.0;     // see quantize_rows
-// B's margin for float rounding, relative to |x|_1 max|w|: the exact product adds K terms
-// (or 3K on AMX tiles, x in three bf16 parts), each rounding by 2^-24 of the running sum; 2e-4
-// covers 3K = 3000 terms with room to spare (max|w| = 127 s).
-constexpr float kRoundingMargin = 2e-4f * 127.0f;
+// B's margin for float rounding, as a part of s |x|_1 (|x|_1 max|w| = 127 s |x|_1 bounds the sum
+// of the |terms|): the exact product adds K terms (3K on AMX tiles, x in three bf16 parts), off
+// by at most 3K 2^-24 of that sum; twice that, and 1e-6 for the screen's own few roundings.
+float rounding_margin(int K) { return 127.0f * (6.0f * float(K) * 0x1p-24f + 1e-6f); }
 
 }  // namespace
 
@@ -75,6 +75,7 @@ int quantize_rows(const Gemm& g, const HeadScreen& s, std::vector<uint8_t>& xq, 
   t.assign(size_t(g.M), 0.0f);
   t2.assign(size_t(g.M), 0.0f);
   half_l1.assign(size_t(g.M), 0.0f);
+  std::vector<float> mxs(size_t(g.M));
   std::vector<double> l1s(size_t(g.M));
   int planes = 1;
   for (int r = 0; r < g.M; ++r) {
@@ -83,7 +84,7 @@ int quantize_rows(const Gemm& g, const HeadScreen& s, std::vector<uint8_t>& xq, 
     double l1 = 0.0;
     for (int k = 0; k < g.K; ++k) mx = std::max(mx, std::fabs(x[k])), l1 += std::fabs(x[k]);
     if (!std::isfinite(mx) || !std::isfinite(l1)) return 0;
-    l1s[size_t(r)] = l1;
+    mxs[size_t(r)] = mx, l1s[size_t(r)] = l1;
     // One plane's x term of B for an average column, s t |q|_1 / 2, against the weights' s |x|_1 / 2:
     // up to 4 times as large, one plane's pass (half the work) outweighs its extra candidates.
     if (double(mx) / 127.0 * s.mean_abs_q * g.K > kOnePlaneMost * l1) planes = 2;
@@ -91,13 +92,11 @@ int quantize_rows(const Gemm& g, const HeadScreen& s, std::vector<uint8_t>& xq, 
   xq.assign(size_t(g.M) * size_t(planes) * size_t(kq) * 4, 128);
   for (int r = 0; r < g.M; ++r) {
     const float* x = g.x + int64_t(r) * g.ldx;
-    float mx = 0.0f;
-    for (int k = 0; k < g.K; ++k) mx = std::max(mx, std::fabs(x[k]));
     const double l1 = l1s[size_t(r)];
     float inv = 0.0f;
-    detail::i8_scales(mx, t[size_t(r)], inv);
+    detail::i8_scales(mxs[size_t(r)], t[size_t(r)], inv);
     // |x|_1 is summed in double and widened by one part in 1e6 before its float rounding.
-    half_l1[size_t(r)] = float(l1 * (1.0 + 1e-6)) * (0.5f + kRoundingMargin) * (1.0f + 1e-6f);
+    half_l1[size_t(r)] = float(l1 * (1.0 + 1e-6)) * (0.5f + rounding_margin(g.K)) * (1.0f + 1e-6f);
     t2[size_t(r)] = t[size_t(r)] / 254.0f;
     const float inv2 = inv * 254.0f;
     uint8_t* q1 = xq.data() + size_t(r) * size_t(planes) * size_t(kq) * 4;
