@@ -166,6 +166,81 @@ void unit_product(const Gemm& head, int u, int unit_cols, float* y) {
   gemm(g, false);
 }
 
+// What the threads' shares found, per row: the largest A - B (the bar a column's A + B must
+// reach), the sum over all columns of exp(A - ref) and its reference, and the candidates.
+struct Findings {
+  std::vector<float> low;
+  std::vector<double> ref, sum_a;
+  std::vector<std::vector<detail::ScreenHit>> cands;
+};
+
+Findings merge(const std::vector<Share>& shares, int M) {
+  Findings f{std::vector<float>(size_t(M), -std::numeric_limits<float>::infinity()),
+             std::vector<double>(size_t(M), -std::numeric_limits<double>::infinity()), std::vector<double>(size_t(M), 0.0),
+             std::vector<std::vector<detail::ScreenHit>>(size_t(M))};
+  for (const Share& sh : shares)
+    for (size_t r = 0; r < size_t(M); ++r) {
+      f.low[r] = std::max(f.low[r], sh.low[r]);
+      if (sh.started[r]) f.ref[r] = std::max(f.ref[r], double(sh.ref[r]));
+    }
+  for (const Share& sh : shares)
+    for (size_t r = 0; r < size_t(M); ++r)
+      if (sh.started[r]) f.sum_a[r] += double(sh.sum[r]) * std::exp(double(sh.ref[r]) - f.ref[r]);
+  for (const Share& sh : shares)
+    for (const detail::ScreenHit& h : sh.hits)
+      if (h.upper >= f.low[size_t(h.row)]) f.cands[size_t(h.row)].push_back(h);
+  return f;
+}
+
+// The candidates' exact logits: the head's product over the units (pairs or panels of the
+// head) that hold them, for every row. logit(r, col) reads one.
+struct ExactLogits {
+  int M = 0, unit_cols = 0;
+  std::vector<int> units;  // sorted
+  aligned_vector<float> y;  // [unit][M][unit_cols]
+  float logit(int r, int col) const {
+    const size_t u = size_t(std::lower_bound(units.begin(), units.end(), col / unit_cols) - units.begin());
+    return y[(u * size_t(M) + size_t(r)) * size_t(unit_cols) + size_t(col % unit_cols)];
+  }
+};
+
+ExactLogits exact_logits(const Gemm& head, const Findings& f) {
+  ExactLogits e;
+  e.M = head.M;
+  e.unit_cols = head.layout == BLayout::PanelPairs ? 2 * kPanel : kPanel;
+  for (const auto& c : f.cands)
+    for (const detail::ScreenHit& h : c) e.units.push_back(h.col / e.unit_cols);
+  std::sort(e.units.begin(), e.units.end());
+  e.units.erase(std::unique(e.units.begin(), e.units.end()), e.units.end());
+  e.y.resize(e.units.size() * size_t(e.M) * size_t(e.unit_cols));
+  tbb::parallel_for(size_t(0), e.units.size(), [&](size_t i) {
+    unit_product(head, e.units[i], e.unit_cols, e.y.data() + i * size_t(e.M) * size_t(e.unit_cols));
+  });
+  return e;
+}
+
+// Row r's token (its candidates' largest exact logit, the first index among equals, as argmax)
+// and log-probability: the sum over all columns of exp(logit - best) takes the candidates'
+// exact logits, and the screen's A for the others (the whole sum of exp(A) less the
+// candidates' share of it).
+void choose(const Findings& f, const ExactLogits& e, int r, int32_t& token, float& logprob) {
+  const std::vector<detail::ScreenHit>& cands = f.cands[size_t(r)];
+  int best = -1;
+  float best_v = 0.0f;
+  for (const detail::ScreenHit& h : cands) {
+    const float v = e.logit(r, h.col);
+    if (best < 0 || v > best_v || (v == best_v && h.col < best)) best = h.col, best_v = v;
+  }
+  double exact_part = 0.0, screened_part = 0.0;
+  for (const detail::ScreenHit& h : cands) {
+    exact_part += std::exp(double(e.logit(r, h.col)) - best_v);
+    screened_part += std::exp(double(h.a) - best_v);
+  }
+  const double others = std::max(0.0, f.sum_a[size_t(r)] * std::exp(f.ref[size_t(r)] - best_v) - screened_part);
+  token = best;
+  logprob = float(-std::log(exact_part + others));
+}
+
 }  // namespace
 
 bool screened_greedy(const HeadScreen& s, const Gemm& head, int32_t* tokens, float* logprobs) {
@@ -177,7 +252,6 @@ bool screened_greedy(const HeadScreen& s, const Gemm& head, int32_t* tokens, flo
   std::vector<float> t, t2, half_l1;
   const int planes = quantize_rows(head, s, xq, t, t2, half_l1);
   if (planes == 0) return false;
-
   // The pass: each thread one contiguous range of panels (one stream from memory).
   const int threads = std::max(1, std::min(tbb::this_task_arena::max_concurrency(), s.panels / kBlockPanels + 1));
   std::vector<Share> shares(static_cast<size_t>(threads));
@@ -189,58 +263,12 @@ bool screened_greedy(const HeadScreen& s, const Gemm& head, int32_t* tokens, flo
                        int(int64_t(s.panels) * (i + 1) / threads), shares[size_t(i)]);
       },
       tbb::static_partitioner());
-
-  // Per row: the largest A - B, and sum of exp(A - top) over all columns in double.
-  std::vector<float> low(size_t(M), -std::numeric_limits<float>::infinity());
-  std::vector<double> top(size_t(M), -std::numeric_limits<double>::infinity()), sum_a(size_t(M), 0.0);
-  for (const Share& sh : shares)
-    for (int r = 0; r < M; ++r) {
-      low[size_t(r)] = std::max(low[size_t(r)], sh.low[size_t(r)]);
-      if (sh.started[size_t(r)]) top[size_t(r)] = std::max(top[size_t(r)], double(sh.ref[size_t(r)]));
-    }
-  for (const Share& sh : shares)
-    for (int r = 0; r < M; ++r)
-      if (sh.started[size_t(r)]) sum_a[size_t(r)] += double(sh.sum[size_t(r)]) * std::exp(double(sh.ref[size_t(r)]) - top[size_t(r)]);
-  std::vector<std::vector<detail::ScreenHit>> cands(static_cast<size_t>(M));
-  for (const Share& sh : shares)
-    for (const detail::ScreenHit& h : sh.hits)
-      if (h.upper >= low[size_t(h.row)]) cands[size_t(h.row)].push_back(h);
+  const Findings f = merge(shares, M);
   for (int r = 0; r < M; ++r)
-    if (cands[size_t(r)].empty() || cands[size_t(r)].size() > kMostCandidates || !std::isfinite(sum_a[size_t(r)]))
+    if (f.cands[size_t(r)].empty() || f.cands[size_t(r)].size() > kMostCandidates || !std::isfinite(f.sum_a[size_t(r)]))
       return false;
-
-  // The candidates' exact logits: the units (pairs or panels of the head) that hold them.
-  const int unit_cols = head.layout == BLayout::PanelPairs ? 2 * kPanel : kPanel;
-  std::vector<int> units;
-  for (const auto& c : cands)
-    for (const detail::ScreenHit& h : c) units.push_back(h.col / unit_cols);
-  std::sort(units.begin(), units.end());
-  units.erase(std::unique(units.begin(), units.end()), units.end());
-  aligned_vector<float> exact(units.size() * size_t(M) * size_t(unit_cols));
-  auto slot = [&](int col) { return size_t(std::lower_bound(units.begin(), units.end(), col / unit_cols) - units.begin()); };
-  tbb::parallel_for(size_t(0), units.size(), [&](size_t i) {
-    unit_product(head, units[i], unit_cols, exact.data() + i * size_t(M) * size_t(unit_cols));
-  });
-
-  for (int r = 0; r < M; ++r) {
-    auto logit = [&](int col) { return exact[(slot(col) * size_t(M) + size_t(r)) * size_t(unit_cols) + size_t(col % unit_cols)]; };
-    int best = -1;
-    float best_v = 0.0f;
-    for (const detail::ScreenHit& h : cands[size_t(r)]) {  // the first index among equals, as argmax
-      const float v = logit(h.col);
-      if (best < 0 || v > best_v || (v == best_v && h.col < best)) best = h.col, best_v = v;
-    }
-    // sum over all columns of exp(logit - best): the candidates' exact logits, and the screen's A
-    // for the others (the whole sum of exp(A) less the candidates' share of it).
-    double exact_part = 0.0, screened_part = 0.0;
-    for (const detail::ScreenHit& h : cands[size_t(r)]) {
-      exact_part += std::exp(double(logit(h.col)) - best_v);
-      screened_part += std::exp(double(h.a) - best_v);
-    }
-    const double others = std::max(0.0, sum_a[size_t(r)] * std::exp(top[size_t(r)] - best_v) - screened_part);
-    tokens[r] = best;
-    logprobs[r] = float(-std::log(exact_part + others));
-  }
+  const ExactLogits e = exact_logits(head, f);
+  for (int r = 0; r < M; ++r) choose(f, e, r, tokens[r], logprobs[r]);
   return true;
 }
 
