@@ -214,8 +214,8 @@ Engine::Engine(const EngineOptions& options) {
   impl_->log(LogLevel::Info, "model loaded from " + options.model_dir + " (weights " +
                                  (options.weights == Weights::Int8 ? "int8" : "bf16") + ", kernels " +
                                  kernels::isa_name(kernels::active_isa()) + ", vision precision " + vision_note +
-                                 ", decode precision " + decode_note(options) + ", output head " +
-                                 (impl_->vlm->model().decoder().screens_head() ? "int8 screen" : "full") + ")");
+                                 ", output head " + (impl_->vlm->model().decoder().screens_head() ? "int8 screen" : "full") +
+                                 ", decode precision " + decode_note(options) + ")");
 }
 
 Engine::~Engine() = default;
