@@ -183,8 +183,7 @@ StepParts step_parts(const Model& model, const KVCache& cache, int B, int reps, 
   std::vector<float> logprobs(static_cast<size_t>(B));
   auto head = [&] {
     const kernels::Gemm g = linear_gemm(x.data(), B, w.lm_head, nullptr, logits.data());
-    if (!model.decoder().screens_head() || !kernels::screened_greedy(w.head_screen, g, tokens.data(), logprobs.data()))
-      kernels::gemm(g);
+    if (!kernels::screened_greedy(w.head_screen, g, tokens.data(), logprobs.data())) kernels::gemm(g);
   };
   // Reading 1 GiB on every thread (the bandwidth probe's buffer, kept between calls) empties the caches.
   auto evict = [threads] { measure_read_bandwidth(threads, 1024, 1); };

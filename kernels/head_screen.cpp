@@ -114,7 +114,7 @@ int quantize_rows(const Gemm& g, const HeadScreen& s, std::vector<uint8_t>& xq, 
 struct Share {
   std::vector<detail::ScreenHit> hits;
   std::vector<float> low, ref, sum;
-  std::vector<char> started;
+  std::vector<uint8_t> started;
 };
 
 // Panels [p0, p1) for every row, in blocks of panels so that each block's weights come from
@@ -137,18 +137,11 @@ void screen_share(const HeadScreen& s, int planes, const std::vector<uint8_t>& x
       ps.t = t.data() + r0;
       ps.t2 = t2.data() + r0;
       ps.half_l1 = half_l1.data() + r0;
-      for (int i = 0; i < ps.rows; ++i) {
-        ps.low[i] = out.low[size_t(r0 + i)], ps.ref[i] = out.ref[size_t(r0 + i)];
-        ps.sum[i] = out.sum[size_t(r0 + i)], ps.started[i] = out.started[size_t(r0 + i)] != 0;
-      }
-      const size_t first = out.hits.size();
+      ps.low = out.low.data() + r0, ps.ref = out.ref.data() + r0, ps.sum = out.sum.data() + r0;
+      ps.started = out.started.data() + r0;
+      ps.row0 = r0;
       ps.hits = &out.hits;
       has_avx512_vnni() ? detail::screen_panels_vnni(ps, b0, b1) : detail::screen_panels_avx_vnni(ps, b0, b1);
-      for (size_t h = first; h < out.hits.size(); ++h) out.hits[h].row += r0;
-      for (int i = 0; i < ps.rows; ++i) {
-        out.low[size_t(r0 + i)] = ps.low[i], out.ref[size_t(r0 + i)] = ps.ref[i];
-        out.sum[size_t(r0 + i)] = ps.sum[i], out.started[size_t(r0 + i)] = ps.started[i];
-      }
     }
   }
 }
@@ -225,16 +218,17 @@ ExactLogits exact_logits(const Gemm& head, const Findings& f) {
 // candidates' share of it).
 void choose(const Findings& f, const ExactLogits& e, int r, int32_t& token, float& logprob) {
   const std::vector<detail::ScreenHit>& cands = f.cands[size_t(r)];
+  std::vector<float> exact(cands.size());
   int best = -1;
   float best_v = 0.0f;
-  for (const detail::ScreenHit& h : cands) {
-    const float v = e.logit(r, h.col);
-    if (best < 0 || v > best_v || (v == best_v && h.col < best)) best = h.col, best_v = v;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    const float v = exact[i] = e.logit(r, cands[i].col);
+    if (best < 0 || v > best_v || (v == best_v && cands[i].col < best)) best = cands[i].col, best_v = v;
   }
   double exact_part = 0.0, screened_part = 0.0;
-  for (const detail::ScreenHit& h : cands) {
-    exact_part += std::exp(double(e.logit(r, h.col)) - best_v);
-    screened_part += std::exp(double(h.a) - best_v);
+  for (size_t i = 0; i < cands.size(); ++i) {
+    exact_part += std::exp(double(exact[i]) - best_v);
+    screened_part += std::exp(double(cands[i].a) - best_v);
   }
   const double others = std::max(0.0, f.sum_a[size_t(r)] * std::exp(f.ref[size_t(r)] - best_v) - screened_part);
   token = best;

@@ -233,7 +233,7 @@ AVX_VNNI_FN void screen_rows_ymm(ScreenPass& ps, int r0, int p0, int p1) {
         top[r] = _mm256_max_ps(top[r], _mm256_blendv_ps(neg, a, inside));
         if (!ps.started[r0 + r]) {  // the sum's reference: this half's largest A
           ps.ref[r0 + r] = hmax8(_mm256_blendv_ps(neg, a, inside));
-          ps.started[r0 + r] = true;
+          ps.started[r0 + r] = 1;
         }
         const __m256 e = exp_avx2(_mm256_sub_ps(a, _mm256_set1_ps(ps.ref[r0 + r])));
         sum[r] = _mm256_add_ps(sum[r], _mm256_and_ps(e, inside));
@@ -242,10 +242,7 @@ AVX_VNNI_FN void screen_rows_ymm(ScreenPass& ps, int r0, int p0, int p1) {
           alignas(32) float av[8], uv[8];
           _mm256_store_ps(av, a);
           _mm256_store_ps(uv, up);
-          for (; hit; hit &= hit - 1) {
-            const int j = __builtin_ctz(hit);
-            ps.hits->push_back({r0 + r, n0 + j, av[j], uv[j]});
-          }
+          append_hits(*ps.hits, ps.row0 + r0 + r, n0, unsigned(hit), av, uv);
         }
       }
     }

@@ -151,7 +151,7 @@ VNNI_FN void screen_rows(ScreenPass& ps, int p0, int p1) {
       top[r] = _mm512_mask_max_ps(top[r], inside, top[r], a);
       if (!ps.started[r]) {  // the sum's reference: this panel's largest A
         ps.ref[r] = _mm512_mask_reduce_max_ps(inside, a);
-        ps.started[r] = true;
+        ps.started[r] = 1;
       }
       sum[r] = _mm512_add_ps(sum[r], _mm512_maskz_mov_ps(inside, exp_avx512(_mm512_sub_ps(a, _mm512_set1_ps(ps.ref[r])))));
       __mmask16 hit = _mm512_mask_cmp_ps_mask(inside, up, _mm512_set1_ps(thr[r]), _CMP_GE_OQ);
@@ -159,10 +159,7 @@ VNNI_FN void screen_rows(ScreenPass& ps, int p0, int p1) {
         alignas(64) float av[16], uv[16];
         _mm512_store_ps(av, a);
         _mm512_store_ps(uv, up);
-        for (; hit; hit &= hit - 1) {
-          const int j = __builtin_ctz(hit);
-          ps.hits->push_back({r, p * 16 + j, av[j], uv[j]});
-        }
+        append_hits(*ps.hits, ps.row0 + r, p * 16, hit, av, uv);
       }
     }
     if ((p - p0) % kThresholdEvery == kThresholdEvery - 1 || p + 1 == p1)

@@ -73,12 +73,22 @@ struct ScreenPass {
   const float* t = nullptr;      // [rows] the planes' scales
   const float* t2 = nullptr;
   const float* half_l1 = nullptr;  // [rows] |x|_1 (1/2 + the rounding margin)
-  // per row, carried across calls: the largest A - B so far (-inf to start), the reference of
-  // the sum (set at the first panel) and sum over the columns seen of exp(A - ref)
-  float low[kScreenRows], ref[kScreenRows], sum[kScreenRows];
-  bool started[kScreenRows];
+  // [rows] per row, carried across calls (the caller's arrays): the largest A - B so far (-inf
+  // to start), the reference of the sum (set at the first panel, when `started` turns 1) and
+  // the sum over the columns seen of exp(A - ref)
+  float *low = nullptr, *ref = nullptr, *sum = nullptr;
+  uint8_t* started = nullptr;
+  int row0 = 0;  // the number of the pass's first row, for its hits
   std::vector<ScreenHit>* hits = nullptr;
 };
+// Appends the columns n0 + j whose bit j is set in `mask`, with their A and A + B.
+inline void append_hits(std::vector<ScreenHit>& hits, int row, int n0, unsigned mask, const float* a,
+                        const float* upper) {
+  for (; mask; mask &= mask - 1) {
+    const int j = __builtin_ctz(mask);
+    hits.push_back({row, n0 + j, a[j], upper[j]});
+  }
+}
 void screen_panels_vnni(ScreenPass& pass, int p0, int p1);      // int8_avx512.cpp
 void screen_panels_avx_vnni(ScreenPass& pass, int p0, int p1);  // int8_avx2.cpp (AVX-VNNI)
 
